@@ -1,0 +1,206 @@
+//! Storage: one code path over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Everything goes through sqlx's `Any` driver with `$1` placeholders and portable column
+//! types (TEXT, BIGINT, INTEGER, DOUBLE PRECISION; flags as INTEGER 0/1; ids and RFC 3339 UTC
+//! timestamps as TEXT), so the same SQL runs on both backends.
+
+mod ids;
+mod sql;
+
+pub use ids::{new_id, now_utc, parse_timestamp};
+pub use sql::placeholders;
+
+use std::ops::{Deref, DerefMut};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Migrations embedded in the binary; run at start-up.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database handle shared by the whole server.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer at a time. Serialising this process's write transactions here
+    /// (on top of `BEGIN IMMEDIATE` and the busy timeout) means a write never fails with
+    /// SQLITE_BUSY under our own concurrency.
+    sqlite_writer: Option<Arc<Semaphore>>,
+    /// Statements sent through [`Db::pool`]; read by tests that count queries per request.
+    statements: Arc<AtomicU64>,
+}
+
+/// A write transaction; on SQLite it also holds this process's writer slot until it ends.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _writer: Option<OwnedSemaphorePermit>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Db {
+    /// Connects, creating the SQLite file if needed, and applies the per-connection settings.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let url = match backend {
+            Backend::Sqlite => sqlite_url_with_create(url),
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url).context("invalid database URL")?;
+        let pool = match backend {
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the writer; the busy timeout covers other
+                        // processes (e.g. `vsys seed` while a server runs).
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                }),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        }
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .context("cannot connect to the database")?;
+        Ok(Db {
+            pool,
+            backend,
+            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1))),
+            statements: Arc::default(),
+        })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("database migration failed")
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for one read statement. Counted, so tests can prove batching.
+    pub fn pool(&self) -> &AnyPool {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        &self.pool
+    }
+
+    /// Statements sent through [`Db::pool`] since start.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so a transaction that reads before it writes cannot fail on upgrade.
+    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        match &self.sqlite_writer {
+            Some(writer) => {
+                let permit = writer
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the writer semaphore is never closed");
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    _writer: Some(permit),
+                })
+            }
+            None => Ok(WriteTx {
+                tx: self.pool.begin().await?,
+                _writer: None,
+            }),
+        }
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn is_ready(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Which backend a URL names; anything else stops start-up with a one-line message.
+pub fn backend_of(url: &str) -> anyhow::Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        anyhow::bail!("unsupported database URL (use sqlite://FILE or postgres://…)")
+    }
+}
+
+/// `sqlite://vsys.db` opens read-write and creates the file when it does not exist yet.
+fn sqlite_url_with_create(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_gain_create_mode_once() {
+        assert_eq!(sqlite_url_with_create("sqlite://vsys.db"), "sqlite://vsys.db?mode=rwc");
+        assert_eq!(
+            sqlite_url_with_create("sqlite://vsys.db?cache=shared"),
+            "sqlite://vsys.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(sqlite_url_with_create("sqlite://x.db?mode=ro"), "sqlite://x.db?mode=ro");
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused() {
+        assert!(backend_of("mysql://localhost/x").is_err());
+        assert_eq!(backend_of("postgresql://h/db").unwrap(), Backend::Postgres);
+    }
+}

@@ -1,0 +1,125 @@
+//! The one error type at the API edge.
+//!
+//! Every error a client sees carries a stable `extensions.code`. Internal failures are logged
+//! with their detail and reach the client only as `INTERNAL` with a generic message, so SQL,
+//! constraint names and file paths never leave the server.
+
+use async_graphql::ErrorExtensions;
+
+/// Stable machine-readable error codes (the `extensions.code` of every GraphQL error).
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    /// The message names what was looked for, never whether it exists elsewhere.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    InvalidInput {
+        message: String,
+        /// The argument or input field at fault, when there is one.
+        field: Option<String>,
+    },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests, try again later")]
+    RateLimited,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        AppError::InvalidInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        AppError::InvalidInput {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => code::UNAUTHENTICATED,
+            AppError::Forbidden => code::FORBIDDEN,
+            AppError::NotFound(_) => code::NOT_FOUND,
+            AppError::InvalidInput { .. } => code::INVALID_INPUT,
+            AppError::Conflict(_) => code::CONFLICT,
+            AppError::RateLimited => code::RATE_LIMITED,
+            AppError::Internal(_) => code::INTERNAL,
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        AppError::Internal(error)
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    /// Constraint violations are the client's doing (a duplicate, a dangling reference, a value
+    /// the schema's CHECK refuses); everything else is ours. Constraint names stay in the log.
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &error {
+            let kind = db.kind();
+            tracing::info!(constraint = ?db.constraint(), error = %db, "constraint violation");
+            match kind {
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    return AppError::Conflict("a record with the same key already exists".into());
+                }
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    return AppError::invalid("a referenced record does not exist");
+                }
+                sqlx::error::ErrorKind::CheckViolation | sqlx::error::ErrorKind::NotNullViolation => {
+                    return AppError::invalid("a value is outside the allowed range");
+                }
+                _ => {}
+            }
+        }
+        AppError::Internal(anyhow::Error::new(error))
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        if let AppError::Internal(source) = self {
+            // Logged here, once, with the full chain; the client sees only the code.
+            tracing::error!(error = ?source, "internal error");
+        }
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let AppError::InvalidInput {
+                field: Some(field), ..
+            } = self
+            {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        error.extend()
+    }
+}

@@ -1,0 +1,72 @@
+//! The generic event feed. Typed subscriptions of later features (allocation confirmed, data
+//! lock, delivery dates, availability) are filters over the same stream.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Json, Object, Subscription};
+use futures_util::{Stream, StreamExt};
+
+use super::{Events, StoredEvent};
+use crate::error::AppError;
+use crate::graphql::scalars::DateTime;
+
+/// Most topics one subscription may filter on.
+const MAX_TOPICS: usize = 50;
+
+/// Something that happened, as recorded in the outbox.
+pub struct Event(pub Arc<StoredEvent>);
+
+#[Object]
+impl Event {
+    /// Position in the global event order; pass the last one seen as `after` to resume.
+    async fn sequence(&self) -> i64 {
+        self.0.seq
+    }
+
+    /// Dotted name of what happened, e.g. "organization.updated".
+    async fn topic(&self) -> &str {
+        &self.0.topic
+    }
+
+    /// When the change was committed (UTC).
+    async fn occurred_at(&self) -> DateTime {
+        DateTime(self.0.occurred_at.clone())
+    }
+
+    /// The event's data; its shape depends on the topic.
+    async fn payload(&self) -> Json<serde_json::Value> {
+        Json(serde_json::from_str(&self.0.payload).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+#[derive(Default)]
+pub struct EventSubscription;
+
+#[Subscription]
+impl EventSubscription {
+    /// Events visible to the caller, in sequence order. With `after`, first replays every
+    /// committed event after that sequence number, then continues live, without gaps.
+    /// Anonymous callers receive public events only.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Replay events after this sequence number first.")] after: Option<i64>,
+        #[graphql(desc = "Only events with one of these topics (at most 50).")] topics: Option<Vec<String>>,
+    ) -> async_graphql::Result<impl Stream<Item = Event> + use<>> {
+        if after.is_some_and(|a| a < 0) {
+            return Err(AppError::invalid_field("after", "after must not be negative").into());
+        }
+        let topics = topics.unwrap_or_default();
+        if topics.len() > MAX_TOPICS {
+            return Err(AppError::invalid_field("topics", format!("at most {MAX_TOPICS} topics")).into());
+        }
+        let events = ctx.data_unchecked::<Arc<Events>>();
+        Ok(events
+            .stream(after)
+            .filter(move |event| {
+                let visible = event.is_public() && (topics.is_empty() || topics.contains(&event.topic));
+                std::future::ready(visible)
+            })
+            .map(Event))
+    }
+}

@@ -1,0 +1,166 @@
+//! Realtime events: written to an outbox in the transaction of the change they describe,
+//! published after commit, delivered to subscribers in sequence order, replayable from any
+//! sequence number.
+//!
+//! Each instance runs one dispatcher. It reads the outbox past the last sequence number it
+//! delivered whenever the [`EventBus`] wakes it (this instance's commits, other instances'
+//! NOTIFY) and on a slow timer as a safety net, and fans the events out to its subscribers.
+
+mod bus;
+mod graphql;
+mod outbox;
+mod postgres;
+
+pub use bus::{EventBus, LocalBus};
+pub use graphql::{Event, EventSubscription};
+pub use outbox::{NewEvent, StoredEvent, Visibility, append, latest_seq, read_after};
+pub use postgres::PostgresBus;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::Stream;
+use tokio::sync::broadcast;
+
+use crate::db::{Backend, Db, WriteTx};
+use crate::error::AppResult;
+
+/// Outbox rows read per statement.
+const READ_BATCH: i64 = 500;
+/// Live events buffered per subscriber before it must catch up from the outbox.
+const LIVE_BUFFER: usize = 1024;
+
+pub struct Events {
+    db: Db,
+    bus: Arc<dyn EventBus>,
+    live: broadcast::Sender<Arc<StoredEvent>>,
+}
+
+impl Events {
+    /// Chooses the bus for the backend (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite) and
+    /// starts the dispatcher. `poll` is the safety-net interval.
+    pub async fn start(db: Db, database_url: &str, poll: Duration) -> anyhow::Result<Arc<Events>> {
+        let bus: Arc<dyn EventBus> = match db.backend() {
+            Backend::Postgres => Arc::new(PostgresBus::start(db.clone(), database_url).await?),
+            Backend::Sqlite => Arc::new(LocalBus::new()),
+        };
+        let live = broadcast::channel(LIVE_BUFFER).0;
+        let start = latest_seq(&db).await?;
+        tokio::spawn(dispatch(db.clone(), bus.wakeups(), live.clone(), start, poll));
+        Ok(Arc::new(Events { db, bus, live }))
+    }
+
+    /// Commits `tx` (which appended events) and then announces them. Events are never
+    /// published before their change is durable.
+    pub async fn commit(&self, tx: WriteTx) -> AppResult<()> {
+        tx.commit().await?;
+        self.bus.announce().await;
+        Ok(())
+    }
+
+    /// Appends one event in its own transaction and publishes it.
+    pub async fn publish(&self, event: &NewEvent) -> AppResult<i64> {
+        let mut tx = self.db.begin_write().await?;
+        let seq = append(&mut tx, event).await?;
+        self.commit(tx).await?;
+        Ok(seq)
+    }
+
+    /// Events in sequence order: first the committed ones after `after` (when given), then live
+    /// ones, without gaps or repeats. A subscriber too slow for the live buffer catches up from
+    /// the outbox instead of losing events.
+    pub fn stream(&self, after: Option<i64>) -> impl Stream<Item = Arc<StoredEvent>> + Send + 'static + use<> {
+        let state = Cursor {
+            db: self.db.clone(),
+            live: self.live.subscribe(),
+            last: after.unwrap_or(0),
+            catching_up: after.is_some(),
+            backlog: VecDeque::new(),
+        };
+        futures_util::stream::unfold(state, |mut cursor| async move {
+            let event = cursor.next().await?;
+            Some((event, cursor))
+        })
+    }
+}
+
+struct Cursor {
+    db: Db,
+    live: broadcast::Receiver<Arc<StoredEvent>>,
+    last: i64,
+    catching_up: bool,
+    backlog: VecDeque<Arc<StoredEvent>>,
+}
+
+impl Cursor {
+    async fn next(&mut self) -> Option<Arc<StoredEvent>> {
+        loop {
+            if let Some(event) = self.backlog.pop_front() {
+                self.last = event.seq;
+                return Some(event);
+            }
+            if self.catching_up {
+                match read_after(&self.db, self.last, READ_BATCH).await {
+                    Ok(rows) => {
+                        self.catching_up = rows.len() as i64 == READ_BATCH;
+                        self.backlog.extend(rows.into_iter().map(Arc::new));
+                    }
+                    Err(error) => {
+                        tracing::warn!(?error, "event catch-up failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(event) if event.seq <= self.last => continue,
+                Ok(event) => {
+                    self.last = event.seq;
+                    return Some(event);
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => self.catching_up = true,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+/// The per-instance dispatcher loop.
+async fn dispatch(
+    db: Db,
+    mut wakeups: broadcast::Receiver<()>,
+    live: broadcast::Sender<Arc<StoredEvent>>,
+    mut last: i64,
+    poll: Duration,
+) {
+    loop {
+        tokio::select! {
+            woken = wakeups.recv() => {
+                if matches!(woken, Err(broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+            }
+            _ = tokio::time::sleep(poll) => {}
+        }
+        loop {
+            match read_after(&db, last, READ_BATCH).await {
+                Ok(rows) => {
+                    let full = rows.len() as i64 == READ_BATCH;
+                    for row in rows {
+                        last = row.seq;
+                        // No receivers is normal: nobody is subscribed right now.
+                        let _ = live.send(Arc::new(row));
+                    }
+                    if !full {
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(?error, "event dispatch read failed");
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The GraphQL schema: every domain area contributes its query and subscription roots.
+
+pub mod errors;
+pub mod node;
+pub mod pagination;
+pub mod scalars;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
+
+use crate::db::Db;
+use crate::events::{EventSubscription, Events};
+use crate::organizations::{OrganizationLoader, OrganizationQuery};
+use node::NodeQuery;
+
+#[derive(MergedObject, Default)]
+pub struct Query(OrganizationQuery, NodeQuery);
+
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(EventSubscription);
+
+pub type AppSchema = Schema<Query, EmptyMutation, Subscription>;
+
+/// Query limits; the defaults suit every operation in `playground/` with room to spare.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_aliases: usize,
+    pub introspection: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_aliases: 30,
+            introspection: true,
+        }
+    }
+}
+
+/// Builds the schema. `db` and `events` are optional so that `vsys schema` can print the SDL
+/// without a database.
+pub fn build_schema(db: Option<Db>, events: Option<Arc<Events>>, limits: Limits) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), EmptyMutation, Subscription::default())
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .limit_directives(10)
+        .extension(errors::ErrorPolicy::new(limits.max_aliases, limits.introspection));
+    if !limits.introspection {
+        // Without introspection, field suggestions would leak the schema one guess at a time.
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    if let Some(db) = db {
+        builder = builder.data(OrganizationLoader::new(db.clone())).data(db);
+    }
+    if let Some(events) = events {
+        builder = builder.data(events);
+    }
+    builder.finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    build_schema(None, None, Limits::default()).sdl()
+}
+
+/// True when nothing was executed: the document did not parse or validate, or its variables
+/// did not coerce. Errors raised during execution always carry a path.
+pub fn is_request_error(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
+/// An executable request from the transport-level parameters (HTTP body or query string,
+/// websocket `subscribe` payload).
+pub fn request_from_parts(
+    query: String,
+    variables: Option<serde_json::Map<String, serde_json::Value>>,
+    operation_name: Option<String>,
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+) -> async_graphql::Request {
+    let mut request = async_graphql::Request::new(query);
+    if let Some(variables) = variables {
+        request = request.variables(async_graphql::Variables::from_json(serde_json::Value::Object(variables)));
+    }
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(extensions) = extensions {
+        request.extensions.0 = extensions
+            .into_iter()
+            .filter_map(|(k, v)| async_graphql::Value::from_json(v).ok().map(|v| (k, v)))
+            .collect();
+    }
+    request
+}

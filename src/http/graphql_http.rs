@@ -1,0 +1,419 @@
+//! GraphQL over HTTP, as the GraphQL-over-HTTP specification asks: POST and GET, media types
+//! negotiated by `Accept`, mutations refused over GET (405), bodies that are not JSON refused
+//! (415), oversized bodies refused (413), batches refused (400), and status codes that tell a
+//! request error (400 under `application/graphql-response+json`) from an execution result.
+
+use std::any::Any;
+use std::collections::HashMap;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::ServerError;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::websocket;
+use crate::error::code;
+use crate::graphql::{is_request_error, request_from_parts};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The media type of the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    /// `application/graphql-response+json`: request errors get 4xx.
+    GraphqlResponse,
+    /// `application/json` (legacy clients): everything GraphQL answers is 200.
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> &'static str {
+        match self {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// `GET /graphql`: a websocket upgrade, or a query in the URL.
+pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> Response {
+    if is_websocket_upgrade(request.headers()) {
+        let (mut parts, _) = request.into_parts();
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+            Ok(upgrade) => websocket::upgrade(state, &parts.headers, upgrade),
+            Err(rejection) => rejection.into_response(),
+        };
+    }
+    let media = match negotiate(request.headers()) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let query: HashMap<String, String> = match request.uri().query() {
+        Some(text) => match serde_urlencoded_pairs(text) {
+            Some(pairs) => pairs,
+            None => return request_error(media, StatusCode::BAD_REQUEST, "the query string is malformed"),
+        },
+        None => HashMap::new(),
+    };
+    let params = match params_from_query_string(&query) {
+        Ok(params) => params,
+        Err(message) => return request_error(media, StatusCode::BAD_REQUEST, &message),
+    };
+    // Mutations change state, and GET must be safe (and immune to cross-site forgery by link).
+    if let Ok(document) = async_graphql::parser::parse_query(&params.query) {
+        let operation_type = match &params.operation_name {
+            Some(name) => document
+                .operations
+                .iter()
+                .find(|(n, _)| n.map(|n| n.as_str()) == Some(name.as_str()))
+                .map(|(_, op)| op.node.ty),
+            None => document.operations.iter().next().map(|(_, op)| op.node.ty),
+        };
+        if operation_type == Some(OperationType::Mutation) {
+            let mut response = request_error(
+                media,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "mutations must be sent with POST",
+            );
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    execute(&state, media, params).await
+}
+
+/// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.
+pub async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let media = match negotiate(request.headers()) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    if let Err(message) = check_content_type(request.headers()) {
+        return request_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
+    }
+    let body = match axum::body::to_bytes(request.into_body(), state.http.body_limit).await {
+        Ok(body) => body,
+        Err(_) => {
+            return request_error(
+                media,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("the request body is larger than {} bytes", state.http.body_limit),
+            );
+        }
+    };
+    let params = match params_from_body(&body) {
+        Ok(params) => params,
+        Err(message) => return request_error(media, StatusCode::BAD_REQUEST, &message),
+    };
+    execute(&state, media, params).await
+}
+
+/// Any other method on `/graphql`.
+pub async fn method_not_allowed() -> Response {
+    let mut response = request_error(
+        MediaType::Json,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "use GET or POST",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
+/// A panic anywhere becomes a 500 with the `INTERNAL` code, never a dropped connection.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown");
+    tracing::error!(panic = detail, "handler panicked");
+    let mut response = error_body(MediaType::Json, "internal error", code::INTERNAL);
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
+
+#[derive(Debug, Default)]
+struct Params {
+    query: String,
+    variables: Option<Map<String, Value>>,
+    operation_name: Option<String>,
+    extensions: Option<Map<String, Value>>,
+}
+
+async fn execute(state: &AppState, media: MediaType, params: Params) -> Response {
+    let request = request_from_parts(params.query, params.variables, params.operation_name, params.extensions);
+    let response = state.schema.execute(request).await;
+    let (status, body) = if is_request_error(&response) && media == MediaType::GraphqlResponse {
+        (StatusCode::BAD_REQUEST, json!({ "errors": response.errors }))
+    } else {
+        let mut body = json!({ "data": response.data });
+        if !response.errors.is_empty() {
+            body["errors"] = json!(response.errors);
+        }
+        if !response.extensions.is_empty() {
+            body["extensions"] = json!(response.extensions);
+        }
+        (StatusCode::OK, body)
+    };
+    let mut http = json_response(media, status, &body);
+    for (name, value) in response.http_headers.iter() {
+        http.headers_mut().insert(name, value.clone());
+    }
+    http
+}
+
+/// Picks the response media type from `Accept`. No header means `application/json`, as the
+/// specification asks for clients older than it.
+fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
+    let Some(accept) = headers.get(header::ACCEPT) else {
+        return Ok(MediaType::Json);
+    };
+    let accept = accept.to_str().unwrap_or_default();
+    let mut best: Option<(f32, MediaType)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';').map(str::trim);
+        let media_type = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|p| p.strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let candidate = match media_type.as_str() {
+            GRAPHQL_RESPONSE_JSON => MediaType::GraphqlResponse,
+            APPLICATION_JSON | "application/*" | "*/*" => MediaType::Json,
+            _ => continue,
+        };
+        if quality <= 0.0 {
+            continue;
+        }
+        // On equal quality the first listed wins, as clients list their preference first.
+        if best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, candidate));
+        }
+    }
+    best.map(|(_, media)| media).ok_or_else(|| {
+        let mut response = error_body(
+            MediaType::Json,
+            "acceptable media types are application/graphql-response+json and application/json",
+            code::INVALID_INPUT,
+        );
+        *response.status_mut() = StatusCode::NOT_ACCEPTABLE;
+        response
+    })
+}
+
+/// Only JSON in UTF-8: a form or `text/plain` body could be sent cross-site without a CORS
+/// preflight, so refusing it is what keeps mutations safe from request forgery.
+fn check_content_type(headers: &HeaderMap) -> Result<(), String> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err("a Content-Type of application/json is required".into());
+    };
+    let value = value.to_str().unwrap_or_default().to_ascii_lowercase();
+    let mut parts = value.split(';').map(str::trim);
+    if parts.next() != Some(APPLICATION_JSON) {
+        return Err(format!("unsupported Content-Type {value:?}; send application/json"));
+    }
+    for parameter in parts {
+        if let Some(charset) = parameter.strip_prefix("charset=") {
+            let charset = charset.trim_matches('"');
+            if charset != "utf-8" && charset != "utf8" {
+                return Err(format!("unsupported charset {charset:?}; send utf-8"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn params_from_body(body: &Bytes) -> Result<Params, String> {
+    if body.is_empty() {
+        return Err("the request body is empty".into());
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    let object = match value {
+        Value::Object(object) => object,
+        Value::Array(_) => return Err("batched requests are not supported; send one operation per request".into()),
+        _ => return Err("the body must be a JSON object".into()),
+    };
+    let query = match object.get("query") {
+        Some(Value::String(query)) => query.clone(),
+        Some(_) => return Err("query must be a string".into()),
+        None => return Err("query is required".into()),
+    };
+    Ok(Params {
+        query,
+        variables: optional_map(object.get("variables"), "variables")?,
+        operation_name: optional_string(object.get("operationName"), "operationName")?,
+        extensions: optional_map(object.get("extensions"), "extensions")?,
+    })
+}
+
+fn params_from_query_string(pairs: &HashMap<String, String>) -> Result<Params, String> {
+    let query = pairs.get("query").cloned().ok_or("query is required")?;
+    let parse_map = |name: &str| -> Result<Option<Map<String, Value>>, String> {
+        match pairs.get(name) {
+            None => Ok(None),
+            Some(text) if text.is_empty() => Ok(None),
+            Some(text) => {
+                let value: Value = serde_json::from_str(text).map_err(|_| format!("{name} must be a JSON object"))?;
+                optional_map(Some(&value), name)
+            }
+        }
+    };
+    Ok(Params {
+        query,
+        variables: parse_map("variables")?,
+        operation_name: pairs.get("operationName").filter(|n| !n.is_empty()).cloned(),
+        extensions: parse_map("extensions")?,
+    })
+}
+
+fn optional_map(value: Option<&Value>, name: &str) -> Result<Option<Map<String, Value>>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map.clone())),
+        Some(_) => Err(format!("{name} must be an object")),
+    }
+}
+
+fn optional_string(value: Option<&Value>, name: &str) -> Result<Option<String>, String> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => Err(format!("{name} must be a string")),
+    }
+}
+
+/// Decodes `a=1&b=%7B%7D` into pairs; `None` when the encoding is broken.
+fn serde_urlencoded_pairs(text: &str) -> Option<HashMap<String, String>> {
+    let mut pairs = HashMap::new();
+    for item in text.split('&').filter(|s| !s.is_empty()) {
+        let (key, value) = item.split_once('=').unwrap_or((item, ""));
+        pairs.insert(percent_decode(key)?, percent_decode(value)?);
+    }
+    Some(pairs)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
+/// An error before execution, in the GraphQL response shape, with a code.
+fn request_error(media: MediaType, status: StatusCode, message: &str) -> Response {
+    let mut response = error_body(media, message, code::INVALID_INPUT);
+    *response.status_mut() = status;
+    response
+}
+
+fn error_body(media: MediaType, message: &str, error_code: &str) -> Response {
+    let error = ServerError {
+        message: message.to_owned(),
+        source: None,
+        locations: Vec::new(),
+        path: Vec::new(),
+        extensions: None,
+    };
+    let mut error = json!(error);
+    error["extensions"] = json!({ "code": error_code });
+    json_response(media, StatusCode::OK, &json!({ "errors": [error] }))
+}
+
+fn json_response(media: MediaType, status: StatusCode, body: &Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    // Answers may hold personal data once identity lands; no shared cache may keep them.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        headers
+    }
+
+    #[test]
+    fn accept_header_picks_the_preferred_acceptable_type() {
+        assert_eq!(negotiate(&HeaderMap::new()).unwrap(), MediaType::Json);
+        assert_eq!(negotiate(&accept("*/*")).unwrap(), MediaType::Json);
+        assert_eq!(
+            negotiate(&accept("application/graphql-response+json, application/json;q=0.9")).unwrap(),
+            MediaType::GraphqlResponse
+        );
+        assert_eq!(
+            negotiate(&accept("application/graphql-response+json;q=0.5, application/json")).unwrap(),
+            MediaType::Json
+        );
+        assert!(negotiate(&accept("text/html")).is_err());
+    }
+
+    #[test]
+    fn only_utf8_json_bodies_are_accepted() {
+        let mut headers = HeaderMap::new();
+        assert!(check_content_type(&headers).is_err());
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        assert!(check_content_type(&headers).is_ok());
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(check_content_type(&headers).is_err());
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=latin1"));
+        assert!(check_content_type(&headers).is_err());
+    }
+
+    #[test]
+    fn body_parameters_must_have_their_types() {
+        assert!(params_from_body(&Bytes::from_static(br#"{"query":"{a}"}"#)).is_ok());
+        for bad in [
+            &br#"[{"query":"{a}"}]"#[..],
+            br#"{"query":1}"#,
+            br#"{"notquery":"{a}"}"#,
+            br#"{"query":"{a}","variables":"x"}"#,
+            br#"{"query":"{a}","operationName":0}"#,
+            br#"{"query":"{a}","extensions":[1]}"#,
+            br#"{ "not json"#,
+            b"",
+        ] {
+            assert!(params_from_body(&Bytes::copy_from_slice(bad)).is_err());
+        }
+    }
+
+    #[test]
+    fn query_strings_are_percent_decoded() {
+        let pairs = serde_urlencoded_pairs("query=%7B+a+%7D&variables=%7B%7D").unwrap();
+        assert_eq!(pairs["query"], "{ a }");
+        assert_eq!(pairs["variables"], "{}");
+        assert!(serde_urlencoded_pairs("query=%zz").is_none());
+    }
+}

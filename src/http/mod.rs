@@ -1,0 +1,73 @@
+//! HTTP surface: GraphQL over HTTP and WebSocket on `/graphql`, the playground on `/`, health
+//! probes.
+
+mod graphql_http;
+mod health;
+mod playground;
+mod websocket;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request};
+use axum::routing::get;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::HttpArgs;
+use crate::db::Db;
+use crate::events::Events;
+use crate::graphql::AppSchema;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub events: Arc<Events>,
+    pub schema: AppSchema,
+    pub http: Arc<HttpArgs>,
+    /// Flips to true when the server is shutting down; open websockets close on it.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application as a router, so tests can drive it without a socket too.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.http.body_limit;
+    Router::new()
+        .route(
+            "/graphql",
+            get(graphql_http::get_or_upgrade)
+                .post(graphql_http::post)
+                .fallback(graphql_http::method_not_allowed),
+        )
+        .route("/", get(playground::page))
+        .route("/playground/operations", get(playground::operations))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .with_state(state)
+        // The GraphQL handler enforces the limit itself to answer in its own format; this is
+        // the outer guard for everything else.
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(graphql_http::panic_response))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                let id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// How long a websocket keeps running after shutdown starts, at most.
+pub const WEBSOCKET_CLOSE_GRACE: Duration = Duration::from_secs(2);

@@ -1,0 +1,371 @@
+//! GraphQL over WebSocket on `/graphql`: `graphql-transport-ws` (with the graphql-ws library's
+//! close codes) and the legacy `graphql-ws` subprotocol. Credentials come in
+//! `connection_init`, because browsers cannot set headers on a websocket.
+
+mod protocol;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::AppState;
+use crate::graphql::{is_request_error, request_from_parts};
+use protocol::{ClientMessage, Protocol, ServerMessage, SubscribePayload, decode, encode};
+
+/// Close codes of the graphql-ws protocol.
+pub mod close_code {
+    pub const NORMAL: u16 = 1000;
+    pub const GOING_AWAY: u16 = 1001;
+    pub const BAD_REQUEST: u16 = 4400;
+    pub const UNAUTHORIZED: u16 = 4401;
+    pub const FORBIDDEN: u16 = 4403;
+    pub const SUBPROTOCOL_NOT_ACCEPTABLE: u16 = 4406;
+    pub const INIT_TIMEOUT: u16 = 4408;
+    pub const SUBSCRIBER_EXISTS: u16 = 4409;
+    pub const TOO_MANY_INIT: u16 = 4429;
+}
+
+/// Most operations one connection may run at once.
+const MAX_OPERATIONS_PER_CONNECTION: usize = 100;
+/// How often the legacy protocol's keep-alive is sent.
+const LEGACY_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// Checks the origin and the subprotocol, then hands the socket to a connection.
+pub fn upgrade(state: AppState, headers: &HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    if !origin_allowed(&state.http.allowed_origins, headers) {
+        tracing::info!(origin = ?headers.get(header::ORIGIN), "websocket origin refused");
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    let upgrade = upgrade
+        .protocols([Protocol::TRANSPORT_WS, Protocol::LEGACY])
+        .max_message_size(state.http.body_limit);
+    let protocol = upgrade
+        .selected_protocol()
+        .and_then(|p| p.to_str().ok())
+        .and_then(Protocol::from_name);
+    upgrade.on_upgrade(move |mut socket| async move {
+        match protocol {
+            Some(protocol) => Connection::new(state, protocol).run(socket).await,
+            None => {
+                let _ = socket
+                    .send(close_message(close_code::SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable"))
+                    .await;
+            }
+        }
+    })
+}
+
+/// An empty allowlist admits every origin (credentials never ride on cookies here, so a
+/// foreign page gains nothing it could not do itself); otherwise the `Origin` must be listed.
+fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .is_some_and(|origin| allowed.iter().any(|a| a.trim_end_matches('/') == origin))
+}
+
+enum Outgoing {
+    Message(ServerMessage),
+    Close(u16, String),
+}
+
+struct Connection {
+    state: AppState,
+    protocol: Protocol,
+    outgoing: mpsc::Sender<Outgoing>,
+    outgoing_rx: Option<mpsc::Receiver<Outgoing>>,
+    init_received: bool,
+    acknowledged: bool,
+    /// Running operations by client id. A finished operation removes itself before it sends
+    /// `complete`, so a client may reuse the id as soon as it sees that message.
+    operations: Arc<Mutex<HashMap<String, AbortHandle>>>,
+}
+
+/// What the reader loop does next.
+enum Flow {
+    Continue,
+    Close(u16, String),
+}
+
+impl Connection {
+    fn new(state: AppState, protocol: Protocol) -> Self {
+        let (outgoing, outgoing_rx) = mpsc::channel(256);
+        Connection {
+            state,
+            protocol,
+            outgoing,
+            outgoing_rx: Some(outgoing_rx),
+            init_received: false,
+            acknowledged: false,
+            operations: Arc::default(),
+        }
+    }
+
+    async fn run(mut self, socket: WebSocket) {
+        let (mut sink, mut stream) = socket.split();
+        let mut outgoing_rx = self.outgoing_rx.take().expect("run is called once");
+        let protocol = self.protocol;
+        let writer = tokio::spawn(async move {
+            while let Some(item) = outgoing_rx.recv().await {
+                let message = match item {
+                    Outgoing::Message(message) => match encode(protocol, &message) {
+                        Some(text) => Message::Text(text.into()),
+                        None => continue,
+                    },
+                    Outgoing::Close(code, reason) => {
+                        let _ = sink.send(close_message(code, &reason)).await;
+                        break;
+                    }
+                };
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+        });
+
+        let init_deadline = tokio::time::sleep(self.state.http.ws_init_timeout());
+        tokio::pin!(init_deadline);
+        let mut keep_alive = tokio::time::interval(LEGACY_KEEP_ALIVE);
+        let mut shutdown = self.state.shutdown.clone();
+        let close = loop {
+            let flow = tokio::select! {
+                _ = &mut init_deadline, if !self.init_received => {
+                    Flow::Close(close_code::INIT_TIMEOUT, "Connection initialisation timeout".into())
+                }
+                _ = shutting_down(&mut shutdown) => {
+                    Flow::Close(close_code::GOING_AWAY, "Server shutting down".into())
+                }
+                _ = keep_alive.tick(), if self.acknowledged && self.protocol == Protocol::Legacy => {
+                    self.send(ServerMessage::KeepAlive).await;
+                    Flow::Continue
+                }
+                incoming = stream.next() => match incoming {
+                    Some(Ok(Message::Text(text))) => self.handle(text.as_str()).await,
+                    Some(Ok(Message::Binary(_))) => {
+                        Flow::Close(close_code::BAD_REQUEST, "Binary messages are not supported".into())
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    // Websocket-level ping/pong is answered by the library.
+                    Some(Ok(_)) => Flow::Continue,
+                },
+            };
+            if let Flow::Close(code, reason) = flow {
+                break Some((code, reason));
+            }
+        };
+        for (_, task) in self.operations.lock().expect("operations lock").drain() {
+            task.abort();
+        }
+        if let Some((code, reason)) = close {
+            let _ = self.outgoing.send(Outgoing::Close(code, reason)).await;
+        }
+        drop(self.outgoing);
+        let _ = tokio::time::timeout(super::WEBSOCKET_CLOSE_GRACE, writer).await;
+    }
+
+    async fn send(&self, message: ServerMessage) {
+        let _ = self.outgoing.send(Outgoing::Message(message)).await;
+    }
+
+    async fn handle(&mut self, text: &str) -> Flow {
+        let message = match decode(self.protocol, text) {
+            Ok(message) => message,
+            Err(reason) => return Flow::Close(close_code::BAD_REQUEST, reason),
+        };
+        match message {
+            ClientMessage::Init(payload) => {
+                if self.init_received {
+                    return Flow::Close(close_code::TOO_MANY_INIT, "Too many initialisation requests".into());
+                }
+                self.init_received = true;
+                if let Err(reason) = authenticate(payload.as_ref()) {
+                    if self.protocol == Protocol::Legacy {
+                        self.send(ServerMessage::ConnectionError(reason.clone())).await;
+                    }
+                    return Flow::Close(close_code::FORBIDDEN, "Forbidden".into());
+                }
+                self.acknowledged = true;
+                self.send(ServerMessage::Ack).await;
+                if self.protocol == Protocol::Legacy {
+                    self.send(ServerMessage::KeepAlive).await;
+                }
+                Flow::Continue
+            }
+            ClientMessage::Ping(payload) => {
+                self.send(ServerMessage::Pong(payload)).await;
+                Flow::Continue
+            }
+            ClientMessage::Pong => Flow::Continue,
+            ClientMessage::Subscribe { id, payload } => {
+                if !self.acknowledged {
+                    return Flow::Close(close_code::UNAUTHORIZED, "Unauthorized".into());
+                }
+                self.start(id, payload).await
+            }
+            ClientMessage::Complete { id } => {
+                let task = self.operations.lock().expect("operations lock").remove(&id);
+                if let Some(task) = task {
+                    task.abort();
+                    // The legacy protocol confirms a stop; graphql-transport-ws does not.
+                    if self.protocol == Protocol::Legacy {
+                        self.send(ServerMessage::Complete { id }).await;
+                    }
+                }
+                Flow::Continue
+            }
+            ClientMessage::Terminate => Flow::Close(close_code::NORMAL, "Terminated".into()),
+        }
+    }
+
+    async fn start(&mut self, id: String, payload: SubscribePayload) -> Flow {
+        match self.try_start(id, payload) {
+            Ok(()) => Flow::Continue,
+            Err(Refusal::Close(code, reason)) => Flow::Close(code, reason),
+            Err(Refusal::Error(id, reason)) => {
+                self.send(error_message(id, &reason)).await;
+                Flow::Continue
+            }
+        }
+    }
+
+    /// Registers and spawns the operation. The registry lock is held until the task's handle
+    /// is stored, so a task that finishes at once cannot leave a stale entry behind.
+    fn try_start(&self, id: String, payload: SubscribePayload) -> Result<(), Refusal> {
+        let mut operations = self.operations.lock().expect("operations lock");
+        if operations.contains_key(&id) {
+            let reason = format!("Subscriber for {id} already exists");
+            return Err(match self.protocol {
+                Protocol::TransportWs => Refusal::Close(close_code::SUBSCRIBER_EXISTS, reason),
+                Protocol::Legacy => Refusal::Error(id, reason),
+            });
+        }
+        if operations.len() >= MAX_OPERATIONS_PER_CONNECTION {
+            let reason = format!("at most {MAX_OPERATIONS_PER_CONNECTION} operations per connection");
+            return Err(Refusal::Error(id, reason));
+        }
+        let task = tokio::spawn(run_operation(
+            self.state.schema.clone(),
+            graphql_request(payload),
+            id.clone(),
+            self.outgoing.clone(),
+            self.operations.clone(),
+        ));
+        operations.insert(id, task.abort_handle());
+        Ok(())
+    }
+}
+
+enum Refusal {
+    Close(u16, String),
+    Error(String, String),
+}
+
+/// Streams one operation's results to the client: `next` per result, then `complete`; a
+/// request error (the document did not validate) is one `error` message instead.
+async fn run_operation(
+    schema: crate::graphql::AppSchema,
+    request: async_graphql::Request,
+    id: String,
+    outgoing: mpsc::Sender<Outgoing>,
+    registry: Arc<Mutex<HashMap<String, AbortHandle>>>,
+) {
+    let mut results = schema.execute_stream(request);
+    let mut failed = false;
+    while let Some(response) = results.next().await {
+        let message = if is_request_error(&response) {
+            failed = true;
+            ServerMessage::Error {
+                id: id.clone(),
+                errors: response.errors.iter().map(|e| serde_json::json!(e)).collect(),
+            }
+        } else {
+            ServerMessage::Next {
+                id: id.clone(),
+                payload: serde_json::json!(response),
+            }
+        };
+        if outgoing.send(Outgoing::Message(message)).await.is_err() || failed {
+            break;
+        }
+    }
+    registry.lock().expect("operations lock").remove(&id);
+    if !failed {
+        let _ = outgoing.send(Outgoing::Message(ServerMessage::Complete { id })).await;
+    }
+}
+
+/// Identity (the next feature) resolves the token in `connection_init` to a session here.
+/// Until then no token can be valid, so a connection that presents one is refused instead of
+/// being served silently as anonymous.
+fn authenticate(payload: Option<&Map<String, Value>>) -> Result<(), String> {
+    let token = payload.and_then(|p| {
+        p.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v)
+    });
+    match token {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::String(text)) if text.trim().is_empty() => Ok(()),
+        Some(_) => Err("invalid or expired credentials".into()),
+    }
+}
+
+fn graphql_request(payload: SubscribePayload) -> async_graphql::Request {
+    request_from_parts(payload.query, payload.variables, payload.operation_name, payload.extensions)
+}
+
+fn error_message(id: String, message: &str) -> ServerMessage {
+    ServerMessage::Error {
+        id,
+        errors: vec![serde_json::json!({
+            "message": message,
+            "extensions": { "code": crate::error::code::INVALID_INPUT }
+        })],
+    }
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    // A close reason may hold at most 123 bytes.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason[..end].to_owned().into(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn origins_are_checked_only_when_an_allowlist_is_set() {
+        let mut headers = HeaderMap::new();
+        assert!(origin_allowed(&[], &headers));
+        let allowed = vec!["https://navi.example.jp".to_owned()];
+        assert!(!origin_allowed(&allowed, &headers));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://navi.example.jp"));
+        assert!(origin_allowed(&allowed, &headers));
+        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        assert!(!origin_allowed(&allowed, &headers));
+    }
+}
+
+/// Resolves once the server starts shutting down.
+async fn shutting_down(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|down| *down).await;
+}

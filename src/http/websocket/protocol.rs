@@ -1,0 +1,191 @@
+//! The two GraphQL websocket subprotocols, decoded into one set of messages.
+//!
+//! - `graphql-transport-ws`: the graphql-ws library's protocol (current).
+//! - `graphql-ws`: the legacy subscriptions-transport-ws protocol, for older clients.
+
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    TransportWs,
+    Legacy,
+}
+
+impl Protocol {
+    pub const TRANSPORT_WS: &'static str = "graphql-transport-ws";
+    pub const LEGACY: &'static str = "graphql-ws";
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            Self::TRANSPORT_WS => Some(Protocol::TransportWs),
+            Self::LEGACY => Some(Protocol::Legacy),
+            _ => None,
+        }
+    }
+}
+
+/// What a client may send, whichever protocol it speaks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientMessage {
+    Init(Option<Map<String, Value>>),
+    Ping(Option<Value>),
+    Pong,
+    Subscribe { id: String, payload: SubscribePayload },
+    Complete { id: String },
+    Terminate,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SubscribePayload {
+    pub query: String,
+    pub variables: Option<Map<String, Value>>,
+    pub operation_name: Option<String>,
+    pub extensions: Option<Map<String, Value>>,
+}
+
+/// What the server sends.
+#[derive(Debug, Clone)]
+pub enum ServerMessage {
+    Ack,
+    Pong(Option<Value>),
+    KeepAlive,
+    ConnectionError(String),
+    Next { id: String, payload: Value },
+    Error { id: String, errors: Vec<Value> },
+    Complete { id: String },
+}
+
+/// Why a message could not be understood (the text becomes the close reason).
+pub type DecodeError = String;
+
+pub fn decode(protocol: Protocol, text: &str) -> Result<ClientMessage, DecodeError> {
+    let value: Value = serde_json::from_str(text).map_err(|_| "message is not JSON".to_owned())?;
+    let Value::Object(message) = value else {
+        return Err("message must be a JSON object".into());
+    };
+    let kind = message
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("message has no type")?;
+    let id = || -> Result<String, DecodeError> {
+        match message.get("id") {
+            Some(Value::String(id)) if !id.is_empty() && id.len() <= 128 => Ok(id.clone()),
+            _ => Err(format!("{kind} message needs a non-empty string id")),
+        }
+    };
+    match (protocol, kind) {
+        (_, "connection_init") => match message.get("payload") {
+            None | Some(Value::Null) => Ok(ClientMessage::Init(None)),
+            Some(Value::Object(payload)) => Ok(ClientMessage::Init(Some(payload.clone()))),
+            Some(_) => Err("connection_init payload must be an object".into()),
+        },
+        (Protocol::TransportWs, "ping") => Ok(ClientMessage::Ping(message.get("payload").cloned())),
+        (Protocol::TransportWs, "pong") => Ok(ClientMessage::Pong),
+        (Protocol::TransportWs, "subscribe") | (Protocol::Legacy, "start") => Ok(ClientMessage::Subscribe {
+            id: id()?,
+            payload: decode_payload(message.get("payload"))?,
+        }),
+        (Protocol::TransportWs, "complete") | (Protocol::Legacy, "stop") => {
+            Ok(ClientMessage::Complete { id: id()? })
+        }
+        (Protocol::Legacy, "connection_terminate") => Ok(ClientMessage::Terminate),
+        _ => Err(format!("unknown message type {kind:?}")),
+    }
+}
+
+fn decode_payload(payload: Option<&Value>) -> Result<SubscribePayload, DecodeError> {
+    let Some(Value::Object(payload)) = payload else {
+        return Err("subscribe payload must be an object".into());
+    };
+    let query = match payload.get("query") {
+        Some(Value::String(query)) => query.clone(),
+        _ => return Err("subscribe payload needs a string query".into()),
+    };
+    let map = |name: &str| match payload.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map.clone())),
+        Some(_) => Err(format!("{name} must be an object")),
+    };
+    let operation_name = match payload.get("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name.clone()),
+        Some(_) => return Err("operationName must be a string".into()),
+    };
+    Ok(SubscribePayload {
+        query,
+        variables: map("variables")?,
+        operation_name,
+        extensions: map("extensions")?,
+    })
+}
+
+/// The wire form of a server message; `None` when the protocol has no such message.
+pub fn encode(protocol: Protocol, message: &ServerMessage) -> Option<String> {
+    let value = match (protocol, message) {
+        (_, ServerMessage::Ack) => json!({ "type": "connection_ack" }),
+        (Protocol::TransportWs, ServerMessage::Pong(payload)) => match payload {
+            Some(payload) => json!({ "type": "pong", "payload": payload }),
+            None => json!({ "type": "pong" }),
+        },
+        (Protocol::Legacy, ServerMessage::KeepAlive) => json!({ "type": "ka" }),
+        (Protocol::Legacy, ServerMessage::ConnectionError(message)) => {
+            json!({ "type": "connection_error", "payload": { "message": message } })
+        }
+        (Protocol::TransportWs, ServerMessage::Next { id, payload }) => {
+            json!({ "id": id, "type": "next", "payload": payload })
+        }
+        (Protocol::Legacy, ServerMessage::Next { id, payload }) => {
+            json!({ "id": id, "type": "data", "payload": payload })
+        }
+        (Protocol::TransportWs, ServerMessage::Error { id, errors }) => {
+            json!({ "id": id, "type": "error", "payload": errors })
+        }
+        // The legacy protocol's error payload is a single error object.
+        (Protocol::Legacy, ServerMessage::Error { id, errors }) => {
+            let first = errors.first().cloned().unwrap_or_else(|| json!({ "message": "error" }));
+            json!({ "id": id, "type": "error", "payload": first })
+        }
+        (_, ServerMessage::Complete { id }) => json!({ "id": id, "type": "complete" }),
+        _ => return None,
+    };
+    Some(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_protocols_decode_their_own_message_names() {
+        let subscribe = r#"{"id":"1","type":"subscribe","payload":{"query":"{a}"}}"#;
+        let start = r#"{"id":"1","type":"start","payload":{"query":"{a}"}}"#;
+        assert!(matches!(decode(Protocol::TransportWs, subscribe), Ok(ClientMessage::Subscribe { .. })));
+        assert!(matches!(decode(Protocol::Legacy, start), Ok(ClientMessage::Subscribe { .. })));
+        assert!(decode(Protocol::TransportWs, start).is_err());
+        assert!(decode(Protocol::Legacy, subscribe).is_err());
+    }
+
+    #[test]
+    fn malformed_messages_are_refused() {
+        for bad in [
+            "not json",
+            "[]",
+            r#"{"type":1}"#,
+            r#"{"type":"subscribe","payload":{"query":"{a}"}}"#,
+            r#"{"id":"","type":"subscribe","payload":{"query":"{a}"}}"#,
+            r#"{"id":"1","type":"subscribe","payload":{"query":1}}"#,
+            r#"{"id":"1","type":"subscribe"}"#,
+            r#"{"type":"connection_init","payload":"token"}"#,
+        ] {
+            assert!(decode(Protocol::TransportWs, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn legacy_names_are_used_on_the_legacy_protocol() {
+        let next = ServerMessage::Next { id: "7".into(), payload: json!({}) };
+        assert!(encode(Protocol::Legacy, &next).unwrap().contains(r#""type":"data""#));
+        assert!(encode(Protocol::TransportWs, &next).unwrap().contains(r#""type":"next""#));
+        assert!(encode(Protocol::TransportWs, &ServerMessage::KeepAlive).is_none());
+    }
+}

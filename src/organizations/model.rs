@@ -1,0 +1,173 @@
+//! What an organisation is, as stored.
+
+use async_graphql::Enum;
+
+/// The kinds of organisation in the hierarchy (domain.md §1).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum OrganizationKind {
+    /// The ministry (国).
+    Nation,
+    /// One of the 47 prefectures (都道府県).
+    Prefecture,
+    /// A city, ward, town or village (市区町村).
+    Municipality,
+    /// A clinic, hospital or vaccination venue (医療機関・接種会場).
+    Facility,
+    /// A body holding collective contracts for its members (集合契約のとりまとめ団体).
+    Aggregator,
+    /// A body organising healthcare-worker vaccination (医療関係団体).
+    MedicalAssociation,
+    /// A vaccine manufacturer (ワクチンメーカー).
+    Manufacturer,
+    /// A pharmaceutical wholesaler (卸業者).
+    Wholesaler,
+    /// A dry-ice supplier (ドライアイスメーカー).
+    DryIceSupplier,
+    /// A needle and syringe warehouse (針・シリンジ倉庫).
+    SupplyWarehouse,
+    /// The service desk that administers accounts (ヘルプデスク).
+    ServiceDesk,
+}
+
+impl OrganizationKind {
+    pub const ALL: [OrganizationKind; 11] = [
+        OrganizationKind::Nation,
+        OrganizationKind::Prefecture,
+        OrganizationKind::Municipality,
+        OrganizationKind::Facility,
+        OrganizationKind::Aggregator,
+        OrganizationKind::MedicalAssociation,
+        OrganizationKind::Manufacturer,
+        OrganizationKind::Wholesaler,
+        OrganizationKind::DryIceSupplier,
+        OrganizationKind::SupplyWarehouse,
+        OrganizationKind::ServiceDesk,
+    ];
+
+    /// The value stored in `organizations.kind`.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            OrganizationKind::Nation => "NATION",
+            OrganizationKind::Prefecture => "PREFECTURE",
+            OrganizationKind::Municipality => "MUNICIPALITY",
+            OrganizationKind::Facility => "FACILITY",
+            OrganizationKind::Aggregator => "AGGREGATOR",
+            OrganizationKind::MedicalAssociation => "MEDICAL_ASSOCIATION",
+            OrganizationKind::Manufacturer => "MANUFACTURER",
+            OrganizationKind::Wholesaler => "WHOLESALER",
+            OrganizationKind::DryIceSupplier => "DRY_ICE_SUPPLIER",
+            OrganizationKind::SupplyWarehouse => "SUPPLY_WAREHOUSE",
+            OrganizationKind::ServiceDesk => "SERVICE_DESK",
+        }
+    }
+
+    pub fn from_db(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_db() == text)
+    }
+
+    /// Partners are the organisations outside the administrative hierarchy.
+    pub fn is_partner(self) -> bool {
+        !matches!(
+            self,
+            OrganizationKind::Nation
+                | OrganizationKind::Prefecture
+                | OrganizationKind::Municipality
+                | OrganizationKind::Facility
+        )
+    }
+}
+
+/// What kind of place a facility is.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum FacilityType {
+    /// A clinic (診療所).
+    Clinic,
+    /// A hospital (病院).
+    Hospital,
+    /// A special mass-vaccination venue run by a municipality (特設会場).
+    SpecialVenue,
+    /// A basic-type facility that receives vaccine directly (基本型接種施設).
+    BasicTypeFacility,
+    /// A satellite facility supplied through a basic-type facility (サテライト型接種施設).
+    SatelliteFacility,
+}
+
+impl FacilityType {
+    pub const ALL: [FacilityType; 5] = [
+        FacilityType::Clinic,
+        FacilityType::Hospital,
+        FacilityType::SpecialVenue,
+        FacilityType::BasicTypeFacility,
+        FacilityType::SatelliteFacility,
+    ];
+
+    pub fn as_db(self) -> &'static str {
+        match self {
+            FacilityType::Clinic => "CLINIC",
+            FacilityType::Hospital => "HOSPITAL",
+            FacilityType::SpecialVenue => "SPECIAL_VENUE",
+            FacilityType::BasicTypeFacility => "BASIC_TYPE_FACILITY",
+            FacilityType::SatelliteFacility => "SATELLITE_FACILITY",
+        }
+    }
+
+    pub fn from_db(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_db() == text)
+    }
+}
+
+/// One organisation row, with the facility columns when it is a facility.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrganizationRecord {
+    pub id: String,
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    pub name_kana: Option<String>,
+    pub name_romaji: Option<String>,
+    pub parent_id: Option<String>,
+    pub prefecture_id: Option<String>,
+    pub municipality_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub facility_type: Option<String>,
+    pub postal_code: Option<String>,
+    pub address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub phone: Option<String>,
+}
+
+impl OrganizationRecord {
+    pub fn kind(&self) -> OrganizationKind {
+        // The CHECK constraint on `organizations.kind` admits only the values `from_db` knows.
+        OrganizationKind::from_db(&self.kind).unwrap_or(OrganizationKind::ServiceDesk)
+    }
+}
+
+/// A new organisation to insert (seeding and, later, the registry's mutations).
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub id: String,
+    pub kind: OrganizationKind,
+    pub code: String,
+    pub name: String,
+    pub name_kana: Option<String>,
+    pub name_romaji: Option<String>,
+    pub parent_id: Option<String>,
+    pub prefecture_id: Option<String>,
+    pub municipality_id: Option<String>,
+    pub facility: Option<NewFacility>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewFacility {
+    pub facility_type: FacilityType,
+    pub postal_code: Option<String>,
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub phone: Option<String>,
+}

@@ -1,0 +1,147 @@
+//! Queries over the organisation hierarchy.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, Object};
+
+use super::codes::{MunicipalityCode, PrefectureCode};
+use super::model::{FacilityType, OrganizationKind};
+use super::store::{self, OrganizationFilter};
+use super::types::{
+    Facility, Municipality, OrganizationNode, Prefecture,
+    load_organization, organization_connection,
+};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::graphql::node::parse_global_id;
+
+/// Longest accepted name search text.
+const MAX_SEARCH_LENGTH: usize = 100;
+
+#[derive(Default)]
+pub struct OrganizationQuery;
+
+#[Object]
+impl OrganizationQuery {
+    /// The 47 prefectures, by JIS code.
+    async fn prefectures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Prefecture>> {
+        let filter = OrganizationFilter {
+            kinds: vec![OrganizationKind::Prefecture],
+            ..Default::default()
+        };
+        organization_connection(ctx, filter, first, after, Prefecture).await
+    }
+
+    /// One prefecture by its two-digit JIS code ("13" is Tokyo); null when absent.
+    async fn prefecture(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Prefecture>> {
+        let code = PrefectureCode::parse(&code)?;
+        let record = store::find_by_code(ctx.data_unchecked::<Db>(), OrganizationKind::Prefecture, &code.as_string()).await?;
+        Ok(record.map(Prefecture))
+    }
+
+    /// Municipalities by local-government code, optionally within one prefecture or matching
+    /// a name.
+    async fn municipalities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only municipalities of this prefecture (JIS code, e.g. \"13\").")]
+        prefecture_code: Option<String>,
+        #[graphql(desc = "Part of the name, kana or romanised name (case-insensitive).")]
+        name_contains: Option<String>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Municipality>> {
+        let mut filter = OrganizationFilter {
+            kinds: vec![OrganizationKind::Municipality],
+            name_contains: search_text(name_contains)?,
+            ..Default::default()
+        };
+        if let Some(code) = prefecture_code {
+            filter.prefecture_id = Some(area_id(ctx, OrganizationKind::Prefecture, &PrefectureCode::parse(&code)?.as_string()).await?);
+        }
+        organization_connection(ctx, filter, first, after, Municipality).await
+    }
+
+    /// One municipality by its six-digit local-government code (check digit validated); null
+    /// when absent.
+    async fn municipality(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Municipality>> {
+        let code = MunicipalityCode::parse(&code)?;
+        let record = store::find_by_code(ctx.data_unchecked::<Db>(), OrganizationKind::Municipality, &code.as_string()).await?;
+        Ok(record.map(Municipality))
+    }
+
+    /// Facilities (clinics, hospitals, venues) by code, filtered by area, type or name.
+    async fn facilities(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only facilities in this prefecture (JIS code).")] prefecture_code: Option<String>,
+        #[graphql(desc = "Only facilities in this municipality (local-government code).")]
+        municipality_code: Option<String>,
+        #[graphql(desc = "Only facilities of this type.")] facility_type: Option<FacilityType>,
+        #[graphql(desc = "Part of the name, kana or romanised name (case-insensitive).")]
+        name_contains: Option<String>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Facility>> {
+        let mut filter = OrganizationFilter {
+            kinds: vec![OrganizationKind::Facility],
+            facility_type,
+            name_contains: search_text(name_contains)?,
+            ..Default::default()
+        };
+        if let Some(code) = prefecture_code {
+            filter.prefecture_id = Some(area_id(ctx, OrganizationKind::Prefecture, &PrefectureCode::parse(&code)?.as_string()).await?);
+        }
+        if let Some(code) = municipality_code {
+            filter.municipality_id = Some(area_id(ctx, OrganizationKind::Municipality, &MunicipalityCode::parse(&code)?.as_string()).await?);
+        }
+        organization_connection(ctx, filter, first, after, Facility).await
+    }
+
+    /// Any organisation by global id. An unknown id is `NOT_FOUND`.
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrganizationNode> {
+        let (_, row_id) = parse_global_id(&id)?;
+        let record = load_organization(ctx, &row_id)
+            .await?
+            .ok_or(AppError::NotFound("organization"))?;
+        Ok(record.into())
+    }
+
+    /// Organisations of one kind (for example every MANUFACTURER), by code.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which kind of organisation to list.")] kind: OrganizationKind,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, OrganizationNode>> {
+        let filter = OrganizationFilter {
+            kinds: vec![kind],
+            ..Default::default()
+        };
+        organization_connection(ctx, filter, first, after, OrganizationNode::from).await
+    }
+}
+
+/// The row id of the area (prefecture or municipality) with this code. A valid code that names
+/// no area gives an empty list rather than an error, as for any filter that matches nothing.
+async fn area_id(ctx: &Context<'_>, kind: OrganizationKind, code: &str) -> async_graphql::Result<String> {
+    let record = store::find_by_code(ctx.data_unchecked::<Db>(), kind, code).await?;
+    Ok(record.map(|r| r.id).unwrap_or_default())
+}
+
+fn search_text(text: Option<String>) -> Result<Option<String>, AppError> {
+    match text.map(|t| t.trim().to_owned()) {
+        Some(t) if t.chars().count() > MAX_SEARCH_LENGTH => Err(AppError::invalid_field(
+            "nameContains",
+            format!("search text must be at most {MAX_SEARCH_LENGTH} characters"),
+        )),
+        Some(t) if t.is_empty() => Ok(None),
+        other => Ok(other),
+    }
+}
+

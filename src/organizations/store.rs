@@ -1,0 +1,203 @@
+//! SQL for organisations. One code path for SQLite and PostgreSQL.
+
+use std::collections::HashMap;
+
+use sqlx::AssertSqlSafe;
+
+use super::model::{FacilityType, NewOrganization, OrganizationKind, OrganizationRecord};
+use crate::db::{Db, now_utc, placeholders};
+use crate::error::AppResult;
+use crate::graphql::pagination::PageRequest;
+
+const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_romaji, \
+     o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, \
+     f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone \
+     FROM organizations o LEFT JOIN facilities f ON f.organization_id = o.id";
+
+/// Largest `IN (…)` list sent at once; well under both backends' parameter limits.
+const BATCH: usize = 500;
+
+/// Loads organisations by id, in as few statements as the batch size allows.
+pub async fn load_by_ids(db: &Db, ids: &[String]) -> AppResult<HashMap<String, OrganizationRecord>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let sql = format!("{SELECT} WHERE o.id IN ({})", placeholders(1, chunk.len()));
+        let mut query = sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for record in query.fetch_all(db.pool()).await? {
+            found.insert(record.id.clone(), record);
+        }
+    }
+    Ok(found)
+}
+
+/// Finds one organisation by kind and code (e.g. a prefecture by its JIS code).
+pub async fn find_by_code(
+    db: &Db,
+    kind: OrganizationKind,
+    code: &str,
+) -> AppResult<Option<OrganizationRecord>> {
+    let sql = format!("{SELECT} WHERE o.kind = $1 AND o.code = $2");
+    Ok(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql))
+        .bind(kind.as_db())
+        .bind(code)
+        .fetch_optional(db.pool())
+        .await?)
+}
+
+/// Which organisations a list shows. Every filter is optional and they combine with AND.
+#[derive(Debug, Default, Clone)]
+pub struct OrganizationFilter {
+    pub kinds: Vec<OrganizationKind>,
+    pub prefecture_id: Option<String>,
+    pub municipality_id: Option<String>,
+    pub facility_type: Option<FacilityType>,
+    /// A case-insensitive part of the name, kana or romanised name.
+    pub name_contains: Option<String>,
+}
+
+/// One page of organisations ordered by (kind, code), the cursor's key.
+pub async fn list(
+    db: &Db,
+    filter: &OrganizationFilter,
+    page: &PageRequest,
+) -> AppResult<Vec<OrganizationRecord>> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let next = |value: String, binds: &mut Vec<String>| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    if !filter.kinds.is_empty() {
+        let list: Vec<String> = filter
+            .kinds
+            .iter()
+            .map(|kind| next(kind.as_db().to_owned(), &mut binds))
+            .collect();
+        conditions.push(format!("o.kind IN ({})", list.join(", ")));
+    }
+    if let Some(id) = &filter.prefecture_id {
+        conditions.push(format!("o.prefecture_id = {}", next(id.clone(), &mut binds)));
+    }
+    if let Some(id) = &filter.municipality_id {
+        conditions.push(format!("o.municipality_id = {}", next(id.clone(), &mut binds)));
+    }
+    if let Some(facility_type) = filter.facility_type {
+        conditions.push(format!(
+            "f.facility_type = {}",
+            next(facility_type.as_db().to_owned(), &mut binds)
+        ));
+    }
+    if let Some(text) = &filter.name_contains {
+        let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+        let p = next(pattern, &mut binds);
+        conditions.push(format!(
+            "(lower(o.name) LIKE {p} ESCAPE '\\' OR lower(coalesce(o.name_kana, '')) LIKE {p} ESCAPE '\\' \
+             OR lower(coalesce(o.name_romaji, '')) LIKE {p} ESCAPE '\\')"
+        ));
+    }
+    if let Some(after) = &page.after {
+        let kind = next(after[0].clone(), &mut binds);
+        let code = next(after[1].clone(), &mut binds);
+        conditions.push(format!("(o.kind, o.code) > ({kind}, {code})"));
+    }
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
+    let sql = format!(
+        "{SELECT}{where_clause} ORDER BY o.kind, o.code LIMIT {}",
+        page.fetch_limit()
+    );
+    let mut query = sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql));
+    for value in binds {
+        query = query.bind(value);
+    }
+    Ok(query.fetch_all(db.pool()).await?)
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Rows per multi-row INSERT: few round trips, far below both backends' parameter limits.
+const INSERT_BATCH: usize = 200;
+
+/// Inserts organisations (and their facility rows) in one transaction.
+pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult<()> {
+    let mut tx = db.begin_write().await?;
+    let now = now_utc();
+    for chunk in organizations.chunks(INSERT_BATCH) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({}, $1, $1)", placeholders(i * 9 + 2, 9)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO organizations (id, kind, code, name, name_kana, name_romaji, parent_id, \
+             prefecture_id, municipality_id, created_at, updated_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now.clone());
+        for org in chunk {
+            query = query
+                .bind(org.id.clone())
+                .bind(org.kind.as_db())
+                .bind(org.code.clone())
+                .bind(org.name.clone())
+                .bind(org.name_kana.clone())
+                .bind(org.name_romaji.clone())
+                .bind(org.parent_id.clone())
+                .bind(org.prefecture_id.clone())
+                .bind(org.municipality_id.clone());
+        }
+        query.execute(&mut **tx).await?;
+
+        let facilities: Vec<_> = chunk
+            .iter()
+            .filter_map(|org| org.facility.as_ref().map(|f| (&org.id, f)))
+            .collect();
+        if facilities.is_empty() {
+            continue;
+        }
+        let rows: Vec<String> = (0..facilities.len())
+            .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO facilities (organization_id, facility_type, postal_code, address, \
+             latitude, longitude, phone) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (id, facility) in facilities {
+            query = query
+                .bind(id.clone())
+                .bind(facility.facility_type.as_db())
+                .bind(facility.postal_code.clone())
+                .bind(facility.address.clone())
+                .bind(facility.latitude)
+                .bind(facility.longitude)
+                .bind(facility.phone.clone());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How many organisations exist; the seeders use it to leave a populated database alone.
+pub async fn count(db: &Db) -> AppResult<i64> {
+    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// The ids of all prefectures, by JIS code.
+pub async fn prefecture_ids_by_code(db: &Db) -> AppResult<HashMap<String, String>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT code, id FROM organizations WHERE kind = 'PREFECTURE'")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(rows.into_iter().collect())
+}

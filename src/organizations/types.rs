@@ -1,0 +1,297 @@
+//! The GraphQL face of the organisation hierarchy.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, ID, Interface, Object, OutputType};
+
+use super::codes::PrefectureCode;
+use super::loader::OrganizationLoader;
+use super::model::{FacilityType, OrganizationKind, OrganizationRecord};
+use super::store::{self, OrganizationFilter};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::graphql::node::{Node, global_id};
+use crate::graphql::pagination::{PageRequest, encode_cursor, split_page};
+use crate::graphql::scalars::DateTime;
+
+/// Any organisation: a public body, a facility or a partner.
+#[derive(Interface)]
+#[graphql(
+    field(name = "id", ty = "ID", desc = "Globally unique, opaque id."),
+    field(name = "kind", ty = "OrganizationKind", desc = "What kind of organisation this is."),
+    field(
+        name = "code",
+        ty = "String",
+        desc = "The organisation's code: JIS code for a prefecture, local-government code for a municipality, registry code otherwise."
+    ),
+    field(name = "name", ty = "String", desc = "Official name in Japanese."),
+    field(name = "name_kana", ty = "Option<String>", desc = "Reading of the name in kana."),
+    field(name = "name_romaji", ty = "Option<String>", desc = "Romanised name."),
+    field(
+        name = "parent",
+        ty = "Option<OrganizationNode>",
+        desc = "The organisation above this one in the hierarchy; null for the nation."
+    ),
+    field(name = "created_at", ty = "DateTime", desc = "When the record was created (UTC)."),
+    field(name = "updated_at", ty = "DateTime", desc = "When the record last changed (UTC).")
+)]
+#[graphql(name = "Organization")]
+pub enum OrganizationNode {
+    Nation(Nation),
+    Prefecture(Prefecture),
+    Municipality(Municipality),
+    Facility(Facility),
+    PartnerOrganization(PartnerOrganization),
+}
+
+impl From<OrganizationRecord> for OrganizationNode {
+    fn from(record: OrganizationRecord) -> Self {
+        match record.kind() {
+            OrganizationKind::Nation => OrganizationNode::Nation(Nation(record)),
+            OrganizationKind::Prefecture => OrganizationNode::Prefecture(Prefecture(record)),
+            OrganizationKind::Municipality => OrganizationNode::Municipality(Municipality(record)),
+            OrganizationKind::Facility => OrganizationNode::Facility(Facility(record)),
+            _ => OrganizationNode::PartnerOrganization(PartnerOrganization(record)),
+        }
+    }
+}
+
+impl From<OrganizationRecord> for Node {
+    fn from(record: OrganizationRecord) -> Self {
+        match OrganizationNode::from(record) {
+            OrganizationNode::Nation(o) => Node::Nation(o),
+            OrganizationNode::Prefecture(o) => Node::Prefecture(o),
+            OrganizationNode::Municipality(o) => Node::Municipality(o),
+            OrganizationNode::Facility(o) => Node::Facility(o),
+            OrganizationNode::PartnerOrganization(o) => Node::PartnerOrganization(o),
+        }
+    }
+}
+
+/// Loads one organisation through the request-wide batching loader.
+pub async fn load_organization(
+    ctx: &Context<'_>,
+    id: &str,
+) -> async_graphql::Result<Option<OrganizationRecord>> {
+    ctx.data_unchecked::<DataLoader<OrganizationLoader>>()
+        .load_one(id.to_owned())
+        .await
+}
+
+/// Loads an organisation that the database guarantees exists (a foreign key points at it).
+async fn load_required(ctx: &Context<'_>, id: Option<&str>) -> async_graphql::Result<OrganizationRecord> {
+    let id = id.ok_or_else(|| AppError::Internal(anyhow::anyhow!("missing area reference")))?;
+    load_organization(ctx, id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("dangling organisation reference {id}")).into())
+}
+
+/// Runs a paginated organisation list and wraps each row as `T`.
+pub async fn organization_connection<T: OutputType>(
+    ctx: &Context<'_>,
+    filter: OrganizationFilter,
+    first: Option<i32>,
+    after: Option<String>,
+    wrap: fn(OrganizationRecord) -> T,
+) -> async_graphql::Result<Connection<String, T>> {
+    let page = PageRequest::parse(first, after, 2)?;
+    let rows = store::list(ctx.data_unchecked::<Db>(), &filter, &page).await?;
+    let (rows, has_next) = split_page(rows, &page);
+    let mut connection = Connection::new(page.after.is_some(), has_next);
+    connection.edges.extend(rows.into_iter().map(|row| {
+        let cursor = encode_cursor(&[&row.kind, &row.code]);
+        Edge::new(cursor, wrap(row))
+    }));
+    Ok(connection)
+}
+
+/// Expands to an organisation type: the fields every organisation shares, then its own.
+macro_rules! organization_object {
+    ($(#[$meta:meta])* $ty:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $ty(pub OrganizationRecord);
+
+        $(#[$meta])*
+        #[Object]
+        impl $ty {
+            /// Globally unique, opaque id.
+            pub async fn id(&self) -> ID {
+                global_id(stringify!($ty), &self.0.id)
+            }
+
+            /// What kind of organisation this is.
+            pub async fn kind(&self) -> OrganizationKind {
+                self.0.kind()
+            }
+
+            /// The organisation's code: JIS code for a prefecture, local-government code for a
+            /// municipality, registry code otherwise.
+            pub async fn code(&self) -> String {
+                self.0.code.clone()
+            }
+
+            /// Official name in Japanese.
+            pub async fn name(&self) -> String {
+                self.0.name.clone()
+            }
+
+            /// Reading of the name in kana.
+            pub async fn name_kana(&self) -> Option<String> {
+                self.0.name_kana.clone()
+            }
+
+            /// Romanised name.
+            pub async fn name_romaji(&self) -> Option<String> {
+                self.0.name_romaji.clone()
+            }
+
+            /// The organisation above this one in the hierarchy; null for the nation.
+            pub async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganizationNode>> {
+                match &self.0.parent_id {
+                    Some(id) => Ok(load_organization(ctx, id).await?.map(OrganizationNode::from)),
+                    None => Ok(None),
+                }
+            }
+
+            /// When the record was created (UTC).
+            pub async fn created_at(&self) -> DateTime {
+                DateTime(self.0.created_at.clone())
+            }
+
+            /// When the record last changed (UTC).
+            pub async fn updated_at(&self) -> DateTime {
+                DateTime(self.0.updated_at.clone())
+            }
+
+            $($fields)*
+        }
+    };
+}
+
+organization_object! {
+    /// The nation (国): the ministry that runs the campaign.
+    Nation {}
+}
+
+organization_object! {
+    /// A prefecture (都道府県).
+    Prefecture {
+        /// The prefecture's six-digit local-government code (e.g. Tokyo "130001").
+        async fn local_government_code(&self) -> String {
+            PrefectureCode::parse(&self.0.code)
+                .map(|code| code.local_government_code().as_string())
+                .unwrap_or_default()
+        }
+
+        /// The prefecture's municipalities, by local-government code.
+        async fn municipalities(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+            #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        ) -> async_graphql::Result<Connection<String, Municipality>> {
+            let filter = OrganizationFilter {
+                kinds: vec![OrganizationKind::Municipality],
+                prefecture_id: Some(self.0.id.clone()),
+                ..Default::default()
+            };
+            organization_connection(ctx, filter, first, after, Municipality).await
+        }
+    }
+}
+
+organization_object! {
+    /// A municipality (市区町村): a city, special ward, town or village.
+    Municipality {
+        /// The prefecture the municipality belongs to.
+        async fn prefecture(&self, ctx: &Context<'_>) -> async_graphql::Result<Prefecture> {
+            load_required(ctx, self.0.prefecture_id.as_deref()).await.map(Prefecture)
+        }
+
+        /// Facilities in the municipality, by code.
+        async fn facilities(
+            &self,
+            ctx: &Context<'_>,
+            #[graphql(desc = "Only facilities of this type.")] facility_type: Option<FacilityType>,
+            #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+            #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+        ) -> async_graphql::Result<Connection<String, Facility>> {
+            let filter = OrganizationFilter {
+                kinds: vec![OrganizationKind::Facility],
+                municipality_id: Some(self.0.id.clone()),
+                facility_type,
+                ..Default::default()
+            };
+            organization_connection(ctx, filter, first, after, Facility).await
+        }
+    }
+}
+
+organization_object! {
+    /// A facility that vaccinates (医療機関・接種会場): clinic, hospital, special venue,
+    /// basic-type facility or satellite.
+    Facility {
+        /// What kind of place this is.
+        async fn facility_type(&self) -> Option<FacilityType> {
+            self.0.facility_type.as_deref().and_then(FacilityType::from_db)
+        }
+
+        /// Postal code, as "123-4567".
+        async fn postal_code(&self) -> Option<String> {
+            self.0.postal_code.clone()
+        }
+
+        /// Street address in Japanese, from the prefecture down.
+        async fn address(&self) -> Option<String> {
+            self.0.address.clone()
+        }
+
+        /// Latitude in degrees (WGS 84).
+        async fn latitude(&self) -> Option<f64> {
+            self.0.latitude
+        }
+
+        /// Longitude in degrees (WGS 84).
+        async fn longitude(&self) -> Option<f64> {
+            self.0.longitude
+        }
+
+        /// Telephone number for the public.
+        async fn phone(&self) -> Option<String> {
+            self.0.phone.clone()
+        }
+
+        /// The municipality the facility is in.
+        async fn municipality(&self, ctx: &Context<'_>) -> async_graphql::Result<Municipality> {
+            load_required(ctx, self.0.municipality_id.as_deref()).await.map(Municipality)
+        }
+
+        /// The prefecture the facility is in.
+        async fn prefecture(&self, ctx: &Context<'_>) -> async_graphql::Result<Prefecture> {
+            load_required(ctx, self.0.prefecture_id.as_deref()).await.map(Prefecture)
+        }
+    }
+}
+
+organization_object! {
+    /// An organisation outside the administrative hierarchy: manufacturer, wholesaler, dry-ice
+    /// supplier, needle/syringe warehouse, aggregator, medical association or service desk.
+    PartnerOrganization {
+        /// The prefecture the organisation is based in, when it belongs to one.
+        async fn prefecture(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Prefecture>> {
+            match &self.0.prefecture_id {
+                Some(id) => Ok(load_organization(ctx, id).await?.map(Prefecture)),
+                None => Ok(None),
+            }
+        }
+
+        /// The municipality the organisation is based in, when it belongs to one.
+        async fn municipality(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Municipality>> {
+            match &self.0.municipality_id {
+                Some(id) => Ok(load_organization(ctx, id).await?.map(Municipality)),
+                None => Ok(None),
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Starting and stopping the server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::ServeArgs;
+use crate::db::Db;
+use crate::events::Events;
+use crate::graphql::build_schema;
+use crate::http::{AppState, router};
+use crate::seed;
+
+/// A bound, ready server. Tests build one on port 0 and keep its state to inspect.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+    grace: Duration,
+}
+
+impl Server {
+    /// Connects and migrates the database, seeds the demo when asked, binds the socket.
+    pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
+        args.http.validate()?;
+        let url = &args.database.database_url;
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        if args.demo && seed::demo::seed_if_empty(&db).await? {
+            tracing::info!("demo data loaded");
+        }
+        let events = Events::start(db.clone(), url, Duration::from_secs(args.http.event_poll_secs))
+            .await
+            .context("cannot start the event dispatcher")?;
+        let schema = build_schema(Some(db.clone()), Some(events.clone()), args.http.limits());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let listener = TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        Ok(Server {
+            listener,
+            state: AppState {
+                db,
+                events,
+                schema,
+                http: Arc::new(args.http.clone()),
+                shutdown: shutdown_rx,
+            },
+            shutdown,
+            grace: Duration::from_secs(args.http.shutdown_grace_secs),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `stop` resolves, then stops accepting, tells websockets to close, and
+    /// gives in-flight requests the grace period to finish.
+    pub async fn run(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Server {
+            listener,
+            state,
+            shutdown,
+            grace,
+        } = self;
+        let db = state.db.clone();
+        let (stopped_tx, mut stopped_rx) = watch::channel(false);
+        let signal = async move {
+            stop.await;
+            tracing::info!("shutting down");
+            let _ = shutdown.send(true);
+            let _ = stopped_tx.send(true);
+        };
+        let serve = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+        let serve = tokio::spawn(async move { serve.await });
+        let _ = stopped_rx.wait_for(|s| *s).await;
+        // After the signal, in-flight requests have the grace period; then we stop anyway.
+        let _ = tokio::time::timeout(grace, serve).await;
+        db.close().await;
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// `vsys serve`.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let server = Server::build(&args).await?;
+    let addr = server.local_addr();
+    println!("vsys is listening on http://{addr}");
+    println!("  playground:       http://{addr}/");
+    println!("  GraphQL endpoint: http://{addr}/graphql  (WebSocket: ws://{addr}/graphql)");
+    server.run(termination_signal()).await
+}

@@ -1,0 +1,290 @@
+//! Test harness: every test starts its own server on port 0 with its own database — a fresh
+//! SQLite file, or, when `TEST_DATABASE_URL` is set, a fresh PostgreSQL database.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use vsys::config::ServeArgs;
+use vsys::http::AppState;
+use vsys::server::Server;
+
+/// A database owned by one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("vsys_t_{}", uuid::Uuid::now_v7().simple());
+                let admin = postgres_admin(&admin_url).await;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .expect("create test database");
+                admin.close().await;
+                let url = replace_database(&admin_url, &name);
+                TestDb {
+                    url,
+                    _dir: None,
+                    postgres: Some((admin_url, name)),
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("vsys.db").display());
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Dropping runs outside the test's runtime, which may be shutting down.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async {
+                    let admin = postgres_admin(&admin_url).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&admin)
+                        .await;
+                    admin.close().await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+async fn postgres_admin(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::pool::PoolOptions::<sqlx::Any>::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .expect("TEST_DATABASE_URL must reach PostgreSQL")
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let prefix = base.rsplit_once('/').map(|(p, _)| p).unwrap_or(base);
+    match query {
+        Some(query) => format!("{prefix}/{name}?{query}"),
+        None => format!("{prefix}/{name}"),
+    }
+}
+
+/// Server arguments as the command line gives them, plus `extra` flags.
+pub fn serve_args(database_url: &str, extra: &[&str]) -> ServeArgs {
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+    let mut argv = vec![
+        "vsys",
+        "--listen",
+        "127.0.0.1:0",
+        "--database-url",
+        database_url,
+        "--demo",
+        "--event-poll-secs",
+        "1",
+        "--shutdown-grace-secs",
+        "2",
+    ];
+    argv.extend_from_slice(extra);
+    Wrapper::parse_from(argv).serve
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub db: Option<TestDb>,
+}
+
+impl TestServer {
+    /// A server with the demo data on a fresh database.
+    pub async fn start() -> TestServer {
+        Self::start_with(&[]).await
+    }
+
+    pub async fn start_with(extra: &[&str]) -> TestServer {
+        let db = TestDb::new().await;
+        let mut server = Self::start_on(&db.url, extra).await;
+        server.db = Some(db);
+        server
+    }
+
+    /// A server on an existing database (a second instance, say).
+    pub async fn start_on(database_url: &str, extra: &[&str]) -> TestServer {
+        let server = Server::build(&serve_args(database_url, extra))
+            .await
+            .expect("server starts");
+        let addr = server.local_addr();
+        let state = server.state().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            addr,
+            state,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+            db: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Runs an operation over HTTP POST and returns the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header("content-type", "application/json")
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        assert!(
+            response.status().is_success() || response.status() == 400,
+            "unexpected status {}",
+            response.status()
+        );
+        response.json().await.expect("JSON body")
+    }
+
+    /// Runs an operation that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response}");
+        response["data"].clone()
+    }
+
+    /// Runs an operation that must fail and returns the first error's code.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let response = self.graphql(query, variables).await;
+        let errors = response["errors"].as_array().unwrap_or_else(|| panic!("expected errors: {response}"));
+        for error in errors {
+            assert!(error["extensions"]["code"].is_string(), "error without a code: {error}");
+        }
+        errors[0]["extensions"]["code"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
+    }
+
+    /// Opens a websocket on `/graphql` with the given subprotocol.
+    pub async fn websocket(&self, protocol: Option<&str>) -> WsClient {
+        let mut request = format!("ws://{}/graphql", self.addr).into_client_request().unwrap();
+        if let Some(protocol) = protocol {
+            request
+                .headers_mut()
+                .insert("sec-websocket-protocol", protocol.parse().unwrap());
+        }
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        WsClient { stream }
+    }
+}
+
+pub struct WsClient {
+    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+/// What the server sent next.
+#[derive(Debug)]
+pub enum WsEvent {
+    Json(Value),
+    Closed(u16, String),
+}
+
+impl WsClient {
+    pub async fn send(&mut self, message: Value) {
+        self.stream.send(Message::Text(message.to_string().into())).await.expect("send");
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::Text(text.to_owned().into())).await.expect("send");
+    }
+
+    /// The next message or close, waiting at most 10 seconds.
+    pub async fn next(&mut self) -> WsEvent {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("the server answers within 10 s");
+            match message {
+                Some(Ok(Message::Text(text))) => return WsEvent::Json(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, reason) = frame
+                        .map(|f| (u16::from(f.code), f.reason.to_string()))
+                        .unwrap_or((1005, String::new()));
+                    return WsEvent::Closed(code, reason);
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return WsEvent::Closed(1006, String::new()),
+            }
+        }
+    }
+
+    pub async fn next_json(&mut self) -> Value {
+        match self.next().await {
+            WsEvent::Json(value) => value,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    /// The close code the server sends next (messages before it are skipped).
+    pub async fn close_code(&mut self) -> u16 {
+        loop {
+            if let WsEvent::Closed(code, _) = self.next().await {
+                return code;
+            }
+        }
+    }
+
+    /// `connection_init` and the server's `connection_ack` (graphql-transport-ws).
+    pub async fn init(&mut self) {
+        self.send(json!({ "type": "connection_init" })).await;
+        assert_eq!(self.next_json().await["type"], "connection_ack");
+    }
+}
