@@ -11,7 +11,10 @@ fn main() {
     if let Ok(roles) = fs::read_dir(root) {
         for role in roles.flatten().filter(|e| e.path().is_dir()) {
             println!("cargo:rerun-if-changed={}", role.path().display());
-            for file in fs::read_dir(role.path()).expect("readable role folder").flatten() {
+            for file in fs::read_dir(role.path())
+                .expect("readable role folder")
+                .flatten()
+            {
                 let path = file.path();
                 if path.extension().is_some_and(|ext| ext == "graphql") {
                     let role_name = role.file_name().to_string_lossy().into_owned();

@@ -30,7 +30,14 @@ async fn run_seed(args: SeedArgs) -> anyhow::Result<()> {
     db.migrate().await?;
     if args.demo {
         let loaded = seed::demo::seed_if_empty(&db).await.map_err(anyhow_of)?;
-        println!("{}", if loaded { "demo data loaded" } else { "demo data already present" });
+        println!(
+            "{}",
+            if loaded {
+                "demo data loaded"
+            } else {
+                "demo data already present"
+            }
+        );
     }
     if let Some(SyntheticScale::National) = args.synthetic {
         let summary = seed::synthetic::seed_national(&db, args.random_seed)

@@ -9,7 +9,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::graphql::Limits;
 
 #[derive(Debug, Parser)]
-#[command(name = "vsys", version, about = "V-SYS: vaccine allocation, delivery and navigator — GraphQL server")]
+#[command(
+    name = "vsys",
+    version,
+    about = "V-SYS: vaccine allocation, delivery and navigator — GraphQL server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -107,10 +111,19 @@ impl HttpArgs {
 
     /// Checks the values clap cannot: ranges and origin syntax.
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.body_limit >= 1024, "--body-limit must be at least 1024 bytes");
+        anyhow::ensure!(
+            self.body_limit >= 1024,
+            "--body-limit must be at least 1024 bytes"
+        );
         anyhow::ensure!(self.max_depth >= 2, "--max-depth must be at least 2");
-        anyhow::ensure!(self.ws_init_timeout_secs >= 1, "--ws-init-timeout-secs must be at least 1 second");
-        anyhow::ensure!(self.event_poll_secs >= 1, "--event-poll-secs must be at least 1 second");
+        anyhow::ensure!(
+            self.ws_init_timeout_secs >= 1,
+            "--ws-init-timeout-secs must be at least 1 second"
+        );
+        anyhow::ensure!(
+            self.event_poll_secs >= 1,
+            "--event-poll-secs must be at least 1 second"
+        );
         for origin in &self.allowed_origins {
             anyhow::ensure!(
                 origin.starts_with("http://") || origin.starts_with("https://"),

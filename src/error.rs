@@ -90,7 +90,8 @@ impl From<sqlx::Error> for AppError {
                 sqlx::error::ErrorKind::ForeignKeyViolation => {
                     return AppError::invalid("a referenced record does not exist");
                 }
-                sqlx::error::ErrorKind::CheckViolation | sqlx::error::ErrorKind::NotNullViolation => {
+                sqlx::error::ErrorKind::CheckViolation
+                | sqlx::error::ErrorKind::NotNullViolation => {
                     return AppError::invalid("a value is outside the allowed range");
                 }
                 _ => {}

@@ -34,9 +34,13 @@ impl Server {
         if args.demo && seed::demo::seed_if_empty(&db).await? {
             tracing::info!("demo data loaded");
         }
-        let events = Events::start(db.clone(), url, Duration::from_secs(args.http.event_poll_secs))
-            .await
-            .context("cannot start the event dispatcher")?;
+        let events = Events::start(
+            db.clone(),
+            url,
+            Duration::from_secs(args.http.event_poll_secs),
+        )
+        .await
+        .context("cannot start the event dispatcher")?;
         let schema = build_schema(Some(db.clone()), Some(events.clone()), args.http.limits());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(args.listen)

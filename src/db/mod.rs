@@ -79,20 +79,22 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url).context("invalid database URL")?;
         let pool = match backend {
-            Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(8)
-                .after_connect(|conn, _meta| {
-                    Box::pin(async move {
-                        // WAL lets readers run beside the writer; the busy timeout covers other
-                        // processes (e.g. `vsys seed` while a server runs).
-                        conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; the busy timeout covers other
+                            // processes (e.g. `vsys seed` while a server runs).
+                            conn.execute(
+                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                              PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
-                        Ok(())
+                            )
+                            .await?;
+                            Ok(())
+                        })
                     })
-                }),
+            }
             Backend::Postgres => AnyPoolOptions::new().max_connections(16),
         }
         .acquire_timeout(Duration::from_secs(10))
@@ -190,12 +192,18 @@ mod tests {
 
     #[test]
     fn sqlite_urls_gain_create_mode_once() {
-        assert_eq!(sqlite_url_with_create("sqlite://vsys.db"), "sqlite://vsys.db?mode=rwc");
+        assert_eq!(
+            sqlite_url_with_create("sqlite://vsys.db"),
+            "sqlite://vsys.db?mode=rwc"
+        );
         assert_eq!(
             sqlite_url_with_create("sqlite://vsys.db?cache=shared"),
             "sqlite://vsys.db?cache=shared&mode=rwc"
         );
-        assert_eq!(sqlite_url_with_create("sqlite://x.db?mode=ro"), "sqlite://x.db?mode=ro");
+        assert_eq!(
+            sqlite_url_with_create("sqlite://x.db?mode=ro"),
+            "sqlite://x.db?mode=ro"
+        );
     }
 
     #[test]

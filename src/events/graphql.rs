@@ -13,9 +13,9 @@ use crate::graphql::scalars::DateTime;
 /// Most topics one subscription may filter on.
 const MAX_TOPICS: usize = 50;
 
-/// Something that happened, as recorded in the outbox.
 pub struct Event(pub Arc<StoredEvent>);
 
+/// Something that happened, as recorded in the outbox.
 #[Object]
 impl Event {
     /// Position in the global event order; pass the last one seen as `after` to resume.
@@ -51,20 +51,25 @@ impl EventSubscription {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Replay events after this sequence number first.")] after: Option<i64>,
-        #[graphql(desc = "Only events with one of these topics (at most 50).")] topics: Option<Vec<String>>,
+        #[graphql(desc = "Only events with one of these topics (at most 50).")] topics: Option<
+            Vec<String>,
+        >,
     ) -> async_graphql::Result<impl Stream<Item = Event> + use<>> {
         if after.is_some_and(|a| a < 0) {
             return Err(AppError::invalid_field("after", "after must not be negative").into());
         }
         let topics = topics.unwrap_or_default();
         if topics.len() > MAX_TOPICS {
-            return Err(AppError::invalid_field("topics", format!("at most {MAX_TOPICS} topics")).into());
+            return Err(
+                AppError::invalid_field("topics", format!("at most {MAX_TOPICS} topics")).into(),
+            );
         }
         let events = ctx.data_unchecked::<Arc<Events>>();
         Ok(events
             .stream(after)
             .filter(move |event| {
-                let visible = event.is_public() && (topics.is_empty() || topics.contains(&event.topic));
+                let visible =
+                    event.is_public() && (topics.is_empty() || topics.contains(&event.topic));
                 std::future::ready(visible)
             })
             .map(Event))

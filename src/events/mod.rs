@@ -47,7 +47,13 @@ impl Events {
         };
         let live = broadcast::channel(LIVE_BUFFER).0;
         let start = latest_seq(&db).await?;
-        tokio::spawn(dispatch(db.clone(), bus.wakeups(), live.clone(), start, poll));
+        tokio::spawn(dispatch(
+            db.clone(),
+            bus.wakeups(),
+            live.clone(),
+            start,
+            poll,
+        ));
         Ok(Arc::new(Events { db, bus, live }))
     }
 
@@ -70,7 +76,10 @@ impl Events {
     /// Events in sequence order: first the committed ones after `after` (when given), then live
     /// ones, without gaps or repeats. A subscriber too slow for the live buffer catches up from
     /// the outbox instead of losing events.
-    pub fn stream(&self, after: Option<i64>) -> impl Stream<Item = Arc<StoredEvent>> + Send + 'static + use<> {
+    pub fn stream(
+        &self,
+        after: Option<i64>,
+    ) -> impl Stream<Item = Arc<StoredEvent>> + Send + 'static + use<> {
         let state = Cursor {
             db: self.db.clone(),
             live: self.live.subscribe(),

@@ -67,13 +67,19 @@ impl Extension for ErrorPolicyExtension {
         let aliases = count_aliases(&document);
         if aliases > self.max_aliases {
             return Err(ServerError::new(
-                format!("too many aliases: {aliases}, at most {} allowed", self.max_aliases),
+                format!(
+                    "too many aliases: {aliases}, at most {} allowed",
+                    self.max_aliases
+                ),
                 None,
             ));
         }
         // async-graphql answers a disabled `__schema` with a silent null; say why instead.
         if !self.introspection && selects_introspection(&document) {
-            return Err(ServerError::new("introspection is disabled on this server", None));
+            return Err(ServerError::new(
+                "introspection is disabled on this server",
+                None,
+            ));
         }
         Ok(document)
     }
@@ -125,8 +131,14 @@ fn selects_introspection(document: &ExecutableDocument) -> bool {
             Selection::FragmentSpread(_) => false,
         })
     }
-    document.operations.iter().any(|(_, op)| walk(&op.node.selection_set.node))
-        || document.fragments.values().any(|f| walk(&f.node.selection_set.node))
+    document
+        .operations
+        .iter()
+        .any(|(_, op)| walk(&op.node.selection_set.node))
+        || document
+            .fragments
+            .values()
+            .any(|f| walk(&f.node.selection_set.node))
 }
 
 fn aliases_in(set: &SelectionSet) -> usize {

@@ -7,16 +7,20 @@ pub mod scalars;
 
 use std::sync::Arc;
 
+use async_graphql::connection::Connection;
 use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
 
 use crate::db::Db;
 use crate::events::{EventSubscription, Events};
-use crate::organizations::{OrganizationLoader, OrganizationQuery};
+use crate::organizations::{
+    Facility, Municipality, OrganizationLoader, OrganizationNode, OrganizationQuery, Prefecture,
+};
 use node::NodeQuery;
 
 #[derive(MergedObject, Default)]
 pub struct Query(OrganizationQuery, NodeQuery);
 
+/// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(EventSubscription);
 
@@ -49,7 +53,24 @@ pub fn build_schema(db: Option<Db>, events: Option<Arc<Events>>, limits: Limits)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_directives(10)
-        .extension(errors::ErrorPolicy::new(limits.max_aliases, limits.introspection));
+        .extension(errors::ErrorPolicy::new(
+            limits.max_aliases,
+            limits.introspection,
+        ))
+        .override_output_type_description::<Query>(
+            "Read access to every entity. Lists are Relay connections: pass `first` (at most 100) \
+             and the previous page's `endCursor` as `after`.",
+        )
+        .override_output_type_description::<Connection<String, Prefecture>>(
+            "A page of prefectures.",
+        )
+        .override_output_type_description::<Connection<String, Municipality>>(
+            "A page of municipalities.",
+        )
+        .override_output_type_description::<Connection<String, Facility>>("A page of facilities.")
+        .override_output_type_description::<Connection<String, OrganizationNode>>(
+            "A page of organisations.",
+        );
     if !limits.introspection {
         // Without introspection, field suggestions would leak the schema one guess at a time.
         builder = builder.disable_introspection().disable_suggestions();
@@ -86,7 +107,9 @@ pub fn request_from_parts(
 ) -> async_graphql::Request {
     let mut request = async_graphql::Request::new(query);
     if let Some(variables) = variables {
-        request = request.variables(async_graphql::Variables::from_json(serde_json::Value::Object(variables)));
+        request = request.variables(async_graphql::Variables::from_json(
+            serde_json::Value::Object(variables),
+        ));
     }
     if let Some(name) = operation_name {
         request = request.operation_name(name);

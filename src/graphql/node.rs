@@ -6,7 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::AppError;
-use crate::organizations::{Facility, Municipality, Nation, PartnerOrganization, Prefecture, load_organization};
+use crate::organizations::{
+    Facility, Municipality, Nation, PartnerOrganization, Prefecture, load_organization,
+};
 
 /// An object with a globally unique id.
 #[derive(Interface)]
@@ -43,7 +45,11 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Fetches any object by its global id. An unknown or malformed id is `NOT_FOUND`.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Node> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as returned in any `id` field.")] id: ID,
+    ) -> async_graphql::Result<Node> {
         let (type_name, row_id) = parse_global_id(&id)?;
         let organization = load_organization(ctx, &row_id)
             .await?
@@ -79,7 +85,11 @@ mod tests {
             ("Facility".to_owned(), "0190-abc".to_owned())
         );
         for bad in ["", "!!!", "RmFjaWxpdHk", "OmFiYw"] {
-            assert_eq!(parse_global_id(bad).unwrap_err().code(), "NOT_FOUND", "{bad}");
+            assert_eq!(
+                parse_global_id(bad).unwrap_err().code(),
+                "NOT_FOUND",
+                "{bad}"
+            );
         }
     }
 }

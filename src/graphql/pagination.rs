@@ -28,7 +28,12 @@ impl PageRequest {
     ) -> Result<Self, AppError> {
         let first = match first {
             None => DEFAULT_PAGE_SIZE,
-            Some(n) if n < 0 => return Err(AppError::invalid_field("first", "first must not be negative")),
+            Some(n) if n < 0 => {
+                return Err(AppError::invalid_field(
+                    "first",
+                    "first must not be negative",
+                ));
+            }
             Some(n) if n as usize > MAX_PAGE_SIZE => {
                 return Err(AppError::invalid_field(
                     "first",
@@ -41,7 +46,9 @@ impl PageRequest {
             .map(|cursor| {
                 decode_cursor(&cursor)
                     .filter(|parts| parts.len() == key_parts)
-                    .ok_or_else(|| AppError::invalid_field("after", "the cursor is not valid for this list"))
+                    .ok_or_else(|| {
+                        AppError::invalid_field("after", "the cursor is not valid for this list")
+                    })
             })
             .transpose()?;
         Ok(PageRequest { first, after })
@@ -77,7 +84,10 @@ mod tests {
 
     #[test]
     fn first_is_capped_and_must_not_be_negative() {
-        assert_eq!(PageRequest::parse(None, None, 1).unwrap().first, DEFAULT_PAGE_SIZE);
+        assert_eq!(
+            PageRequest::parse(None, None, 1).unwrap().first,
+            DEFAULT_PAGE_SIZE
+        );
         assert_eq!(PageRequest::parse(Some(100), None, 1).unwrap().first, 100);
         assert!(PageRequest::parse(Some(101), None, 1).is_err());
         assert!(PageRequest::parse(Some(99_999_999), None, 1).is_err());

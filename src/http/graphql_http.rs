@@ -6,8 +6,8 @@
 use std::any::Any;
 use std::collections::HashMap;
 
-use async_graphql::parser::types::OperationType;
 use async_graphql::ServerError;
+use async_graphql::parser::types::OperationType;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -44,7 +44,9 @@ impl MediaType {
 pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> Response {
     if is_websocket_upgrade(request.headers()) {
         let (mut parts, _) = request.into_parts();
-        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
+            .await
+        {
             Ok(upgrade) => websocket::upgrade(state, &parts.headers, upgrade),
             Err(rejection) => rejection.into_response(),
         };
@@ -56,7 +58,13 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
     let query: HashMap<String, String> = match request.uri().query() {
         Some(text) => match serde_urlencoded_pairs(text) {
             Some(pairs) => pairs,
-            None => return request_error(media, StatusCode::BAD_REQUEST, "the query string is malformed"),
+            None => {
+                return request_error(
+                    media,
+                    StatusCode::BAD_REQUEST,
+                    "the query string is malformed",
+                );
+            }
         },
         None => HashMap::new(),
     };
@@ -80,7 +88,9 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
                 StatusCode::METHOD_NOT_ALLOWED,
                 "mutations must be sent with POST",
             );
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
     }
@@ -102,7 +112,10 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
             return request_error(
                 media,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("the request body is larger than {} bytes", state.http.body_limit),
+                &format!(
+                    "the request body is larger than {} bytes",
+                    state.http.body_limit
+                ),
             );
         }
     };
@@ -148,10 +161,18 @@ struct Params {
 }
 
 async fn execute(state: &AppState, media: MediaType, params: Params) -> Response {
-    let request = request_from_parts(params.query, params.variables, params.operation_name, params.extensions);
+    let request = request_from_parts(
+        params.query,
+        params.variables,
+        params.operation_name,
+        params.extensions,
+    );
     let response = state.schema.execute(request).await;
     let (status, body) = if is_request_error(&response) && media == MediaType::GraphqlResponse {
-        (StatusCode::BAD_REQUEST, json!({ "errors": response.errors }))
+        (
+            StatusCode::BAD_REQUEST,
+            json!({ "errors": response.errors }),
+        )
     } else {
         let mut body = json!({ "data": response.data });
         if !response.errors.is_empty() {
@@ -217,7 +238,9 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), String> {
     let value = value.to_str().unwrap_or_default().to_ascii_lowercase();
     let mut parts = value.split(';').map(str::trim);
     if parts.next() != Some(APPLICATION_JSON) {
-        return Err(format!("unsupported Content-Type {value:?}; send application/json"));
+        return Err(format!(
+            "unsupported Content-Type {value:?}; send application/json"
+        ));
     }
     for parameter in parts {
         if let Some(charset) = parameter.strip_prefix("charset=") {
@@ -234,10 +257,15 @@ fn params_from_body(body: &Bytes) -> Result<Params, String> {
     if body.is_empty() {
         return Err("the request body is empty".into());
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
     let object = match value {
         Value::Object(object) => object,
-        Value::Array(_) => return Err("batched requests are not supported; send one operation per request".into()),
+        Value::Array(_) => {
+            return Err(
+                "batched requests are not supported; send one operation per request".into(),
+            );
+        }
         _ => return Err("the body must be a JSON object".into()),
     };
     let query = match object.get("query") {
@@ -260,7 +288,8 @@ fn params_from_query_string(pairs: &HashMap<String, String>) -> Result<Params, S
             None => Ok(None),
             Some(text) if text.is_empty() => Ok(None),
             Some(text) => {
-                let value: Value = serde_json::from_str(text).map_err(|_| format!("{name} must be a JSON object"))?;
+                let value: Value = serde_json::from_str(text)
+                    .map_err(|_| format!("{name} must be a JSON object"))?;
                 optional_map(Some(&value), name)
             }
         }
@@ -268,7 +297,10 @@ fn params_from_query_string(pairs: &HashMap<String, String>) -> Result<Params, S
     Ok(Params {
         query,
         variables: parse_map("variables")?,
-        operation_name: pairs.get("operationName").filter(|n| !n.is_empty()).cloned(),
+        operation_name: pairs
+            .get("operationName")
+            .filter(|n| !n.is_empty())
+            .cloned(),
         extensions: parse_map("extensions")?,
     })
 }
@@ -349,7 +381,10 @@ fn json_response(media: MediaType, status: StatusCode, body: &Value) -> Response
     let mut response = Response::new(Body::from(body.to_string()));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
     // Answers may hold personal data once identity lands; no shared cache may keep them.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
@@ -370,11 +405,17 @@ mod tests {
         assert_eq!(negotiate(&HeaderMap::new()).unwrap(), MediaType::Json);
         assert_eq!(negotiate(&accept("*/*")).unwrap(), MediaType::Json);
         assert_eq!(
-            negotiate(&accept("application/graphql-response+json, application/json;q=0.9")).unwrap(),
+            negotiate(&accept(
+                "application/graphql-response+json, application/json;q=0.9"
+            ))
+            .unwrap(),
             MediaType::GraphqlResponse
         );
         assert_eq!(
-            negotiate(&accept("application/graphql-response+json;q=0.5, application/json")).unwrap(),
+            negotiate(&accept(
+                "application/graphql-response+json;q=0.5, application/json"
+            ))
+            .unwrap(),
             MediaType::Json
         );
         assert!(negotiate(&accept("text/html")).is_err());
@@ -384,11 +425,17 @@ mod tests {
     fn only_utf8_json_bodies_are_accepted() {
         let mut headers = HeaderMap::new();
         assert!(check_content_type(&headers).is_err());
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
         assert!(check_content_type(&headers).is_ok());
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         assert!(check_content_type(&headers).is_err());
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=latin1"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=latin1"),
+        );
         assert!(check_content_type(&headers).is_err());
     }
 

@@ -39,7 +39,12 @@ pub async fn operations() -> Json<Vec<Operation>> {
     Json(
         OPERATIONS
             .iter()
-            .map(|&(role, name, file, body)| Operation { role, name, file, body })
+            .map(|&(role, name, file, body)| Operation {
+                role,
+                name,
+                file,
+                body,
+            })
             .collect(),
     )
 }

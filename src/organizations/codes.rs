@@ -134,7 +134,15 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for code in ["13110", "1311055", "13110a", "", "481009", "001007", "１３１１０５"] {
+        for code in [
+            "13110",
+            "1311055",
+            "13110a",
+            "",
+            "481009",
+            "001007",
+            "１３１１０５",
+        ] {
             assert!(MunicipalityCode::parse(code).is_err(), "{code}");
         }
     }
@@ -145,7 +153,10 @@ mod tests {
         assert_eq!(code.as_string(), "131105");
         assert_eq!(code.prefecture().as_string(), "13");
         assert_eq!(
-            PrefectureCode::parse("13").unwrap().local_government_code().as_string(),
+            PrefectureCode::parse("13")
+                .unwrap()
+                .local_government_code()
+                .as_string(),
             "130001"
         );
     }

@@ -26,7 +26,12 @@ impl Loader<String> for OrganizationLoader {
     type Value = OrganizationRecord;
     type Error = async_graphql::Error;
 
-    async fn load(&self, ids: &[String]) -> Result<HashMap<String, OrganizationRecord>, Self::Error> {
-        store::load_by_ids(&self.db, ids).await.map_err(|e| e.extend())
+    async fn load(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, OrganizationRecord>, Self::Error> {
+        store::load_by_ids(&self.db, ids)
+            .await
+            .map_err(|e| e.extend())
     }
 }

@@ -7,8 +7,8 @@ use super::codes::{MunicipalityCode, PrefectureCode};
 use super::model::{FacilityType, OrganizationKind};
 use super::store::{self, OrganizationFilter};
 use super::types::{
-    Facility, Municipality, OrganizationNode, Prefecture,
-    load_organization, organization_connection,
+    Facility, Municipality, OrganizationNode, Prefecture, load_organization,
+    organization_connection,
 };
 use crate::db::Db;
 use crate::error::AppError;
@@ -37,9 +37,18 @@ impl OrganizationQuery {
     }
 
     /// One prefecture by its two-digit JIS code ("13" is Tokyo); null when absent.
-    async fn prefecture(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Prefecture>> {
+    async fn prefecture(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Two-digit JIS X 0401 code, \"01\" to \"47\".")] code: String,
+    ) -> async_graphql::Result<Option<Prefecture>> {
         let code = PrefectureCode::parse(&code)?;
-        let record = store::find_by_code(ctx.data_unchecked::<Db>(), OrganizationKind::Prefecture, &code.as_string()).await?;
+        let record = store::find_by_code(
+            ctx.data_unchecked::<Db>(),
+            OrganizationKind::Prefecture,
+            &code.as_string(),
+        )
+        .await?;
         Ok(record.map(Prefecture))
     }
 
@@ -61,16 +70,35 @@ impl OrganizationQuery {
             ..Default::default()
         };
         if let Some(code) = prefecture_code {
-            filter.prefecture_id = Some(area_id(ctx, OrganizationKind::Prefecture, &PrefectureCode::parse(&code)?.as_string()).await?);
+            filter.prefecture_id = Some(
+                area_id(
+                    ctx,
+                    OrganizationKind::Prefecture,
+                    &PrefectureCode::parse(&code)?.as_string(),
+                )
+                .await?,
+            );
         }
         organization_connection(ctx, filter, first, after, Municipality).await
     }
 
     /// One municipality by its six-digit local-government code (check digit validated); null
     /// when absent.
-    async fn municipality(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Municipality>> {
+    async fn municipality(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Six-digit local-government code, check digit included (e.g. \"131105\")."
+        )]
+        code: String,
+    ) -> async_graphql::Result<Option<Municipality>> {
         let code = MunicipalityCode::parse(&code)?;
-        let record = store::find_by_code(ctx.data_unchecked::<Db>(), OrganizationKind::Municipality, &code.as_string()).await?;
+        let record = store::find_by_code(
+            ctx.data_unchecked::<Db>(),
+            OrganizationKind::Municipality,
+            &code.as_string(),
+        )
+        .await?;
         Ok(record.map(Municipality))
     }
 
@@ -78,7 +106,9 @@ impl OrganizationQuery {
     async fn facilities(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only facilities in this prefecture (JIS code).")] prefecture_code: Option<String>,
+        #[graphql(desc = "Only facilities in this prefecture (JIS code).")] prefecture_code: Option<
+            String,
+        >,
         #[graphql(desc = "Only facilities in this municipality (local-government code).")]
         municipality_code: Option<String>,
         #[graphql(desc = "Only facilities of this type.")] facility_type: Option<FacilityType>,
@@ -94,16 +124,34 @@ impl OrganizationQuery {
             ..Default::default()
         };
         if let Some(code) = prefecture_code {
-            filter.prefecture_id = Some(area_id(ctx, OrganizationKind::Prefecture, &PrefectureCode::parse(&code)?.as_string()).await?);
+            filter.prefecture_id = Some(
+                area_id(
+                    ctx,
+                    OrganizationKind::Prefecture,
+                    &PrefectureCode::parse(&code)?.as_string(),
+                )
+                .await?,
+            );
         }
         if let Some(code) = municipality_code {
-            filter.municipality_id = Some(area_id(ctx, OrganizationKind::Municipality, &MunicipalityCode::parse(&code)?.as_string()).await?);
+            filter.municipality_id = Some(
+                area_id(
+                    ctx,
+                    OrganizationKind::Municipality,
+                    &MunicipalityCode::parse(&code)?.as_string(),
+                )
+                .await?,
+            );
         }
         organization_connection(ctx, filter, first, after, Facility).await
     }
 
     /// Any organisation by global id. An unknown id is `NOT_FOUND`.
-    async fn organization(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<OrganizationNode> {
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organisation's global id.")] id: ID,
+    ) -> async_graphql::Result<OrganizationNode> {
         let (_, row_id) = parse_global_id(&id)?;
         let record = load_organization(ctx, &row_id)
             .await?
@@ -129,7 +177,11 @@ impl OrganizationQuery {
 
 /// The row id of the area (prefecture or municipality) with this code. A valid code that names
 /// no area gives an empty list rather than an error, as for any filter that matches nothing.
-async fn area_id(ctx: &Context<'_>, kind: OrganizationKind, code: &str) -> async_graphql::Result<String> {
+async fn area_id(
+    ctx: &Context<'_>,
+    kind: OrganizationKind,
+    code: &str,
+) -> async_graphql::Result<String> {
     let record = store::find_by_code(ctx.data_unchecked::<Db>(), kind, code).await?;
     Ok(record.map(|r| r.id).unwrap_or_default())
 }
@@ -144,4 +196,3 @@ fn search_text(text: Option<String>) -> Result<Option<String>, AppError> {
         other => Ok(other),
     }
 }
-

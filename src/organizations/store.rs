@@ -18,7 +18,10 @@ const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_r
 const BATCH: usize = 500;
 
 /// Loads organisations by id, in as few statements as the batch size allows.
-pub async fn load_by_ids(db: &Db, ids: &[String]) -> AppResult<HashMap<String, OrganizationRecord>> {
+pub async fn load_by_ids(
+    db: &Db,
+    ids: &[String],
+) -> AppResult<HashMap<String, OrganizationRecord>> {
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
         let sql = format!("{SELECT} WHERE o.id IN ({})", placeholders(1, chunk.len()));
@@ -79,10 +82,16 @@ pub async fn list(
         conditions.push(format!("o.kind IN ({})", list.join(", ")));
     }
     if let Some(id) = &filter.prefecture_id {
-        conditions.push(format!("o.prefecture_id = {}", next(id.clone(), &mut binds)));
+        conditions.push(format!(
+            "o.prefecture_id = {}",
+            next(id.clone(), &mut binds)
+        ));
     }
     if let Some(id) = &filter.municipality_id {
-        conditions.push(format!("o.municipality_id = {}", next(id.clone(), &mut binds)));
+        conditions.push(format!(
+            "o.municipality_id = {}",
+            next(id.clone(), &mut binds)
+        ));
     }
     if let Some(facility_type) = filter.facility_type {
         conditions.push(format!(
@@ -120,7 +129,9 @@ pub async fn list(
 }
 
 fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Rows per multi-row INSERT: few round trips, far below both backends' parameter limits.
@@ -188,9 +199,11 @@ pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult
 
 /// How many organisations exist; the seeders use it to leave a populated database alone.
 pub async fn count(db: &Db) -> AppResult<i64> {
-    Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
-        .fetch_one(db.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM organizations")
+            .fetch_one(db.pool())
+            .await?,
+    )
 }
 
 /// The ids of all prefectures, by JIS code.

@@ -18,22 +18,38 @@ use crate::graphql::scalars::DateTime;
 #[derive(Interface)]
 #[graphql(
     field(name = "id", ty = "ID", desc = "Globally unique, opaque id."),
-    field(name = "kind", ty = "OrganizationKind", desc = "What kind of organisation this is."),
+    field(
+        name = "kind",
+        ty = "OrganizationKind",
+        desc = "What kind of organisation this is."
+    ),
     field(
         name = "code",
         ty = "String",
         desc = "The organisation's code: JIS code for a prefecture, local-government code for a municipality, registry code otherwise."
     ),
     field(name = "name", ty = "String", desc = "Official name in Japanese."),
-    field(name = "name_kana", ty = "Option<String>", desc = "Reading of the name in kana."),
+    field(
+        name = "name_kana",
+        ty = "Option<String>",
+        desc = "Reading of the name in kana."
+    ),
     field(name = "name_romaji", ty = "Option<String>", desc = "Romanised name."),
     field(
         name = "parent",
         ty = "Option<OrganizationNode>",
         desc = "The organisation above this one in the hierarchy; null for the nation."
     ),
-    field(name = "created_at", ty = "DateTime", desc = "When the record was created (UTC)."),
-    field(name = "updated_at", ty = "DateTime", desc = "When the record last changed (UTC).")
+    field(
+        name = "created_at",
+        ty = "DateTime",
+        desc = "When the record was created (UTC)."
+    ),
+    field(
+        name = "updated_at",
+        ty = "DateTime",
+        desc = "When the record last changed (UTC)."
+    )
 )]
 #[graphql(name = "Organization")]
 pub enum OrganizationNode {
@@ -79,11 +95,14 @@ pub async fn load_organization(
 }
 
 /// Loads an organisation that the database guarantees exists (a foreign key points at it).
-async fn load_required(ctx: &Context<'_>, id: Option<&str>) -> async_graphql::Result<OrganizationRecord> {
+async fn load_required(
+    ctx: &Context<'_>,
+    id: Option<&str>,
+) -> async_graphql::Result<OrganizationRecord> {
     let id = id.ok_or_else(|| AppError::Internal(anyhow::anyhow!("missing area reference")))?;
-    load_organization(ctx, id)
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("dangling organisation reference {id}")).into())
+    load_organization(ctx, id).await?.ok_or_else(|| {
+        AppError::Internal(anyhow::anyhow!("dangling organisation reference {id}")).into()
+    })
 }
 
 /// Runs a paginated organisation list and wraps each row as `T`.

@@ -19,10 +19,30 @@ struct DemoMunicipality {
 }
 
 const MUNICIPALITIES: [DemoMunicipality; 4] = [
-    DemoMunicipality { code: "131105", name: "目黒区", kana: "めぐろく", romaji: "Meguro-ku" },
-    DemoMunicipality { code: "131121", name: "世田谷区", kana: "せたがやく", romaji: "Setagaya-ku" },
-    DemoMunicipality { code: "131032", name: "港区", kana: "みなとく", romaji: "Minato-ku" },
-    DemoMunicipality { code: "141003", name: "横浜市", kana: "よこはまし", romaji: "Yokohama-shi" },
+    DemoMunicipality {
+        code: "131105",
+        name: "目黒区",
+        kana: "めぐろく",
+        romaji: "Meguro-ku",
+    },
+    DemoMunicipality {
+        code: "131121",
+        name: "世田谷区",
+        kana: "せたがやく",
+        romaji: "Setagaya-ku",
+    },
+    DemoMunicipality {
+        code: "131032",
+        name: "港区",
+        kana: "みなとく",
+        romaji: "Minato-ku",
+    },
+    DemoMunicipality {
+        code: "141003",
+        name: "横浜市",
+        kana: "よこはまし",
+        romaji: "Yokohama-shi",
+    },
 ];
 
 struct DemoFacility {
@@ -39,14 +59,102 @@ struct DemoFacility {
 }
 
 const FACILITIES: [DemoFacility; 8] = [
-    DemoFacility { municipality: "131105", code: "1310000010", name: "目黒区病院01", kana: "めぐろくびょういん01", romaji: "Meguro Hospital 01", facility_type: FacilityType::Hospital, postal_code: "153-0061", address: "東京都目黒区中目黒二丁目1番1号", position: (35.6414, 139.6986), phone: "03-0000-0101" },
-    DemoFacility { municipality: "131105", code: "1310000028", name: "目黒区診療所01", kana: "めぐろくしんりょうじょ01", romaji: "Meguro Clinic 01", facility_type: FacilityType::Clinic, postal_code: "152-0002", address: "東京都目黒区目黒本町三丁目2番2号", position: (35.6213, 139.7016), phone: "03-0000-0102" },
-    DemoFacility { municipality: "131105", code: "1330000013", name: "目黒区特設会場01", kana: "めぐろくとくせつかいじょう01", romaji: "Meguro Special Venue 01", facility_type: FacilityType::SpecialVenue, postal_code: "153-0063", address: "東京都目黒区目黒二丁目4番36号", position: (35.6339, 139.7079), phone: "03-0000-0103" },
-    DemoFacility { municipality: "131121", code: "1310000036", name: "世田谷区病院01", kana: "せたがやくびょういん01", romaji: "Setagaya Hospital 01", facility_type: FacilityType::Hospital, postal_code: "154-0017", address: "東京都世田谷区世田谷四丁目21番27号", position: (35.6466, 139.6532), phone: "03-0000-0201" },
-    DemoFacility { municipality: "131032", code: "1310000044", name: "港区診療所01", kana: "みなとくしんりょうじょ01", romaji: "Minato Clinic 01", facility_type: FacilityType::Clinic, postal_code: "105-0011", address: "東京都港区芝公園一丁目5番25号", position: (35.6581, 139.7516), phone: "03-0000-0301" },
-    DemoFacility { municipality: "141003", code: "1410000018", name: "横浜病院01", kana: "よこはまびょういん01", romaji: "Yokohama Hospital 01", facility_type: FacilityType::Hospital, postal_code: "231-0005", address: "神奈川県横浜市中区本町六丁目50番地10", position: (35.4509, 139.6340), phone: "045-000-0401" },
-    DemoFacility { municipality: "141003", code: "1410000026", name: "横浜診療所01", kana: "よこはましんりょうじょ01", romaji: "Yokohama Clinic 01", facility_type: FacilityType::Clinic, postal_code: "220-0011", address: "神奈川県横浜市西区高島二丁目16番1号", position: (35.4660, 139.6223), phone: "045-000-0402" },
-    DemoFacility { municipality: "141003", code: "1430000011", name: "横浜特設会場01", kana: "よこはまとくせつかいじょう01", romaji: "Yokohama Special Venue 01", facility_type: FacilityType::BasicTypeFacility, postal_code: "220-0012", address: "神奈川県横浜市西区みなとみらい一丁目1番1号", position: (35.4576, 139.6317), phone: "045-000-0403" },
+    DemoFacility {
+        municipality: "131105",
+        code: "1310000010",
+        name: "目黒区病院01",
+        kana: "めぐろくびょういん01",
+        romaji: "Meguro Hospital 01",
+        facility_type: FacilityType::Hospital,
+        postal_code: "153-0061",
+        address: "東京都目黒区中目黒二丁目1番1号",
+        position: (35.6414, 139.6986),
+        phone: "03-0000-0101",
+    },
+    DemoFacility {
+        municipality: "131105",
+        code: "1310000028",
+        name: "目黒区診療所01",
+        kana: "めぐろくしんりょうじょ01",
+        romaji: "Meguro Clinic 01",
+        facility_type: FacilityType::Clinic,
+        postal_code: "152-0002",
+        address: "東京都目黒区目黒本町三丁目2番2号",
+        position: (35.6213, 139.7016),
+        phone: "03-0000-0102",
+    },
+    DemoFacility {
+        municipality: "131105",
+        code: "1330000013",
+        name: "目黒区特設会場01",
+        kana: "めぐろくとくせつかいじょう01",
+        romaji: "Meguro Special Venue 01",
+        facility_type: FacilityType::SpecialVenue,
+        postal_code: "153-0063",
+        address: "東京都目黒区目黒二丁目4番36号",
+        position: (35.6339, 139.7079),
+        phone: "03-0000-0103",
+    },
+    DemoFacility {
+        municipality: "131121",
+        code: "1310000036",
+        name: "世田谷区病院01",
+        kana: "せたがやくびょういん01",
+        romaji: "Setagaya Hospital 01",
+        facility_type: FacilityType::Hospital,
+        postal_code: "154-0017",
+        address: "東京都世田谷区世田谷四丁目21番27号",
+        position: (35.6466, 139.6532),
+        phone: "03-0000-0201",
+    },
+    DemoFacility {
+        municipality: "131032",
+        code: "1310000044",
+        name: "港区診療所01",
+        kana: "みなとくしんりょうじょ01",
+        romaji: "Minato Clinic 01",
+        facility_type: FacilityType::Clinic,
+        postal_code: "105-0011",
+        address: "東京都港区芝公園一丁目5番25号",
+        position: (35.6581, 139.7516),
+        phone: "03-0000-0301",
+    },
+    DemoFacility {
+        municipality: "141003",
+        code: "1410000018",
+        name: "横浜病院01",
+        kana: "よこはまびょういん01",
+        romaji: "Yokohama Hospital 01",
+        facility_type: FacilityType::Hospital,
+        postal_code: "231-0005",
+        address: "神奈川県横浜市中区本町六丁目50番地10",
+        position: (35.4509, 139.6340),
+        phone: "045-000-0401",
+    },
+    DemoFacility {
+        municipality: "141003",
+        code: "1410000026",
+        name: "横浜診療所01",
+        kana: "よこはましんりょうじょ01",
+        romaji: "Yokohama Clinic 01",
+        facility_type: FacilityType::Clinic,
+        postal_code: "220-0011",
+        address: "神奈川県横浜市西区高島二丁目16番1号",
+        position: (35.4660, 139.6223),
+        phone: "045-000-0402",
+    },
+    DemoFacility {
+        municipality: "141003",
+        code: "1430000011",
+        name: "横浜特設会場01",
+        kana: "よこはまとくせつかいじょう01",
+        romaji: "Yokohama Special Venue 01",
+        facility_type: FacilityType::BasicTypeFacility,
+        postal_code: "220-0012",
+        address: "神奈川県横浜市西区みなとみらい一丁目1番1号",
+        position: (35.4576, 139.6317),
+        phone: "045-000-0403",
+    },
 ];
 
 struct DemoPartner {
@@ -60,13 +168,62 @@ struct DemoPartner {
 }
 
 const PARTNERS: [DemoPartner; 7] = [
-    DemoPartner { kind: OrganizationKind::Manufacturer, code: "PFIZER", name: "ファイザー株式会社", kana: "ふぁいざーかぶしきがいしゃ", romaji: "Pfizer Japan Inc.", area: None },
-    DemoPartner { kind: OrganizationKind::Wholesaler, code: "WS-KANTO-01", name: "関東医薬品卸株式会社", kana: "かんとういやくひんおろしかぶしきがいしゃ", romaji: "Kanto Pharmaceutical Wholesale Co.", area: None },
-    DemoPartner { kind: OrganizationKind::DryIceSupplier, code: "DI-01", name: "東日本ドライアイス株式会社", kana: "ひがしにほんどらいあいすかぶしきがいしゃ", romaji: "East Japan Dry Ice Co.", area: None },
-    DemoPartner { kind: OrganizationKind::SupplyWarehouse, code: "NS-01", name: "針・シリンジ東日本倉庫", kana: "はり・しりんじひがしにほんそうこ", romaji: "East Japan Needle and Syringe Warehouse", area: None },
-    DemoPartner { kind: OrganizationKind::Aggregator, code: "AGG-131105", name: "目黒区医師会", kana: "めぐろくいしかい", romaji: "Meguro Medical Association", area: Some("131105") },
-    DemoPartner { kind: OrganizationKind::MedicalAssociation, code: "MA-13", name: "東京都医療関係団体連絡会", kana: "とうきょうといりょうかんけいだんたいれんらくかい", romaji: "Tokyo Healthcare Workers Liaison Council", area: Some("130001") },
-    DemoPartner { kind: OrganizationKind::ServiceDesk, code: "HELPDESK", name: "V-SYSヘルプデスク", kana: "ぶいしすへるぷですく", romaji: "V-SYS Service Desk", area: None },
+    DemoPartner {
+        kind: OrganizationKind::Manufacturer,
+        code: "PFIZER",
+        name: "ファイザー株式会社",
+        kana: "ふぁいざーかぶしきがいしゃ",
+        romaji: "Pfizer Japan Inc.",
+        area: None,
+    },
+    DemoPartner {
+        kind: OrganizationKind::Wholesaler,
+        code: "WS-KANTO-01",
+        name: "関東医薬品卸株式会社",
+        kana: "かんとういやくひんおろしかぶしきがいしゃ",
+        romaji: "Kanto Pharmaceutical Wholesale Co.",
+        area: None,
+    },
+    DemoPartner {
+        kind: OrganizationKind::DryIceSupplier,
+        code: "DI-01",
+        name: "東日本ドライアイス株式会社",
+        kana: "ひがしにほんどらいあいすかぶしきがいしゃ",
+        romaji: "East Japan Dry Ice Co.",
+        area: None,
+    },
+    DemoPartner {
+        kind: OrganizationKind::SupplyWarehouse,
+        code: "NS-01",
+        name: "針・シリンジ東日本倉庫",
+        kana: "はり・しりんじひがしにほんそうこ",
+        romaji: "East Japan Needle and Syringe Warehouse",
+        area: None,
+    },
+    DemoPartner {
+        kind: OrganizationKind::Aggregator,
+        code: "AGG-131105",
+        name: "目黒区医師会",
+        kana: "めぐろくいしかい",
+        romaji: "Meguro Medical Association",
+        area: Some("131105"),
+    },
+    DemoPartner {
+        kind: OrganizationKind::MedicalAssociation,
+        code: "MA-13",
+        name: "東京都医療関係団体連絡会",
+        kana: "とうきょうといりょうかんけいだんたいれんらくかい",
+        romaji: "Tokyo Healthcare Workers Liaison Council",
+        area: Some("130001"),
+    },
+    DemoPartner {
+        kind: OrganizationKind::ServiceDesk,
+        code: "HELPDESK",
+        name: "V-SYSヘルプデスク",
+        kana: "ぶいしすへるぷですく",
+        romaji: "V-SYS Service Desk",
+        area: None,
+    },
 ];
 
 /// Loads the demo data unless the database already holds municipalities. Returns whether it
@@ -134,7 +291,11 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
             }
             Some(code) => {
                 let municipality = municipality_ids[code].clone();
-                (Some(prefecture_of(code)), Some(municipality.clone()), municipality)
+                (
+                    Some(prefecture_of(code)),
+                    Some(municipality.clone()),
+                    municipality,
+                )
             }
             None => (None, None, nation_id.clone()),
         };

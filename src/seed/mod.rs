@@ -16,7 +16,9 @@ pub const NATION_CODE: &str = "JP";
 
 /// Ensures the nation and the 47 prefectures exist; returns the nation's id and the
 /// prefectures' ids by JIS code.
-pub async fn ensure_nation_and_prefectures(db: &Db) -> AppResult<(String, HashMap<String, String>)> {
+pub async fn ensure_nation_and_prefectures(
+    db: &Db,
+) -> AppResult<(String, HashMap<String, String>)> {
     if let Some(nation) = store::find_by_code(db, OrganizationKind::Nation, NATION_CODE).await? {
         return Ok((nation.id, store::prefecture_ids_by_code(db).await?));
     }

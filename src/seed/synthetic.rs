@@ -39,7 +39,9 @@ impl SplitMix64 {
 
     fn id(&mut self) -> String {
         let bytes = (u128::from(self.next()) << 64 | u128::from(self.next())).to_be_bytes();
-        uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
     }
 }
 
@@ -65,8 +67,9 @@ pub async fn seed_national(db: &Db, random_seed: u64) -> AppResult<SyntheticSumm
         let prefecture_id = prefecture_ids[fact.code].clone();
         let short_name = fact.name.trim_end_matches(['都', '道', '府', '県']);
         for n in 0..fact.municipality_count {
-            let code = MunicipalityCode::from_base(u32::from(prefecture.number()) * 1000 + FIRST_BODY + n)
-                .expect("body numbers stay below 1000");
+            let code =
+                MunicipalityCode::from_base(u32::from(prefecture.number()) * 1000 + FIRST_BODY + n)
+                    .expect("body numbers stay below 1000");
             let id = rng.id();
             places.push((id.clone(), index));
             municipalities.push(NewOrganization {

@@ -63,12 +63,17 @@ impl Drop for TestDb {
         if let Some((admin_url, name)) = self.postgres.take() {
             // Dropping runs outside the test's runtime, which may be shutting down.
             let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 runtime.block_on(async {
                     let admin = postgres_admin(&admin_url).await;
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&admin)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&admin)
+                    .await;
                     admin.close().await;
                 });
             })
@@ -101,6 +106,7 @@ fn replace_database(url: &str, name: &str) -> String {
 /// Server arguments as the command line gives them, plus `extra` flags.
 pub fn serve_args(database_url: &str, extra: &[&str]) -> ServeArgs {
     #[derive(Parser)]
+    #[command(args_override_self = true)]
     struct Wrapper {
         #[command(flatten)]
         serve: ServeArgs,
@@ -190,16 +196,24 @@ impl TestServer {
     /// Runs an operation that must succeed and returns its `data`.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let response = self.graphql(query, variables).await;
-        assert!(response.get("errors").is_none(), "unexpected errors: {response}");
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response}"
+        );
         response["data"].clone()
     }
 
     /// Runs an operation that must fail and returns the first error's code.
     pub async fn error_code(&self, query: &str, variables: Value) -> String {
         let response = self.graphql(query, variables).await;
-        let errors = response["errors"].as_array().unwrap_or_else(|| panic!("expected errors: {response}"));
+        let errors = response["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("expected errors: {response}"));
         for error in errors {
-            assert!(error["extensions"]["code"].is_string(), "error without a code: {error}");
+            assert!(
+                error["extensions"]["code"].is_string(),
+                "error without a code: {error}"
+            );
         }
         errors[0]["extensions"]["code"].as_str().unwrap().to_owned()
     }
@@ -215,19 +229,25 @@ impl TestServer {
 
     /// Opens a websocket on `/graphql` with the given subprotocol.
     pub async fn websocket(&self, protocol: Option<&str>) -> WsClient {
-        let mut request = format!("ws://{}/graphql", self.addr).into_client_request().unwrap();
+        let mut request = format!("ws://{}/graphql", self.addr)
+            .into_client_request()
+            .unwrap();
         if let Some(protocol) = protocol {
             request
                 .headers_mut()
                 .insert("sec-websocket-protocol", protocol.parse().unwrap());
         }
-        let (stream, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
         WsClient { stream }
     }
 }
 
 pub struct WsClient {
-    pub stream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
 }
 
 /// What the server sent next.
@@ -239,11 +259,17 @@ pub enum WsEvent {
 
 impl WsClient {
     pub async fn send(&mut self, message: Value) {
-        self.stream.send(Message::Text(message.to_string().into())).await.expect("send");
+        self.stream
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .expect("send");
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.stream.send(Message::Text(text.to_owned().into())).await.expect("send");
+        self.stream
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .expect("send");
     }
 
     /// The next message or close, waiting at most 10 seconds.
@@ -253,7 +279,9 @@ impl WsClient {
                 .await
                 .expect("the server answers within 10 s");
             match message {
-                Some(Ok(Message::Text(text))) => return WsEvent::Json(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Text(text))) => {
+                    return WsEvent::Json(serde_json::from_str(&text).unwrap());
+                }
                 Some(Ok(Message::Close(frame))) => {
                     let (code, reason) = frame
                         .map(|f| (u16::from(f.code), f.reason.to_string()))

@@ -56,7 +56,10 @@ pub fn upgrade(state: AppState, headers: &HeaderMap, upgrade: WebSocketUpgrade) 
             Some(protocol) => Connection::new(state, protocol).run(socket).await,
             None => {
                 let _ = socket
-                    .send(close_message(close_code::SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable"))
+                    .send(close_message(
+                        close_code::SUBPROTOCOL_NOT_ACCEPTABLE,
+                        "Subprotocol not acceptable",
+                    ))
                     .await;
             }
         }
@@ -136,7 +139,10 @@ impl Connection {
 
         let init_deadline = tokio::time::sleep(self.state.http.ws_init_timeout());
         tokio::pin!(init_deadline);
-        let mut keep_alive = tokio::time::interval(LEGACY_KEEP_ALIVE);
+        let mut keep_alive = tokio::time::interval_at(
+            tokio::time::Instant::now() + LEGACY_KEEP_ALIVE,
+            LEGACY_KEEP_ALIVE,
+        );
         let mut shutdown = self.state.shutdown.clone();
         let close = loop {
             let flow = tokio::select! {
@@ -186,12 +192,16 @@ impl Connection {
         match message {
             ClientMessage::Init(payload) => {
                 if self.init_received {
-                    return Flow::Close(close_code::TOO_MANY_INIT, "Too many initialisation requests".into());
+                    return Flow::Close(
+                        close_code::TOO_MANY_INIT,
+                        "Too many initialisation requests".into(),
+                    );
                 }
                 self.init_received = true;
                 if let Err(reason) = authenticate(payload.as_ref()) {
                     if self.protocol == Protocol::Legacy {
-                        self.send(ServerMessage::ConnectionError(reason.clone())).await;
+                        self.send(ServerMessage::ConnectionError(reason.clone()))
+                            .await;
                     }
                     return Flow::Close(close_code::FORBIDDEN, "Forbidden".into());
                 }
@@ -251,7 +261,8 @@ impl Connection {
             });
         }
         if operations.len() >= MAX_OPERATIONS_PER_CONNECTION {
-            let reason = format!("at most {MAX_OPERATIONS_PER_CONNECTION} operations per connection");
+            let reason =
+                format!("at most {MAX_OPERATIONS_PER_CONNECTION} operations per connection");
             return Err(Refusal::Error(id, reason));
         }
         let task = tokio::spawn(run_operation(
@@ -287,7 +298,11 @@ async fn run_operation(
             failed = true;
             ServerMessage::Error {
                 id: id.clone(),
-                errors: response.errors.iter().map(|e| serde_json::json!(e)).collect(),
+                errors: response
+                    .errors
+                    .iter()
+                    .map(|e| serde_json::json!(e))
+                    .collect(),
             }
         } else {
             ServerMessage::Next {
@@ -301,7 +316,9 @@ async fn run_operation(
     }
     registry.lock().expect("operations lock").remove(&id);
     if !failed {
-        let _ = outgoing.send(Outgoing::Message(ServerMessage::Complete { id })).await;
+        let _ = outgoing
+            .send(Outgoing::Message(ServerMessage::Complete { id }))
+            .await;
     }
 }
 
@@ -322,7 +339,12 @@ fn authenticate(payload: Option<&Map<String, Value>>) -> Result<(), String> {
 }
 
 fn graphql_request(payload: SubscribePayload) -> async_graphql::Request {
-    request_from_parts(payload.query, payload.variables, payload.operation_name, payload.extensions)
+    request_from_parts(
+        payload.query,
+        payload.variables,
+        payload.operation_name,
+        payload.extensions,
+    )
 }
 
 fn error_message(id: String, message: &str) -> ServerMessage {
@@ -358,9 +380,15 @@ mod tests {
         assert!(origin_allowed(&[], &headers));
         let allowed = vec!["https://navi.example.jp".to_owned()];
         assert!(!origin_allowed(&allowed, &headers));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://navi.example.jp"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://navi.example.jp"),
+        );
         assert!(origin_allowed(&allowed, &headers));
-        headers.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(!origin_allowed(&allowed, &headers));
     }
 }

@@ -30,8 +30,13 @@ pub enum ClientMessage {
     Init(Option<Map<String, Value>>),
     Ping(Option<Value>),
     Pong,
-    Subscribe { id: String, payload: SubscribePayload },
-    Complete { id: String },
+    Subscribe {
+        id: String,
+        payload: SubscribePayload,
+    },
+    Complete {
+        id: String,
+    },
     Terminate,
 }
 
@@ -81,10 +86,12 @@ pub fn decode(protocol: Protocol, text: &str) -> Result<ClientMessage, DecodeErr
         },
         (Protocol::TransportWs, "ping") => Ok(ClientMessage::Ping(message.get("payload").cloned())),
         (Protocol::TransportWs, "pong") => Ok(ClientMessage::Pong),
-        (Protocol::TransportWs, "subscribe") | (Protocol::Legacy, "start") => Ok(ClientMessage::Subscribe {
-            id: id()?,
-            payload: decode_payload(message.get("payload"))?,
-        }),
+        (Protocol::TransportWs, "subscribe") | (Protocol::Legacy, "start") => {
+            Ok(ClientMessage::Subscribe {
+                id: id()?,
+                payload: decode_payload(message.get("payload"))?,
+            })
+        }
         (Protocol::TransportWs, "complete") | (Protocol::Legacy, "stop") => {
             Ok(ClientMessage::Complete { id: id()? })
         }
@@ -142,7 +149,10 @@ pub fn encode(protocol: Protocol, message: &ServerMessage) -> Option<String> {
         }
         // The legacy protocol's error payload is a single error object.
         (Protocol::Legacy, ServerMessage::Error { id, errors }) => {
-            let first = errors.first().cloned().unwrap_or_else(|| json!({ "message": "error" }));
+            let first = errors
+                .first()
+                .cloned()
+                .unwrap_or_else(|| json!({ "message": "error" }));
             json!({ "id": id, "type": "error", "payload": first })
         }
         (_, ServerMessage::Complete { id }) => json!({ "id": id, "type": "complete" }),
@@ -159,8 +169,14 @@ mod tests {
     fn both_protocols_decode_their_own_message_names() {
         let subscribe = r#"{"id":"1","type":"subscribe","payload":{"query":"{a}"}}"#;
         let start = r#"{"id":"1","type":"start","payload":{"query":"{a}"}}"#;
-        assert!(matches!(decode(Protocol::TransportWs, subscribe), Ok(ClientMessage::Subscribe { .. })));
-        assert!(matches!(decode(Protocol::Legacy, start), Ok(ClientMessage::Subscribe { .. })));
+        assert!(matches!(
+            decode(Protocol::TransportWs, subscribe),
+            Ok(ClientMessage::Subscribe { .. })
+        ));
+        assert!(matches!(
+            decode(Protocol::Legacy, start),
+            Ok(ClientMessage::Subscribe { .. })
+        ));
         assert!(decode(Protocol::TransportWs, start).is_err());
         assert!(decode(Protocol::Legacy, subscribe).is_err());
     }
@@ -183,9 +199,20 @@ mod tests {
 
     #[test]
     fn legacy_names_are_used_on_the_legacy_protocol() {
-        let next = ServerMessage::Next { id: "7".into(), payload: json!({}) };
-        assert!(encode(Protocol::Legacy, &next).unwrap().contains(r#""type":"data""#));
-        assert!(encode(Protocol::TransportWs, &next).unwrap().contains(r#""type":"next""#));
+        let next = ServerMessage::Next {
+            id: "7".into(),
+            payload: json!({}),
+        };
+        assert!(
+            encode(Protocol::Legacy, &next)
+                .unwrap()
+                .contains(r#""type":"data""#)
+        );
+        assert!(
+            encode(Protocol::TransportWs, &next)
+                .unwrap()
+                .contains(r#""type":"next""#)
+        );
         assert!(encode(Protocol::TransportWs, &ServerMessage::KeepAlive).is_none());
     }
 }
