@@ -76,7 +76,9 @@ pub fn build_schema(db: Option<Db>, events: Option<Arc<Events>>, limits: Limits)
         builder = builder.disable_introspection().disable_suggestions();
     }
     if let Some(db) = db {
-        builder = builder.data(OrganizationLoader::new(db.clone())).data(db);
+        builder = builder
+            .data(OrganizationLoader::shared(db.clone()))
+            .data(db);
     }
     if let Some(events) = events {
         builder = builder.data(events);

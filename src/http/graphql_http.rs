@@ -18,6 +18,7 @@ use super::AppState;
 use super::websocket;
 use crate::error::code;
 use crate::graphql::{is_request_error, request_from_parts};
+use crate::organizations::OrganizationLoader;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -166,7 +167,8 @@ async fn execute(state: &AppState, media: MediaType, params: Params) -> Response
         params.variables,
         params.operation_name,
         params.extensions,
-    );
+    )
+    .data(OrganizationLoader::per_request(state.db.clone()));
     let response = state.schema.execute(request).await;
     let (status, body) = if is_request_error(&response) && media == MediaType::GraphqlResponse {
         (

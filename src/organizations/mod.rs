@@ -9,10 +9,9 @@ mod query;
 pub mod store;
 mod types;
 
-pub use loader::OrganizationLoader;
+pub use loader::{OrganizationLoader, RequestOrganizationLoader, load_organization};
 pub use model::{FacilityType, NewFacility, NewOrganization, OrganizationKind, OrganizationRecord};
 pub use query::OrganizationQuery;
 pub use types::{
     Facility, Municipality, Nation, OrganizationNode, PartnerOrganization, Prefecture,
-    load_organization,
 };

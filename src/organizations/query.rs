@@ -4,12 +4,10 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object};
 
 use super::codes::{MunicipalityCode, PrefectureCode};
+use super::loader::load_organization;
 use super::model::{FacilityType, OrganizationKind};
 use super::store::{self, OrganizationFilter};
-use super::types::{
-    Facility, Municipality, OrganizationNode, Prefecture, load_organization,
-    organization_connection,
-};
+use super::types::{Facility, Municipality, OrganizationNode, Prefecture, organization_connection};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::parse_global_id;

@@ -1,11 +1,10 @@
 //! The GraphQL face of the organisation hierarchy.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, ID, Interface, Object, OutputType};
 
 use super::codes::PrefectureCode;
-use super::loader::OrganizationLoader;
+use super::loader::{load_organization, prefetch};
 use super::model::{FacilityType, OrganizationKind, OrganizationRecord};
 use super::store::{self, OrganizationFilter};
 use crate::db::Db;
@@ -84,16 +83,6 @@ impl From<OrganizationRecord> for Node {
     }
 }
 
-/// Loads one organisation through the request-wide batching loader.
-pub async fn load_organization(
-    ctx: &Context<'_>,
-    id: &str,
-) -> async_graphql::Result<Option<OrganizationRecord>> {
-    ctx.data_unchecked::<DataLoader<OrganizationLoader>>()
-        .load_one(id.to_owned())
-        .await
-}
-
 /// Loads an organisation that the database guarantees exists (a foreign key points at it).
 async fn load_required(
     ctx: &Context<'_>,
@@ -116,12 +105,38 @@ pub async fn organization_connection<T: OutputType>(
     let page = PageRequest::parse(first, after, 2)?;
     let rows = store::list(ctx.data_unchecked::<Db>(), &filter, &page).await?;
     let (rows, has_next) = split_page(rows, &page);
+    prefetch(ctx, referenced_ids(ctx, &rows)).await?;
     let mut connection = Connection::new(page.after.is_some(), has_next);
     connection.edges.extend(rows.into_iter().map(|row| {
         let cursor = encode_cursor(&[&row.kind, &row.code]);
         Edge::new(cursor, wrap(row))
     }));
     Ok(connection)
+}
+
+/// The organisations the requested fields of these rows will load (their area and parent), so
+/// that one statement fetches them all. Municipality → prefecture is covered too: a row's
+/// prefecture is its municipality's prefecture.
+fn referenced_ids(ctx: &Context<'_>, rows: &[OrganizationRecord]) -> Vec<String> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let wants = |field: &str| node.field(field).exists();
+    let (parent, municipality, prefecture) =
+        (wants("parent"), wants("municipality"), wants("prefecture"));
+    // A municipality's prefecture is asked for one level down.
+    let nested_prefecture = node.field("municipality").field("prefecture").exists();
+    let mut ids = Vec::new();
+    for row in rows {
+        if parent {
+            ids.extend(row.parent_id.clone());
+        }
+        if municipality {
+            ids.extend(row.municipality_id.clone());
+        }
+        if prefecture || nested_prefecture {
+            ids.extend(row.prefecture_id.clone());
+        }
+    }
+    ids
 }
 
 /// Expands to an organisation type: the fields every organisation shares, then its own.
