@@ -230,3 +230,23 @@ async fn shutdown_closes_open_websockets_with_going_away() {
     assert_eq!(ws.close_code().await, 1001);
     stopping.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_client_close_is_answered_with_a_clean_close() {
+    let server = TestServer::start().await;
+    let mut ws = server.websocket(TRANSPORT).await;
+    ws.init().await;
+    use futures_util::SinkExt;
+    ws.stream
+        .send(tokio_tungstenite::tungstenite::Message::Close(None))
+        .await
+        .unwrap();
+    match ws.next().await {
+        WsEvent::Closed(code, _) => assert_ne!(
+            code, 1006,
+            "the server dropped the connection without answering"
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    server.stop().await;
+}

@@ -52,9 +52,8 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
             Err(rejection) => rejection.into_response(),
         };
     }
-    let media = match negotiate(request.headers()) {
-        Ok(media) => media,
-        Err(response) => return response,
+    let Some(media) = negotiate(request.headers()) else {
+        return not_acceptable();
     };
     let query: HashMap<String, String> = match request.uri().query() {
         Some(text) => match serde_urlencoded_pairs(text) {
@@ -100,9 +99,8 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.
 pub async fn post(State(state): State<AppState>, request: Request) -> Response {
-    let media = match negotiate(request.headers()) {
-        Ok(media) => media,
-        Err(response) => return response,
+    let Some(media) = negotiate(request.headers()) else {
+        return not_acceptable();
     };
     if let Err(message) = check_content_type(request.headers()) {
         return request_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
@@ -194,9 +192,9 @@ async fn execute(state: &AppState, media: MediaType, params: Params) -> Response
 
 /// Picks the response media type from `Accept`. No header means `application/json`, as the
 /// specification asks for clients older than it.
-fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     let Some(accept) = headers.get(header::ACCEPT) else {
-        return Ok(MediaType::Json);
+        return Some(MediaType::Json);
     };
     let accept = accept.to_str().unwrap_or_default();
     let mut best: Option<(f32, MediaType)> = None;
@@ -220,15 +218,15 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
             best = Some((quality, candidate));
         }
     }
-    best.map(|(_, media)| media).ok_or_else(|| {
-        let mut response = error_body(
-            MediaType::Json,
-            "acceptable media types are application/graphql-response+json and application/json",
-            code::INVALID_INPUT,
-        );
-        *response.status_mut() = StatusCode::NOT_ACCEPTABLE;
-        response
-    })
+    best.map(|(_, media)| media)
+}
+
+fn not_acceptable() -> Response {
+    request_error(
+        MediaType::Json,
+        StatusCode::NOT_ACCEPTABLE,
+        "acceptable media types are application/graphql-response+json and application/json",
+    )
 }
 
 /// Only JSON in UTF-8: a form or `text/plain` body could be sent cross-site without a CORS
@@ -420,7 +418,7 @@ mod tests {
             .unwrap(),
             MediaType::Json
         );
-        assert!(negotiate(&accept("text/html")).is_err());
+        assert!(negotiate(&accept("text/html")).is_none());
     }
 
     #[test]

@@ -18,6 +18,8 @@ const MAX_SEARCH_LENGTH: usize = 100;
 #[derive(Default)]
 pub struct OrganizationQuery;
 
+// Resolver arguments are the GraphQL field's arguments; a long list is the API, not a smell.
+#[allow(clippy::too_many_arguments)]
 #[Object]
 impl OrganizationQuery {
     /// The 47 prefectures, by JIS code.

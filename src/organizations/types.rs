@@ -14,6 +14,8 @@ use crate::graphql::pagination::{PageRequest, encode_cursor, split_page};
 use crate::graphql::scalars::DateTime;
 
 /// Any organisation: a public body, a facility or a partner.
+// The lint mistakes the repeated `ty = …` of separate `field(…)` entries for duplicates.
+#[allow(clippy::duplicated_attributes)]
 #[derive(Interface)]
 #[graphql(
     field(name = "id", ty = "ID", desc = "Globally unique, opaque id."),
