@@ -330,6 +330,28 @@ async fn depth_complexity_and_alias_limits_refuse_oversized_operations() {
     );
     server.stop().await;
 
+    // With the default limit, complexity grows with the page sizes a query asks for.
+    let server = TestServer::start().await;
+    let nested = "{ facilities(first: 100) { edges { node { municipality { facilities(first: 100) { edges { node { name } } } } } } } }";
+    let response = server.graphql(nested, json!({})).await;
+    assert_eq!(first_code(&response), "INVALID_INPUT");
+    assert!(
+        response["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{response}"
+    );
+    let small = nested.replace("100", "2");
+    assert!(
+        server
+            .graphql(&small, json!({}))
+            .await
+            .get("errors")
+            .is_none()
+    );
+    server.stop().await;
+
     let server = TestServer::start_with(&["--max-complexity", "5"]).await;
     let wide = "{ prefectures { edges { node { id code name nameKana nameRomaji } } } }";
     assert_eq!(server.error_code(wide, json!({})).await, "INVALID_INPUT");

@@ -60,6 +60,16 @@ impl PageRequest {
     }
 }
 
+/// The complexity of a list field: its rows' selection times the page size, so that the
+/// complexity limit bounds the work a query can ask for (an out-of-range `first` is refused by
+/// the resolver; here it only must not overflow).
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let rows = first.map_or(DEFAULT_PAGE_SIZE, |n| {
+        n.clamp(0, MAX_PAGE_SIZE as i32) as usize
+    });
+    1 + rows.max(1) * child_complexity
+}
+
 /// Makes a cursor from the parts of a row's sort key.
 pub fn encode_cursor(parts: &[&str]) -> String {
     URL_SAFE_NO_PAD.encode(parts.join("\u{1f}"))

@@ -11,6 +11,7 @@ use super::types::{Facility, Municipality, OrganizationNode, Prefecture, organiz
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::parse_global_id;
+use crate::graphql::pagination::page_complexity;
 
 /// Longest accepted name search text.
 const MAX_SEARCH_LENGTH: usize = 100;
@@ -23,6 +24,7 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     /// The 47 prefectures, by JIS code.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn prefectures(
         &self,
         ctx: &Context<'_>,
@@ -54,6 +56,7 @@ impl OrganizationQuery {
 
     /// Municipalities by local-government code, optionally within one prefecture or matching
     /// a name.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn municipalities(
         &self,
         ctx: &Context<'_>,
@@ -103,6 +106,7 @@ impl OrganizationQuery {
     }
 
     /// Facilities (clinics, hospitals, venues) by code, filtered by area, type or name.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn facilities(
         &self,
         ctx: &Context<'_>,
@@ -160,6 +164,7 @@ impl OrganizationQuery {
     }
 
     /// Organisations of one kind (for example every MANUFACTURER), by code.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,

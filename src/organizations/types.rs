@@ -10,7 +10,7 @@ use super::store::{self, OrganizationFilter};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::{Node, global_id};
-use crate::graphql::pagination::{PageRequest, encode_cursor, split_page};
+use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 
 /// Any organisation: a public body, a facility or a partner.
@@ -141,6 +141,9 @@ fn referenced_ids(ctx: &Context<'_>, rows: &[OrganizationRecord]) -> Vec<String>
     ids
 }
 
+/// Estimated complexity of one row of a nested list (see `organization_object!`).
+const NESTED_ROW_COMPLEXITY: usize = 10;
+
 /// Expands to an organisation type: the fields every organisation shares, then its own.
 macro_rules! organization_object {
     ($(#[$meta:meta])* $ty:ident { $($fields:tt)* }) => {
@@ -221,6 +224,9 @@ organization_object! {
         }
 
         /// The prefecture's municipalities, by local-government code.
+        // Inside `organization_object!` the macro's hygiene hides `child_complexity`; a fixed
+        // per-row estimate still makes the page size count.
+        #[graphql(complexity = "page_complexity(first, NESTED_ROW_COMPLEXITY)")]
         async fn municipalities(
             &self,
             ctx: &Context<'_>,
@@ -246,6 +252,9 @@ organization_object! {
         }
 
         /// Facilities in the municipality, by code.
+        // Inside `organization_object!` the macro's hygiene hides `child_complexity`; a fixed
+        // per-row estimate still makes the page size count.
+        #[graphql(complexity = "page_complexity(first, NESTED_ROW_COMPLEXITY)")]
         async fn facilities(
             &self,
             ctx: &Context<'_>,
