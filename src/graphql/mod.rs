@@ -38,7 +38,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_depth: 12,
+            max_depth: 15,
             max_complexity: 5_000,
             max_aliases: 30,
             introspection: true,

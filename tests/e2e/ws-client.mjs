@@ -1,7 +1,7 @@
 // Runs operations through the graphql-ws library's own client (graphql-transport-ws), to show
 // that a stock client talks to vsys's websocket on /graphql.
 //
-//   node tests/http-audit/ws-client.mjs ws://127.0.0.1:8080/graphql
+//   node tests/e2e/ws-client.mjs ws://127.0.0.1:8080/graphql
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 

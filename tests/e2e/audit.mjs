@@ -2,7 +2,7 @@
 // against a running vsys and fails when any MUST audit fails. SHOULD and MAY results are
 // printed for information.
 //
-//   node tests/http-audit/audit.mjs http://127.0.0.1:8080/graphql
+//   node tests/e2e/audit.mjs http://127.0.0.1:8080/graphql
 import { auditServer } from 'graphql-http';
 
 const url = process.argv[2] ?? 'http://127.0.0.1:8080/graphql';
