@@ -158,15 +158,15 @@ pub struct SeedArgs {
     pub database: DatabaseArgs,
 
     /// Load the seed document's worked example (Tokyo, Kanagawa, demo facilities).
-    #[arg(long)]
+    #[arg(long, env = "VSYS_DEMO")]
     pub demo: bool,
 
     /// Load scale data: 47 prefectures, 1,741 municipalities, 50,000 facilities.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, env = "VSYS_SYNTHETIC")]
     pub synthetic: Option<SyntheticScale>,
 
     /// Seed of the synthetic data's random generator (same seed, same data).
-    #[arg(long, default_value_t = 2021)]
+    #[arg(long, env = "VSYS_RANDOM_SEED", default_value_t = 2021)]
     pub random_seed: u64,
 }
 
