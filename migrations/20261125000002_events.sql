@@ -14,8 +14,9 @@ CREATE TABLE events (
     seq             BIGINT PRIMARY KEY CHECK (seq >= 1),
     topic           TEXT NOT NULL CHECK (length(topic) BETWEEN 1 AND 100),
     -- PUBLIC events reach anonymous subscribers; RESTRICTED ones only users whose area
-    -- includes organization_id.
-    visibility      TEXT NOT NULL CHECK (visibility IN ('PUBLIC', 'RESTRICTED')),
+    -- includes organization_id; INTERNAL ones (e.g. a session ended) only reach the server's
+    -- own listeners, never a GraphQL subscriber.
+    visibility      TEXT NOT NULL CHECK (visibility IN ('PUBLIC', 'RESTRICTED', 'INTERNAL')),
     organization_id TEXT REFERENCES organizations (id),
     payload         TEXT NOT NULL,
     occurred_at     TEXT NOT NULL,

@@ -19,6 +19,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start-up: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the GraphQL server (HTTP and WebSocket on /graphql, playground on /).
@@ -53,6 +55,134 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub http: HttpArgs,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// Accounts, sign-in and mail. The defaults are the seed document's rules.
+#[derive(Debug, Clone, Args)]
+pub struct AuthArgs {
+    /// SMTP server for outgoing mail, e.g. smtps://user:pass@mail.example.jp. Without it every
+    /// message is written as an .eml file to --mail-dir.
+    #[arg(long, env = "VSYS_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Folder for .eml files when no SMTP server is configured.
+    #[arg(long, env = "VSYS_MAIL_DIR", default_value = "mail")]
+    pub mail_dir: std::path::PathBuf,
+
+    /// Sender of outgoing mail.
+    #[arg(
+        long,
+        env = "VSYS_MAIL_FROM",
+        default_value = "V-SYS <no-reply@vsys.invalid>"
+    )]
+    pub mail_from: String,
+
+    /// Public address of the web front end, used in set-up links.
+    #[arg(long, env = "VSYS_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: String,
+
+    /// Require an authenticator app (TOTP) as the second factor; e-mailed codes then only
+    /// serve to enrol one.
+    #[arg(long, env = "VSYS_REQUIRE_TOTP")]
+    pub require_totp: bool,
+
+    /// Minutes without activity after which a session ends.
+    #[arg(long, env = "VSYS_SESSION_IDLE_MINUTES", default_value_t = 15)]
+    pub session_idle_minutes: i64,
+
+    /// Hours after which a session ends whatever the activity.
+    #[arg(long, env = "VSYS_SESSION_LIFETIME_HOURS", default_value_t = 12)]
+    pub session_lifetime_hours: i64,
+
+    /// Consecutive failures (password or code) that lock an account.
+    #[arg(long, env = "VSYS_LOCKOUT_THRESHOLD", default_value_t = 10)]
+    pub lockout_threshold: i64,
+
+    /// Minutes an account stays locked.
+    #[arg(long, env = "VSYS_LOCKOUT_MINUTES", default_value_t = 60)]
+    pub lockout_minutes: i64,
+
+    /// Days after which a password must be changed (3 months).
+    #[arg(long, env = "VSYS_PASSWORD_EXPIRY_DAYS", default_value_t = 90)]
+    pub password_expiry_days: i64,
+
+    /// Minutes an e-mailed code stays valid.
+    #[arg(long, env = "VSYS_EMAIL_CODE_MINUTES", default_value_t = 10)]
+    pub email_code_minutes: i64,
+
+    /// Hours a set-up link stays valid.
+    #[arg(long, env = "VSYS_SETUP_LINK_HOURS", default_value_t = 24)]
+    pub setup_link_hours: i64,
+
+    /// Sign-in attempts allowed per client address per minute.
+    #[arg(long, env = "VSYS_SIGNIN_RATE_PER_IP", default_value_t = 30)]
+    pub sign_in_rate_per_ip: u32,
+
+    /// Sign-in attempts allowed per account per minute.
+    #[arg(long, env = "VSYS_SIGNIN_RATE_PER_ACCOUNT", default_value_t = 12)]
+    pub sign_in_rate_per_account: u32,
+}
+
+impl AuthArgs {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.session_idle_minutes >= 1,
+            "--session-idle-minutes must be at least 1"
+        );
+        anyhow::ensure!(
+            self.session_lifetime_hours >= 1,
+            "--session-lifetime-hours must be at least 1"
+        );
+        anyhow::ensure!(
+            self.lockout_threshold >= 1,
+            "--lockout-threshold must be at least 1"
+        );
+        anyhow::ensure!(
+            self.lockout_minutes >= 1,
+            "--lockout-minutes must be at least 1"
+        );
+        anyhow::ensure!(
+            self.password_expiry_days >= 1,
+            "--password-expiry-days must be at least 1"
+        );
+        anyhow::ensure!(
+            self.email_code_minutes >= 1,
+            "--email-code-minutes must be at least 1"
+        );
+        anyhow::ensure!(
+            self.setup_link_hours >= 1,
+            "--setup-link-hours must be at least 1"
+        );
+        anyhow::ensure!(
+            self.sign_in_rate_per_ip >= 1 && self.sign_in_rate_per_account >= 1,
+            "sign-in rates must be at least 1"
+        );
+        if let Some(url) = &self.smtp_url {
+            anyhow::ensure!(
+                url.starts_with("smtp://") || url.starts_with("smtps://"),
+                "--smtp-url must start with smtp:// or smtps://"
+            );
+        }
+        anyhow::ensure!(
+            self.public_url.starts_with("http://") || self.public_url.starts_with("https://"),
+            "--public-url must start with http:// or https://"
+        );
+        Ok(())
+    }
+}
+
+impl Default for AuthArgs {
+    fn default() -> Self {
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            auth: AuthArgs,
+        }
+        Wrapper::parse_from(["vsys"]).auth
+    }
 }
 
 #[derive(Debug, Clone, Args)]

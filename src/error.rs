@@ -21,6 +21,18 @@ pub mod code {
 pub enum AppError {
     #[error("authentication required")]
     Unauthenticated,
+    /// One answer for an unknown user, a wrong password, a wrong or expired code and a locked
+    /// account, so that none of them can be told apart.
+    #[error(
+        "the username, password or code is not valid / ユーザー名、パスワードまたは認証コードが正しくありません"
+    )]
+    InvalidCredentials,
+    /// Signed in, but an obligation (privacy policy, expired password …) must be met first.
+    #[error("{message}")]
+    ObligationPending {
+        message: &'static str,
+        reason: &'static str,
+    },
     #[error("not allowed")]
     Forbidden,
     /// The message names what was looked for, never whether it exists elsewhere.
@@ -59,7 +71,8 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Unauthenticated => code::UNAUTHENTICATED,
+            AppError::Unauthenticated | AppError::InvalidCredentials => code::UNAUTHENTICATED,
+            AppError::ObligationPending { .. } => code::FORBIDDEN,
             AppError::Forbidden => code::FORBIDDEN,
             AppError::NotFound(_) => code::NOT_FOUND,
             AppError::InvalidInput { .. } => code::INVALID_INPUT,
@@ -114,6 +127,9 @@ impl ErrorExtensions for AppError {
             } = self
             {
                 ext.set("field", field.as_str());
+            }
+            if let AppError::ObligationPending { reason, .. } = self {
+                ext.set("reason", *reason);
             }
         })
     }

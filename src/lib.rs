@@ -5,6 +5,8 @@
 //! Folders follow the product's areas: `organizations` (the hierarchy), `events` (the outbox
 //! and realtime delivery); `graphql`, `http` and `db` are the shared machinery.
 
+pub mod audit;
+pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -12,6 +14,8 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod identity;
+pub mod mail;
 pub mod organizations;
 pub mod seed;
 pub mod server;

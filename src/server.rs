@@ -12,8 +12,10 @@ use tokio::sync::watch;
 use crate::config::ServeArgs;
 use crate::db::Db;
 use crate::events::Events;
-use crate::graphql::build_schema;
+use crate::graphql::{Services, build_schema};
 use crate::http::{AppState, router};
+use crate::identity::Identity;
+use crate::mail::Mailer;
 use crate::seed;
 
 /// A bound, ready server. Tests build one on port 0 and keep its state to inspect.
@@ -28,6 +30,7 @@ impl Server {
     /// Connects and migrates the database, seeds the demo when asked, binds the socket.
     pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         args.http.validate()?;
+        args.auth.validate()?;
         let url = &args.database.database_url;
         let db = Db::connect(url).await?;
         db.migrate().await?;
@@ -41,7 +44,15 @@ impl Server {
         )
         .await
         .context("cannot start the event dispatcher")?;
-        let schema = build_schema(Some(db.clone()), Some(events.clone()), args.http.limits());
+        let mailer = Mailer::new(db.clone(), &args.auth)?;
+        mailer.start();
+        let identity = Identity::new(db.clone(), events.clone(), mailer, args.auth.clone());
+        let services = Services {
+            db: db.clone(),
+            events: events.clone(),
+            identity: identity.clone(),
+        };
+        let schema = build_schema(Some(services), args.http.limits());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let listener = TcpListener::bind(args.listen)
             .await
@@ -51,6 +62,7 @@ impl Server {
             state: AppState {
                 db,
                 events,
+                identity,
                 schema,
                 http: Arc::new(args.http.clone()),
                 shutdown: shutdown_rx,
@@ -87,7 +99,9 @@ impl Server {
             let _ = shutdown.send(true);
             let _ = stopped_tx.send(true);
         };
-        let serve = axum::serve(listener, router(state)).with_graceful_shutdown(signal);
+        // The client address feeds the sign-in rate limit and the audit log.
+        let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(listener, app).with_graceful_shutdown(signal);
         let serve = tokio::spawn(async move { serve.await });
         let _ = stopped_rx.wait_for(|s| *s).await;
         // After the signal, in-flight requests have the grace period; then we stop anyway.

@@ -7,7 +7,7 @@
 mod ids;
 mod sql;
 
-pub use ids::{new_id, now_utc, parse_timestamp};
+pub use ids::{format_timestamp, new_id, now_utc, parse_timestamp, timestamp_after};
 pub use sql::placeholders;
 
 use std::ops::{Deref, DerefMut};

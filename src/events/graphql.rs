@@ -7,8 +7,12 @@ use async_graphql::{Context, Json, Object, Subscription};
 use futures_util::{Stream, StreamExt};
 
 use super::{Events, StoredEvent};
+use crate::authz::within_area;
+use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::scalars::DateTime;
+use crate::identity::{Actor, OrgScope, current_actor};
+use crate::organizations::store::load_by_ids;
 
 /// Most topics one subscription may filter on.
 const MAX_TOPICS: usize = 50;
@@ -46,7 +50,8 @@ pub struct EventSubscription;
 impl EventSubscription {
     /// Events visible to the caller, in sequence order. With `after`, first replays every
     /// committed event after that sequence number, then continues live, without gaps.
-    /// Anonymous callers receive public events only.
+    /// Anonymous callers receive public events only; signed-in users also the restricted
+    /// events of organisations in their area.
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -65,13 +70,41 @@ impl EventSubscription {
             );
         }
         let events = ctx.data_unchecked::<Arc<Events>>();
+        let db = ctx.data_unchecked::<Db>().clone();
+        let actor = current_actor(ctx).cloned();
         Ok(events
             .stream(after)
             .filter(move |event| {
-                let visible =
-                    event.is_public() && (topics.is_empty() || topics.contains(&event.topic));
-                std::future::ready(visible)
+                let wanted = topics.is_empty() || topics.contains(&event.topic);
+                let (db, actor, event) = (db.clone(), actor.clone(), event.clone());
+                async move { wanted && visible_to(&db, actor.as_ref(), &event).await }
             })
             .map(Event))
+    }
+}
+
+/// Public events reach everyone; restricted ones only signed-in users whose area includes the
+/// event's organisation; internal ones nobody.
+async fn visible_to(db: &Db, actor: Option<&Actor>, event: &StoredEvent) -> bool {
+    match event.visibility.as_str() {
+        "PUBLIC" => true,
+        "RESTRICTED" => {
+            let (Some(actor), Some(organization_id)) = (actor, &event.organization_id) else {
+                return false;
+            };
+            let Ok(found) = load_by_ids(db, std::slice::from_ref(organization_id)).await else {
+                return false;
+            };
+            found.get(organization_id).is_some_and(|record| {
+                let scope = OrgScope {
+                    id: record.id.clone(),
+                    kind: record.kind(),
+                    prefecture_id: record.prefecture_id.clone(),
+                    municipality_id: record.municipality_id.clone(),
+                };
+                within_area(actor, &scope)
+            })
+        }
+        _ => false,
     }
 }

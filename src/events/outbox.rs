@@ -12,6 +12,8 @@ pub enum Visibility {
     Public,
     /// Only users whose area includes the event's organisation.
     Restricted,
+    /// Only the servers' own listeners (e.g. "this session ended"), never a subscriber.
+    Internal,
 }
 
 impl Visibility {
@@ -19,6 +21,7 @@ impl Visibility {
         match self {
             Visibility::Public => "PUBLIC",
             Visibility::Restricted => "RESTRICTED",
+            Visibility::Internal => "INTERNAL",
         }
     }
 }
@@ -43,12 +46,6 @@ pub struct StoredEvent {
     pub organization_id: Option<String>,
     pub payload: String,
     pub occurred_at: String,
-}
-
-impl StoredEvent {
-    pub fn is_public(&self) -> bool {
-        self.visibility == Visibility::Public.as_db()
-    }
 }
 
 /// Appends an event inside `tx` and returns its sequence number. Taking the number locks the

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::AppError;
+use crate::identity::{User, load_user_node};
 use crate::organizations::{
     Facility, Municipality, Nation, PartnerOrganization, Prefecture, load_organization,
 };
@@ -19,6 +20,7 @@ pub enum Node {
     Municipality(Municipality),
     Facility(Facility),
     PartnerOrganization(PartnerOrganization),
+    User(User),
 }
 
 /// The global id of the row `id` of GraphQL type `type_name`.
@@ -51,6 +53,9 @@ impl NodeQuery {
         #[graphql(desc = "A global id, as returned in any `id` field.")] id: ID,
     ) -> async_graphql::Result<Node> {
         let (type_name, row_id) = parse_global_id(&id)?;
+        if type_name == "User" {
+            return Ok(Node::User(load_user_node(ctx, &row_id).await?));
+        }
         let organization = load_organization(ctx, &row_id)
             .await?
             .ok_or(AppError::NotFound("object"))?;
@@ -70,6 +75,7 @@ fn node_type_name(node: &Node) -> &'static str {
         Node::Municipality(_) => "Municipality",
         Node::Facility(_) => "Facility",
         Node::PartnerOrganization(_) => "PartnerOrganization",
+        Node::User(_) => "User",
     }
 }
 

@@ -16,9 +16,13 @@ use serde_json::{Map, Value, json};
 
 use super::AppState;
 use super::websocket;
-use crate::error::code;
+use crate::audit::RequestMeta;
+use crate::error::{AppError, code};
 use crate::graphql::{is_request_error, request_from_parts};
+use crate::identity::Actor;
 use crate::organizations::OrganizationLoader;
+use axum::extract::ConnectInfo;
+use std::net::SocketAddr;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -48,12 +52,22 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
         return match axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &state)
             .await
         {
-            Ok(upgrade) => websocket::upgrade(state, &parts.headers, upgrade),
+            Ok(upgrade) => {
+                let ip = parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(addr)| addr.ip().to_string());
+                websocket::upgrade(state, &parts.headers, ip, upgrade)
+            }
             Err(rejection) => rejection.into_response(),
         };
     }
     let Some(media) = negotiate(request.headers()) else {
         return not_acceptable();
+    };
+    let caller = match Caller::identify(&state, request.headers(), client_ip(&request)).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
     };
     let query: HashMap<String, String> = match request.uri().query() {
         Some(text) => match serde_urlencoded_pairs(text) {
@@ -94,7 +108,7 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
             return response;
         }
     }
-    execute(&state, media, params).await
+    execute(&state, media, params, caller).await
 }
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.
@@ -105,6 +119,10 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     if let Err(message) = check_content_type(request.headers()) {
         return request_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
     }
+    let caller = match Caller::identify(&state, request.headers(), client_ip(&request)).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
     let body = match axum::body::to_bytes(request.into_body(), state.http.body_limit).await {
         Ok(body) => body,
         Err(_) => {
@@ -122,7 +140,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Ok(params) => params,
         Err(message) => return request_error(media, StatusCode::BAD_REQUEST, &message),
     };
-    execute(&state, media, params).await
+    execute(&state, media, params, caller).await
 }
 
 /// Any other method on `/graphql`.
@@ -159,14 +177,83 @@ struct Params {
     extensions: Option<Map<String, Value>>,
 }
 
-async fn execute(state: &AppState, media: MediaType, params: Params) -> Response {
+fn client_ip(request: &Request) -> Option<String> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+}
+
+/// Who is calling: the signed-in actor (from `Authorization: Bearer`), and where from.
+struct Caller {
+    actor: Option<Actor>,
+    meta: RequestMeta,
+}
+
+impl Caller {
+    /// A token that does not resolve to a live session is refused outright (401) rather than
+    /// served as anonymous, so a client learns at once that it must sign in again.
+    async fn identify(
+        state: &AppState,
+        headers: &HeaderMap,
+        ip: Option<String>,
+    ) -> Result<Caller, Response> {
+        let meta = RequestMeta {
+            ip,
+            request_id: headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        };
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Ok(Caller { actor: None, meta });
+        };
+        match state.identity.authenticate(token, true).await {
+            Ok(actor) => Ok(Caller {
+                actor: Some(actor),
+                meta,
+            }),
+            Err(error) => {
+                if !matches!(error, AppError::Unauthenticated) {
+                    tracing::error!(?error, "session check failed");
+                }
+                let mut response = error_body(
+                    MediaType::Json,
+                    "the session is invalid or has expired: sign in again / セッションが無効か期限切れです。再度ログインしてください",
+                    code::UNAUTHENTICATED,
+                );
+                *response.status_mut() = StatusCode::UNAUTHORIZED;
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                Err(response)
+            }
+        }
+    }
+}
+
+async fn execute(state: &AppState, media: MediaType, params: Params, caller: Caller) -> Response {
     let request = request_from_parts(
         params.query,
         params.variables,
         params.operation_name,
         params.extensions,
     )
-    .data(OrganizationLoader::per_request(state.db.clone()));
+    .data(OrganizationLoader::per_request(state.db.clone()))
+    .data(caller.meta);
+    let request = match caller.actor {
+        Some(actor) => request.data(actor),
+        None => request,
+    };
     let response = state.schema.execute(request).await;
     let (status, body) = if is_request_error(&response) && media == MediaType::GraphqlResponse {
         (

@@ -22,12 +22,14 @@ use crate::config::HttpArgs;
 use crate::db::Db;
 use crate::events::Events;
 use crate::graphql::AppSchema;
+use crate::identity::Identity;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub events: Arc<Events>,
+    pub identity: Arc<Identity>,
     pub schema: AppSchema,
     pub http: Arc<HttpArgs>,
     /// Flips to true when the server is shutting down; open websockets close on it.

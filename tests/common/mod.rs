@@ -111,8 +111,14 @@ pub fn serve_args(database_url: &str, extra: &[&str]) -> ServeArgs {
         #[command(flatten)]
         serve: ServeArgs,
     }
+    // Mail goes to a folder of the test's own.
+    let mail_dir =
+        std::env::temp_dir().join(format!("vsys-mail-{}", uuid::Uuid::now_v7().simple()));
+    let mail_dir: &'static str = Box::leak(mail_dir.display().to_string().into_boxed_str());
     let mut argv = vec![
         "vsys",
+        "--mail-dir",
+        mail_dir,
         "--listen",
         "127.0.0.1:0",
         "--database-url",
@@ -225,6 +231,71 @@ impl TestServer {
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
         }
+    }
+
+    /// Runs an operation as the holder of `token` and returns the whole JSON response.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
+        response.json().await.expect("JSON body")
+    }
+
+    /// The newest mail sent to `address` (read from the outbox, whatever the worker did).
+    pub async fn last_mail_to(&self, address: &str) -> String {
+        sqlx::query_scalar::<_, String>(
+            "SELECT body FROM mail_outbox WHERE to_address = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .bind(address)
+        .fetch_one(self.state.db.pool())
+        .await
+        .expect("a mail was sent")
+    }
+
+    /// The six-digit code in the newest mail to `address`.
+    pub async fn last_code_to(&self, address: &str) -> String {
+        let body = self.last_mail_to(address).await;
+        let start = body.find("認証コードは ").expect("a code mail") + "認証コードは ".len();
+        body[start..start + 6].to_owned()
+    }
+
+    /// Step one of signing in; returns the challenge id.
+    pub async fn sign_in_step_one(&self, username: &str, password: &str) -> Value {
+        self.graphql(
+            "mutation($u: String!, $p: String!) { signIn(username: $u, password: $p) { challengeId method expiresAt } }",
+            json!({ "u": username, "p": password }),
+        )
+        .await
+    }
+
+    /// Signs a demo user in with the e-mailed code and returns the session token.
+    pub async fn sign_in(&self, username: &str) -> String {
+        let response = self
+            .sign_in_step_one(username, vsys::identity::demo::DEMO_PASSWORD)
+            .await;
+        let challenge = response["data"]["signIn"]["challengeId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("signIn failed: {response}"))
+            .to_owned();
+        let code = self
+            .last_code_to(&format!("{username}@demo.vsys.invalid"))
+            .await;
+        let response = self
+            .graphql(
+                "mutation($c: String!, $code: String!) { verifySecondFactor(challengeId: $c, code: $code) { token } }",
+                json!({ "c": challenge, "code": code }),
+            )
+            .await;
+        response["data"]["verifySecondFactor"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("verifySecondFactor failed: {response}"))
+            .to_owned()
     }
 
     /// Opens a websocket on `/graphql` with the given subprotocol.

@@ -17,7 +17,10 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::AppState;
+use crate::audit::RequestMeta;
+use crate::events::StoredEvent;
 use crate::graphql::{is_request_error, request_from_parts};
+use crate::identity::{Actor, SESSION_ENDED};
 use protocol::{ClientMessage, Protocol, ServerMessage, SubscribePayload, decode, encode};
 
 /// Close codes of the graphql-ws protocol.
@@ -35,11 +38,18 @@ pub mod close_code {
 
 /// Most operations one connection may run at once.
 const MAX_OPERATIONS_PER_CONNECTION: usize = 100;
+/// How often a signed-in connection re-checks that its session is still alive.
+const SESSION_CHECK: Duration = Duration::from_secs(30);
 /// How often the legacy protocol's keep-alive is sent.
 const LEGACY_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Checks the origin and the subprotocol, then hands the socket to a connection.
-pub fn upgrade(state: AppState, headers: &HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+pub fn upgrade(
+    state: AppState,
+    headers: &HeaderMap,
+    ip: Option<String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     if !origin_allowed(&state.http.allowed_origins, headers) {
         tracing::info!(origin = ?headers.get(header::ORIGIN), "websocket origin refused");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
@@ -47,13 +57,23 @@ pub fn upgrade(state: AppState, headers: &HeaderMap, upgrade: WebSocketUpgrade) 
     let upgrade = upgrade
         .protocols([Protocol::TRANSPORT_WS, Protocol::LEGACY])
         .max_message_size(state.http.body_limit);
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let protocol = upgrade
         .selected_protocol()
         .and_then(|p| p.to_str().ok())
         .and_then(Protocol::from_name);
     upgrade.on_upgrade(move |mut socket| async move {
         match protocol {
-            Some(protocol) => Connection::new(state, protocol).run(socket).await,
+            Some(protocol) => {
+                let meta = RequestMeta {
+                    ip,
+                    request_id: request_id.clone(),
+                };
+                Connection::new(state, protocol, meta).run(socket).await
+            }
             None => {
                 let _ = socket
                     .send(close_message(
@@ -90,6 +110,9 @@ struct Connection {
     outgoing_rx: Option<mpsc::Receiver<Outgoing>>,
     init_received: bool,
     acknowledged: bool,
+    /// The signed-in user, when `connection_init` carried a valid session token.
+    actor: Option<Actor>,
+    meta: RequestMeta,
     /// Running operations by client id. A finished operation removes itself before it sends
     /// `complete`, so a client may reuse the id as soon as it sees that message.
     operations: Arc<Mutex<HashMap<String, AbortHandle>>>,
@@ -102,7 +125,7 @@ enum Flow {
 }
 
 impl Connection {
-    fn new(state: AppState, protocol: Protocol) -> Self {
+    fn new(state: AppState, protocol: Protocol, meta: RequestMeta) -> Self {
         let (outgoing, outgoing_rx) = mpsc::channel(256);
         Connection {
             state,
@@ -111,6 +134,8 @@ impl Connection {
             outgoing_rx: Some(outgoing_rx),
             init_received: false,
             acknowledged: false,
+            actor: None,
+            meta,
             operations: Arc::default(),
         }
     }
@@ -147,8 +172,28 @@ impl Connection {
             LEGACY_KEEP_ALIVE,
         );
         let mut shutdown = self.state.shutdown.clone();
+        // A signed-in connection ends with its session: sign-out anywhere (an internal event,
+        // delivered to every instance) or expiry (checked periodically, without counting as
+        // activity).
+        let mut session_events = Box::pin(self.state.events.stream(None));
+        let mut session_check =
+            tokio::time::interval_at(tokio::time::Instant::now() + SESSION_CHECK, SESSION_CHECK);
         let close = loop {
             let flow = tokio::select! {
+                Some(event) = session_events.next(), if self.actor.is_some() => {
+                    if self.ends_session(&event) {
+                        Flow::Close(close_code::FORBIDDEN, "Session ended".into())
+                    } else {
+                        Flow::Continue
+                    }
+                }
+                _ = session_check.tick(), if self.actor.is_some() => {
+                    let session = &self.actor.as_ref().expect("checked above").session_id;
+                    match self.state.identity.session_valid(session).await {
+                        Ok(false) => Flow::Close(close_code::FORBIDDEN, "Session expired".into()),
+                        _ => Flow::Continue,
+                    }
+                }
                 _ = &mut init_deadline, if !self.init_received => {
                     Flow::Close(close_code::INIT_TIMEOUT, "Connection initialisation timeout".into())
                 }
@@ -184,6 +229,46 @@ impl Connection {
         let _ = tokio::time::timeout(super::WEBSOCKET_CLOSE_GRACE, writer).await;
     }
 
+    /// Resolves the token in `connection_init`, if any. No token: anonymous. A token that
+    /// does not resolve to a live session: refused (4403), never served as anonymous.
+    async fn authenticate(&mut self, payload: Option<&Map<String, Value>>) -> Result<(), String> {
+        let token = payload.and_then(|p| {
+            p.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                .map(|(_, v)| v)
+        });
+        let token = match token {
+            None | Some(Value::Null) => return Ok(()),
+            Some(Value::String(text)) if text.trim().is_empty() => return Ok(()),
+            Some(Value::String(text)) => text.trim(),
+            Some(_) => return Err("authorization must be a string".into()),
+        };
+        let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
+        match self.state.identity.authenticate(token, true).await {
+            Ok(actor) => {
+                self.actor = Some(actor);
+                Ok(())
+            }
+            Err(_) => Err("invalid or expired credentials".into()),
+        }
+    }
+
+    /// Whether an internal event announces the end of this connection's session.
+    fn ends_session(&self, event: &StoredEvent) -> bool {
+        let Some(actor) = &self.actor else {
+            return false;
+        };
+        event.topic == SESSION_ENDED
+            && serde_json::from_str::<Value>(&event.payload)
+                .ok()
+                .and_then(|p| {
+                    p.get("sessionId")
+                        .and_then(Value::as_str)
+                        .map(|id| id == actor.session_id)
+                })
+                .unwrap_or(false)
+    }
+
     async fn send(&self, message: ServerMessage) {
         let _ = self.outgoing.send(Outgoing::Message(message)).await;
     }
@@ -202,7 +287,7 @@ impl Connection {
                     );
                 }
                 self.init_received = true;
-                if let Err(reason) = authenticate(payload.as_ref()) {
+                if let Err(reason) = self.authenticate(payload.as_ref()).await {
                     if self.protocol == Protocol::Legacy {
                         self.send(ServerMessage::ConnectionError(reason.clone()))
                             .await;
@@ -269,9 +354,15 @@ impl Connection {
                 format!("at most {MAX_OPERATIONS_PER_CONNECTION} operations per connection");
             return Err(Refusal::Error(id, reason));
         }
+        // No per-request loader: a subscription lives for hours, and must not serve rows cached
+        // when it started (the shared, uncached loader serves it).
+        let mut request = graphql_request(payload).data(self.meta.clone());
+        if let Some(actor) = &self.actor {
+            request = request.data(actor.clone());
+        }
         let task = tokio::spawn(run_operation(
             self.state.schema.clone(),
-            graphql_request(payload),
+            request,
             id.clone(),
             self.outgoing.clone(),
             self.operations.clone(),
@@ -323,22 +414,6 @@ async fn run_operation(
         let _ = outgoing
             .send(Outgoing::Message(ServerMessage::Complete { id }))
             .await;
-    }
-}
-
-/// Identity (the next feature) resolves the token in `connection_init` to a session here.
-/// Until then no token can be valid, so a connection that presents one is refused instead of
-/// being served silently as anonymous.
-fn authenticate(payload: Option<&Map<String, Value>>) -> Result<(), String> {
-    let token = payload.and_then(|p| {
-        p.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-            .map(|(_, v)| v)
-    });
-    match token {
-        None | Some(Value::Null) => Ok(()),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(()),
-        Some(_) => Err("invalid or expired credentials".into()),
     }
 }
 

@@ -1,0 +1,142 @@
+//! The append-only audit log: who did what, when, from where, to which object, with the state
+//! before and after. Entries are written in the transaction of the change they describe, so a
+//! change without its entry cannot exist. The API can read the log (`Query.auditLog`) but offers
+//! no way to change or delete it.
+
+mod query;
+
+pub use query::{AuditEntryView, AuditQuery};
+
+use serde_json::Value as Json;
+
+use crate::db::{Db, WriteTx, new_id, now_utc};
+use crate::error::AppResult;
+use crate::identity::Actor;
+
+/// How an audited operation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    Failure,
+    Denied,
+}
+
+impl Outcome {
+    fn as_db(self) -> &'static str {
+        match self {
+            Outcome::Success => "SUCCESS",
+            Outcome::Failure => "FAILURE",
+            Outcome::Denied => "DENIED",
+        }
+    }
+}
+
+/// Where a request came from, for the log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// One entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub operation: &'static str,
+    pub outcome: Outcome,
+    /// The signed-in actor, when there is one.
+    pub actor: Option<Actor>,
+    /// The username that was tried, for sign-ins without an actor.
+    pub attempted_username: Option<String>,
+    pub object_type: Option<&'static str>,
+    pub object_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+    pub detail: Option<String>,
+}
+
+impl Entry {
+    pub fn new(operation: &'static str, outcome: Outcome, actor: Option<&Actor>) -> Self {
+        Entry {
+            operation,
+            outcome,
+            actor: actor.cloned(),
+            attempted_username: None,
+            object_type: None,
+            object_id: None,
+            organization_id: None,
+            before: None,
+            after: None,
+            detail: None,
+        }
+    }
+
+    pub fn object(mut self, object_type: &'static str, id: impl Into<String>) -> Self {
+        self.object_type = Some(object_type);
+        self.object_id = Some(id.into());
+        self
+    }
+
+    pub fn organization(mut self, id: impl Into<String>) -> Self {
+        self.organization_id = Some(id.into());
+        self
+    }
+
+    pub fn change(mut self, before: Option<Json>, after: Option<Json>) -> Self {
+        self.before = before;
+        self.after = after;
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.attempted_username = Some(username.into());
+        self
+    }
+}
+
+/// Appends `entry` inside `tx`.
+pub async fn record(tx: &mut WriteTx, meta: &RequestMeta, entry: Entry) -> AppResult<()> {
+    let actor = entry.actor.as_ref();
+    sqlx::query(
+        "INSERT INTO audit_log (id, occurred_at, actor_user_id, actor_username, actor_role, \
+         actor_organization_id, operation, outcome, object_type, object_id, organization_id, \
+         before_state, after_state, detail, ip, request_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+    )
+    .bind(new_id())
+    .bind(now_utc())
+    .bind(actor.map(|a| a.user_id.clone()))
+    .bind(
+        actor
+            .map(|a| a.username.clone())
+            .or(entry.attempted_username),
+    )
+    .bind(actor.map(|a| a.role.as_db()))
+    .bind(actor.map(|a| a.organization.id.clone()))
+    .bind(entry.operation)
+    .bind(entry.outcome.as_db())
+    .bind(entry.object_type)
+    .bind(entry.object_id)
+    .bind(entry.organization_id)
+    .bind(entry.before.map(|v| v.to_string()))
+    .bind(entry.after.map(|v| v.to_string()))
+    .bind(entry.detail)
+    .bind(meta.ip.clone())
+    .bind(meta.request_id.clone())
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
+/// Appends `entry` in a transaction of its own (failures, whose own change was refused).
+pub async fn record_alone(db: &Db, meta: &RequestMeta, entry: Entry) -> AppResult<()> {
+    let mut tx = db.begin_write().await?;
+    record(&mut tx, meta, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}

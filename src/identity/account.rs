@@ -1,0 +1,502 @@
+//! A user's own account: password change, self-service reset through the security question,
+//! first login from the invitation, privacy policy, authenticator enrolment.
+
+use super::model::{Actor, SecondFactorMethod, UserRecord};
+use super::password::{hash_password, verify_against_dummy, verify_password};
+use super::secrets::{hash_token, random_token};
+use super::service::Identity;
+use super::signin::{IssuedChallenge, IssuedSession};
+use super::{store, totp};
+use crate::audit::{self, Entry, Outcome, RequestMeta};
+use crate::db::now_utc;
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, Mail};
+
+/// Minutes a password-reset token stays valid.
+const RESET_MINUTES: i64 = 30;
+
+/// Questions shown for usernames that do not exist, so the answer does not reveal which do.
+const DECOY_QUESTIONS: [&str; 4] = [
+    "最初に飼ったペットの名前は？ / Name of your first pet?",
+    "出身小学校の名前は？ / Name of your primary school?",
+    "母親の旧姓は？ / Your mother's maiden name?",
+    "初めて住んだ町の名前は？ / The first town you lived in?",
+];
+
+/// A security answer as compared: trimmed, case and width folded, so "Tama " equals "tama".
+fn normalise_answer(answer: &str) -> String {
+    answer.trim().to_lowercase()
+}
+
+/// What `requestPasswordReset` answers.
+pub struct ResetChallenge {
+    pub token: String,
+    pub question: String,
+}
+
+/// What `enrollTotp` answers.
+pub struct TotpEnrollment {
+    pub secret: String,
+    pub otpauth_url: String,
+}
+
+impl Identity {
+    pub async fn change_password(
+        &self,
+        meta: &RequestMeta,
+        actor: &Actor,
+        current: String,
+        new: String,
+    ) -> AppResult<()> {
+        let user = self.user(&actor.user_id).await?;
+        self.policy.check("newPassword", &new, &user.username)?;
+        if current == new {
+            return Err(AppError::invalid_field(
+                "newPassword",
+                "the new password must differ from the current one / 現在と異なるパスワードを設定してください",
+            ));
+        }
+        if !verify_password(user.password_hash.clone().unwrap_or_default(), current).await {
+            let now = now_utc();
+            store::record_failure(
+                self.db.pool(),
+                &user.id,
+                &now,
+                self.config.lockout_threshold,
+                &self.lock_until(),
+            )
+            .await?;
+            self.audit_failure(
+                meta,
+                "changePassword",
+                &user.username,
+                Some(&user),
+                "wrong current password",
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        let hash = hash_password(new).await?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = version + 1 WHERE id = $1")
+            .bind(&user.id)
+            .bind(hash)
+            .bind(now_utc())
+            .execute(&mut **tx)
+            .await?;
+        // Other sessions end: whoever else held the old password is out.
+        self.end_sessions(
+            &mut tx,
+            "user_id = $1 AND id <> '' ",
+            &user.id,
+            &user.organization_id,
+        )
+        .await?;
+        self.keep_session(&mut tx, &actor.session_id).await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("changePassword", Outcome::Success, Some(actor)).object("User", &user.id),
+        )
+        .await?;
+        mail::enqueue(&mut tx, &password_changed_mail(&user)).await?;
+        self.events.commit(tx).await?;
+        self.mailer.wake();
+        Ok(())
+    }
+
+    /// Re-opens the caller's own session after `end_sessions` closed all of the user's.
+    async fn keep_session(&self, tx: &mut crate::db::WriteTx, session_id: &str) -> AppResult<()> {
+        sqlx::query("UPDATE sessions SET revoked_at = NULL WHERE id = $1")
+            .bind(session_id)
+            .execute(&mut ***tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Starts a self-service reset. Unknown usernames get a decoy question and a token that
+    /// will never work, so the answer does not reveal which accounts exist.
+    pub async fn request_password_reset(
+        &self,
+        meta: &RequestMeta,
+        username: &str,
+    ) -> AppResult<ResetChallenge> {
+        self.check_rate(meta.ip.as_deref(), Some(username))?;
+        let token = random_token();
+        let user = store::user_by_username(&self.db, username)
+            .await?
+            .filter(|u| u.status == "ACTIVE" && u.security_question.is_some());
+        let Some(user) = user else {
+            self.audit_failure(
+                meta,
+                "requestPasswordReset",
+                username,
+                None,
+                "no resettable account",
+            )
+            .await?;
+            let index = hash_token(username).bytes().map(usize::from).sum::<usize>()
+                % DECOY_QUESTIONS.len();
+            return Ok(ResetChallenge {
+                token,
+                question: DECOY_QUESTIONS[index].to_owned(),
+            });
+        };
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("INSERT INTO password_resets (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(hash_token(&token))
+            .bind(&user.id)
+            .bind(self.from_now(time::Duration::minutes(RESET_MINUTES)))
+            .bind(now_utc())
+            .execute(&mut **tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("requestPasswordReset", Outcome::Success, None)
+                .username(&user.username)
+                .object("User", &user.id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ResetChallenge {
+            token,
+            question: user.security_question.clone().unwrap_or_default(),
+        })
+    }
+
+    pub async fn reset_password(
+        &self,
+        meta: &RequestMeta,
+        token: &str,
+        answer: &str,
+        new: String,
+    ) -> AppResult<()> {
+        self.check_rate(meta.ip.as_deref(), None)?;
+        let now = now_utc();
+        let link = store::password_reset(&self.db, &hash_token(token)).await?;
+        let Some(link) = link.filter(|l| l.used_at.is_none() && l.expires_at > now) else {
+            verify_against_dummy(answer.to_owned()).await;
+            return Err(AppError::InvalidCredentials);
+        };
+        let user = self.user(&link.user_id).await?;
+        self.check_rate(None, Some(&user.username))?;
+        self.policy.check("newPassword", &new, &user.username)?;
+        let answer_ok = verify_password(
+            user.security_answer_hash.clone().unwrap_or_default(),
+            normalise_answer(answer),
+        )
+        .await;
+        if user.is_locked_at(&now) || !answer_ok {
+            if !user.is_locked_at(&now) {
+                store::record_failure(
+                    self.db.pool(),
+                    &user.id,
+                    &now,
+                    self.config.lockout_threshold,
+                    &self.lock_until(),
+                )
+                .await?;
+            }
+            self.audit_failure(
+                meta,
+                "resetPasswordWithSecurityAnswer",
+                &user.username,
+                Some(&user),
+                "wrong answer or locked",
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        let hash = hash_password(new).await?;
+        let mut tx = self.db.begin_write().await?;
+        let used = sqlx::query(
+            "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+        )
+        .bind(hash_token(token))
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Err(AppError::InvalidCredentials);
+        }
+        sqlx::query(
+            "UPDATE users SET password_hash = $2, password_changed_at = $3, failed_attempts = 0, locked_until = NULL, \
+             updated_at = $3, version = version + 1 WHERE id = $1",
+        )
+        .bind(&user.id)
+        .bind(hash)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        self.end_sessions(&mut tx, "user_id = $1", &user.id, &user.organization_id)
+            .await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("resetPasswordWithSecurityAnswer", Outcome::Success, None)
+                .username(&user.username)
+                .object("User", &user.id),
+        )
+        .await?;
+        mail::enqueue(&mut tx, &password_changed_mail(&user)).await?;
+        self.events.commit(tx).await?;
+        self.mailer.wake();
+        Ok(())
+    }
+
+    /// First login, step one: the set-up link is valid, so a code goes to the invited address.
+    pub async fn request_first_login_code(
+        &self,
+        meta: &RequestMeta,
+        setup_token: &str,
+    ) -> AppResult<IssuedChallenge> {
+        self.check_rate(meta.ip.as_deref(), None)?;
+        let user = self.invited_user(setup_token).await?;
+        let mut tx = self.db.begin_write().await?;
+        let challenge = self
+            .issue_challenge(&mut tx, &user, "FIRST_LOGIN", SecondFactorMethod::Email)
+            .await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("requestFirstLoginCode", Outcome::Success, None)
+                .username(&user.username)
+                .object("User", &user.id),
+        )
+        .await?;
+        tx.commit().await?;
+        self.mailer.wake();
+        Ok(challenge)
+    }
+
+    /// First login, step two: the code, a new password, a security question and answer.
+    /// The account becomes active and the user is signed in.
+    pub async fn complete_first_login(
+        &self,
+        meta: &RequestMeta,
+        setup_token: &str,
+        code: &str,
+        new_password: String,
+        question: &str,
+        answer: &str,
+    ) -> AppResult<IssuedSession> {
+        self.check_rate(meta.ip.as_deref(), None)?;
+        let user = self.invited_user(setup_token).await?;
+        self.policy
+            .check("newPassword", &new_password, &user.username)?;
+        let question = question.trim();
+        if question.is_empty() || question.chars().count() > 200 {
+            return Err(AppError::invalid_field(
+                "securityQuestion",
+                "the security question must be 1 to 200 characters / 秘密の質問は1〜200文字で入力してください",
+            ));
+        }
+        if normalise_answer(answer).chars().count() < 2 || answer.chars().count() > 200 {
+            return Err(AppError::invalid_field(
+                "securityAnswer",
+                "the answer must be 2 to 200 characters / 答えは2〜200文字で入力してください",
+            ));
+        }
+        let now = now_utc();
+        let challenge = store::open_first_login_challenge(&self.db, &user.id, &now).await?;
+        let matched = match &challenge {
+            Some(challenge) if !user.is_locked_at(&now) => {
+                self.code_matches(challenge, &user, code).await?
+            }
+            _ => false,
+        };
+        let Some(challenge) = challenge.filter(|_| matched) else {
+            store::record_failure(
+                self.db.pool(),
+                &user.id,
+                &now,
+                self.config.lockout_threshold,
+                &self.lock_until(),
+            )
+            .await?;
+            self.audit_failure(
+                meta,
+                "completeFirstLogin",
+                &user.username,
+                Some(&user),
+                "wrong or expired code",
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        };
+        let password_hash = hash_password(new_password).await?;
+        let answer_hash = hash_password(normalise_answer(answer)).await?;
+        let mut tx = self.db.begin_write().await?;
+        if !store::consume_challenge(&mut tx, &challenge.id, &now).await? {
+            return Err(AppError::InvalidCredentials);
+        }
+        let used = sqlx::query(
+            "UPDATE setup_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+        )
+        .bind(hash_token(setup_token))
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        if used.rows_affected() != 1 {
+            return Err(AppError::InvalidCredentials);
+        }
+        sqlx::query(
+            "UPDATE users SET status = 'ACTIVE', password_hash = $2, password_changed_at = $3, security_question = $4, \
+             security_answer_hash = $5, updated_at = $3, version = version + 1 WHERE id = $1",
+        )
+        .bind(&user.id)
+        .bind(password_hash)
+        .bind(&now)
+        .bind(question)
+        .bind(answer_hash)
+        .execute(&mut **tx)
+        .await?;
+        let activated = store::user_by_id_in(&mut tx, &user.id)
+            .await?
+            .ok_or(AppError::InvalidCredentials)?;
+        let session = self.open_session(&mut tx, meta, &activated).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// The invited (not yet active) user of a valid, unused, unexpired set-up link.
+    async fn invited_user(&self, setup_token: &str) -> AppResult<UserRecord> {
+        let now = now_utc();
+        let link = store::setup_link(&self.db, &hash_token(setup_token))
+            .await?
+            .filter(|l| l.used_at.is_none() && l.expires_at > now)
+            .ok_or(AppError::InvalidCredentials)?;
+        store::user_by_id(&self.db, &link.user_id)
+            .await?
+            .filter(|u| u.status == "INVITED")
+            .ok_or(AppError::InvalidCredentials)
+    }
+
+    pub async fn accept_privacy_policy(
+        &self,
+        meta: &RequestMeta,
+        actor: &Actor,
+    ) -> AppResult<UserRecord> {
+        let mut tx = self.db.begin_write().await?;
+        let now = now_utc();
+        sqlx::query(
+            "UPDATE users SET privacy_accepted_at = COALESCE(privacy_accepted_at, $2), updated_at = $2 WHERE id = $1",
+        )
+        .bind(&actor.user_id)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("acceptPrivacyPolicy", Outcome::Success, Some(actor))
+                .object("User", &actor.user_id),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(&actor.user_id).await
+    }
+
+    /// Starts enrolling an authenticator app: a new secret, pending until a code confirms it.
+    pub async fn enroll_totp(
+        &self,
+        meta: &RequestMeta,
+        actor: &Actor,
+    ) -> AppResult<TotpEnrollment> {
+        let secret = totp::new_secret();
+        let otpauth_url = totp::otpauth_url(&secret, &actor.username)?;
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query("UPDATE users SET totp_pending_secret = $2, updated_at = $3 WHERE id = $1")
+            .bind(&actor.user_id)
+            .bind(&secret)
+            .bind(now_utc())
+            .execute(&mut **tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("enrollTotp", Outcome::Success, Some(actor)).object("User", &actor.user_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TotpEnrollment {
+            secret,
+            otpauth_url,
+        })
+    }
+
+    /// Confirms the pending authenticator with a code from it; from then on it is the second
+    /// factor at every sign-in.
+    pub async fn confirm_totp(
+        &self,
+        meta: &RequestMeta,
+        actor: &Actor,
+        code: &str,
+    ) -> AppResult<UserRecord> {
+        let user = self.user(&actor.user_id).await?;
+        let Some(secret) = user.totp_pending_secret.clone() else {
+            return Err(AppError::Conflict(
+                "no authenticator enrolment is pending: call enrollTotp first".into(),
+            ));
+        };
+        if !self
+            .accept_totp(&user.id, &secret, code, user.totp_last_step)
+            .await?
+        {
+            let now = now_utc();
+            store::record_failure(
+                self.db.pool(),
+                &user.id,
+                &now,
+                self.config.lockout_threshold,
+                &self.lock_until(),
+            )
+            .await?;
+            self.audit_failure(
+                meta,
+                "confirmTotp",
+                &user.username,
+                Some(&user),
+                "wrong code",
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, second_factor = 'TOTP', \
+             updated_at = $2, version = version + 1 WHERE id = $1",
+        )
+        .bind(&user.id)
+        .bind(now_utc())
+        .execute(&mut **tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("confirmTotp", Outcome::Success, Some(actor)).object("User", &user.id),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(&user.id).await
+    }
+
+    pub async fn user(&self, id: &str) -> AppResult<UserRecord> {
+        store::user_by_id(&self.db, id)
+            .await?
+            .ok_or(AppError::NotFound("user"))
+    }
+}
+
+fn password_changed_mail(user: &UserRecord) -> Mail {
+    Mail {
+        to: user.email.clone(),
+        subject: "【V-SYS】パスワードが変更されました / Your password was changed".into(),
+        body: format!(
+            "{name} 様\n\nV-SYS のパスワードが変更されました。心当たりがない場合は、すぐにヘルプデスクに連絡してください。\n\n\
+             Dear {name},\n\nYour V-SYS password was changed. If this was not you, contact the service desk at once.\n",
+            name = user.display_name
+        ),
+    }
+}

@@ -1,0 +1,207 @@
+//! The identity service: sessions and the helpers the flows share.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use time::OffsetDateTime;
+
+use super::model::{Actor, Obligation, Role, UserRecord};
+use super::password::PasswordPolicy;
+use super::secrets::hash_token;
+use super::store;
+use crate::config::AuthArgs;
+use crate::db::{Db, format_timestamp, now_utc, parse_timestamp};
+use crate::error::{AppError, AppResult};
+use crate::events::Events;
+use crate::mail::Mailer;
+
+/// Sessions are touched at most this often, so that every request does not write.
+const TOUCH_EVERY: time::Duration = time::Duration::seconds(30);
+
+pub struct Identity {
+    pub db: Db,
+    pub events: Arc<Events>,
+    pub mailer: Arc<Mailer>,
+    pub config: AuthArgs,
+    pub policy: PasswordPolicy,
+    limiter: RateLimiter,
+}
+
+impl Identity {
+    pub fn new(
+        db: Db,
+        events: Arc<Events>,
+        mailer: Arc<Mailer>,
+        config: AuthArgs,
+    ) -> Arc<Identity> {
+        let policy = PasswordPolicy {
+            expiry_days: config.password_expiry_days,
+            ..PasswordPolicy::default()
+        };
+        Arc::new(Identity {
+            db,
+            events,
+            mailer,
+            config,
+            policy,
+            limiter: RateLimiter::default(),
+        })
+    }
+
+    /// Resolves a session token to the signed-in actor. `touch` records activity (HTTP
+    /// requests do; a websocket's periodic re-check does not, or an open dashboard would keep
+    /// a session alive for ever).
+    pub async fn authenticate(&self, token: &str, touch: bool) -> AppResult<Actor> {
+        let session = store::session_by_token(&self.db, &hash_token(token))
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let now = now_utc();
+        if !self.session_alive(&session, &now) {
+            return Err(AppError::Unauthenticated);
+        }
+        let user = store::user_by_id(&self.db, &session.user_id)
+            .await?
+            .filter(|u| u.status == "ACTIVE")
+            .ok_or(AppError::Unauthenticated)?;
+        if touch && session.last_seen_at < self.ago(TOUCH_EVERY) {
+            sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+                .bind(&session.id)
+                .bind(&now)
+                .execute(self.db.pool())
+                .await?;
+        }
+        self.actor(&user, session.id).await
+    }
+
+    /// Whether a session (by id) is still valid, without touching it.
+    pub async fn session_valid(&self, session_id: &str) -> AppResult<bool> {
+        let now = now_utc();
+        Ok(store::session_by_id(&self.db, session_id)
+            .await?
+            .is_some_and(|s| self.session_alive(&s, &now)))
+    }
+
+    fn session_alive(&self, session: &store::SessionRecord, now: &str) -> bool {
+        let idle_limit = self.ago(time::Duration::minutes(self.config.session_idle_minutes));
+        session.revoked_at.is_none()
+            && session.expires_at.as_str() > now
+            && session.last_seen_at >= idle_limit
+    }
+
+    /// The actor for a user of a live session, with the obligations it must meet first.
+    pub async fn actor(&self, user: &UserRecord, session_id: String) -> AppResult<Actor> {
+        let organization = store::org_scope(&self.db, &user.organization_id)
+            .await?
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("user {} has no organisation", user.id))
+            })?;
+        Ok(Actor {
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            role: user.role(),
+            organization,
+            is_org_admin: user.is_org_admin == 1,
+            session_id,
+            obligations: self.obligations(user),
+        })
+    }
+
+    pub fn obligations(&self, user: &UserRecord) -> Vec<Obligation> {
+        let mut obligations = Vec::new();
+        if user.role() == Role::MedicalInstitution && user.privacy_accepted_at.is_none() {
+            obligations.push(Obligation::AcceptPrivacyPolicy);
+        }
+        if self.password_expired(user) {
+            obligations.push(Obligation::ChangePassword);
+        }
+        if self.config.require_totp && user.second_factor != "TOTP" {
+            obligations.push(Obligation::EnrollTotp);
+        }
+        obligations
+    }
+
+    pub fn password_expires_at(&self, user: &UserRecord) -> Option<OffsetDateTime> {
+        let changed = parse_timestamp(user.password_changed_at.as_deref()?)?;
+        Some(changed + time::Duration::days(self.config.password_expiry_days))
+    }
+
+    fn password_expired(&self, user: &UserRecord) -> bool {
+        self.password_expires_at(user)
+            .is_some_and(|expires| expires <= OffsetDateTime::now_utc())
+    }
+
+    /// The stored timestamp `offset` ago.
+    pub fn ago(&self, offset: time::Duration) -> String {
+        format_timestamp(OffsetDateTime::now_utc() - offset)
+    }
+
+    /// The stored timestamp `offset` from now.
+    pub fn from_now(&self, offset: time::Duration) -> String {
+        format_timestamp(OffsetDateTime::now_utc() + offset)
+    }
+
+    /// When a lock that starts now ends.
+    pub fn lock_until(&self) -> String {
+        self.from_now(time::Duration::minutes(self.config.lockout_minutes))
+    }
+
+    /// Refuses a caller that has tried too often this minute, by client address and by
+    /// account. The account lock (10 failures) is the durable defence; this one blunts floods.
+    pub fn check_rate(&self, ip: Option<&str>, username: Option<&str>) -> AppResult<()> {
+        if let Some(ip) = ip {
+            self.limiter
+                .hit(&format!("ip:{ip}"), self.config.sign_in_rate_per_ip)?;
+        }
+        if let Some(username) = username {
+            let key = format!("user:{}", username.to_lowercase());
+            self.limiter
+                .hit(&key, self.config.sign_in_rate_per_account)?;
+        }
+        Ok(())
+    }
+}
+
+/// Fixed one-minute windows per key, in memory (each instance counts its own; the account
+/// lock is shared through the database).
+#[derive(Default)]
+struct RateLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    const WINDOW: Duration = Duration::from_secs(60);
+
+    fn hit(&self, key: &str, limit: u32) -> AppResult<()> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().expect("rate limiter lock");
+        if windows.len() > 100_000 {
+            windows.retain(|_, (start, _)| now.duration_since(*start) < Self::WINDOW);
+        }
+        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Self::WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        if entry.1 > limit {
+            Err(AppError::RateLimited)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_limiter_refuses_past_the_limit_per_key() {
+        let limiter = RateLimiter::default();
+        for _ in 0..3 {
+            limiter.hit("a", 3).unwrap();
+        }
+        assert_eq!(limiter.hit("a", 3).unwrap_err().code(), "RATE_LIMITED");
+        limiter.hit("b", 3).unwrap();
+    }
+}

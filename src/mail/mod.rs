@@ -1,0 +1,226 @@
+//! Outgoing mail through a durable outbox.
+//!
+//! An action that sends mail writes the message into `mail_outbox` in its own transaction; a
+//! worker sends it afterwards through lettre (SMTP when configured, otherwise `.eml` files in
+//! the mail folder, so the demo and the tests can read the codes). A failed send is retried
+//! with back-off and never rolls back the action that caused it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tokio::sync::Notify;
+
+use crate::config::AuthArgs;
+use crate::db::{Db, WriteTx, new_id, now_utc};
+use crate::error::AppResult;
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Writes `mail` into the outbox inside `tx`; it is sent after the transaction commits.
+pub async fn enqueue(tx: &mut WriteTx, mail: &Mail) -> AppResult<()> {
+    let now = now_utc();
+    sqlx::query(
+        "INSERT INTO mail_outbox (id, to_address, subject, body, status, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, 'PENDING', $5, $5)",
+    )
+    .bind(new_id())
+    .bind(&mail.to)
+    .bind(&mail.subject)
+    .bind(&mail.body)
+    .bind(now)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Sends what the outbox holds.
+pub struct Mailer {
+    db: Db,
+    transport: Transport,
+    from: Mailbox,
+    wake: Notify,
+}
+
+/// A claim on a message older than this is taken to belong to a crashed sender.
+const STALE_CLAIM: time::Duration = time::Duration::minutes(5);
+/// How often the worker looks at the outbox without being woken.
+const POLL: Duration = Duration::from_secs(5);
+
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: String,
+    to_address: String,
+    subject: String,
+    body: String,
+    attempts: i32,
+}
+
+impl Mailer {
+    pub fn new(db: Db, args: &AuthArgs) -> anyhow::Result<Arc<Mailer>> {
+        let transport = match &args.smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .context("invalid --smtp-url")?
+                    .build(),
+            ),
+            None => {
+                std::fs::create_dir_all(&args.mail_dir).with_context(|| {
+                    format!("cannot create the mail folder {}", args.mail_dir.display())
+                })?;
+                Transport::Files(AsyncFileTransport::<Tokio1Executor>::new(&args.mail_dir))
+            }
+        };
+        let from: Mailbox = args
+            .mail_from
+            .parse()
+            .context("invalid --mail-from address")?;
+        Ok(Arc::new(Mailer {
+            db,
+            transport,
+            from,
+            wake: Notify::new(),
+        }))
+    }
+
+    /// Tells the worker that mail is waiting (called after a commit that enqueued some).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs the worker until the process ends.
+    pub fn start(self: &Arc<Self>) {
+        let mailer = self.clone();
+        tokio::spawn(async move {
+            loop {
+                mailer.drain().await;
+                tokio::select! {
+                    _ = mailer.wake.notified() => {}
+                    _ = tokio::time::sleep(POLL) => {}
+                }
+            }
+        });
+    }
+
+    /// Sends every message that is due; returns how many were sent. Tests call it to empty
+    /// the queue at once.
+    pub async fn drain(&self) -> usize {
+        let mut sent = 0;
+        loop {
+            match self.send_next().await {
+                Ok(Some(true)) => sent += 1,
+                Ok(Some(false)) => {}
+                Ok(None) => return sent,
+                Err(error) => {
+                    tracing::warn!(?error, "mail outbox unavailable");
+                    return sent;
+                }
+            }
+        }
+    }
+
+    /// Claims and sends one due message: `None` when none is due, else whether it went out.
+    async fn send_next(&self) -> anyhow::Result<Option<bool>> {
+        let now = now_utc();
+        let stale = crate::db::timestamp_after(-STALE_CLAIM);
+        let claimed: Option<Claimed> = sqlx::query_as(
+            "UPDATE mail_outbox SET status = 'SENDING', claimed_at = $1, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM mail_outbox \
+                         WHERE (status = 'PENDING' AND next_attempt_at <= $1) \
+                            OR (status = 'SENDING' AND claimed_at < $2) \
+                         ORDER BY created_at LIMIT 1) \
+               AND (status = 'PENDING' OR (status = 'SENDING' AND claimed_at < $2)) \
+             RETURNING id, to_address, subject, body, attempts",
+        )
+        .bind(&now)
+        .bind(&stale)
+        .fetch_optional(self.db.pool())
+        .await?;
+        let Some(mail) = claimed else {
+            return Ok(None);
+        };
+        match self.send(&mail).await {
+            Ok(()) => {
+                sqlx::query("UPDATE mail_outbox SET status = 'SENT', sent_at = $2, last_error = NULL WHERE id = $1")
+                    .bind(&mail.id)
+                    .bind(now_utc())
+                    .execute(self.db.pool())
+                    .await?;
+                Ok(Some(true))
+            }
+            Err(SendError::Permanent(error)) => {
+                tracing::error!(mail = %mail.id, %error, "mail undeliverable");
+                sqlx::query(
+                    "UPDATE mail_outbox SET status = 'FAILED', last_error = $2 WHERE id = $1",
+                )
+                .bind(&mail.id)
+                .bind(error)
+                .execute(self.db.pool())
+                .await?;
+                Ok(Some(false))
+            }
+            Err(SendError::Temporary(error)) => {
+                // 30 s, 1 min, 2 min … at most an hour between tries.
+                let backoff = 30i64
+                    .saturating_mul(1 << mail.attempts.clamp(0, 7))
+                    .min(3600);
+                tracing::warn!(mail = %mail.id, attempts = mail.attempts, %error, "mail send failed; will retry");
+                sqlx::query(
+                    "UPDATE mail_outbox SET status = 'PENDING', last_error = $2, next_attempt_at = $3 WHERE id = $1",
+                )
+                .bind(&mail.id)
+                .bind(error)
+                .bind(crate::db::timestamp_after(time::Duration::seconds(backoff)))
+                .execute(self.db.pool())
+                .await?;
+                Ok(Some(false))
+            }
+        }
+    }
+
+    async fn send(&self, mail: &Claimed) -> Result<(), SendError> {
+        let to: Mailbox = mail
+            .to_address
+            .parse()
+            .map_err(|e| SendError::Permanent(format!("invalid recipient: {e}")))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
+        let result = match &self.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Transport::Files(files) => files
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+        };
+        result.map_err(SendError::Temporary)
+    }
+}
+
+enum SendError {
+    Temporary(String),
+    Permanent(String),
+}
