@@ -131,6 +131,9 @@ impl ErrorExtensions for AppError {
             if let AppError::ObligationPending { reason, .. } = self {
                 ext.set("reason", *reason);
             }
+            if let AppError::InvalidCredentials = self {
+                ext.set("reason", "INVALID_CREDENTIALS");
+            }
         })
     }
 }
