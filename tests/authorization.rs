@@ -43,18 +43,28 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
 /// `$user` the caller's own account, `$n` a fresh suffix.
 fn call(mutation: &str) -> &'static str {
     match mutation {
-        "signIn" => r#"mutation { signIn(username: "nobody.at.all", password: "Wrong-Pass-1") { challengeId } }"#,
-        "verifySecondFactor" => r#"mutation { verifySecondFactor(challengeId: "bogus", code: "000000") { token } }"#,
-        "requestPasswordReset" => r#"mutation { requestPasswordReset(username: "nobody.at.all") { resetToken } }"#,
+        "signIn" => {
+            r#"mutation { signIn(username: "nobody.at.all", password: "Wrong-Pass-1") { challengeId } }"#
+        }
+        "verifySecondFactor" => {
+            r#"mutation { verifySecondFactor(challengeId: "bogus", code: "000000") { token } }"#
+        }
+        "requestPasswordReset" => {
+            r#"mutation { requestPasswordReset(username: "nobody.at.all") { resetToken } }"#
+        }
         "resetPasswordWithSecurityAnswer" => {
             r#"mutation { resetPasswordWithSecurityAnswer(resetToken: "bogus", answer: "x", newPassword: "Valid-Pass-2021") }"#
         }
-        "requestFirstLoginCode" => r#"mutation { requestFirstLoginCode(setupToken: "bogus") { expiresAt } }"#,
+        "requestFirstLoginCode" => {
+            r#"mutation { requestFirstLoginCode(setupToken: "bogus") { expiresAt } }"#
+        }
         "completeFirstLogin" => {
             r#"mutation { completeFirstLogin(setupToken: "bogus", code: "000000", newPassword: "Valid-Pass-2021", securityQuestion: "q?", securityAnswer: "answer") { token } }"#
         }
         "signOut" => "mutation { signOut }",
-        "changePassword" => r#"mutation { changePassword(currentPassword: "Not-The-One-1", newPassword: "Valid-Pass-2021") }"#,
+        "changePassword" => {
+            r#"mutation { changePassword(currentPassword: "Not-The-One-1", newPassword: "Valid-Pass-2021") }"#
+        }
         "acceptPrivacyPolicy" => "mutation { acceptPrivacyPolicy { id } }",
         "enrollTotp" => "mutation { enrollTotp { secret } }",
         "confirmTotp" => r#"mutation { confirmTotp(code: "000000") { id } }"#,
@@ -74,13 +84,25 @@ fn denied(response: &Value) -> bool {
     };
     let code = error["extensions"]["code"].as_str().unwrap_or_default();
     let reason = error["extensions"]["reason"].as_str().unwrap_or_default();
-    matches!(code, "FORBIDDEN" | "NOT_FOUND") || (code == "UNAUTHENTICATED" && reason != "INVALID_CREDENTIALS")
+    matches!(code, "FORBIDDEN" | "NOT_FOUND")
+        || (code == "UNAUTHENTICATED" && reason != "INVALID_CREDENTIALS")
 }
 
 #[tokio::test]
 async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() {
-    let server = TestServer::start_with(&["--sign-in-rate-per-ip", "100000", "--sign-in-rate-per-account", "100000"]).await;
-    let schema_mutations = server.data("{ __type(name: \"Mutation\") { fields { name } } }", json!({})).await;
+    let server = TestServer::start_with(&[
+        "--sign-in-rate-per-ip",
+        "100000",
+        "--sign-in-rate-per-account",
+        "100000",
+    ])
+    .await;
+    let schema_mutations = server
+        .data(
+            "{ __type(name: \"Mutation\") { fields { name } } }",
+            json!({}),
+        )
+        .await;
     let names: Vec<String> = schema_mutations["__type"]["fields"]
         .as_array()
         .unwrap()
@@ -89,9 +111,16 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .collect();
     let matrix = matrix();
     for name in &names {
-        assert!(matrix.contains_key(name.as_str()), "mutation {name} has no row in the authorization matrix");
+        assert!(
+            matrix.contains_key(name.as_str()),
+            "mutation {name} has no row in the authorization matrix"
+        );
     }
-    assert_eq!(names.len(), matrix.len(), "the matrix lists a mutation the schema no longer has");
+    assert_eq!(
+        names.len(),
+        matrix.len(),
+        "the matrix lists a mutation the schema no longer has"
+    );
 
     // signOut last: it ends the session the other calls use.
     let mut order: Vec<&str> = matrix.keys().copied().filter(|m| *m != "signOut").collect();
@@ -99,16 +128,29 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
 
     // Anonymous.
     for mutation in &order {
-        let response = server.graphql(call(mutation), json!({ "org": "x", "user": "x", "role": "NATION", "n": "anon" })).await;
+        let response = server
+            .graphql(
+                call(mutation),
+                json!({ "org": "x", "user": "x", "role": "NATION", "n": "anon" }),
+            )
+            .await;
         let expected_denied = matrix[mutation] != Rule::Public;
-        assert_eq!(denied(&response), expected_denied, "anonymous → {mutation}: {response}");
+        assert_eq!(
+            denied(&response),
+            expected_denied,
+            "anonymous → {mutation}: {response}"
+        );
     }
 
     for (n, (username, _, role, _, _, is_admin)) in DEMO_ACCOUNTS.iter().enumerate() {
         let token = server.sign_in(username).await;
         // Obligations would deny everything; the matrix is about roles, so meet them first.
-        server.graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({})).await;
-        let me = server.graphql_as(&token, "{ me { id organization { id } } }", json!({})).await;
+        server
+            .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
+            .await;
+        let me = server
+            .graphql_as(&token, "{ me { id organization { id } } }", json!({}))
+            .await;
         let variables = json!({
             "org": me["data"]["me"]["organization"]["id"],
             "user": me["data"]["me"]["id"],
@@ -116,12 +158,18 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
             "n": format!("invited.{n}"),
         });
         for mutation in &order {
-            let response = server.graphql_as(&token, call(mutation), variables.clone()).await;
+            let response = server
+                .graphql_as(&token, call(mutation), variables.clone())
+                .await;
             let allowed = match matrix[mutation] {
                 Rule::Public | Rule::SignedIn => true,
                 Rule::Administrators => *is_admin,
             };
-            assert_eq!(denied(&response), !allowed, "{username} ({role:?}) → {mutation}: {response}");
+            assert_eq!(
+                denied(&response),
+                !allowed,
+                "{username} ({role:?}) → {mutation}: {response}"
+            );
         }
     }
     server.stop().await;

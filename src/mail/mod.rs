@@ -155,6 +155,8 @@ impl Mailer {
         };
         match self.send(&mail).await {
             Ok(()) => {
+                // Logged so that a demo without SMTP shows where its codes went.
+                tracing::info!(mail = %mail.id, to = %mail.to_address, subject = %mail.subject, "mail sent");
                 sqlx::query("UPDATE mail_outbox SET status = 'SENT', sent_at = $2, last_error = NULL WHERE id = $1")
                     .bind(&mail.id)
                     .bind(now_utc())
