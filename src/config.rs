@@ -200,6 +200,10 @@ pub struct HttpArgs {
     #[arg(long, env = "VSYS_WS_INIT_TIMEOUT", default_value_t = 10)]
     pub ws_init_timeout_secs: u64,
 
+    /// Seconds between a signed-in websocket's checks that its session has not expired.
+    #[arg(long, env = "VSYS_WS_SESSION_CHECK_SECS", default_value_t = 30)]
+    pub ws_session_check_secs: u64,
+
     /// Maximum selection depth of an operation.
     #[arg(long, env = "VSYS_MAX_DEPTH", default_value_t = Limits::default().max_depth)]
     pub max_depth: usize,

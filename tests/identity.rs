@@ -773,3 +773,15 @@ async fn an_invalid_bearer_token_gets_401_and_a_websocket_with_one_gets_4403() {
     assert_eq!(response.headers()["www-authenticate"], "Bearer");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_expired_session_closes_its_websockets() {
+    let server = TestServer::start_with(&["--ws-session-check-secs", "1"]).await;
+    let token = server.sign_in("tokyo.admin").await;
+    let mut ws = server.websocket(Some("graphql-transport-ws")).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(ws.next_json().await["type"], "connection_ack");
+    sql(&server, "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
+    assert_eq!(ws.close_code().await, 4403);
+    server.stop().await;
+}

@@ -38,8 +38,6 @@ pub mod close_code {
 
 /// Most operations one connection may run at once.
 const MAX_OPERATIONS_PER_CONNECTION: usize = 100;
-/// How often a signed-in connection re-checks that its session is still alive.
-const SESSION_CHECK: Duration = Duration::from_secs(30);
 /// How often the legacy protocol's keep-alive is sent.
 const LEGACY_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
@@ -176,8 +174,9 @@ impl Connection {
         // delivered to every instance) or expiry (checked periodically, without counting as
         // activity).
         let mut session_events = Box::pin(self.state.events.stream(None));
+        let check_every = Duration::from_secs(self.state.http.ws_session_check_secs);
         let mut session_check =
-            tokio::time::interval_at(tokio::time::Instant::now() + SESSION_CHECK, SESSION_CHECK);
+            tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
         let close = loop {
             let flow = tokio::select! {
                 Some(event) = session_events.next(), if self.actor.is_some() => {
