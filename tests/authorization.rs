@@ -19,7 +19,17 @@ enum Rule {
     SignedIn,
     /// The service desk, and an organisation's administrators for their own organisation.
     Administrators,
+    /// Exactly these demo users, for the objects the test prepares (Meguro Hospital 01, its
+    /// pending change request and its contract).
+    Only(&'static [&'static str]),
 }
+
+/// The facility's own user, and nobody else (Meguro has not been granted proxy input).
+const HOSPITAL: &[&str] = &["meguro-hospital.admin"];
+/// The facility's municipality decides its change requests.
+const MEGURO: &[&str] = &["meguro.admin", "meguro.staff"];
+/// Contracts: the facility itself and the service desk.
+const HOSPITAL_AND_DESK: &[&str] = &["meguro-hospital.admin", "helpdesk.admin"];
 
 fn matrix() -> BTreeMap<&'static str, Rule> {
     BTreeMap::from([
@@ -36,6 +46,12 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("confirmTotp", Rule::SignedIn),
         ("inviteUser", Rule::Administrators),
         ("unlockUser", Rule::Administrators),
+        ("updateFacility", Rule::Only(HOSPITAL)),
+        ("registerDoctor", Rule::Only(HOSPITAL)),
+        ("approveFacilityChange", Rule::Only(MEGURO)),
+        ("rejectFacilityChange", Rule::Only(MEGURO)),
+        ("registerContract", Rule::Only(HOSPITAL_AND_DESK)),
+        ("withdrawContract", Rule::Only(HOSPITAL_AND_DESK)),
     ])
 }
 
@@ -72,6 +88,24 @@ fn call(mutation: &str) -> &'static str {
             "mutation($org: ID!, $role: Role!, $n: String!) { inviteUser(input: { organizationId: $org, username: $n, email: \"new@example.jp\", displayName: \"新規\", role: $role }) { id } }"
         }
         "unlockUser" => "mutation($user: ID!) { unlockUser(userId: $user) { id } }",
+        "updateFacility" => {
+            "mutation($facility: ID!) { updateFacility(facilityId: $facility, input: { openingHours: \"9:00-17:00\" }) { facility { id } } }"
+        }
+        "registerDoctor" => {
+            "mutation($facility: ID!) { registerDoctor(facilityId: $facility, name: \"医師 太郎\", licenceNumber: \"123456\", roles: [VACCINATING]) { id } }"
+        }
+        "approveFacilityChange" => {
+            "mutation($request: ID!) { approveFacilityChange(requestId: $request) { status } }"
+        }
+        "rejectFacilityChange" => {
+            "mutation($request: ID!) { rejectFacilityChange(requestId: $request, reason: \"不備\") { status } }"
+        }
+        "registerContract" => {
+            "mutation { registerContract(contracts: [{ facilityCode: \"1311000017\", kind: INDIVIDUAL, joinDate: \"2021-03-01\" }]) { id } }"
+        }
+        "withdrawContract" => {
+            "mutation($contract: ID!) { withdrawContract(contractIds: [$contract], withdrawalDate: \"2021-12-31\") { id } }"
+        }
         other => panic!("no call written for {other}: add one, and a row in the matrix"),
     }
 }
@@ -126,12 +160,49 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
     let mut order: Vec<&str> = matrix.keys().copied().filter(|m| *m != "signOut").collect();
     order.push("signOut");
 
+    // The objects the facility mutations act on: Meguro Hospital 01, a pending change request
+    // of it, and a contract of it.
+    let hospital = server.sign_in("meguro-hospital.admin").await;
+    server
+        .graphql_as(
+            &hospital,
+            "mutation { acceptPrivacyPolicy { id } }",
+            json!({}),
+        )
+        .await;
+    let facility = server
+        .data(
+            r#"{ facilities(nameContains: "Meguro Hospital 01") { edges { node { id } } } }"#,
+            json!({}),
+        )
+        .await["facilities"]["edges"][0]["node"]["id"]
+        .clone();
+    let filed = server
+        .graphql_as(&hospital, "mutation($f: ID!) { updateFacility(facilityId: $f, input: { representativeName: \"院長 花子\" }) { changeRequest { id } } }", json!({ "f": facility }))
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    let contract = server
+        .graphql_as(&hospital, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000017", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id } }"#, json!({}))
+        .await;
+    let contract = contract["data"]["registerContract"][0]["id"].clone();
+    assert!(
+        request.is_string() && contract.is_string(),
+        "{filed} {contract}"
+    );
+    let objects = json!({ "facility": facility, "request": request, "contract": contract });
+    let with_objects = |mut variables: Value| {
+        for (key, value) in objects.as_object().unwrap() {
+            variables[key] = value.clone();
+        }
+        variables
+    };
+
     // Anonymous.
     for mutation in &order {
         let response = server
             .graphql(
                 call(mutation),
-                json!({ "org": "x", "user": "x", "role": "NATION", "n": "anon" }),
+                with_objects(json!({ "org": "x", "user": "x", "role": "NATION", "n": "anon" })),
             )
             .await;
         let expected_denied = matrix[mutation] != Rule::Public;
@@ -151,12 +222,12 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         let me = server
             .graphql_as(&token, "{ me { id organization { id } } }", json!({}))
             .await;
-        let variables = json!({
+        let variables = with_objects(json!({
             "org": me["data"]["me"]["organization"]["id"],
             "user": me["data"]["me"]["id"],
             "role": role_name(*role),
             "n": format!("invited.{n}"),
-        });
+        }));
         for mutation in &order {
             let response = server
                 .graphql_as(&token, call(mutation), variables.clone())
@@ -164,6 +235,7 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
             let allowed = match matrix[mutation] {
                 Rule::Public | Rule::SignedIn => true,
                 Rule::Administrators => *is_admin,
+                Rule::Only(users) => users.contains(username),
             };
             assert_eq!(
                 denied(&response),

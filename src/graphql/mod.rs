@@ -13,6 +13,9 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use crate::audit::{AuditEntryView, AuditQuery};
 use crate::db::Db;
 use crate::events::{EventSubscription, Events};
+use crate::facilities::{
+    FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
+};
 use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
 use crate::organizations::{
     Facility, Municipality, OrganizationLoader, OrganizationNode, OrganizationQuery, Prefecture,
@@ -20,14 +23,20 @@ use crate::organizations::{
 use node::NodeQuery;
 
 #[derive(MergedObject, Default)]
-pub struct Query(OrganizationQuery, NodeQuery, IdentityQuery, AuditQuery);
+pub struct Query(
+    OrganizationQuery,
+    NodeQuery,
+    IdentityQuery,
+    AuditQuery,
+    FacilityQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(IdentityMutation);
+pub struct Mutation(IdentityMutation, FacilityMutation);
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(EventSubscription);
+pub struct Subscription(EventSubscription, FacilitySubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -91,6 +100,9 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     )
     .override_output_type_description::<Connection<String, AuditEntryView>>(
         "A page of audit log entries.",
+    )
+    .override_output_type_description::<Connection<String, FacilityChangeRequest>>(
+        "A page of facility change requests.",
     );
     if !limits.introspection {
         // Without introspection, field suggestions would leak the schema one guess at a time.

@@ -138,6 +138,16 @@ pub struct OrganizationRecord {
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub phone: Option<String>,
+    pub representative_name: Option<String>,
+    pub vaccines_handled: Option<String>,
+    pub general_acceptance: Option<i32>,
+    pub proxy_input: Option<i32>,
+    pub weekly_capacity: Option<i64>,
+    pub opening_hours: Option<String>,
+    pub parking_notes: Option<String>,
+    pub access_notes: Option<String>,
+    pub basic_facility_name: Option<String>,
+    pub version: i64,
 }
 
 impl OrganizationRecord {

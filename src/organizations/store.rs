@@ -10,8 +10,10 @@ use crate::error::AppResult;
 use crate::graphql::pagination::PageRequest;
 
 const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_romaji, \
-     o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, \
-     f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone \
+     o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, o.version, \
+     f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone, \
+     f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, \
+     f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.basic_facility_name \
      FROM organizations o LEFT JOIN facilities f ON f.organization_id = o.id";
 
 /// Largest `IN (…)` list sent at once; well under both backends' parameter limits.
@@ -34,6 +36,18 @@ pub async fn load_by_ids(
         }
     }
     Ok(found)
+}
+
+/// One organisation by id, read inside a write transaction.
+pub async fn load_in(
+    tx: &mut crate::db::WriteTx,
+    id: &str,
+) -> AppResult<Option<OrganizationRecord>> {
+    let sql = format!("{SELECT} WHERE o.id = $1");
+    Ok(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut ***tx)
+        .await?)
 }
 
 /// Finds one organisation by kind and code (e.g. a prefecture by its JIS code).

@@ -316,6 +316,67 @@ organization_object! {
         async fn prefecture(&self, ctx: &Context<'_>) -> async_graphql::Result<Prefecture> {
             load_required(ctx, self.0.prefecture_id.as_deref()).await.map(Prefecture)
         }
+
+        /// Representative's name (代表者名).
+        async fn representative_name(&self) -> Option<String> {
+            self.0.representative_name.clone()
+        }
+
+        /// Vaccines handled (取扱いワクチン), as product codes.
+        async fn vaccines_handled(&self) -> Vec<String> {
+            self.0.vaccines_handled.as_deref().and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default()
+        }
+
+        /// Whether the facility vaccinates the general public (一般受入).
+        async fn general_acceptance(&self) -> bool {
+            self.0.general_acceptance == Some(1)
+        }
+
+        /// Whether its municipality may enter data for it (代行入力).
+        async fn proxy_input(&self) -> bool {
+            self.0.proxy_input == Some(1)
+        }
+
+        /// Doses it can give per week (接種可能量).
+        async fn weekly_capacity(&self) -> Option<i64> {
+            self.0.weekly_capacity
+        }
+
+        /// Opening hours, for the navigator.
+        async fn opening_hours(&self) -> Option<String> {
+            self.0.opening_hours.clone()
+        }
+
+        /// Parking, for the navigator.
+        async fn parking_notes(&self) -> Option<String> {
+            self.0.parking_notes.clone()
+        }
+
+        /// Access by public transport, for the navigator.
+        async fn access_notes(&self) -> Option<String> {
+            self.0.access_notes.clone()
+        }
+
+        /// The basic-type facility supplying this satellite (基本型接種施設名).
+        async fn basic_facility_name(&self) -> Option<String> {
+            self.0.basic_facility_name.clone()
+        }
+
+        /// Registered doctors (personal data: the facility's area only).
+        async fn doctors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::facilities::Doctor>> {
+            crate::facilities::private_doctors(ctx, &self.0).await
+        }
+
+        /// Vaccination contracts (the facility's area only).
+        async fn contracts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::facilities::Contract>> {
+            crate::facilities::private_contracts(ctx, &self.0).await
+        }
+
+        /// Whether the facility may receive allocations and offer reservations, and why not
+        /// (the facility's area only).
+        async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<crate::facilities::Eligibility> {
+            crate::facilities::private_eligibility(ctx, &self.0).await
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::facilities::codes::MedicalInstitutionCode;
 use crate::organizations::codes::{MunicipalityCode, PrefectureCode};
 use crate::organizations::prefectures::PREFECTURES;
 use crate::organizations::{FacilityType, NewFacility, NewOrganization, OrganizationKind, store};
@@ -112,8 +113,10 @@ pub async fn seed_national(db: &Db, random_seed: u64) -> AppResult<SyntheticSumm
         facilities.push(NewOrganization {
             id: rng.id(),
             kind: OrganizationKind::Facility,
-            // Prefecture, point-table 1 (medical), then a running number.
-            code: format!("{}1{:07}", fact.code, n + 1),
+            // Prefecture, point table 1 (medical), a running number and its check digit.
+            code: MedicalInstitutionCode::from_parts(fact.code, 1, n as u32 + 1)
+                .as_str()
+                .to_owned(),
             name: format!("{municipality_name}{kind_name}{:05}", n + 1),
             name_kana: None,
             name_romaji: Some(format!("Facility {:05}", n + 1)),

@@ -1,0 +1,66 @@
+//! Whether a facility may receive allocations and offer reservations, and if not, why. The
+//! allocation and reservation features call the same function.
+
+use async_graphql::{Enum, SimpleObject};
+
+use super::{contracts, doctors};
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::organizations::{FacilityType, OrganizationRecord};
+
+/// Why a facility is not eligible.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum EligibilityReason {
+    /// No vaccination contract is in force today (契約なし).
+    NoCurrentContract,
+    /// A special venue without a responsible doctor (ワクチン接種の責任者).
+    NoResponsibleDoctor,
+    /// A special venue without a vaccinating doctor (接種担当医).
+    NoVaccinatingDoctor,
+}
+
+/// The verdict, with every reason that applies.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Eligibility {
+    /// Whether the facility may receive allocations and offer reservations.
+    pub eligible: bool,
+    /// Why not (empty when eligible).
+    pub reasons: Vec<EligibilityReason>,
+}
+
+/// Today's date in Japan (the contracts' dates are Japanese calendar days).
+pub fn today_in_japan() -> String {
+    let jst = time::UtcOffset::from_hms(9, 0, 0).expect("a valid offset");
+    time::OffsetDateTime::now_utc()
+        .to_offset(jst)
+        .date()
+        .to_string()
+}
+
+pub async fn eligibility_of(db: &Db, facility: &OrganizationRecord) -> AppResult<Eligibility> {
+    let today = today_in_japan();
+    let mut reasons = Vec::new();
+    let contracts = contracts::of_facility(db, &facility.id).await?;
+    if !contracts.iter().any(|c| c.is_current(&today)) {
+        reasons.push(EligibilityReason::NoCurrentContract);
+    }
+    if facility
+        .facility_type
+        .as_deref()
+        .and_then(FacilityType::from_db)
+        == Some(FacilityType::SpecialVenue)
+    {
+        let doctors = doctors::of_facility(db, &facility.id).await?;
+        if !doctors.iter().any(|d| d.is_responsible == 1) {
+            reasons.push(EligibilityReason::NoResponsibleDoctor);
+        }
+        if !doctors.iter().any(|d| d.is_vaccinating == 1) {
+            reasons.push(EligibilityReason::NoVaccinatingDoctor);
+        }
+    }
+    Ok(Eligibility {
+        eligible: reasons.is_empty(),
+        reasons,
+    })
+}

@@ -1,0 +1,673 @@
+//! The GraphQL face of the facility registry.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject, Subscription};
+use futures_util::{Stream, StreamExt};
+use serde_json::{Map, Value, json};
+
+use super::CHANGE_REQUEST_TOPIC;
+use super::access::{may_see, scope_of};
+use super::change_requests::{self, ChangeRequestRecord, Decision, ListFilter};
+use super::contracts::{self, ContractRecord, NewContract};
+use super::doctors::{self, DoctorRecord};
+use super::update::{FacilityUpdate, update_facility};
+use crate::authz::within_area;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::events::Events;
+use crate::graphql::node::{global_id, parse_global_id};
+use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
+use crate::graphql::scalars::DateTime;
+use crate::identity::{Actor, Role, current_actor, request_meta, require_actor};
+use crate::organizations::{
+    Facility, OrganizationNode, OrganizationRecord, load_organization, store,
+};
+
+/// What the audit log keeps of a facility.
+pub fn audit_view(record: &OrganizationRecord) -> Value {
+    json!({
+        "code": record.code, "name": record.name, "nameKana": record.name_kana, "nameRomaji": record.name_romaji,
+        "address": record.address, "postalCode": record.postal_code, "latitude": record.latitude,
+        "longitude": record.longitude, "phone": record.phone, "weeklyCapacity": record.weekly_capacity,
+        "openingHours": record.opening_hours, "parkingNotes": record.parking_notes, "accessNotes": record.access_notes,
+        "representativeName": record.representative_name, "vaccinesHandled": record.vaccines_handled,
+        "generalAcceptance": record.general_acceptance, "proxyInput": record.proxy_input,
+        "basicFacilityName": record.basic_facility_name,
+    })
+}
+
+fn facility_row(id: &ID) -> Result<String, AppError> {
+    let (type_name, row) = parse_global_id(id)?;
+    if type_name != "Facility" {
+        return Err(AppError::NotFound("facility"));
+    }
+    Ok(row)
+}
+
+fn row_of(id: &ID, expected: &str, what: &'static str) -> Result<String, AppError> {
+    let (type_name, row) = parse_global_id(id)?;
+    if type_name != expected {
+        return Err(AppError::NotFound(what));
+    }
+    Ok(row)
+}
+
+/// The state of a change request.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeRequestStatus {
+    /// Waiting for the municipality (申請中).
+    Pending,
+    /// Approved; the values are applied.
+    Approved,
+    /// Rejected with a reason; an edit revises it.
+    Rejected,
+}
+
+/// One field of a change request, before and after, side by side.
+#[derive(SimpleObject)]
+pub struct FieldChange {
+    /// The field, e.g. "representativeName".
+    pub field: String,
+    /// Its value when the request was filed.
+    pub before: Json<Value>,
+    /// The requested value.
+    pub after: Json<Value>,
+}
+
+pub struct FacilityChangeRequest(pub ChangeRequestRecord);
+
+/// A request to change a facility's approval fields, decided by its municipality.
+#[Object]
+impl FacilityChangeRequest {
+    /// Globally unique, opaque id.
+    async fn id(&self) -> ID {
+        global_id("FacilityChangeRequest", &self.0.id)
+    }
+    /// The facility concerned.
+    async fn facility(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Facility>> {
+        Ok(load_organization(ctx, &self.0.facility_id)
+            .await?
+            .map(Facility))
+    }
+    /// Pending, approved or rejected.
+    async fn status(&self) -> ChangeRequestStatus {
+        match self.0.status.as_str() {
+            "APPROVED" => ChangeRequestStatus::Approved,
+            "REJECTED" => ChangeRequestStatus::Rejected,
+            _ => ChangeRequestStatus::Pending,
+        }
+    }
+    /// The requested changes, before and after, field by field.
+    async fn changes(&self) -> Vec<FieldChange> {
+        let before: Map<String, Value> =
+            serde_json::from_str(&self.0.before_values).unwrap_or_default();
+        let after: Map<String, Value> =
+            serde_json::from_str(&self.0.after_values).unwrap_or_default();
+        after
+            .into_iter()
+            .map(|(field, value)| FieldChange {
+                before: Json(before.get(&field).cloned().unwrap_or(Value::Null)),
+                after: Json(value),
+                field,
+            })
+            .collect()
+    }
+    /// When it was filed (or last amended).
+    async fn requested_at(&self) -> DateTime {
+        DateTime(self.0.requested_at.clone())
+    }
+    /// The organisation that entered it for the facility (代行入力), if any.
+    async fn proxy_organization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<OrganizationNode>> {
+        match &self.0.proxy_organization_id {
+            Some(id) => Ok(load_organization(ctx, id)
+                .await?
+                .map(OrganizationNode::from)),
+            None => Ok(None),
+        }
+    }
+    /// When it was decided.
+    async fn decided_at(&self) -> Option<DateTime> {
+        self.0.decided_at.clone().map(DateTime)
+    }
+    /// Why it was rejected.
+    async fn rejection_reason(&self) -> Option<&str> {
+        self.0.rejection_reason.as_deref()
+    }
+    /// Grows with every change; pass it as `expectedVersion` to decide on what you saw.
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+}
+
+/// The kind of contract.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ContractKind {
+    /// The facility's own contract (個別契約).
+    Individual,
+    /// Through an aggregator (集合契約).
+    Collective,
+}
+
+pub struct Contract(pub ContractRecord);
+
+/// A vaccination contract (ワクチン接種契約).
+#[Object]
+impl Contract {
+    /// Globally unique, opaque id.
+    async fn id(&self) -> ID {
+        global_id("Contract", &self.0.id)
+    }
+    /// The facility.
+    async fn facility(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Facility>> {
+        Ok(load_organization(ctx, &self.0.facility_id)
+            .await?
+            .map(Facility))
+    }
+    /// Individual or collective.
+    async fn kind(&self) -> ContractKind {
+        if self.0.kind == "COLLECTIVE" {
+            ContractKind::Collective
+        } else {
+            ContractKind::Individual
+        }
+    }
+    /// The aggregator holding a collective contract.
+    async fn aggregator(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<OrganizationNode>> {
+        match &self.0.aggregator_id {
+            Some(id) => Ok(load_organization(ctx, id)
+                .await?
+                .map(OrganizationNode::from)),
+            None => Ok(None),
+        }
+    }
+    /// Join date (集合契約加入日), YYYY-MM-DD.
+    async fn join_date(&self) -> &str {
+        &self.0.join_date
+    }
+    /// Withdrawal date (集合契約脱退日), YYYY-MM-DD.
+    async fn withdrawal_date(&self) -> Option<&str> {
+        self.0.withdrawal_date.as_deref()
+    }
+    /// Whether the contract is in force today (Japan time).
+    async fn current(&self) -> bool {
+        self.0.is_current(&super::eligibility::today_in_japan())
+    }
+}
+
+/// A doctor's role at a facility.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum DoctorRole {
+    /// ワクチン接種の責任者.
+    Responsible,
+    /// 接種担当医.
+    Vaccinating,
+}
+
+pub struct Doctor(pub DoctorRecord);
+
+/// A doctor registered at a facility.
+#[Object]
+impl Doctor {
+    /// Globally unique, opaque id.
+    async fn id(&self) -> ID {
+        global_id("Doctor", &self.0.id)
+    }
+    /// Full name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// Medical register number (医籍登録番号), six digits.
+    async fn licence_number(&self) -> &str {
+        &self.0.licence_number
+    }
+    /// The doctor's roles here.
+    async fn roles(&self) -> Vec<DoctorRole> {
+        let mut roles = Vec::new();
+        if self.0.is_responsible == 1 {
+            roles.push(DoctorRole::Responsible);
+        }
+        if self.0.is_vaccinating == 1 {
+            roles.push(DoctorRole::Vaccinating);
+        }
+        roles
+    }
+}
+
+/// Changes to a facility. Leave out what does not change.
+#[derive(InputObject, Default)]
+pub struct UpdateFacilityInput {
+    /// Name in Japanese (applies at once).
+    pub name: Option<String>,
+    /// Reading in kana (applies at once).
+    pub name_kana: Option<String>,
+    /// Romanised name (applies at once).
+    pub name_romaji: Option<String>,
+    /// Postal code, "123-4567" (applies at once).
+    pub postal_code: Option<String>,
+    /// Address (applies at once).
+    pub address: Option<String>,
+    /// Latitude (applies at once; must lie in Japan).
+    pub latitude: Option<f64>,
+    /// Longitude (applies at once; must lie in Japan).
+    pub longitude: Option<f64>,
+    /// Telephone (applies at once).
+    pub phone: Option<String>,
+    /// Doses it can give per week, 接種可能量 (applies at once).
+    pub weekly_capacity: Option<i64>,
+    /// Opening hours for the navigator (applies at once).
+    pub opening_hours: Option<String>,
+    /// Parking notes for the navigator (applies at once).
+    pub parking_notes: Option<String>,
+    /// Access notes for the navigator (applies at once).
+    pub access_notes: Option<String>,
+    /// Medical-institution code, 10 digits (needs approval).
+    pub medical_institution_code: Option<String>,
+    /// Representative's name, 代表者名 (needs approval).
+    pub representative_name: Option<String>,
+    /// Collective contract join date, YYYY-MM-DD (needs approval).
+    pub collective_join_date: Option<String>,
+    /// Collective contract withdrawal date, YYYY-MM-DD (needs approval).
+    pub collective_withdrawal_date: Option<String>,
+    /// Proxy-input flag, 代行入力 (needs approval).
+    pub proxy_input: Option<bool>,
+    /// Vaccines handled, e.g. ["PFIZER"] (needs approval).
+    pub vaccines_handled: Option<Vec<String>>,
+    /// Basic-type facility name, 基本型接種施設名 (needs approval).
+    pub basic_facility_name: Option<String>,
+    /// General acceptance, 一般受入 (needs approval).
+    pub general_acceptance: Option<bool>,
+}
+
+/// What `updateFacility` did.
+pub struct UpdateFacilityPayload {
+    facility: OrganizationRecord,
+    change_request: Option<ChangeRequestRecord>,
+}
+
+/// The facility as it is now, and the change request its approval fields went into.
+#[Object]
+impl UpdateFacilityPayload {
+    /// The facility with the immediate changes applied.
+    async fn facility(&self) -> Facility {
+        Facility(self.facility.clone())
+    }
+    /// The pending request for the approval fields, if any were changed.
+    async fn change_request(&self) -> Option<FacilityChangeRequest> {
+        self.change_request.clone().map(FacilityChangeRequest)
+    }
+}
+
+/// One contract to register.
+#[derive(InputObject)]
+pub struct RegisterContractInput {
+    /// The facility's medical-institution code.
+    pub facility_code: String,
+    /// Individual, or collective through the caller's organisation.
+    pub kind: ContractKind,
+    /// Join date, YYYY-MM-DD.
+    pub join_date: String,
+    /// Withdrawal date, YYYY-MM-DD, if already known.
+    pub withdrawal_date: Option<String>,
+}
+
+/// Which change requests to list.
+#[derive(InputObject, Default)]
+pub struct FacilityChangeRequestFilter {
+    /// Only requests in this state.
+    pub status: Option<ChangeRequestStatus>,
+    /// Only this facility's requests.
+    pub facility_id: Option<ID>,
+    /// Filed at or after this instant.
+    pub from: Option<DateTime>,
+    /// Filed before this instant.
+    pub to: Option<DateTime>,
+}
+
+fn status_db(status: ChangeRequestStatus) -> &'static str {
+    match status {
+        ChangeRequestStatus::Pending => "PENDING",
+        ChangeRequestStatus::Approved => "APPROVED",
+        ChangeRequestStatus::Rejected => "REJECTED",
+    }
+}
+
+/// The area condition for listing: which facility column must equal what.
+fn area_of(actor: &Actor) -> Option<(&'static str, String)> {
+    match actor.role {
+        Role::Nation | Role::SystemAdmin => None,
+        Role::Prefecture => Some(("prefecture_id", actor.organization.id.clone())),
+        Role::Municipality => Some(("municipality_id", actor.organization.id.clone())),
+        _ => Some(("id", actor.organization.id.clone())),
+    }
+}
+
+#[derive(Default)]
+pub struct FacilityQuery;
+
+#[Object]
+impl FacilityQuery {
+    /// Change requests of the facilities in the caller's area, newest first: the
+    /// municipality's approval queue, the facility's own requests.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
+    async fn facility_change_requests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which requests to list.")] filter: Option<FacilityChangeRequestFilter>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, FacilityChangeRequest>> {
+        let actor = require_actor(ctx)?;
+        let page = PageRequest::parse(first, after, 2)?;
+        let filter = filter.unwrap_or_default();
+        let parse_time = |t: Option<DateTime>| -> Result<Option<String>, AppError> {
+            t.map(|t| {
+                crate::db::parse_timestamp(&t.0)
+                    .map(crate::db::format_timestamp)
+                    .ok_or_else(|| AppError::invalid("invalid date-time"))
+            })
+            .transpose()
+        };
+        let list_filter = ListFilter {
+            status: filter.status.map(|s| status_db(s).to_owned()),
+            facility_id: filter.facility_id.as_ref().map(facility_row).transpose()?,
+            area: area_of(actor),
+            from: parse_time(filter.from)?,
+            to: parse_time(filter.to)?,
+        };
+        let rows = change_requests::list(
+            ctx.data_unchecked::<Db>(),
+            &list_filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+        let (rows, has_next) = split_page(rows, &page);
+        let mut connection = Connection::new(page.after.is_some(), has_next);
+        connection.edges.extend(rows.into_iter().map(|row| {
+            let cursor = encode_cursor(&[&row.requested_at, &row.id]);
+            Edge::new(cursor, FacilityChangeRequest(row))
+        }));
+        Ok(connection)
+    }
+
+    /// Contracts the caller may see: of facilities in its area, or held through its
+    /// organisation.
+    async fn contracts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only this facility's contracts.")] facility_id: Option<ID>,
+    ) -> async_graphql::Result<Vec<Contract>> {
+        let actor = require_actor(ctx)?;
+        let facility = facility_id.as_ref().map(facility_row).transpose()?;
+        let rows =
+            contracts::visible_to(ctx.data_unchecked::<Db>(), actor, facility.as_deref()).await?;
+        Ok(rows.into_iter().map(Contract).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct FacilityMutation;
+
+#[Object]
+impl FacilityMutation {
+    /// Edits a facility. Ordinary fields apply at once; the approval fields (code,
+    /// representative, contract dates, proxy flag, vaccines, basic-type facility name, general
+    /// acceptance) go into a change request for the municipality — amending the open one, or
+    /// revising a rejected one. For the facility's own users, and its municipality where the
+    /// proxy flag is approved.
+    async fn update_facility(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facility's global id.")] facility_id: ID,
+        #[graphql(desc = "The changes.")] input: UpdateFacilityInput,
+    ) -> async_graphql::Result<UpdateFacilityPayload> {
+        let actor = require_actor(ctx)?;
+        let update = FacilityUpdate {
+            name: input.name,
+            name_kana: input.name_kana,
+            name_romaji: input.name_romaji,
+            postal_code: input.postal_code,
+            address: input.address,
+            latitude: input.latitude,
+            longitude: input.longitude,
+            phone: input.phone,
+            weekly_capacity: input.weekly_capacity,
+            opening_hours: input.opening_hours,
+            parking_notes: input.parking_notes,
+            access_notes: input.access_notes,
+            medical_institution_code: input.medical_institution_code,
+            representative_name: input.representative_name,
+            collective_join_date: input.collective_join_date,
+            collective_withdrawal_date: input.collective_withdrawal_date,
+            proxy_input: input.proxy_input,
+            vaccines_handled: input.vaccines_handled,
+            basic_facility_name: input.basic_facility_name,
+            general_acceptance: input.general_acceptance,
+        };
+        let outcome = update_facility(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Events>>(),
+            &request_meta(ctx),
+            actor,
+            &facility_row(&facility_id)?,
+            update,
+        )
+        .await?;
+        Ok(UpdateFacilityPayload {
+            facility: outcome.facility,
+            change_request: outcome.change_request,
+        })
+    }
+
+    /// Approves a pending change request and applies its values. Only the facility's
+    /// municipality; nobody approves their own request. Of two deciding at once, one gets
+    /// CONFLICT.
+    async fn approve_facility_change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request's global id.")] request_id: ID,
+    ) -> async_graphql::Result<FacilityChangeRequest> {
+        let actor = require_actor(ctx)?;
+        let row = row_of(&request_id, "FacilityChangeRequest", "change request")?;
+        let record = change_requests::decide(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Events>>(),
+            &request_meta(ctx),
+            actor,
+            &row,
+            Decision::Approve,
+        )
+        .await?;
+        Ok(FacilityChangeRequest(record))
+    }
+
+    /// Rejects a pending change request; a reason is required.
+    async fn reject_facility_change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request's global id.")] request_id: ID,
+        #[graphql(desc = "Why, for the facility (1 to 500 characters).")] reason: String,
+    ) -> async_graphql::Result<FacilityChangeRequest> {
+        let actor = require_actor(ctx)?;
+        let row = row_of(&request_id, "FacilityChangeRequest", "change request")?;
+        let record = change_requests::decide(
+            ctx.data_unchecked::<Db>(),
+            ctx.data_unchecked::<Arc<Events>>(),
+            &request_meta(ctx),
+            actor,
+            &row,
+            Decision::Reject(reason),
+        )
+        .await?;
+        Ok(FacilityChangeRequest(record))
+    }
+
+    /// Registers vaccination contracts, all or none: a list, or a CSV with the header
+    /// `facilityCode,kind,joinDate,withdrawalDate` (at most 1,000 rows). Collective contracts
+    /// are held by the caller's organisation.
+    async fn register_contract(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contracts, as a list.")] contracts: Option<
+            Vec<RegisterContractInput>,
+        >,
+        #[graphql(desc = "The contracts, as CSV text.")] csv: Option<String>,
+    ) -> async_graphql::Result<Vec<Contract>> {
+        let actor = require_actor(ctx)?;
+        let rows: Vec<NewContract> =
+            match (contracts, csv) {
+                (Some(list), None) => list
+                    .into_iter()
+                    .map(|c| NewContract {
+                        facility_code: c.facility_code,
+                        collective: c.kind == ContractKind::Collective,
+                        join_date: c.join_date,
+                        withdrawal_date: c.withdrawal_date,
+                    })
+                    .collect(),
+                (None, Some(csv)) => contracts::parse_csv(&csv)?,
+                _ => return Err(AppError::invalid(
+                    "give either contracts or csv / contracts か csv のどちらかを指定してください",
+                )
+                .into()),
+            };
+        let records =
+            contracts::register(ctx.data_unchecked::<Db>(), &request_meta(ctx), actor, rows)
+                .await?;
+        Ok(records.into_iter().map(Contract).collect())
+    }
+
+    /// Sets the withdrawal date of contracts, all or none.
+    async fn withdraw_contract(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contracts' global ids.")] contract_ids: Vec<ID>,
+        #[graphql(desc = "Withdrawal date, YYYY-MM-DD; not before the join date.")] withdrawal_date: String,
+    ) -> async_graphql::Result<Vec<Contract>> {
+        let actor = require_actor(ctx)?;
+        let ids = contract_ids
+            .iter()
+            .map(|id| row_of(id, "Contract", "contract"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let records = contracts::withdraw(
+            ctx.data_unchecked::<Db>(),
+            &request_meta(ctx),
+            actor,
+            &ids,
+            &withdrawal_date,
+        )
+        .await?;
+        Ok(records.into_iter().map(Contract).collect())
+    }
+
+    /// Registers a doctor at a facility. One person who is both responsible and vaccinating
+    /// is registered once with both roles.
+    async fn register_doctor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The facility's global id.")] facility_id: ID,
+        #[graphql(desc = "Full name.")] name: String,
+        #[graphql(desc = "Medical register number (医籍登録番号), up to six digits.")]
+        licence_number: String,
+        #[graphql(desc = "The roles at this facility.")] roles: Vec<DoctorRole>,
+    ) -> async_graphql::Result<Doctor> {
+        let actor = require_actor(ctx)?;
+        let facility = facility_row(&facility_id)?;
+        let doctor = doctors::NewDoctor {
+            facility_id: &facility,
+            name: &name,
+            licence_number: &licence_number,
+            responsible: roles.contains(&DoctorRole::Responsible),
+            vaccinating: roles.contains(&DoctorRole::Vaccinating),
+        };
+        let record = doctors::register(
+            ctx.data_unchecked::<Db>(),
+            &request_meta(ctx),
+            actor,
+            doctor,
+        )
+        .await?;
+        Ok(Doctor(record))
+    }
+}
+
+#[derive(Default)]
+pub struct FacilitySubscription;
+
+#[Subscription]
+impl FacilitySubscription {
+    /// Change requests as they are filed, amended and decided: a municipality sees those of
+    /// its facilities, a facility its own. Sign in first.
+    async fn facility_change_requests(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = FacilityChangeRequest> + use<>> {
+        let actor = require_actor(ctx)?.clone();
+        let db = ctx.data_unchecked::<Db>().clone();
+        let events = ctx.data_unchecked::<Arc<Events>>();
+        Ok(events.stream(None).filter_map(move |event| {
+            let (db, actor) = (db.clone(), actor.clone());
+            async move {
+                if !event.topic.starts_with(CHANGE_REQUEST_TOPIC) {
+                    return None;
+                }
+                let payload: Value = serde_json::from_str(&event.payload).ok()?;
+                let id = payload.get("changeRequestId")?.as_str()?;
+                let record = change_requests::by_id(&db, id).await.ok()??;
+                let facility = store::load_by_ids(&db, std::slice::from_ref(&record.facility_id))
+                    .await
+                    .ok()?
+                    .remove(&record.facility_id)?;
+                within_area(&actor, &scope_of(&facility)).then_some(FacilityChangeRequest(record))
+            }
+        }))
+    }
+}
+
+/// The facility fields only its area may read.
+pub async fn private_doctors(
+    ctx: &Context<'_>,
+    facility: &OrganizationRecord,
+) -> async_graphql::Result<Vec<Doctor>> {
+    may_see(current_actor(ctx), facility)?;
+    Ok(
+        doctors::of_facility(ctx.data_unchecked::<Db>(), &facility.id)
+            .await?
+            .into_iter()
+            .map(Doctor)
+            .collect(),
+    )
+}
+
+pub async fn private_contracts(
+    ctx: &Context<'_>,
+    facility: &OrganizationRecord,
+) -> async_graphql::Result<Vec<Contract>> {
+    may_see(current_actor(ctx), facility)?;
+    Ok(
+        contracts::of_facility(ctx.data_unchecked::<Db>(), &facility.id)
+            .await?
+            .into_iter()
+            .map(Contract)
+            .collect(),
+    )
+}
+
+pub async fn private_eligibility(
+    ctx: &Context<'_>,
+    facility: &OrganizationRecord,
+) -> async_graphql::Result<super::Eligibility> {
+    may_see(current_actor(ctx), facility)?;
+    Ok(super::eligibility_of(ctx.data_unchecked::<Db>(), facility).await?)
+}

@@ -1,0 +1,21 @@
+//! The facility registry (domain.md §2 functions 1–2, §4): facility details, vaccination
+//! contracts, doctors, eligibility, and the municipality's approval of changes to the fields
+//! that need it.
+
+mod access;
+mod change_requests;
+pub mod codes;
+mod contracts;
+mod doctors;
+mod eligibility;
+mod graphql;
+mod update;
+
+pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
+pub use graphql::{
+    Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
+    private_contracts, private_doctors, private_eligibility,
+};
+
+/// Topic prefix of change-request events.
+pub const CHANGE_REQUEST_TOPIC: &str = "facility.change_request";

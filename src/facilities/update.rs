@@ -1,0 +1,359 @@
+//! `updateFacility`: ordinary fields apply at once; the approval fields (domain.md §4) become a
+//! change request for the municipality.
+
+use serde_json::{Map, Value, json};
+
+use super::access::{Acting, may_edit};
+use super::change_requests::{self, ChangeRequestRecord};
+use super::codes::{MedicalInstitutionCode, check_coordinates, parse_date};
+use crate::audit::{self, Entry, Outcome, RequestMeta};
+use crate::db::{Db, now_utc};
+use crate::error::{AppError, AppResult};
+use crate::events::Events;
+use crate::identity::Actor;
+use crate::organizations::{OrganizationRecord, store};
+
+/// The requested edit; `None` leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct FacilityUpdate {
+    // Applied at once.
+    pub name: Option<String>,
+    pub name_kana: Option<String>,
+    pub name_romaji: Option<String>,
+    pub postal_code: Option<String>,
+    pub address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub phone: Option<String>,
+    pub weekly_capacity: Option<i64>,
+    pub opening_hours: Option<String>,
+    pub parking_notes: Option<String>,
+    pub access_notes: Option<String>,
+    // Need the municipality's approval.
+    pub medical_institution_code: Option<String>,
+    pub representative_name: Option<String>,
+    pub collective_join_date: Option<String>,
+    pub collective_withdrawal_date: Option<String>,
+    pub proxy_input: Option<bool>,
+    pub vaccines_handled: Option<Vec<String>>,
+    pub basic_facility_name: Option<String>,
+    pub general_acceptance: Option<bool>,
+}
+
+/// What an update did.
+pub struct UpdateOutcome {
+    pub facility: OrganizationRecord,
+    pub change_request: Option<ChangeRequestRecord>,
+}
+
+fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(AppError::invalid_field(
+            field,
+            format!("at most {max} characters / {max}文字以内で入力してください"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
+    let value = text(field, value, max)?;
+    if value.is_empty() {
+        return Err(AppError::invalid_field(
+            field,
+            "must not be empty / 入力してください",
+        ));
+    }
+    Ok(value)
+}
+
+/// The approval fields' current values, as the change request shows them.
+pub async fn approval_values(
+    db: &Db,
+    facility: &OrganizationRecord,
+) -> AppResult<Map<String, Value>> {
+    let contract = super::contracts::latest_collective(db, &facility.id).await?;
+    let vaccines: Value = facility
+        .vaccines_handled
+        .as_deref()
+        .and_then(|v| serde_json::from_str(v).ok())
+        .unwrap_or_else(|| json!([]));
+    let mut values = Map::new();
+    values.insert("medicalInstitutionCode".into(), json!(facility.code));
+    values.insert(
+        "representativeName".into(),
+        json!(facility.representative_name),
+    );
+    values.insert(
+        "collectiveJoinDate".into(),
+        json!(contract.as_ref().map(|c| c.join_date.clone())),
+    );
+    values.insert(
+        "collectiveWithdrawalDate".into(),
+        json!(contract.and_then(|c| c.withdrawal_date)),
+    );
+    values.insert("proxyInput".into(), json!(facility.proxy_input == Some(1)));
+    values.insert("vaccinesHandled".into(), vaccines);
+    values.insert(
+        "basicFacilityName".into(),
+        json!(facility.basic_facility_name),
+    );
+    values.insert(
+        "generalAcceptance".into(),
+        json!(facility.general_acceptance == Some(1)),
+    );
+    Ok(values)
+}
+
+/// Validates the approval part of an update into the requested values, by field.
+async fn requested_approval_values(
+    db: &Db,
+    facility: &OrganizationRecord,
+    update: &FacilityUpdate,
+) -> AppResult<Map<String, Value>> {
+    let mut requested = Map::new();
+    if let Some(code) = &update.medical_institution_code {
+        requested.insert(
+            "medicalInstitutionCode".into(),
+            json!(MedicalInstitutionCode::parse(code)?.as_str()),
+        );
+    }
+    if let Some(name) = &update.representative_name {
+        requested.insert(
+            "representativeName".into(),
+            json!(required("representativeName", name, 100)?),
+        );
+    }
+    let join = update
+        .collective_join_date
+        .as_deref()
+        .map(|d| parse_date("collectiveJoinDate", d))
+        .transpose()?;
+    let withdrawal = update
+        .collective_withdrawal_date
+        .as_deref()
+        .map(|d| parse_date("collectiveWithdrawalDate", d))
+        .transpose()?;
+    if join.is_some() || withdrawal.is_some() {
+        let current = super::contracts::latest_collective(db, &facility.id)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid_field(
+                    "collectiveJoinDate",
+                    "the facility has no collective contract / 集合契約がありません",
+                )
+            })?;
+        let join_after = join
+            .map(|d| d.to_string())
+            .unwrap_or(current.join_date.clone());
+        if let Some(withdrawal) = withdrawal
+            && withdrawal.to_string() < join_after
+        {
+            return Err(AppError::invalid_field(
+                "collectiveWithdrawalDate",
+                "the withdrawal date is before the join date / 脱退日が加入日より前です",
+            ));
+        }
+        if let Some(join) = join {
+            requested.insert("collectiveJoinDate".into(), json!(join.to_string()));
+        }
+        if let Some(withdrawal) = withdrawal {
+            requested.insert(
+                "collectiveWithdrawalDate".into(),
+                json!(withdrawal.to_string()),
+            );
+        }
+    }
+    if let Some(proxy) = update.proxy_input {
+        requested.insert("proxyInput".into(), json!(proxy));
+    }
+    if let Some(vaccines) = &update.vaccines_handled {
+        if vaccines.len() > 20 || vaccines.iter().any(|v| v.trim().is_empty() || v.len() > 32) {
+            return Err(AppError::invalid_field(
+                "vaccinesHandled",
+                "up to 20 vaccine codes of 1 to 32 characters / ワクチンコードは20件まで",
+            ));
+        }
+        let mut vaccines: Vec<String> = vaccines.iter().map(|v| v.trim().to_uppercase()).collect();
+        vaccines.sort();
+        vaccines.dedup();
+        requested.insert("vaccinesHandled".into(), json!(vaccines));
+    }
+    if let Some(name) = &update.basic_facility_name {
+        requested.insert(
+            "basicFacilityName".into(),
+            json!(text("basicFacilityName", name, 200)?),
+        );
+    }
+    if let Some(general) = update.general_acceptance {
+        requested.insert("generalAcceptance".into(), json!(general));
+    }
+    Ok(requested)
+}
+
+/// Applies the ordinary fields and files (or amends, or revises) the change request.
+pub async fn update_facility(
+    db: &Db,
+    events: &Events,
+    meta: &RequestMeta,
+    actor: &Actor,
+    facility_id: &str,
+    update: FacilityUpdate,
+) -> AppResult<UpdateOutcome> {
+    let facility = store::load_by_ids(db, &[facility_id.to_owned()])
+        .await?
+        .remove(facility_id)
+        .ok_or(AppError::NotFound("facility"))?;
+    let acting = may_edit(actor, &facility)?;
+
+    // Validate everything before changing anything.
+    let mut immediate: Vec<(&'static str, &'static str, Value)> = Vec::new();
+    if let Some(v) = &update.name {
+        immediate.push(("organizations", "name", json!(required("name", v, 200)?)));
+    }
+    if let Some(v) = &update.name_kana {
+        immediate.push((
+            "organizations",
+            "name_kana",
+            json!(text("nameKana", v, 200)?),
+        ));
+    }
+    if let Some(v) = &update.name_romaji {
+        immediate.push((
+            "organizations",
+            "name_romaji",
+            json!(text("nameRomaji", v, 200)?),
+        ));
+    }
+    if let Some(v) = &update.postal_code {
+        let v = v.trim();
+        let ok = v.len() == 8
+            && v.as_bytes()[3] == b'-'
+            && v.bytes()
+                .enumerate()
+                .all(|(i, b)| i == 3 || b.is_ascii_digit());
+        if !ok {
+            return Err(AppError::invalid_field(
+                "postalCode",
+                "a postal code looks like 153-0061 / 郵便番号は153-0061の形式です",
+            ));
+        }
+        immediate.push(("facilities", "postal_code", json!(v)));
+    }
+    if let Some(v) = &update.address {
+        immediate.push(("facilities", "address", json!(required("address", v, 300)?)));
+    }
+    if update.latitude.is_some() || update.longitude.is_some() {
+        let latitude = update.latitude.or(facility.latitude).unwrap_or_default();
+        let longitude = update.longitude.or(facility.longitude).unwrap_or_default();
+        check_coordinates(latitude, longitude)?;
+        immediate.push(("facilities", "latitude", json!(latitude)));
+        immediate.push(("facilities", "longitude", json!(longitude)));
+    }
+    if let Some(v) = &update.phone {
+        let v = text("phone", v, 20)?;
+        if !v.chars().all(|c| c.is_ascii_digit() || c == '-') {
+            return Err(AppError::invalid_field(
+                "phone",
+                "digits and hyphens only / 電話番号は数字とハイフンで入力してください",
+            ));
+        }
+        immediate.push(("facilities", "phone", json!(v)));
+    }
+    if let Some(v) = update.weekly_capacity {
+        if !(0..=1_000_000).contains(&v) {
+            return Err(AppError::invalid_field(
+                "weeklyCapacity",
+                "0 to 1,000,000 doses a week / 0〜1,000,000回",
+            ));
+        }
+        immediate.push(("facilities", "weekly_capacity", json!(v)));
+    }
+    if let Some(v) = &update.opening_hours {
+        immediate.push((
+            "facilities",
+            "opening_hours",
+            json!(text("openingHours", v, 500)?),
+        ));
+    }
+    if let Some(v) = &update.parking_notes {
+        immediate.push((
+            "facilities",
+            "parking_notes",
+            json!(text("parkingNotes", v, 500)?),
+        ));
+    }
+    if let Some(v) = &update.access_notes {
+        immediate.push((
+            "facilities",
+            "access_notes",
+            json!(text("accessNotes", v, 500)?),
+        ));
+    }
+    let current = approval_values(db, &facility).await?;
+    let mut requested = requested_approval_values(db, &facility, &update).await?;
+    requested.retain(|field, value| current.get(field) != Some(value));
+    if immediate.is_empty() && requested.is_empty() {
+        return Err(AppError::invalid(
+            "nothing to change / 変更内容がありません",
+        ));
+    }
+
+    let mut tx = db.begin_write().await?;
+    let before = store::load_in(&mut tx, &facility.id)
+        .await?
+        .ok_or(AppError::NotFound("facility"))?;
+    let now = now_utc();
+    for (table, column, value) in &immediate {
+        let sql = match *table {
+            "organizations" => format!("UPDATE organizations SET {column} = $2 WHERE id = $1"),
+            _ => format!("UPDATE facilities SET {column} = $2 WHERE organization_id = $1"),
+        };
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&facility.id);
+        let query = match value {
+            Value::Number(n) if n.is_f64() => query.bind(n.as_f64()),
+            Value::Number(n) => query.bind(n.as_i64()),
+            Value::String(s) if s.is_empty() && *column != "name" => query.bind(None::<String>),
+            Value::String(s) => query.bind(s.clone()),
+            _ => query.bind(None::<String>),
+        };
+        query.execute(&mut **tx).await?;
+    }
+    if !immediate.is_empty() {
+        sqlx::query(
+            "UPDATE organizations SET updated_at = $2, version = version + 1 WHERE id = $1",
+        )
+        .bind(&facility.id)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let change_request = if requested.is_empty() {
+        None
+    } else {
+        Some(change_requests::submit(&mut tx, &facility, actor, acting, &current, requested).await?)
+    };
+    let after = store::load_in(&mut tx, &facility.id)
+        .await?
+        .ok_or(AppError::NotFound("facility"))?;
+    let mut entry = Entry::new("updateFacility", Outcome::Success, Some(actor))
+        .object("Facility", &facility.id)
+        .organization(&facility.id)
+        .change(
+            Some(super::graphql::audit_view(&before)),
+            Some(super::graphql::audit_view(&after)),
+        );
+    if acting == Acting::Proxy {
+        entry = entry.detail(format!(
+            "proxy input by {} for the facility",
+            actor.organization.id
+        ));
+    }
+    audit::record(&mut tx, meta, entry).await?;
+    events.commit(tx).await?;
+    Ok(UpdateOutcome {
+        facility: after,
+        change_request,
+    })
+}
