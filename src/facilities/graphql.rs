@@ -608,15 +608,20 @@ pub struct FacilitySubscription;
 #[Subscription]
 impl FacilitySubscription {
     /// Change requests as they are filed, amended and decided: a municipality sees those of
-    /// its facilities, a facility its own. Sign in first.
+    /// its facilities, a facility its own. Sign in first. With `after` (an event sequence
+    /// number), first replays what happened since.
     async fn facility_change_requests(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Replay events after this sequence number first.")] after: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = FacilityChangeRequest> + use<>> {
         let actor = require_actor(ctx)?.clone();
+        if after.is_some_and(|a| a < 0) {
+            return Err(AppError::invalid_field("after", "after must not be negative").into());
+        }
         let db = ctx.data_unchecked::<Db>().clone();
         let events = ctx.data_unchecked::<Arc<Events>>();
-        Ok(events.stream(None).filter_map(move |event| {
+        Ok(events.stream(after).filter_map(move |event| {
             let (db, actor) = (db.clone(), actor.clone());
             async move {
                 if !event.topic.starts_with(CHANGE_REQUEST_TOPIC) {

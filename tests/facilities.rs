@@ -1,0 +1,593 @@
+//! The facility registry through the API: immediate and approval fields, the change-request
+//! state machine, concurrent decisions, proxy input, doctors, eligibility, contracts.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+async fn facility_id(server: &TestServer, name: &str) -> Value {
+    let data = server
+        .data(
+            "query($n: String) { facilities(nameContains: $n) { edges { node { id } } } }",
+            json!({ "n": name }),
+        )
+        .await;
+    data["facilities"]["edges"][0]["node"]["id"].clone()
+}
+
+/// Signs in the hospital's user and accepts the privacy policy.
+async fn hospital(server: &TestServer) -> String {
+    let token = server.sign_in("meguro-hospital.admin").await;
+    server
+        .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
+        .await;
+    token
+}
+
+const UPDATE: &str =
+    "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) {
+    facility { openingHours phone representativeName latitude }
+    changeRequest { id status version changes { field before after } } } }";
+const APPROVE: &str =
+    "mutation($r: ID!) { approveFacilityChange(requestId: $r) { status decidedAt } }";
+const REJECT: &str = "mutation($r: ID!, $why: String!) { rejectFacilityChange(requestId: $r, reason: $why) { status rejectionReason } }";
+const FACILITY: &str = "query($f: ID!) { node(id: $f) { ... on Facility { representativeName generalAcceptance vaccinesHandled openingHours } } }";
+
+#[tokio::test]
+async fn ordinary_fields_apply_at_once_and_approval_fields_wait_for_the_municipality() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let response = server
+        .graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "openingHours": "9:00-17:00", "representativeName": "院長 花子" } }))
+        .await;
+    let payload = &response["data"]["updateFacility"];
+    assert_eq!(
+        payload["facility"]["openingHours"], "9:00-17:00",
+        "{response}"
+    );
+    assert_eq!(
+        payload["facility"]["representativeName"],
+        Value::Null,
+        "not before approval"
+    );
+    let request = &payload["changeRequest"];
+    assert_eq!(request["status"], "PENDING");
+    assert_eq!(
+        request["changes"],
+        json!([{ "field": "representativeName", "before": null, "after": "院長 花子" }])
+    );
+
+    // A second edit while pending amends the same request.
+    let amended = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": true } }),
+        )
+        .await;
+    let amended = &amended["data"]["updateFacility"]["changeRequest"];
+    assert_eq!(amended["id"], request["id"]);
+    assert_eq!(amended["changes"].as_array().unwrap().len(), 2);
+    assert!(amended["version"].as_i64() > request["version"].as_i64());
+
+    // The municipality's queue shows it side by side; approval applies the values.
+    let meguro = server.sign_in("meguro.admin").await;
+    let queue = server
+        .graphql_as(&meguro, "{ facilityChangeRequests(filter: { status: PENDING }) { edges { node { id facility { name } changes { field before after } } } } }", json!({}))
+        .await;
+    let queued = &queue["data"]["facilityChangeRequests"]["edges"][0]["node"];
+    assert_eq!(queued["id"], request["id"], "{queue}");
+    assert_eq!(queued["facility"]["name"], "目黒区病院01");
+    let approved = server
+        .graphql_as(&meguro, APPROVE, json!({ "r": request["id"] }))
+        .await;
+    assert_eq!(
+        approved["data"]["approveFacilityChange"]["status"], "APPROVED",
+        "{approved}"
+    );
+    let now = server.data(FACILITY, json!({ "f": facility })).await;
+    assert_eq!(now["node"]["representativeName"], "院長 花子");
+    assert_eq!(now["node"]["generalAcceptance"], true);
+
+    // Deciding again is a conflict; nothing changes.
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&meguro, APPROVE, json!({ "r": request["id"] }))
+                .await
+        ),
+        "CONFLICT"
+    );
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&meguro, REJECT, json!({ "r": request["id"], "why": "x" }))
+                .await
+        ),
+        "CONFLICT"
+    );
+    // Every transition is audited.
+    let nation = server.sign_in("nation.admin").await;
+    let log = server
+        .graphql_as(&nation, "{ auditLog(filter: { operation: \"approveFacilityChange\" }) { edges { node { actorUsername before after } } } }", json!({}))
+        .await;
+    let entry = &log["data"]["auditLog"]["edges"][0]["node"];
+    assert_eq!(entry["actorUsername"], "meguro.admin");
+    assert_eq!(entry["after"]["representativeName"], "院長 花子");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_rejection_needs_a_reason_and_an_edit_revises_the_rejected_request() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let filed = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "vaccinesHandled": ["pfizer"] } }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    let meguro = server.sign_in("meguro.admin").await;
+    let no_reason = server
+        .graphql_as(&meguro, REJECT, json!({ "r": request, "why": "   " }))
+        .await;
+    assert_eq!(code(&no_reason), "INVALID_INPUT");
+    let rejected = server
+        .graphql_as(
+            &meguro,
+            REJECT,
+            json!({ "r": request, "why": "ワクチン名の確認が必要です" }),
+        )
+        .await;
+    assert_eq!(
+        rejected["data"]["rejectFacilityChange"]["status"],
+        "REJECTED"
+    );
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&meguro, APPROVE, json!({ "r": request }))
+                .await
+        ),
+        "CONFLICT",
+        "a rejected request cannot be approved"
+    );
+    let revised = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "vaccinesHandled": ["PFIZER", "MODERNA"] } }),
+        )
+        .await;
+    let revised = &revised["data"]["updateFacility"]["changeRequest"];
+    assert_eq!(revised["id"], request);
+    assert_eq!(revised["status"], "PENDING");
+    assert_eq!(revised["changes"][0]["after"], json!(["MODERNA", "PFIZER"]));
+    assert_eq!(
+        server.data(FACILITY, json!({ "f": facility })).await["node"]["vaccinesHandled"],
+        json!([])
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_facilitys_municipality_decides() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let filed = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": true } }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    for (user, expected) in [
+        ("yokohama.admin", "NOT_FOUND"),
+        ("kanagawa.admin", "NOT_FOUND"),
+        ("tokyo.admin", "FORBIDDEN"),
+        ("pfizer.admin", "NOT_FOUND"),
+    ] {
+        let other = server.sign_in(user).await;
+        assert_eq!(
+            code(
+                &server
+                    .graphql_as(&other, APPROVE, json!({ "r": request }))
+                    .await
+            ),
+            expected,
+            "{user}"
+        );
+    }
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&token, APPROVE, json!({ "r": request }))
+                .await
+        ),
+        "FORBIDDEN",
+        "a clinic cannot approve"
+    );
+    assert_eq!(
+        code(&server.graphql(APPROVE, json!({ "r": request })).await),
+        "UNAUTHENTICATED"
+    );
+    // Another municipality cannot edit the facility either.
+    let yokohama = server.sign_in("yokohama.admin").await;
+    let edit = server
+        .graphql_as(
+            &yokohama,
+            UPDATE,
+            json!({ "f": facility, "i": { "openingHours": "x" } }),
+        )
+        .await;
+    assert_eq!(code(&edit), "NOT_FOUND");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn two_approvals_at_once_one_wins_the_other_gets_conflict() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let admin = server.sign_in("meguro.admin").await;
+    let staff = server.sign_in("meguro.staff").await;
+    for round in 0..3 {
+        let filed = server
+            .graphql_as(
+                &token,
+                UPDATE,
+                json!({ "f": facility, "i": { "representativeName": format!("院長 {round}") } }),
+            )
+            .await;
+        let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+        let (a, b) = tokio::join!(
+            server.graphql_as(&admin, APPROVE, json!({ "r": request })),
+            server.graphql_as(&staff, APPROVE, json!({ "r": request })),
+        );
+        let wins = [&a, &b]
+            .iter()
+            .filter(|r| r["data"]["approveFacilityChange"]["status"] == "APPROVED")
+            .count();
+        let conflicts = [&a, &b].iter().filter(|r| code(r) == "CONFLICT").count();
+        assert_eq!((wins, conflicts), (1, 1), "round {round}: {a} {b}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_proxy_municipality_enters_data_but_never_approves_its_own_request() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let admin = server.sign_in("meguro.admin").await;
+    // Without the approved proxy flag the municipality may not edit.
+    let refused = server
+        .graphql_as(
+            &admin,
+            UPDATE,
+            json!({ "f": facility, "i": { "openingHours": "x" } }),
+        )
+        .await;
+    assert_eq!(code(&refused), "FORBIDDEN");
+    let filed = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "proxyInput": true } }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    server
+        .graphql_as(&admin, APPROVE, json!({ "r": request }))
+        .await;
+
+    let by_proxy = server
+        .graphql_as(&admin, "mutation($f: ID!) { updateFacility(facilityId: $f, input: { basicFacilityName: \"目黒区基本型施設\" }) { changeRequest { id proxyOrganization { name } } } }", json!({ "f": facility }))
+        .await;
+    let request = &by_proxy["data"]["updateFacility"]["changeRequest"];
+    assert_eq!(request["proxyOrganization"]["name"], "目黒区", "{by_proxy}");
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&admin, APPROVE, json!({ "r": request["id"] }))
+                .await
+        ),
+        "FORBIDDEN",
+        "nobody approves their own request"
+    );
+    let staff = server.sign_in("meguro.staff").await;
+    let approved = server
+        .graphql_as(&staff, APPROVE, json!({ "r": request["id"] }))
+        .await;
+    assert_eq!(
+        approved["data"]["approveFacilityChange"]["status"],
+        "APPROVED"
+    );
+    // The audit log names both the acting user and the facility.
+    let nation = server.sign_in("nation.admin").await;
+    let log = server
+        .graphql_as(&nation, "{ auditLog(filter: { operation: \"updateFacility\", username: \"meguro.admin\" }) { edges { node { detail organizationId } } } }", json!({}))
+        .await;
+    let entry = &log["data"]["auditLog"]["edges"][0]["node"];
+    assert!(entry["detail"].as_str().unwrap().contains("proxy"), "{log}");
+    assert!(entry["organizationId"].is_string());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_facility_input_is_refused_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    for (input, field) in [
+        (
+            json!({ "latitude": 51.5, "longitude": -0.12, "openingHours": "changed" }),
+            "latitude",
+        ),
+        (
+            json!({ "medicalInstitutionCode": "1311000018" }),
+            "medicalInstitutionCode",
+        ),
+        (
+            json!({ "medicalInstitutionCode": "13110000" }),
+            "medicalInstitutionCode",
+        ),
+        (json!({ "postalCode": "1530061" }), "postalCode"),
+        (json!({ "weeklyCapacity": -5 }), "weeklyCapacity"),
+        (json!({ "name": "  " }), "name"),
+    ] {
+        let response = server
+            .graphql_as(&token, UPDATE, json!({ "f": facility, "i": input }))
+            .await;
+        assert_eq!(code(&response), "INVALID_INPUT", "{input}: {response}");
+        assert_eq!(response["errors"][0]["extensions"]["field"], field);
+    }
+    assert_eq!(
+        server.data(FACILITY, json!({ "f": facility })).await["node"]["openingHours"],
+        Value::Null
+    );
+    let nothing = server
+        .graphql_as(&token, UPDATE, json!({ "f": facility, "i": {} }))
+        .await;
+    assert_eq!(code(&nothing), "INVALID_INPUT");
+    let requests: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM facility_change_requests")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(requests, 0);
+    server.stop().await;
+}
+
+const ELIGIBILITY: &str = "query($f: ID!) { node(id: $f) { ... on Facility { eligibility { eligible reasons } doctors { name licenceNumber roles } } } }";
+const DOCTOR: &str = "mutation($f: ID!, $name: String!, $licence: String!, $roles: [DoctorRole!]!) { registerDoctor(facilityId: $f, name: $name, licenceNumber: $licence, roles: $roles) { id roles } }";
+
+#[tokio::test]
+async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor() {
+    let server = TestServer::start().await;
+    let venue = facility_id(&server, "Meguro Special Venue 01").await;
+    // The venue lets Meguro enter its data (set directly: the approval flow is tested above).
+    sqlx::query("UPDATE facilities SET proxy_input = 1 WHERE organization_id = (SELECT id FROM organizations WHERE code = '1319000019')")
+        .execute(server.state.db.pool())
+        .await
+        .unwrap();
+    let meguro = server.sign_in("meguro.admin").await;
+    let before = server
+        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .await;
+    assert_eq!(
+        before["data"]["node"]["eligibility"],
+        json!({ "eligible": false, "reasons": ["NO_CURRENT_CONTRACT", "NO_RESPONSIBLE_DOCTOR", "NO_VACCINATING_DOCTOR"] })
+    );
+    let bad = server
+        .graphql_as(&meguro, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "12-345", "roles": ["RESPONSIBLE"] }))
+        .await;
+    assert_eq!(code(&bad), "INVALID_INPUT");
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "licenceNumber");
+    // One person, both roles: registered once with both.
+    let both = server
+        .graphql_as(&meguro, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
+        .await;
+    assert_eq!(
+        both["data"]["registerDoctor"]["roles"],
+        json!(["RESPONSIBLE", "VACCINATING"]),
+        "{both}"
+    );
+    let again = server
+        .graphql_as(&meguro, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "098765", "roles": ["VACCINATING"] }))
+        .await;
+    assert_eq!(code(&again), "CONFLICT");
+    let contract = server
+        .graphql_as(&meguro, r#"mutation { registerContract(contracts: [{ facilityCode: "1319000019", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id current } }"#, json!({}))
+        .await;
+    assert_eq!(
+        contract["data"]["registerContract"][0]["current"], true,
+        "{contract}"
+    );
+    let after = server
+        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .await;
+    assert_eq!(
+        after["data"]["node"]["eligibility"],
+        json!({ "eligible": true, "reasons": [] })
+    );
+    // Doctors are personal data: outside the area they are not shown.
+    let yokohama = server.sign_in("yokohama.admin").await;
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code(&server.graphql(ELIGIBILITY, json!({ "f": venue })).await),
+        "UNAUTHENTICATED"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
+    let server = TestServer::start().await;
+    let aggregator = server.sign_in("meguro-ma.admin").await;
+    let register = "mutation($csv: String) { registerContract(csv: $csv) { id kind joinDate withdrawalDate current aggregator { name } facility { name } } }";
+    let csv = "facilityCode,kind,joinDate,withdrawalDate\n1311000017,COLLECTIVE,2021-02-15,\n1311000025,集合,2021-02-15,\n,,,\n";
+    let created = server
+        .graphql_as(&aggregator, register, json!({ "csv": csv }))
+        .await;
+    let contracts = created["data"]["registerContract"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{created}"));
+    assert_eq!(contracts.len(), 2, "the empty template row is not an error");
+    assert_eq!(contracts[0]["aggregator"]["name"], "目黒区医師会");
+
+    for (csv, field) in [
+        (
+            "facilityCode,kind,joinDate,withdrawalDate\n1311000033,COLLECTIVE,2021-03-01,2021-02-01\n",
+            "withdrawalDate",
+        ),
+        (
+            "facilityCode,kind,joinDate\n1311000034,COLLECTIVE,2021-03-01\n",
+            "medicalInstitutionCode",
+        ),
+        (
+            "facilityCode,kind,joinDate\n1311000033,COLLECTIVE,2021-02-30\n",
+            "joinDate",
+        ),
+    ] {
+        let response = server
+            .graphql_as(&aggregator, register, json!({ "csv": csv }))
+            .await;
+        assert_eq!(code(&response), "INVALID_INPUT", "{csv}: {response}");
+        assert_eq!(response["errors"][0]["extensions"]["field"], field);
+        assert!(
+            response["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("row 1")
+        );
+    }
+    // All or none: a bad second row leaves the first unregistered.
+    let mixed = "facilityCode,kind,joinDate\n1311000033,COLLECTIVE,2021-03-01\n9911000017,COLLECTIVE,2021-03-01\n";
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&aggregator, register, json!({ "csv": mixed }))
+                .await
+        ),
+        "INVALID_INPUT"
+    );
+    // Outside the aggregator's prefecture.
+    let yokohama = "facilityCode,kind,joinDate\n1411000017,COLLECTIVE,2021-03-01\n";
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&aggregator, register, json!({ "csv": yokohama }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+
+    let ids: Vec<Value> = contracts.iter().map(|c| c["id"].clone()).collect();
+    let withdraw = "mutation($ids: [ID!]!, $d: String!) { withdrawContract(contractIds: $ids, withdrawalDate: $d) { withdrawalDate current } }";
+    let early = server
+        .graphql_as(
+            &aggregator,
+            withdraw,
+            json!({ "ids": ids, "d": "2021-01-01" }),
+        )
+        .await;
+    assert_eq!(code(&early), "INVALID_INPUT", "withdrawal before join");
+    let done = server
+        .graphql_as(
+            &aggregator,
+            withdraw,
+            json!({ "ids": ids, "d": "2021-09-30" }),
+        )
+        .await;
+    assert_eq!(
+        done["data"]["withdrawContract"][0]["current"], false,
+        "{done}"
+    );
+    let listed = server
+        .graphql_as(
+            &aggregator,
+            "{ contracts { id withdrawalDate } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed["data"]["contracts"].as_array().unwrap().len(), 2);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contracts")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_municipality_sees_requests_live_and_the_facility_sees_the_decision() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let meguro = server.sign_in("meguro.admin").await;
+    // Replaying from the latest sequence number makes the hand-over to live delivery
+    // deterministic: nothing committed after this point can be missed.
+    let latest = vsys::events::latest_seq(&server.state.db).await.unwrap();
+    let subscription = json!({ "id": "s", "type": "subscribe", "payload": {
+        "query": "subscription($after: Int) { facilityChangeRequests(after: $after) { id status changes { field after } } }",
+        "variables": { "after": latest } } });
+    let mut municipality_ws = server.websocket(Some("graphql-transport-ws")).await;
+    municipality_ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {meguro}") } })).await;
+    assert_eq!(municipality_ws.next_json().await["type"], "connection_ack");
+    municipality_ws.send(subscription.clone()).await;
+    let mut facility_ws = server.websocket(Some("graphql-transport-ws")).await;
+    facility_ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
+    assert_eq!(facility_ws.next_json().await["type"], "connection_ack");
+    facility_ws.send(subscription).await;
+
+    let filed = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": true } }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    let seen = municipality_ws.next_json().await;
+    assert_eq!(
+        seen["payload"]["data"]["facilityChangeRequests"]["id"], request,
+        "{seen}"
+    );
+    assert_eq!(
+        seen["payload"]["data"]["facilityChangeRequests"]["status"],
+        "PENDING"
+    );
+    server
+        .graphql_as(&meguro, APPROVE, json!({ "r": request }))
+        .await;
+    let mut decided = false;
+    for _ in 0..3 {
+        let message = facility_ws.next_json().await;
+        if message["payload"]["data"]["facilityChangeRequests"]["status"] == "APPROVED" {
+            decided = true;
+            break;
+        }
+    }
+    assert!(decided, "the facility sees the decision");
+    server.stop().await;
+}
