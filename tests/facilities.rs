@@ -591,3 +591,38 @@ async fn the_municipality_sees_requests_live_and_the_facility_sees_the_decision(
     assert!(decided, "the facility sees the decision");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn registry_objects_resolve_by_global_id_within_the_area_only() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let filed = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": true } }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    let node = "query($id: ID!) { node(id: $id) { id ... on FacilityChangeRequest { status } } }";
+    let meguro = server.sign_in("meguro.admin").await;
+    let seen = server
+        .graphql_as(&meguro, node, json!({ "id": request }))
+        .await;
+    assert_eq!(seen["data"]["node"]["status"], "PENDING", "{seen}");
+    let yokohama = server.sign_in("yokohama.admin").await;
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&yokohama, node, json!({ "id": request }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(&server.graphql(node, json!({ "id": request })).await),
+        "NOT_FOUND"
+    );
+    server.stop().await;
+}

@@ -33,6 +33,14 @@ impl ContractRecord {
 
 const COLUMNS: &str = "id, facility_id, kind, aggregator_id, join_date, withdrawal_date";
 
+pub async fn by_id(db: &Db, id: &str) -> AppResult<Option<ContractRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?)
+}
+
 pub async fn of_facility(db: &Db, facility_id: &str) -> AppResult<Vec<ContractRecord>> {
     let sql =
         format!("SELECT {COLUMNS} FROM contracts WHERE facility_id = $1 ORDER BY join_date, id");

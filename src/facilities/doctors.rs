@@ -19,6 +19,15 @@ pub struct DoctorRecord {
     pub is_vaccinating: i32,
 }
 
+pub async fn by_id(db: &Db, id: &str) -> AppResult<Option<DoctorRecord>> {
+    Ok(sqlx::query_as(
+        "SELECT id, facility_id, name, licence_number, is_responsible, is_vaccinating FROM doctors WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
 pub async fn of_facility(db: &Db, facility_id: &str) -> AppResult<Vec<DoctorRecord>> {
     Ok(sqlx::query_as(
         "SELECT id, facility_id, name, licence_number, is_responsible, is_vaccinating FROM doctors \

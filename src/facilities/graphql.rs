@@ -83,7 +83,7 @@ pub struct FacilityChangeRequest(pub ChangeRequestRecord);
 #[Object]
 impl FacilityChangeRequest {
     /// Globally unique, opaque id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("FacilityChangeRequest", &self.0.id)
     }
     /// The facility concerned.
@@ -161,7 +161,7 @@ pub struct Contract(pub ContractRecord);
 #[Object]
 impl Contract {
     /// Globally unique, opaque id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Contract", &self.0.id)
     }
     /// The facility.
@@ -220,7 +220,7 @@ pub struct Doctor(pub DoctorRecord);
 #[Object]
 impl Doctor {
     /// Globally unique, opaque id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Doctor", &self.0.id)
     }
     /// Full name.
@@ -675,4 +675,59 @@ pub async fn private_eligibility(
 ) -> async_graphql::Result<super::Eligibility> {
     may_see(current_actor(ctx), facility)?;
     Ok(super::eligibility_of(ctx.data_unchecked::<Db>(), facility).await?)
+}
+
+/// Loads a registry object for `Query.node`; one the caller may not see is not found.
+pub async fn load_registry_node(
+    ctx: &Context<'_>,
+    type_name: &str,
+    id: &str,
+) -> async_graphql::Result<Option<RegistryNode>> {
+    let db = ctx.data_unchecked::<Db>();
+    let not_found = || AppError::NotFound("object");
+    let (facility_id, node) = match type_name {
+        "FacilityChangeRequest" => {
+            let record = change_requests::by_id(db, id)
+                .await?
+                .ok_or_else(not_found)?;
+            (
+                record.facility_id.clone(),
+                RegistryNode::ChangeRequest(FacilityChangeRequest(record)),
+            )
+        }
+        "Contract" => {
+            let record = contracts::by_id(db, id).await?.ok_or_else(not_found)?;
+            // The aggregator holding a contract sees it too.
+            let holder = current_actor(ctx).is_some_and(|a| {
+                record.aggregator_id.as_deref() == Some(a.organization.id.as_str())
+            });
+            if holder {
+                return Ok(Some(RegistryNode::Contract(Contract(record))));
+            }
+            (
+                record.facility_id.clone(),
+                RegistryNode::Contract(Contract(record)),
+            )
+        }
+        "Doctor" => {
+            let record = doctors::by_id(db, id).await?.ok_or_else(not_found)?;
+            (
+                record.facility_id.clone(),
+                RegistryNode::Doctor(Doctor(record)),
+            )
+        }
+        _ => return Ok(None),
+    };
+    let facility = load_organization(ctx, &facility_id)
+        .await?
+        .ok_or_else(not_found)?;
+    may_see(current_actor(ctx), &facility).map_err(|_| not_found())?;
+    Ok(Some(node))
+}
+
+/// A registry object found by global id.
+pub enum RegistryNode {
+    ChangeRequest(FacilityChangeRequest),
+    Contract(Contract),
+    Doctor(Doctor),
 }

@@ -14,7 +14,7 @@ mod update;
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
 pub use graphql::{
     Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
-    private_contracts, private_doctors, private_eligibility,
+    RegistryNode, load_registry_node, private_contracts, private_doctors, private_eligibility,
 };
 
 /// Topic prefix of change-request events.

@@ -6,6 +6,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::AppError;
+use crate::facilities::{
+    Contract, Doctor, FacilityChangeRequest, RegistryNode, load_registry_node,
+};
 use crate::identity::{User, load_user_node};
 use crate::organizations::{
     Facility, Municipality, Nation, PartnerOrganization, Prefecture, load_organization,
@@ -21,6 +24,9 @@ pub enum Node {
     Facility(Facility),
     PartnerOrganization(PartnerOrganization),
     User(User),
+    FacilityChangeRequest(FacilityChangeRequest),
+    Contract(Contract),
+    Doctor(Doctor),
 }
 
 /// The global id of the row `id` of GraphQL type `type_name`.
@@ -56,6 +62,13 @@ impl NodeQuery {
         if type_name == "User" {
             return Ok(Node::User(load_user_node(ctx, &row_id).await?));
         }
+        if let Some(node) = load_registry_node(ctx, &type_name, &row_id).await? {
+            return Ok(match node {
+                RegistryNode::ChangeRequest(n) => Node::FacilityChangeRequest(n),
+                RegistryNode::Contract(n) => Node::Contract(n),
+                RegistryNode::Doctor(n) => Node::Doctor(n),
+            });
+        }
         let organization = load_organization(ctx, &row_id)
             .await?
             .ok_or(AppError::NotFound("object"))?;
@@ -76,6 +89,9 @@ fn node_type_name(node: &Node) -> &'static str {
         Node::Facility(_) => "Facility",
         Node::PartnerOrganization(_) => "PartnerOrganization",
         Node::User(_) => "User",
+        Node::FacilityChangeRequest(_) => "FacilityChangeRequest",
+        Node::Contract(_) => "Contract",
+        Node::Doctor(_) => "Doctor",
     }
 }
 
