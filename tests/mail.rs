@@ -30,11 +30,19 @@ async fn without_smtp_mail_is_written_as_eml_files() {
     let file = found.expect("an .eml file");
     let text = std::fs::read_to_string(file.path()).unwrap();
     assert!(text.contains("meguro.admin@demo.vsys.invalid"));
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM mail_outbox ORDER BY created_at DESC LIMIT 1")
-            .fetch_one(server.state.db.pool())
-            .await
-            .unwrap();
+    // The file is written just before the row is marked sent; wait for the mark.
+    let mut status = String::new();
+    for _ in 0..100 {
+        status =
+            sqlx::query_scalar("SELECT status FROM mail_outbox ORDER BY created_at DESC LIMIT 1")
+                .fetch_one(server.state.db.pool())
+                .await
+                .unwrap();
+        if status == "SENT" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(status, "SENT");
     server.stop().await;
 }
