@@ -51,6 +51,8 @@ CREATE TABLE facility_change_requests (
     before_values    TEXT NOT NULL,
     after_values     TEXT NOT NULL,
     requested_by     TEXT NOT NULL REFERENCES users (id),
+    -- Every user who filed or amended the request (JSON array): none of them may decide it.
+    contributors     TEXT NOT NULL DEFAULT '[]',
     -- Set when a municipality entered the change for the facility (代行入力).
     proxy_organization_id TEXT REFERENCES organizations (id),
     requested_at     TEXT NOT NULL,

@@ -45,7 +45,9 @@ impl Server {
         .await
         .context("cannot start the event dispatcher")?;
         let mailer = Mailer::new(db.clone(), &args.auth)?;
-        mailer.start();
+        if args.auth.mail_worker {
+            mailer.start();
+        }
         let identity = Identity::new(db.clone(), events.clone(), mailer, args.auth.clone());
         let services = Services {
             db: db.clone(),

@@ -400,7 +400,7 @@ async fn an_invited_user_completes_the_first_login_with_the_link_a_code_and_a_ne
         .await;
     assert!(start.get("errors").is_none(), "{start}");
     let code_sent = server.last_code_to("new@meguro.example.jp").await;
-    let complete = "mutation($t: String!, $c: String!, $p: String!) { completeFirstLogin(setupToken: $t, code: $c, newPassword: $p, securityQuestion: \"好きな花は？\", securityAnswer: \"Sakura\") { token user { username status } } }";
+    let complete = "mutation($t: String!, $c: String!, $p: String!) { completeFirstLogin(setupToken: $t, code: $c, newPassword: $p, securityQuestion: \"好きな食べ物は？ / Favourite food?\", securityAnswer: \"Sakura\") { token user { username status } } }";
     let weak = server
         .graphql(complete, json!({ "t": token, "c": code_sent, "p": "weak" }))
         .await;

@@ -214,7 +214,7 @@ async fn listing_500_facilities_with_their_areas_costs_a_constant_number_of_stat
             NewOrganization {
                 id: vsys::db::new_id(),
                 kind: OrganizationKind::Facility,
-                code: format!("13190{n:05}"),
+                code: format!("13180{n:05}"),
                 name: format!("負荷試験診療所{n:03}"),
                 name_kana: None,
                 name_romaji: Some(format!("Load Clinic {n:03}")),

@@ -29,6 +29,7 @@ pub struct ChangeRequestRecord {
     pub before_values: String,
     pub after_values: String,
     pub requested_by: String,
+    pub contributors: String,
     pub proxy_organization_id: Option<String>,
     pub requested_at: String,
     pub decided_by: Option<String>,
@@ -37,7 +38,7 @@ pub struct ChangeRequestRecord {
     pub version: i64,
 }
 
-const COLUMNS: &str = "id, facility_id, status, before_values, after_values, requested_by, proxy_organization_id, \
+const COLUMNS: &str = "id, facility_id, status, before_values, after_values, requested_by, contributors, proxy_organization_id, \
      requested_at, decided_by, decided_at, rejection_reason, version";
 
 pub async fn by_id(db: &Db, id: &str) -> AppResult<Option<ChangeRequestRecord>> {
@@ -56,19 +57,21 @@ async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ChangeRequestR
         .await?)
 }
 
-/// The facility's open request, or else its latest rejected one (which an edit revises).
+/// The facility's latest request, if it is open or rejected (an edit amends or revises it).
+/// An older rejection, superseded by a later request, is history and stays as it is.
 async fn open_or_rejected(
     tx: &mut WriteTx,
     facility_id: &str,
 ) -> AppResult<Option<ChangeRequestRecord>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM facility_change_requests WHERE facility_id = $1 AND status <> 'APPROVED' \
-         ORDER BY CASE status WHEN 'PENDING' THEN 0 ELSE 1 END, requested_at DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM facility_change_requests WHERE facility_id = $1 \
+         ORDER BY CASE status WHEN 'PENDING' THEN 0 ELSE 1 END, requested_at DESC, id DESC LIMIT 1"
     );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let latest: Option<ChangeRequestRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(facility_id)
         .fetch_optional(&mut ***tx)
-        .await?)
+        .await?;
+    Ok(latest.filter(|r| r.status != "APPROVED"))
 }
 
 fn event(kind: &str, request: &ChangeRequestRecord) -> NewEvent {
@@ -81,66 +84,110 @@ fn event(kind: &str, request: &ChangeRequestRecord) -> NewEvent {
 }
 
 /// Files the requested values: a new request, or an amendment of the open one, or a revision
-/// of a rejected one. Runs inside the caller's transaction.
+/// of a rejected one. A requested value equal to the current one withdraws that field from the
+/// request (and an emptied pending request is withdrawn). Runs inside the caller's transaction;
+/// returns `None` when nothing is left to decide.
 pub async fn submit(
     tx: &mut WriteTx,
+    meta: &RequestMeta,
     facility: &OrganizationRecord,
     actor: &Actor,
     acting: Acting,
     current: &Map<String, Value>,
     requested: Map<String, Value>,
-) -> AppResult<ChangeRequestRecord> {
+) -> AppResult<Option<ChangeRequestRecord>> {
     let now = now_utc();
     let proxy = (acting == Acting::Proxy).then(|| actor.organization.id.clone());
     let existing = open_or_rejected(tx, &facility.id).await?;
+    let mut after: Map<String, Value> = match &existing {
+        Some(open) if open.status == "PENDING" => {
+            serde_json::from_str(&open.after_values).unwrap_or_default()
+        }
+        // A revision starts from the new edit.
+        _ => Map::new(),
+    };
+    for (field, value) in requested {
+        if current.get(&field) == Some(&value) {
+            after.remove(&field);
+        } else {
+            after.insert(field, value);
+        }
+    }
+    check_contract_dates(current, &after)?;
+    let before: Map<String, Value> = after
+        .keys()
+        .map(|k| (k.clone(), current.get(k).cloned().unwrap_or(Value::Null)))
+        .collect();
     let (id, kind) = match existing {
-        Some(open) => {
-            let mut after: Map<String, Value> =
-                serde_json::from_str(&open.after_values).unwrap_or_default();
-            if open.status == "REJECTED" {
-                // A revision starts from the new edit.
-                after = Map::new();
+        Some(open) if after.is_empty() => {
+            if open.status == "PENDING" {
+                sqlx::query("DELETE FROM facility_change_requests WHERE id = $1 AND version = $2")
+                    .bind(&open.id)
+                    .bind(open.version)
+                    .execute(&mut ***tx)
+                    .await?;
+                audit::record(
+                    tx,
+                    meta,
+                    Entry::new("withdrawFacilityChange", Outcome::Success, Some(actor))
+                        .object("FacilityChangeRequest", &open.id)
+                        .organization(&facility.id)
+                        .detail("every field set back to its current value"),
+                )
+                .await?;
             }
-            after.extend(requested);
-            let before: Map<String, Value> = after
-                .keys()
-                .map(|k| (k.clone(), current.get(k).cloned().unwrap_or(Value::Null)))
-                .collect();
+            return Ok(None);
+        }
+        None if after.is_empty() => return Ok(None),
+        Some(open) => {
+            let mut contributors: Vec<String> =
+                serde_json::from_str(&open.contributors).unwrap_or_default();
+            if !contributors.contains(&actor.user_id) {
+                contributors.push(actor.user_id.clone());
+            }
             let kind = if open.status == "PENDING" {
                 "amended"
             } else {
                 "revised"
             };
-            sqlx::query(
-                "UPDATE facility_change_requests SET status = 'PENDING', before_values = $2, after_values = $3, \
-                 requested_by = $4, proxy_organization_id = $5, requested_at = $6, decided_by = NULL, decided_at = NULL, \
-                 rejection_reason = NULL, version = version + 1 WHERE id = $1",
+            // Conditional on what was read: a decision committed meanwhile wins, and this edit
+            // is refused instead of reopening a decided request.
+            let updated = sqlx::query(
+                "UPDATE facility_change_requests SET status = 'PENDING', before_values = $3, after_values = $4, \
+                 requested_by = $5, contributors = $6, proxy_organization_id = $7, requested_at = $8, decided_by = NULL, \
+                 decided_at = NULL, rejection_reason = NULL, version = version + 1 \
+                 WHERE id = $1 AND version = $2 AND status = $9",
             )
             .bind(&open.id)
-            .bind(Value::Object(before).to_string())
-            .bind(Value::Object(after).to_string())
+            .bind(open.version)
+            .bind(Value::Object(before.clone()).to_string())
+            .bind(Value::Object(after.clone()).to_string())
             .bind(&actor.user_id)
+            .bind(serde_json::to_string(&contributors).unwrap_or_default())
             .bind(proxy)
             .bind(&now)
+            .bind(&open.status)
             .execute(&mut ***tx)
             .await?;
+            if updated.rows_affected() != 1 {
+                return Err(AppError::Conflict(
+                    "the change request was decided meanwhile: reload it / 申請が他で処理されました".into(),
+                ));
+            }
             (open.id, kind)
         }
         None => {
             let id = new_id();
-            let before: Map<String, Value> = requested
-                .keys()
-                .map(|k| (k.clone(), current.get(k).cloned().unwrap_or(Value::Null)))
-                .collect();
             sqlx::query(
                 "INSERT INTO facility_change_requests (id, facility_id, status, before_values, after_values, requested_by, \
-                 proxy_organization_id, requested_at) VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7)",
+                 contributors, proxy_organization_id, requested_at) VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, $8)",
             )
             .bind(&id)
             .bind(&facility.id)
-            .bind(Value::Object(before).to_string())
-            .bind(Value::Object(requested).to_string())
+            .bind(Value::Object(before.clone()).to_string())
+            .bind(Value::Object(after.clone()).to_string())
             .bind(&actor.user_id)
+            .bind(serde_json::to_string(&[&actor.user_id]).unwrap_or_default())
             .bind(proxy)
             .bind(&now)
             .execute(&mut ***tx)
@@ -151,8 +198,45 @@ pub async fn submit(
     let record = by_id_in(tx, &id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
+    let operation = match kind {
+        "submitted" => "submitFacilityChange",
+        "amended" => "amendFacilityChange",
+        _ => "reviseFacilityChange",
+    };
+    let mut entry = Entry::new(operation, Outcome::Success, Some(actor))
+        .object("FacilityChangeRequest", &id)
+        .organization(&facility.id)
+        .change(Some(Value::Object(before)), Some(Value::Object(after)));
+    if acting == Acting::Proxy {
+        entry = entry.detail(format!(
+            "proxy input by {} for the facility",
+            actor.organization.id
+        ));
+    }
+    audit::record(tx, meta, entry).await?;
     append(tx, &event(kind, &record)).await?;
-    Ok(record)
+    Ok(Some(record))
+}
+
+/// The collective contract's dates, as they would be after approval, must stay in order.
+fn check_contract_dates(current: &Map<String, Value>, after: &Map<String, Value>) -> AppResult<()> {
+    let date = |field: &str| {
+        after
+            .get(field)
+            .or_else(|| current.get(field))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    if let (Some(join), Some(withdrawal)) =
+        (date("collectiveJoinDate"), date("collectiveWithdrawalDate"))
+        && withdrawal < join
+    {
+        return Err(AppError::invalid_field(
+            "collectiveWithdrawalDate",
+            "the withdrawal date would fall before the join date / 脱退日が加入日より前になります",
+        ));
+    }
+    Ok(())
 }
 
 /// A decision on a request.
@@ -168,6 +252,7 @@ pub async fn decide(
     meta: &RequestMeta,
     actor: &Actor,
     request_id: &str,
+    expected_version: Option<i64>,
     decision: Decision,
 ) -> AppResult<ChangeRequestRecord> {
     let request = by_id(db, request_id)
@@ -178,8 +263,15 @@ pub async fn decide(
         .remove(&request.facility_id)
         .ok_or(AppError::NotFound("change request"))?;
     may_decide(actor, &facility)?;
-    if request.requested_by == actor.user_id {
+    let contributors: Vec<String> = serde_json::from_str(&request.contributors).unwrap_or_default();
+    if request.requested_by == actor.user_id || contributors.contains(&actor.user_id) {
+        // Nobody approves (or rejects) a request they filed or amended.
         return Err(AppError::Forbidden);
+    }
+    if expected_version.is_some_and(|v| v != request.version) {
+        return Err(AppError::Conflict(
+            "the request changed since you read it: reload it / 申請が更新されています。再読込してください".into(),
+        ));
     }
     let reason = match &decision {
         Decision::Reject(reason) => {
@@ -289,14 +381,6 @@ async fn apply(
                 "UPDATE facilities SET general_acceptance = $2 WHERE organization_id = $1",
                 json!(i64::from(value == &json!(true))),
             ),
-            "collectiveJoinDate" => (
-                "UPDATE contracts SET join_date = $2 WHERE id = (SELECT id FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' ORDER BY join_date DESC LIMIT 1)",
-                value.clone(),
-            ),
-            "collectiveWithdrawalDate" => (
-                "UPDATE contracts SET withdrawal_date = $2 WHERE id = (SELECT id FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' ORDER BY join_date DESC LIMIT 1)",
-                value.clone(),
-            ),
             _ => continue,
         };
         let query = sqlx::query(sql).bind(facility_id);
@@ -306,6 +390,25 @@ async fn apply(
             _ => query.bind(None::<String>),
         };
         query.execute(&mut ***tx).await?;
+    }
+    // Both contract dates in one statement, so moving both never passes through an order the
+    // CHECK constraint refuses.
+    let join = after.get("collectiveJoinDate").and_then(Value::as_str);
+    let withdrawal = after
+        .get("collectiveWithdrawalDate")
+        .and_then(Value::as_str);
+    if join.is_some() || withdrawal.is_some() {
+        sqlx::query(
+            "UPDATE contracts SET join_date = COALESCE($2, join_date), withdrawal_date = COALESCE($3, withdrawal_date), \
+             updated_at = $4 WHERE id = (SELECT id FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' \
+             ORDER BY join_date DESC LIMIT 1)",
+        )
+        .bind(facility_id)
+        .bind(join)
+        .bind(withdrawal)
+        .bind(now)
+        .execute(&mut ***tx)
+        .await?;
     }
     sqlx::query("UPDATE organizations SET updated_at = $2, version = version + 1 WHERE id = $1")
         .bind(facility_id)

@@ -329,6 +329,11 @@ pub async fn withdraw(
                     e
                 }
             })?;
+            // A facility changes its collective contract's dates only through a change
+            // request its municipality approves; the aggregator withdraws it directly.
+            if contract.kind == "COLLECTIVE" {
+                return Err(AppError::Forbidden);
+            }
         }
         if date < contract.join_date {
             return Err(AppError::invalid_field(

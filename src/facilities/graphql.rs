@@ -477,6 +477,8 @@ impl FacilityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The request's global id.")] request_id: ID,
+        #[graphql(desc = "The version you reviewed; if the request changed since, CONFLICT.")]
+        expected_version: Option<i64>,
     ) -> async_graphql::Result<FacilityChangeRequest> {
         let actor = require_actor(ctx)?;
         let row = row_of(&request_id, "FacilityChangeRequest", "change request")?;
@@ -486,6 +488,7 @@ impl FacilityMutation {
             &request_meta(ctx),
             actor,
             &row,
+            expected_version,
             Decision::Approve,
         )
         .await?;
@@ -498,6 +501,8 @@ impl FacilityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request's global id.")] request_id: ID,
         #[graphql(desc = "Why, for the facility (1 to 500 characters).")] reason: String,
+        #[graphql(desc = "The version you reviewed; if the request changed since, CONFLICT.")]
+        expected_version: Option<i64>,
     ) -> async_graphql::Result<FacilityChangeRequest> {
         let actor = require_actor(ctx)?;
         let row = row_of(&request_id, "FacilityChangeRequest", "change request")?;
@@ -507,6 +512,7 @@ impl FacilityMutation {
             &request_meta(ctx),
             actor,
             &row,
+            expected_version,
             Decision::Reject(reason),
         )
         .await?;
@@ -646,6 +652,18 @@ pub async fn private_doctors(
     facility: &OrganizationRecord,
 ) -> async_graphql::Result<Vec<Doctor>> {
     may_see(current_actor(ctx), facility)?;
+    // Doctors' names and licence numbers are personal data: reading them is logged.
+    crate::audit::record_alone(
+        ctx.data_unchecked::<Db>(),
+        &request_meta(ctx),
+        crate::audit::Entry::new(
+            "readDoctors",
+            crate::audit::Outcome::Success,
+            current_actor(ctx),
+        )
+        .organization(&facility.id),
+    )
+    .await?;
     Ok(
         doctors::of_facility(ctx.data_unchecked::<Db>(), &facility.id)
             .await?

@@ -114,10 +114,32 @@ async fn requested_approval_values(
 ) -> AppResult<Map<String, Value>> {
     let mut requested = Map::new();
     if let Some(code) = &update.medical_institution_code {
-        requested.insert(
-            "medicalInstitutionCode".into(),
-            json!(MedicalInstitutionCode::parse(code)?.as_str()),
-        );
+        let code = MedicalInstitutionCode::parse(code)?;
+        let prefecture_ids: Vec<String> = facility.prefecture_id.iter().cloned().collect();
+        let prefectures = store::load_by_ids(db, &prefecture_ids).await?;
+        let prefecture_code = prefecture_ids
+            .first()
+            .and_then(|id| prefectures.get(id))
+            .map(|p| p.code.clone());
+        if prefecture_code.as_deref() != Some(&code.as_str()[..2]) {
+            return Err(AppError::invalid_field(
+                "medicalInstitutionCode",
+                "the code's first two digits must be the facility's prefecture / 先頭2桁が施設の都道府県と一致しません",
+            ));
+        }
+        let taken = store::find_by_code(
+            db,
+            crate::organizations::OrganizationKind::Facility,
+            code.as_str(),
+        )
+        .await?;
+        if taken.is_some_and(|other| other.id != facility.id) {
+            return Err(AppError::Conflict(
+                "another facility has this code / この医療機関コードは他の施設で使用されています"
+                    .into(),
+            ));
+        }
+        requested.insert("medicalInstitutionCode".into(), json!(code.as_str()));
     }
     if let Some(name) = &update.representative_name {
         requested.insert(
@@ -292,8 +314,8 @@ pub async fn update_facility(
         ));
     }
     let current = approval_values(db, &facility).await?;
-    let mut requested = requested_approval_values(db, &facility, &update).await?;
-    requested.retain(|field, value| current.get(field) != Some(value));
+    // Values equal to the current ones stay in: in an amendment they withdraw that field.
+    let requested = requested_approval_values(db, &facility, &update).await?;
     if immediate.is_empty() && requested.is_empty() {
         return Err(AppError::invalid(
             "nothing to change / 変更内容がありません",
@@ -332,7 +354,8 @@ pub async fn update_facility(
     let change_request = if requested.is_empty() {
         None
     } else {
-        Some(change_requests::submit(&mut tx, &facility, actor, acting, &current, requested).await?)
+        change_requests::submit(&mut tx, meta, &facility, actor, acting, &current, requested)
+            .await?
     };
     let after = store::load_in(&mut tx, &facility.id)
         .await?

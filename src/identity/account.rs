@@ -5,7 +5,7 @@ use super::model::{Actor, SecondFactorMethod, UserRecord};
 use super::password::{hash_password, verify_against_dummy, verify_password};
 use super::secrets::{hash_token, random_token};
 use super::service::Identity;
-use super::signin::{IssuedChallenge, IssuedSession};
+use super::signin::{IssuedChallenge, IssuedSession, Sessions};
 use super::{store, totp};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::now_utc;
@@ -15,12 +15,15 @@ use crate::mail::{self, Mail};
 /// Minutes a password-reset token stays valid.
 const RESET_MINUTES: i64 = 30;
 
-/// Questions shown for usernames that do not exist, so the answer does not reveal which do.
-const DECOY_QUESTIONS: [&str; 4] = [
+/// The security questions a user chooses from (秘密の質問). A fixed list, so that the decoy
+/// shown for a username that does not exist looks like any real one.
+pub const SECURITY_QUESTIONS: [&str; 6] = [
+    "好きな色は？ / Favourite colour?",
     "最初に飼ったペットの名前は？ / Name of your first pet?",
     "出身小学校の名前は？ / Name of your primary school?",
     "母親の旧姓は？ / Your mother's maiden name?",
     "初めて住んだ町の名前は？ / The first town you lived in?",
+    "好きな食べ物は？ / Favourite food?",
 ];
 
 /// A security answer as compared: trimmed, case and width folded, so "Tama " equals "tama".
@@ -48,7 +51,13 @@ impl Identity {
         current: String,
         new: String,
     ) -> AppResult<()> {
+        self.check_rate(meta.ip.as_deref(), Some(&actor.username))?;
         let user = self.user(&actor.user_id).await?;
+        // A locked account proves nothing more until the lock runs out, and a guess does not
+        // extend the lock.
+        if user.is_locked_at(&now_utc()) {
+            return Err(AppError::InvalidCredentials);
+        }
         self.policy.check("newPassword", &new, &user.username)?;
         if current == new {
             return Err(AppError::invalid_field(
@@ -85,14 +94,12 @@ impl Identity {
             .execute(&mut **tx)
             .await?;
         // Other sessions end: whoever else held the old password is out.
-        self.end_sessions(
-            &mut tx,
-            "user_id = $1 AND id <> '' ",
-            &user.id,
-            &user.organization_id,
-        )
-        .await?;
-        self.keep_session(&mut tx, &actor.session_id).await?;
+        let others = Sessions::AllOf {
+            user_id: &user.id,
+            except: Some(&actor.session_id),
+        };
+        self.end_sessions(&mut tx, others, &user.organization_id)
+            .await?;
         audit::record(
             &mut tx,
             meta,
@@ -102,15 +109,6 @@ impl Identity {
         mail::enqueue(&mut tx, &password_changed_mail(&user)).await?;
         self.events.commit(tx).await?;
         self.mailer.wake();
-        Ok(())
-    }
-
-    /// Re-opens the caller's own session after `end_sessions` closed all of the user's.
-    async fn keep_session(&self, tx: &mut crate::db::WriteTx, session_id: &str) -> AppResult<()> {
-        sqlx::query("UPDATE sessions SET revoked_at = NULL WHERE id = $1")
-            .bind(session_id)
-            .execute(&mut ***tx)
-            .await?;
         Ok(())
     }
 
@@ -136,10 +134,10 @@ impl Identity {
             )
             .await?;
             let index = hash_token(username).bytes().map(usize::from).sum::<usize>()
-                % DECOY_QUESTIONS.len();
+                % SECURITY_QUESTIONS.len();
             return Ok(ResetChallenge {
                 token,
-                question: DECOY_QUESTIONS[index].to_owned(),
+                question: SECURITY_QUESTIONS[index].to_owned(),
             });
         };
         let mut tx = self.db.begin_write().await?;
@@ -181,7 +179,7 @@ impl Identity {
         };
         let user = self.user(&link.user_id).await?;
         self.check_rate(None, Some(&user.username))?;
-        self.policy.check("newPassword", &new, &user.username)?;
+        // The answer first: a policy error on a wrong answer would confirm the token is real.
         let answer_ok = verify_password(
             user.security_answer_hash.clone().unwrap_or_default(),
             normalise_answer(answer),
@@ -208,6 +206,7 @@ impl Identity {
             .await?;
             return Err(AppError::InvalidCredentials);
         }
+        self.policy.check("newPassword", &new, &user.username)?;
         let hash = hash_password(new).await?;
         let mut tx = self.db.begin_write().await?;
         let used = sqlx::query(
@@ -229,7 +228,11 @@ impl Identity {
         .bind(&now)
         .execute(&mut **tx)
         .await?;
-        self.end_sessions(&mut tx, "user_id = $1", &user.id, &user.organization_id)
+        let all = Sessions::AllOf {
+            user_id: &user.id,
+            except: None,
+        };
+        self.end_sessions(&mut tx, all, &user.organization_id)
             .await?;
         audit::record(
             &mut tx,
@@ -286,10 +289,10 @@ impl Identity {
         self.policy
             .check("newPassword", &new_password, &user.username)?;
         let question = question.trim();
-        if question.is_empty() || question.chars().count() > 200 {
+        if !SECURITY_QUESTIONS.contains(&question) {
             return Err(AppError::invalid_field(
                 "securityQuestion",
-                "the security question must be 1 to 200 characters / 秘密の質問は1〜200文字で入力してください",
+                "choose one of Query.securityQuestions / 秘密の質問は一覧から選んでください",
             ));
         }
         if normalise_answer(answer).chars().count() < 2 || answer.chars().count() > 200 {
@@ -307,14 +310,17 @@ impl Identity {
             _ => false,
         };
         let Some(challenge) = challenge.filter(|_| matched) else {
-            store::record_failure(
-                self.db.pool(),
-                &user.id,
-                &now,
-                self.config.lockout_threshold,
-                &self.lock_until(),
-            )
-            .await?;
+            // A locked account's attempts do not count (nor extend the lock).
+            if !user.is_locked_at(&now) {
+                store::record_failure(
+                    self.db.pool(),
+                    &user.id,
+                    &now,
+                    self.config.lockout_threshold,
+                    &self.lock_until(),
+                )
+                .await?;
+            }
             self.audit_failure(
                 meta,
                 "completeFirstLogin",
@@ -434,7 +440,11 @@ impl Identity {
         actor: &Actor,
         code: &str,
     ) -> AppResult<UserRecord> {
+        self.check_rate(meta.ip.as_deref(), Some(&actor.username))?;
         let user = self.user(&actor.user_id).await?;
+        if user.is_locked_at(&now_utc()) {
+            return Err(AppError::InvalidCredentials);
+        }
         let Some(secret) = user.totp_pending_secret.clone() else {
             return Err(AppError::Conflict(
                 "no authenticator enrolment is pending: call enrollTotp first".into(),

@@ -28,12 +28,14 @@ pub fn request_meta(ctx: &Context<'_>) -> RequestMeta {
 
 /// Root mutations that prove a credential: one per request, so a request cannot try many
 /// passwords or codes at once behind aliases.
-const CREDENTIAL_FIELDS: [&str; 5] = [
+const CREDENTIAL_FIELDS: [&str; 7] = [
     "signIn",
     "verifySecondFactor",
     "resetPasswordWithSecurityAnswer",
     "completeFirstLogin",
     "requestPasswordReset",
+    "changePassword",
+    "confirmTotp",
 ];
 
 pub struct SessionGate;
@@ -67,11 +69,13 @@ impl Extension for SessionGate {
                 code::INVALID_INPUT,
             ));
         }
+        // A root field passes when one of the open obligations allows it, so a user with two
+        // obligations can settle either first.
         if let Some(actor) = ctx.data_opt::<Actor>()
-            && let Some(obligation) = actor
-                .obligations
+            && let Some(obligation) = actor.obligations.first()
+            && roots
                 .iter()
-                .find(|o| roots.iter().any(|(_, name)| !o.allows(name)))
+                .any(|(_, name)| !actor.obligations.iter().any(|o| o.allows(name)))
         {
             let mut error = coded(obligation.message(), code::FORBIDDEN);
             error

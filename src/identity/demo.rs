@@ -9,7 +9,7 @@ use crate::organizations::{OrganizationKind, store};
 /// The password of every demo account. Documented, so never use `--demo` in production.
 pub const DEMO_PASSWORD: &str = "Vsys-Demo-2021";
 /// The security question and answer of every demo account.
-pub const DEMO_SECURITY_QUESTION: &str = "好きな色は？ / Favourite colour?";
+pub const DEMO_SECURITY_QUESTION: &str = super::account::SECURITY_QUESTIONS[0];
 pub const DEMO_SECURITY_ANSWER: &str = "blue";
 
 /// (username, display name, role, organisation kind, organisation code, administrator)

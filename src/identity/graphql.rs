@@ -224,6 +224,11 @@ impl IdentityQuery {
         }
     }
 
+    /// The security questions to choose from at the first login (秘密の質問).
+    async fn security_questions(&self) -> Vec<&'static str> {
+        super::account::SECURITY_QUESTIONS.to_vec()
+    }
+
     /// The accounts of an organisation: for its administrators and the service desk.
     async fn users(
         &self,
@@ -269,6 +274,17 @@ pub async fn load_user_node(ctx: &Context<'_>, id: &str) -> async_graphql::Resul
         },
     )
     .map_err(|_| AppError::NotFound("object"))?;
+    // Someone else's account is personal data: reading it is logged.
+    if let Some(actor) = current_actor(ctx).filter(|a| a.user_id != user.id) {
+        audit::record_alone(
+            &identity.db,
+            &request_meta(ctx),
+            Entry::new("readUser", Outcome::Success, Some(actor))
+                .object("User", &user.id)
+                .organization(&user.organization_id),
+        )
+        .await?;
+    }
     Ok(User(user))
 }
 

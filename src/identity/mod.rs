@@ -2,7 +2,7 @@
 //! (pp. 7–15): a second factor at every login, 10 failures lock for 60 minutes, 15 idle
 //! minutes end a session, passwords of 8+ characters with 3 kinds expire after 3 months.
 
-mod account;
+pub mod account;
 mod admin;
 mod context;
 pub mod demo;

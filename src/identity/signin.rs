@@ -27,6 +27,16 @@ pub struct IssuedSession {
     pub user: UserRecord,
 }
 
+/// Which sessions to end.
+pub enum Sessions<'a> {
+    One(&'a str),
+    /// Every session of a user, but `except` (the caller's own, when it changes its password).
+    AllOf {
+        user_id: &'a str,
+        except: Option<&'a str>,
+    },
+}
+
 /// Topic of the internal event that ends a session's websockets on every instance.
 pub const SESSION_ENDED: &str = "session.ended";
 
@@ -306,8 +316,7 @@ impl Identity {
         let mut tx = self.db.begin_write().await?;
         self.end_sessions(
             &mut tx,
-            "id = $1",
-            &actor.session_id,
+            Sessions::One(&actor.session_id),
             &actor.organization.id,
         )
         .await?;
@@ -322,20 +331,29 @@ impl Identity {
         Ok(())
     }
 
-    /// Revokes the sessions `condition` selects (`$1` is `value`) and announces each one's end.
+    /// Revokes the selected live sessions and announces each one's end.
     pub(super) async fn end_sessions(
         &self,
         tx: &mut WriteTx,
-        condition: &str,
-        value: &str,
+        sessions: Sessions<'_>,
         organization_id: &str,
     ) -> AppResult<()> {
         let now = now_utc();
-        let select = format!("SELECT id FROM sessions WHERE {condition} AND revoked_at IS NULL");
-        let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(select))
-            .bind(value)
+        let ids: Vec<String> = match sessions {
+            Sessions::One(id) => {
+                sqlx::query_scalar("SELECT id FROM sessions WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .fetch_all(&mut ***tx)
+                    .await?
+            }
+            Sessions::AllOf { user_id, except } => sqlx::query_scalar(
+                "SELECT id FROM sessions WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL",
+            )
+            .bind(user_id)
+            .bind(except.unwrap_or_default())
             .fetch_all(&mut ***tx)
-            .await?;
+            .await?,
+        };
         for id in ids {
             sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1")
                 .bind(&id)

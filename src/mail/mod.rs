@@ -157,7 +157,11 @@ impl Mailer {
             Ok(()) => {
                 // Logged so that a demo without SMTP shows where its codes went.
                 tracing::info!(mail = %mail.id, to = %mail.to_address, subject = %mail.subject, "mail sent");
-                sqlx::query("UPDATE mail_outbox SET status = 'SENT', sent_at = $2, last_error = NULL WHERE id = $1")
+                // The body goes once sent: it held one-time codes and set-up links, which must
+                // not outlive their purpose in the database or its backups.
+                sqlx::query(
+                    "UPDATE mail_outbox SET status = 'SENT', sent_at = $2, last_error = NULL, body = '' WHERE id = $1",
+                )
                     .bind(&mail.id)
                     .bind(now_utc())
                     .execute(self.db.pool())

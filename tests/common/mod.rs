@@ -115,8 +115,12 @@ pub fn serve_args(database_url: &str, extra: &[&str]) -> ServeArgs {
     let mail_dir =
         std::env::temp_dir().join(format!("vsys-mail-{}", uuid::Uuid::now_v7().simple()));
     let mail_dir: &'static str = Box::leak(mail_dir.display().to_string().into_boxed_str());
+    // No background mail sender: tests read codes from the outbox (bodies are erased once
+    // sent), and the mail tests drain it themselves.
     let mut argv = vec![
         "vsys",
+        "--mail-worker",
+        "false",
         "--mail-dir",
         mail_dir,
         "--listen",
