@@ -626,3 +626,253 @@ async fn registry_objects_resolve_by_global_id_within_the_area_only() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn decisions_respect_the_reviewed_version_and_every_contributor_is_excluded() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    // Grant proxy input first.
+    let filed = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "proxyInput": true } }),
+        )
+        .await;
+    let staff = server.sign_in("meguro.staff").await;
+    server
+        .graphql_as(
+            &staff,
+            APPROVE,
+            json!({ "r": filed["data"]["updateFacility"]["changeRequest"]["id"] }),
+        )
+        .await;
+
+    let admin = server.sign_in("meguro.admin").await;
+    let by_proxy = server
+        .graphql_as(
+            &admin,
+            UPDATE,
+            json!({ "f": facility, "i": { "representativeName": "代理 入力" } }),
+        )
+        .await;
+    let request = by_proxy["data"]["updateFacility"]["changeRequest"].clone();
+    // The facility amends it afterwards: the municipality user who filed it still may not decide.
+    let amended = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": true } }),
+        )
+        .await;
+    let version = amended["data"]["updateFacility"]["changeRequest"]["version"].clone();
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&admin, APPROVE, json!({ "r": request["id"] }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    // A reviewer who saw an older version gets a conflict, not an unseen approval.
+    let stale = "mutation($r: ID!, $v: Int) { approveFacilityChange(requestId: $r, expectedVersion: $v) { status } }";
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(
+                    &staff,
+                    stale,
+                    json!({ "r": request["id"], "v": request["version"] })
+                )
+                .await
+        ),
+        "CONFLICT"
+    );
+    let fresh = server
+        .graphql_as(&staff, stale, json!({ "r": request["id"], "v": version }))
+        .await;
+    assert_eq!(
+        fresh["data"]["approveFacilityChange"]["status"], "APPROVED",
+        "{fresh}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn setting_a_field_back_withdraws_it_and_an_emptied_request_disappears() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let filed = server.graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "generalAcceptance": true, "basicFacilityName": "基本型A" } })).await;
+    assert_eq!(
+        filed["data"]["updateFacility"]["changeRequest"]["changes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let undo_one = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": false } }),
+        )
+        .await;
+    let changes = &undo_one["data"]["updateFacility"]["changeRequest"]["changes"];
+    assert_eq!(changes.as_array().unwrap().len(), 1, "{undo_one}");
+    assert_eq!(changes[0]["field"], "basicFacilityName");
+    let undo_all = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "basicFacilityName": "" } }),
+        )
+        .await;
+    assert_eq!(
+        undo_all["data"]["updateFacility"]["changeRequest"],
+        Value::Null,
+        "{undo_all}"
+    );
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM facility_change_requests WHERE status = 'PENDING'",
+    )
+    .fetch_one(server.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(open, 0);
+    // Filing and withdrawing are in the audit log.
+    let nation = server.sign_in("nation.admin").await;
+    for operation in [
+        "submitFacilityChange",
+        "amendFacilityChange",
+        "withdrawFacilityChange",
+    ] {
+        let log = server
+            .graphql_as(&nation, "query($o: String) { auditLog(filter: { operation: $o }) { edges { node { outcome } } } }", json!({ "o": operation }))
+            .await;
+        assert!(
+            !log["data"]["auditLog"]["edges"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{operation}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_withdraw_a_collective_contract()
+ {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let kanagawa_code = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "medicalInstitutionCode": "1411000033" } }),
+        )
+        .await;
+    assert_eq!(code(&kanagawa_code), "INVALID_INPUT");
+    let taken = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "medicalInstitutionCode": "1311000025" } }),
+        )
+        .await;
+    assert_eq!(code(&taken), "CONFLICT");
+
+    let aggregator = server.sign_in("meguro-ma.admin").await;
+    let created = server
+        .graphql_as(&aggregator, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000017", kind: COLLECTIVE, joinDate: "2021-02-15" }]) { id } }"#, json!({}))
+        .await;
+    let contract = created["data"]["registerContract"][0]["id"].clone();
+    let withdraw = "mutation($ids: [ID!]!) { withdrawContract(contractIds: $ids, withdrawalDate: \"2021-06-30\") { id } }";
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&token, withdraw, json!({ "ids": [contract] }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    // Through a change request instead, whose dates must stay in order.
+    let backwards = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "collectiveWithdrawalDate": "2021-01-01" } }),
+        )
+        .await;
+    assert_eq!(code(&backwards), "INVALID_INPUT");
+    let join_later = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "collectiveWithdrawalDate": "2021-06-30" } }),
+        )
+        .await;
+    assert!(
+        join_later["data"]["updateFacility"]["changeRequest"]["id"].is_string(),
+        "{join_later}"
+    );
+    let past_withdrawal = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "collectiveJoinDate": "2021-07-01" } }),
+        )
+        .await;
+    assert_eq!(
+        code(&past_withdrawal),
+        "INVALID_INPUT",
+        "the merged request would put the join after the withdrawal"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_old_rejection_is_not_revived_after_a_later_approval() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let meguro = server.sign_in("meguro.admin").await;
+    let first = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "basicFacilityName": "A" } }),
+        )
+        .await;
+    let first_id = first["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    server
+        .graphql_as(&meguro, REJECT, json!({ "r": first_id, "why": "名称不備" }))
+        .await;
+    let second = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "basicFacilityName": "B" } }),
+        )
+        .await;
+    let second_id = second["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    assert_eq!(second_id, first_id, "the latest rejection is revised");
+    server
+        .graphql_as(&meguro, APPROVE, json!({ "r": second_id }))
+        .await;
+    let third = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": true } }),
+        )
+        .await;
+    assert_ne!(
+        third["data"]["updateFacility"]["changeRequest"]["id"], first_id,
+        "a new request, history untouched"
+    );
+    server.stop().await;
+}

@@ -785,3 +785,136 @@ async fn an_expired_session_closes_its_websockets() {
     assert_eq!(ws.close_code().await, 4403);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_user_with_two_obligations_can_settle_either_first() {
+    let server = TestServer::start().await;
+    sql(
+        &server,
+        "UPDATE users SET password_changed_at = '2000-01-01T00:00:00.000Z' WHERE username = $1",
+        "meguro-hospital.admin",
+    )
+    .await;
+    let token = server.sign_in("meguro-hospital.admin").await;
+    let accepted = server
+        .graphql_as(
+            &token,
+            "mutation { acceptPrivacyPolicy { privacyPolicyAccepted } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        accepted["data"]["acceptPrivacyPolicy"]["privacyPolicyAccepted"], true,
+        "{accepted}"
+    );
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let changed = server
+        .graphql_as(
+            &token,
+            change,
+            json!({ "c": DEMO_PASSWORD, "n": "Brand-New-Pass-42" }),
+        )
+        .await;
+    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn credential_checks_on_a_signed_in_account_respect_the_lock_and_the_one_per_request_rule() {
+    let server = TestServer::start().await;
+    let token = server.sign_in("tokyo.admin").await;
+    let twice = server
+        .graphql_as(&token, "mutation { a: changePassword(currentPassword: \"x1\", newPassword: \"Brand-New-Pass-42\") b: changePassword(currentPassword: \"x2\", newPassword: \"Brand-New-Pass-42\") }", json!({}))
+        .await;
+    assert_eq!(code(&twice), "INVALID_INPUT");
+    sql(
+        &server,
+        "UPDATE users SET locked_until = '2999-01-01T00:00:00.000Z' WHERE username = $1",
+        "tokyo.admin",
+    )
+    .await;
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let locked = server
+        .graphql_as(
+            &token,
+            change,
+            json!({ "c": DEMO_PASSWORD, "n": "Brand-New-Pass-42" }),
+        )
+        .await;
+    assert_eq!(code(&locked), "UNAUTHENTICATED");
+    let until: String =
+        sqlx::query_scalar("SELECT locked_until FROM users WHERE username = 'tokyo.admin'")
+            .fetch_one(server.state.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        until, "2999-01-01T00:00:00.000Z",
+        "a refused attempt does not move the lock"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_reset_reveals_nothing_about_which_accounts_exist() {
+    let server = TestServer::start().await;
+    let questions =
+        server.data("{ securityQuestions }", json!({})).await["securityQuestions"].clone();
+    let request = "mutation($u: String!) { requestPasswordReset(username: $u) { resetToken securityQuestion } }";
+    for username in ["nobody.at.all", "someone.else", "x.y.z"] {
+        let decoy = server.graphql(request, json!({ "u": username })).await;
+        let question = &decoy["data"]["requestPasswordReset"]["securityQuestion"];
+        assert!(
+            questions.as_array().unwrap().contains(question),
+            "{question}"
+        );
+    }
+    // A real token with a wrong answer and a weak password: the same answer as a bogus token.
+    let known = server
+        .graphql(request, json!({ "u": "meguro.admin" }))
+        .await;
+    let token = known["data"]["requestPasswordReset"]["resetToken"].clone();
+    let reset = "mutation($t: String!, $a: String!, $p: String!) { resetPasswordWithSecurityAnswer(resetToken: $t, answer: $a, newPassword: $p) }";
+    let real = server
+        .graphql(reset, json!({ "t": token, "a": "green", "p": "weak" }))
+        .await;
+    let bogus = server
+        .graphql(reset, json!({ "t": "bogus", "a": "green", "p": "weak" }))
+        .await;
+    assert_eq!(code(&real), "UNAUTHENTICATED");
+    assert_eq!(real["errors"][0]["message"], bogus["errors"][0]["message"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions_but_keeps_the_callers() {
+    let server = TestServer::start().await;
+    let mine = server.sign_in("kanagawa.admin").await;
+    let other = server.sign_in("kanagawa.admin").await;
+    let mut ws = server.websocket(Some("graphql-transport-ws")).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {mine}") } })).await;
+    assert_eq!(ws.next_json().await["type"], "connection_ack");
+    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let changed = server
+        .graphql_as(
+            &mine,
+            change,
+            json!({ "c": DEMO_PASSWORD, "n": "Brand-New-Pass-42" }),
+        )
+        .await;
+    assert_eq!(changed["data"]["changePassword"], true);
+    assert_eq!(
+        code(&server.graphql_as(&other, ME, json!({})).await),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        server.graphql_as(&mine, ME, json!({})).await["data"]["me"]["username"],
+        "kanagawa.admin"
+    );
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(
+        ws.next_json().await["type"],
+        "pong",
+        "the caller's own websocket stays open"
+    );
+    server.stop().await;
+}

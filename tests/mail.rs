@@ -44,6 +44,15 @@ async fn without_smtp_mail_is_written_as_eml_files() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, "SENT");
+    let body: String =
+        sqlx::query_scalar("SELECT body FROM mail_outbox ORDER BY created_at DESC LIMIT 1")
+            .fetch_one(server.state.db.pool())
+            .await
+            .unwrap();
+    assert!(
+        body.is_empty(),
+        "a sent message's code does not stay in the database"
+    );
     server.stop().await;
 }
 

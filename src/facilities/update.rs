@@ -203,10 +203,14 @@ async fn requested_approval_values(
         requested.insert("vaccinesHandled".into(), json!(vaccines));
     }
     if let Some(name) = &update.basic_facility_name {
-        requested.insert(
-            "basicFacilityName".into(),
-            json!(text("basicFacilityName", name, 200)?),
-        );
+        // An empty name clears it (stored as null, so it compares equal to "none").
+        let name = text("basicFacilityName", name, 200)?;
+        let value = if name.is_empty() {
+            Value::Null
+        } else {
+            json!(name)
+        };
+        requested.insert("basicFacilityName".into(), value);
     }
     if let Some(general) = update.general_acceptance {
         requested.insert("generalAcceptance".into(), json!(general));
