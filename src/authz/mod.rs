@@ -21,15 +21,24 @@ pub enum Action {
     ListUsers,
     /// Read the audit log.
     ReadAuditLog,
+    /// Change a facility's data, doctors or individual contract.
+    EditFacility,
+    /// Approve or reject a facility's change request.
+    DecideFacilityChange,
+    /// Read a facility's private data (doctors, contracts, requests, eligibility).
+    ReadFacilityPrivate,
 }
 
 impl Action {
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 8] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
         Action::ListUsers,
         Action::ReadAuditLog,
+        Action::EditFacility,
+        Action::DecideFacilityChange,
+        Action::ReadFacilityPrivate,
     ];
 }
 
@@ -45,6 +54,11 @@ pub enum Target<'a> {
     },
     /// The system as a whole (the audit log).
     System,
+    /// A facility, and whether its municipality may enter data for it (代行入力).
+    Facility {
+        scope: &'a OrgScope,
+        proxy_input: bool,
+    },
 }
 
 /// Whether `organization` lies in the area of `actor`: its own organisation or below it.
@@ -64,9 +78,41 @@ pub fn within_area(actor: &Actor, organization: &OrgScope) -> bool {
 pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), AppError> {
     let actor = actor.ok_or(AppError::Unauthenticated)?;
     let is_admin_of = |org: &OrgScope| actor.is_org_admin && actor.organization.id == org.id;
+    let own_municipality_of = |facility: &OrgScope| {
+        actor.role == Role::Municipality
+            && facility.municipality_id.as_ref() == Some(&actor.organization.id)
+    };
+    // Outside the area the object is not confirmed to exist; inside, the role may lack the right.
+    let refuse = |facility: &OrgScope, what: &'static str| {
+        if within_area(actor, facility) {
+            Err(AppError::Forbidden)
+        } else {
+            Err(AppError::NotFound(what))
+        }
+    };
     match (action, target) {
         (Action::ReadAuditLog, _) => {
             allow_if(matches!(actor.role, Role::Nation | Role::SystemAdmin))
+        }
+        // Facility data is the facility's own, entered by it or by its municipality as proxy;
+        // not even the service desk edits it.
+        (Action::EditFacility, Target::Facility { scope, proxy_input }) => {
+            if actor.organization.id == scope.id || (proxy_input && own_municipality_of(scope)) {
+                Ok(())
+            } else {
+                refuse(scope, "facility")
+            }
+        }
+        // Only the facility's municipality decides (seed p. 28).
+        (Action::DecideFacilityChange, Target::Facility { scope, .. }) => {
+            if own_municipality_of(scope) {
+                Ok(())
+            } else {
+                refuse(scope, "change request")
+            }
+        }
+        (Action::ReadFacilityPrivate, Target::Facility { scope, .. }) => {
+            allow_if(within_area(actor, scope))
         }
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
         (Action::InviteUser | Action::ListUsers, Target::Organization(org)) => {
@@ -276,6 +322,74 @@ mod tests {
                 assert_eq!(
                     code(decide(Some(&a), Action::ReadAuditLog, Target::System)),
                     audit,
+                    "{role:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn facility_actions_for_every_role() {
+        let hospital = hospital();
+        let yokohama_clinic = org(
+            "yokohama-clinic",
+            K::Facility,
+            Some("kanagawa"),
+            Some("yokohama"),
+        );
+        for role in Role::ALL {
+            let a = actor(role, true);
+            for proxy_input in [false, true] {
+                let own = Target::Facility {
+                    scope: &hospital,
+                    proxy_input,
+                };
+                let foreign = Target::Facility {
+                    scope: &yokohama_clinic,
+                    proxy_input,
+                };
+                let inside = within_area(&a, &hospital);
+                let edit = match role {
+                    Role::MedicalInstitution => "ALLOW",
+                    Role::Municipality if proxy_input => "ALLOW",
+                    _ if inside => "FORBIDDEN",
+                    _ => "NOT_FOUND",
+                };
+                assert_eq!(
+                    code(decide(Some(&a), Action::EditFacility, own)),
+                    edit,
+                    "{role:?} proxy={proxy_input}"
+                );
+                let decide_own = match role {
+                    Role::Municipality => "ALLOW",
+                    _ if inside => "FORBIDDEN",
+                    _ => "NOT_FOUND",
+                };
+                assert_eq!(
+                    code(decide(Some(&a), Action::DecideFacilityChange, own)),
+                    decide_own,
+                    "{role:?}"
+                );
+                let read = if inside { "ALLOW" } else { "FORBIDDEN" };
+                assert_eq!(
+                    code(decide(Some(&a), Action::ReadFacilityPrivate, own)),
+                    read,
+                    "{role:?}"
+                );
+                // Another prefecture's clinic: only the nation and the desk even see it.
+                let far = if within_area(&a, &yokohama_clinic) {
+                    "FORBIDDEN"
+                } else {
+                    "NOT_FOUND"
+                };
+                assert_eq!(
+                    code(decide(Some(&a), Action::EditFacility, foreign)),
+                    far,
+                    "{role:?}"
+                );
+                assert_eq!(
+                    code(decide(Some(&a), Action::DecideFacilityChange, foreign)),
+                    far,
                     "{role:?}"
                 );
             }

@@ -1,9 +1,9 @@
-//! Who may act on a facility: its own users, and its municipality where the facility allows
-//! proxy input (代行入力). Everyone else: not found outside their area, forbidden inside it.
+//! Who may act on a facility, asked of the one authorization function (`authz::decide`):
+//! its own users, and its municipality where the facility allows proxy input (代行入力).
 
-use crate::authz::within_area;
+use crate::authz::{Action, Target, decide};
 use crate::error::AppError;
-use crate::identity::{Actor, OrgScope, Role};
+use crate::identity::{Actor, OrgScope};
 use crate::organizations::{OrganizationKind, OrganizationRecord};
 
 /// How the actor acts on the facility.
@@ -24,45 +24,39 @@ pub fn scope_of(record: &OrganizationRecord) -> OrgScope {
     }
 }
 
+fn target<'a>(scope: &'a OrgScope, facility: &OrganizationRecord) -> Target<'a> {
+    Target::Facility {
+        scope,
+        proxy_input: facility.proxy_input == Some(1),
+    }
+}
+
 /// May `actor` edit the facility's data (details, doctors, individual contract)?
 pub fn may_edit(actor: &Actor, facility: &OrganizationRecord) -> Result<Acting, AppError> {
     if facility.kind() != OrganizationKind::Facility {
         return Err(AppError::NotFound("facility"));
     }
-    if actor.organization.id == facility.id {
-        return Ok(Acting::Itself);
-    }
-    let own_municipality = actor.role == Role::Municipality
-        && facility.municipality_id.as_deref() == Some(actor.organization.id.as_str());
-    if own_municipality && facility.proxy_input == Some(1) {
-        return Ok(Acting::Proxy);
-    }
-    if within_area(actor, &scope_of(facility)) {
-        Err(AppError::Forbidden)
+    let scope = scope_of(facility);
+    decide(Some(actor), Action::EditFacility, target(&scope, facility))?;
+    Ok(if actor.organization.id == facility.id {
+        Acting::Itself
     } else {
-        Err(AppError::NotFound("facility"))
-    }
+        Acting::Proxy
+    })
 }
 
-/// May `actor` approve or reject the facility's change requests? Only its own municipality.
+/// May `actor` approve or reject the facility's change requests?
 pub fn may_decide(actor: &Actor, facility: &OrganizationRecord) -> Result<(), AppError> {
-    let own_municipality = actor.role == Role::Municipality
-        && facility.municipality_id.as_deref() == Some(actor.organization.id.as_str());
-    if own_municipality {
-        Ok(())
-    } else if within_area(actor, &scope_of(facility)) {
-        Err(AppError::Forbidden)
-    } else {
-        Err(AppError::NotFound("change request"))
-    }
+    let scope = scope_of(facility);
+    decide(
+        Some(actor),
+        Action::DecideFacilityChange,
+        target(&scope, facility),
+    )
 }
 
 /// May `actor` see the facility's private data (doctors, contracts, requests, eligibility)?
 pub fn may_see(actor: Option<&Actor>, facility: &OrganizationRecord) -> Result<(), AppError> {
-    let actor = actor.ok_or(AppError::Unauthenticated)?;
-    if within_area(actor, &scope_of(facility)) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
+    let scope = scope_of(facility);
+    decide(actor, Action::ReadFacilityPrivate, target(&scope, facility))
 }
