@@ -66,24 +66,9 @@ impl Identity {
             ));
         }
         if !verify_password(user.password_hash.clone().unwrap_or_default(), current).await {
-            let now = now_utc();
-            store::record_failure(
-                self.db.pool(),
-                &user.id,
-                &now,
-                self.config.lockout_threshold,
-                &self.lock_until(),
-            )
-            .await?;
-            self.audit_failure(
-                meta,
-                "changePassword",
-                &user.username,
-                Some(&user),
-                "wrong current password",
-            )
-            .await?;
-            return Err(AppError::InvalidCredentials);
+            return Err(self
+                .count_failure(meta, "changePassword", &user, "wrong current password")
+                .await?);
         }
         let hash = hash_password(new).await?;
         let mut tx = self.db.begin_write().await?;
@@ -186,25 +171,14 @@ impl Identity {
         )
         .await;
         if user.is_locked_at(&now) || !answer_ok {
-            if !user.is_locked_at(&now) {
-                store::record_failure(
-                    self.db.pool(),
-                    &user.id,
-                    &now,
-                    self.config.lockout_threshold,
-                    &self.lock_until(),
+            return Err(self
+                .count_failure(
+                    meta,
+                    "resetPasswordWithSecurityAnswer",
+                    &user,
+                    "wrong answer or locked",
                 )
-                .await?;
-            }
-            self.audit_failure(
-                meta,
-                "resetPasswordWithSecurityAnswer",
-                &user.username,
-                Some(&user),
-                "wrong answer or locked",
-            )
-            .await?;
-            return Err(AppError::InvalidCredentials);
+                .await?);
         }
         self.policy.check("newPassword", &new, &user.username)?;
         let hash = hash_password(new).await?;
@@ -311,25 +285,9 @@ impl Identity {
         };
         let Some(challenge) = challenge.filter(|_| matched) else {
             // A locked account's attempts do not count (nor extend the lock).
-            if !user.is_locked_at(&now) {
-                store::record_failure(
-                    self.db.pool(),
-                    &user.id,
-                    &now,
-                    self.config.lockout_threshold,
-                    &self.lock_until(),
-                )
-                .await?;
-            }
-            self.audit_failure(
-                meta,
-                "completeFirstLogin",
-                &user.username,
-                Some(&user),
-                "wrong or expired code",
-            )
-            .await?;
-            return Err(AppError::InvalidCredentials);
+            return Err(self
+                .count_failure(meta, "completeFirstLogin", &user, "wrong or expired code")
+                .await?);
         };
         let password_hash = hash_password(new_password).await?;
         let answer_hash = hash_password(normalise_answer(answer)).await?;
@@ -454,24 +412,9 @@ impl Identity {
             .accept_totp(&user.id, &secret, code, user.totp_last_step)
             .await?
         {
-            let now = now_utc();
-            store::record_failure(
-                self.db.pool(),
-                &user.id,
-                &now,
-                self.config.lockout_threshold,
-                &self.lock_until(),
-            )
-            .await?;
-            self.audit_failure(
-                meta,
-                "confirmTotp",
-                &user.username,
-                Some(&user),
-                "wrong code",
-            )
-            .await?;
-            return Err(AppError::InvalidCredentials);
+            return Err(self
+                .count_failure(meta, "confirmTotp", &user, "wrong code")
+                .await?);
         }
         let mut tx = self.db.begin_write().await?;
         sqlx::query(

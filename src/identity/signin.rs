@@ -71,17 +71,9 @@ impl Identity {
             return Err(AppError::InvalidCredentials);
         }
         if !password_ok {
-            store::record_failure(
-                self.db.pool(),
-                &user.id,
-                &now,
-                self.config.lockout_threshold,
-                &self.lock_until(),
-            )
-            .await?;
-            self.audit_failure(meta, "signIn", username, Some(&user), "wrong password")
-                .await?;
-            return Err(AppError::InvalidCredentials);
+            return Err(self
+                .count_failure(meta, "signIn", &user, "wrong password")
+                .await?);
         }
         // A correct password does not reset the failure count: only a completed sign-in does,
         // or someone holding the password could try codes for ever.
@@ -194,17 +186,9 @@ impl Identity {
             } else {
                 "expired or used code"
             };
-            store::record_failure(
-                self.db.pool(),
-                &user.id,
-                &now,
-                self.config.lockout_threshold,
-                &self.lock_until(),
-            )
-            .await?;
-            self.audit_failure(meta, "verifySecondFactor", &user.username, Some(&user), why)
-                .await?;
-            return Err(AppError::InvalidCredentials);
+            return Err(self
+                .count_failure(meta, "verifySecondFactor", &user, why)
+                .await?);
         }
         let mut tx = self.db.begin_write().await?;
         if !store::consume_challenge(&mut tx, &challenge.id, &now).await? {
@@ -369,6 +353,32 @@ impl Identity {
             append(tx, &event).await?;
         }
         Ok(())
+    }
+
+    /// One failed proof (password, code or answer) by a known user: counted toward the lock
+    /// unless the account is already locked (a guess must not extend the lock), and audited.
+    /// Returns the one answer every such failure gets.
+    pub(super) async fn count_failure(
+        &self,
+        meta: &RequestMeta,
+        operation: &'static str,
+        user: &UserRecord,
+        why: &str,
+    ) -> AppResult<AppError> {
+        let now = now_utc();
+        if !user.is_locked_at(&now) {
+            store::record_failure(
+                self.db.pool(),
+                &user.id,
+                &now,
+                self.config.lockout_threshold,
+                &self.lock_until(),
+            )
+            .await?;
+        }
+        self.audit_failure(meta, operation, &user.username, Some(user), why)
+            .await?;
+        Ok(AppError::InvalidCredentials)
     }
 
     pub(super) async fn audit_failure(
