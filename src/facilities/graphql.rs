@@ -244,51 +244,6 @@ impl Doctor {
     }
 }
 
-/// Changes to a facility. Leave out what does not change.
-#[derive(InputObject, Default)]
-pub struct UpdateFacilityInput {
-    /// Name in Japanese (applies at once).
-    pub name: Option<String>,
-    /// Reading in kana (applies at once).
-    pub name_kana: Option<String>,
-    /// Romanised name (applies at once).
-    pub name_romaji: Option<String>,
-    /// Postal code, "123-4567" (applies at once).
-    pub postal_code: Option<String>,
-    /// Address (applies at once).
-    pub address: Option<String>,
-    /// Latitude (applies at once; must lie in Japan).
-    pub latitude: Option<f64>,
-    /// Longitude (applies at once; must lie in Japan).
-    pub longitude: Option<f64>,
-    /// Telephone (applies at once).
-    pub phone: Option<String>,
-    /// Doses it can give per week, 接種可能量 (applies at once).
-    pub weekly_capacity: Option<i64>,
-    /// Opening hours for the navigator (applies at once).
-    pub opening_hours: Option<String>,
-    /// Parking notes for the navigator (applies at once).
-    pub parking_notes: Option<String>,
-    /// Access notes for the navigator (applies at once).
-    pub access_notes: Option<String>,
-    /// Medical-institution code, 10 digits (needs approval).
-    pub medical_institution_code: Option<String>,
-    /// Representative's name, 代表者名 (needs approval).
-    pub representative_name: Option<String>,
-    /// Collective contract join date, YYYY-MM-DD (needs approval).
-    pub collective_join_date: Option<String>,
-    /// Collective contract withdrawal date, YYYY-MM-DD (needs approval).
-    pub collective_withdrawal_date: Option<String>,
-    /// Proxy-input flag, 代行入力 (needs approval).
-    pub proxy_input: Option<bool>,
-    /// Vaccines handled, e.g. ["PFIZER"] (needs approval).
-    pub vaccines_handled: Option<Vec<String>>,
-    /// Basic-type facility name, 基本型接種施設名 (needs approval).
-    pub basic_facility_name: Option<String>,
-    /// General acceptance, 一般受入 (needs approval).
-    pub general_acceptance: Option<bool>,
-}
-
 /// What `updateFacility` did.
 pub struct UpdateFacilityPayload {
     facility: OrganizationRecord,
@@ -430,38 +385,16 @@ impl FacilityMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The facility's global id.")] facility_id: ID,
-        #[graphql(desc = "The changes.")] input: UpdateFacilityInput,
+        #[graphql(desc = "The changes.")] input: FacilityUpdate,
     ) -> async_graphql::Result<UpdateFacilityPayload> {
         let actor = require_actor(ctx)?;
-        let update = FacilityUpdate {
-            name: input.name,
-            name_kana: input.name_kana,
-            name_romaji: input.name_romaji,
-            postal_code: input.postal_code,
-            address: input.address,
-            latitude: input.latitude,
-            longitude: input.longitude,
-            phone: input.phone,
-            weekly_capacity: input.weekly_capacity,
-            opening_hours: input.opening_hours,
-            parking_notes: input.parking_notes,
-            access_notes: input.access_notes,
-            medical_institution_code: input.medical_institution_code,
-            representative_name: input.representative_name,
-            collective_join_date: input.collective_join_date,
-            collective_withdrawal_date: input.collective_withdrawal_date,
-            proxy_input: input.proxy_input,
-            vaccines_handled: input.vaccines_handled,
-            basic_facility_name: input.basic_facility_name,
-            general_acceptance: input.general_acceptance,
-        };
         let outcome = update_facility(
             ctx.data_unchecked::<Db>(),
             ctx.data_unchecked::<Arc<Events>>(),
             &request_meta(ctx),
             actor,
             &facility_row(&facility_id)?,
-            update,
+            input,
         )
         .await?;
         Ok(UpdateFacilityPayload {

@@ -13,30 +13,49 @@ use crate::events::Events;
 use crate::identity::Actor;
 use crate::organizations::{OrganizationRecord, store};
 
-/// The requested edit; `None` leaves a field as it is.
-#[derive(Debug, Default, Clone)]
+/// Changes to a facility. Leave out what does not change.
+#[derive(async_graphql::InputObject, Debug, Default, Clone)]
+#[graphql(name = "UpdateFacilityInput")]
 pub struct FacilityUpdate {
-    // Applied at once.
+    /// Name in Japanese (applies at once).
     pub name: Option<String>,
+    /// Reading in kana (applies at once).
     pub name_kana: Option<String>,
+    /// Romanised name (applies at once).
     pub name_romaji: Option<String>,
+    /// Postal code, "123-4567" (applies at once).
     pub postal_code: Option<String>,
+    /// Address (applies at once).
     pub address: Option<String>,
+    /// Latitude (applies at once; must lie in Japan).
     pub latitude: Option<f64>,
+    /// Longitude (applies at once; must lie in Japan).
     pub longitude: Option<f64>,
+    /// Telephone (applies at once).
     pub phone: Option<String>,
+    /// Doses it can give per week, 接種可能量 (applies at once).
     pub weekly_capacity: Option<i64>,
+    /// Opening hours for the navigator (applies at once).
     pub opening_hours: Option<String>,
+    /// Parking notes for the navigator (applies at once).
     pub parking_notes: Option<String>,
+    /// Access notes for the navigator (applies at once).
     pub access_notes: Option<String>,
-    // Need the municipality's approval.
+    /// Medical-institution code, 10 digits (needs approval).
     pub medical_institution_code: Option<String>,
+    /// Representative's name, 代表者名 (needs approval).
     pub representative_name: Option<String>,
+    /// Collective contract join date, YYYY-MM-DD (needs approval).
     pub collective_join_date: Option<String>,
+    /// Collective contract withdrawal date, YYYY-MM-DD (needs approval).
     pub collective_withdrawal_date: Option<String>,
+    /// Proxy-input flag, 代行入力 (needs approval).
     pub proxy_input: Option<bool>,
+    /// Vaccines handled, e.g. ["PFIZER"] (needs approval).
     pub vaccines_handled: Option<Vec<String>>,
+    /// Basic-type facility name, 基本型接種施設名 (needs approval).
     pub basic_facility_name: Option<String>,
+    /// General acceptance, 一般受入 (needs approval).
     pub general_acceptance: Option<bool>,
 }
 
