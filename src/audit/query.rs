@@ -6,7 +6,7 @@ use sqlx::AssertSqlSafe;
 
 use super::{Entry, Outcome, record_alone};
 use crate::authz::{Action, Target, decide};
-use crate::db::Db;
+use crate::db::{Db, Filter, format_timestamp};
 use crate::error::AppError;
 use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
@@ -81,29 +81,21 @@ impl AuditQuery {
         let filter = filter.unwrap_or_default();
         let db = ctx.data_unchecked::<Db>();
 
-        let mut conditions = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        let mut push = |sql: &str, value: String| {
-            binds.push(value);
-            conditions.push(sql.replace('?', &format!("${}", binds.len())));
-        };
+        let mut sql_filter = Filter::default();
         if let Some(from) = filter.from {
-            push(
-                "occurred_at >= ?",
-                crate::db::format_timestamp(parse(&from)?),
-            );
+            sql_filter.and("occurred_at >= ?", [format_timestamp(parse(&from)?)]);
         }
         if let Some(to) = filter.to {
-            push("occurred_at < ?", crate::db::format_timestamp(parse(&to)?));
+            sql_filter.and("occurred_at < ?", [format_timestamp(parse(&to)?)]);
         }
         if let Some(username) = filter.username {
-            push("actor_username = ?", username);
+            sql_filter.and("actor_username = ?", [username]);
         }
         if let Some(operation) = filter.operation {
-            push("operation = ?", operation);
+            sql_filter.and("operation = ?", [operation]);
         }
         if let Some(object_id) = filter.object_id {
-            push("object_id = ?", object_id);
+            sql_filter.and("object_id = ?", [object_id]);
         }
         if let Some(outcome) = filter.outcome {
             let outcome = match outcome {
@@ -111,33 +103,27 @@ impl AuditQuery {
                 AuditOutcomeFilter::Failure => Outcome::Failure,
                 AuditOutcomeFilter::Denied => Outcome::Denied,
             };
-            push("outcome = ?", outcome.as_db().to_owned());
+            sql_filter.and("outcome = ?", [outcome.as_db().to_owned()]);
         }
         if let Some(after) = &page.after {
-            binds.push(after[0].clone());
-            binds.push(after[1].clone());
-            conditions.push(format!(
-                "(occurred_at, id) < (${}, ${})",
-                binds.len() - 1,
-                binds.len()
-            ));
+            sql_filter.and(
+                "(occurred_at, id) < (?, ?)",
+                [after[0].clone(), after[1].clone()],
+            );
         }
-        let where_clause = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", conditions.join(" AND "))
-        };
         let sql = format!(
             "SELECT id, occurred_at, actor_username, actor_role, actor_organization_id, operation, outcome, \
              object_type, object_id, organization_id, before_state, after_state, detail, ip, request_id \
-             FROM audit_log{where_clause} ORDER BY occurred_at DESC, id DESC LIMIT {}",
+             FROM audit_log{} ORDER BY occurred_at DESC, id DESC LIMIT {}",
+            sql_filter.where_clause(),
             page.fetch_limit()
         );
-        let mut query = sqlx::query_as::<_, AuditEntry>(AssertSqlSafe(sql));
-        for value in binds {
-            query = query.bind(value);
-        }
-        let rows = query.fetch_all(db.pool()).await.map_err(AppError::from)?;
+        let query = sqlx::query_as::<_, AuditEntry>(AssertSqlSafe(sql));
+        let rows = sql_filter
+            .bind(query)
+            .fetch_all(db.pool())
+            .await
+            .map_err(AppError::from)?;
         let (rows, has_next) = split_page(rows, &page);
 
         record_alone(

@@ -8,7 +8,7 @@ mod ids;
 mod sql;
 
 pub use ids::{format_timestamp, new_id, now_utc, parse_timestamp, timestamp_after};
-pub use sql::placeholders;
+pub use sql::{Filter, placeholders};
 
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;

@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::{Acting, may_decide};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, WriteTx, new_id, now_utc};
+use crate::db::{Db, Filter, WriteTx, new_id, now_utc};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -435,53 +435,38 @@ pub async fn list(
     after: Option<&[String]>,
     limit: i64,
 ) -> AppResult<Vec<ChangeRequestRecord>> {
-    let mut conditions = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    let mut push = |sql: &str, value: String, binds: &mut Vec<String>| {
-        binds.push(value);
-        conditions.push(sql.replace('?', &format!("${}", binds.len())));
-    };
+    let mut sql_filter = Filter::default();
     if let Some(status) = &filter.status {
-        push("r.status = ?", status.clone(), &mut binds);
+        sql_filter.and("r.status = ?", [status.clone()]);
     }
     if let Some(facility) = &filter.facility_id {
-        push("r.facility_id = ?", facility.clone(), &mut binds);
+        sql_filter.and("r.facility_id = ?", [facility.clone()]);
     }
     if let Some((column, value)) = &filter.area {
-        push(&format!("o.{column} = ?"), value.clone(), &mut binds);
+        sql_filter.and(&format!("o.{column} = ?"), [value.clone()]);
     }
     if let Some(from) = &filter.from {
-        push("r.requested_at >= ?", from.clone(), &mut binds);
+        sql_filter.and("r.requested_at >= ?", [from.clone()]);
     }
     if let Some(to) = &filter.to {
-        push("r.requested_at < ?", to.clone(), &mut binds);
+        sql_filter.and("r.requested_at < ?", [to.clone()]);
     }
     if let Some(after) = after {
-        binds.push(after[0].clone());
-        binds.push(after[1].clone());
-        conditions.push(format!(
-            "(r.requested_at, r.id) < (${}, ${})",
-            binds.len() - 1,
-            binds.len()
-        ));
+        sql_filter.and(
+            "(r.requested_at, r.id) < (?, ?)",
+            [after[0].clone(), after[1].clone()],
+        );
     }
-    let where_clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
     let columns = COLUMNS
         .split(", ")
         .map(|c| format!("r.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
-        "SELECT {columns} FROM facility_change_requests r JOIN organizations o ON o.id = r.facility_id{where_clause} \
-         ORDER BY r.requested_at DESC, r.id DESC LIMIT {limit}"
+        "SELECT {columns} FROM facility_change_requests r JOIN organizations o ON o.id = r.facility_id{} \
+         ORDER BY r.requested_at DESC, r.id DESC LIMIT {limit}",
+        sql_filter.where_clause()
     );
-    let mut query = sqlx::query_as::<_, ChangeRequestRecord>(sqlx::AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
-    }
-    Ok(query.fetch_all(db.pool()).await?)
+    let query = sqlx::query_as::<_, ChangeRequestRecord>(sqlx::AssertSqlSafe(sql));
+    Ok(sql_filter.bind(query).fetch_all(db.pool()).await?)
 }

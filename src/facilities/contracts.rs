@@ -5,7 +5,7 @@ use super::access::{may_edit, scope_of};
 use super::codes::{MedicalInstitutionCode, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::within_area;
-use crate::db::{Db, new_id, now_utc};
+use crate::db::{Db, Filter, new_id, now_utc};
 use crate::error::{AppError, AppResult};
 use crate::identity::{Actor, Role};
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
@@ -66,31 +66,33 @@ pub async fn visible_to(
     actor: &Actor,
     facility_id: Option<&str>,
 ) -> AppResult<Vec<ContractRecord>> {
-    let (area, value): (&str, String) = match actor.role {
-        Role::Nation | Role::SystemAdmin => ("1 = 1 OR c.id = $1", String::new()),
-        Role::Prefecture => ("o.prefecture_id = $1", actor.organization.id.clone()),
-        Role::Municipality => (
-            "o.municipality_id = $1 OR c.aggregator_id = $1",
-            actor.organization.id.clone(),
-        ),
-        _ => (
-            "o.id = $1 OR c.aggregator_id = $1",
-            actor.organization.id.clone(),
-        ),
-    };
-    let mut sql = format!(
-        "SELECT c.id, c.facility_id, c.kind, c.aggregator_id, c.join_date, c.withdrawal_date FROM contracts c \
-         JOIN organizations o ON o.id = c.facility_id WHERE ({area})"
-    );
-    if facility_id.is_some() {
-        sql.push_str(" AND c.facility_id = $2");
+    let own = actor.organization.id.clone();
+    let mut filter = Filter::default();
+    match actor.role {
+        Role::Nation | Role::SystemAdmin => {}
+        Role::Prefecture => {
+            filter.and("o.prefecture_id = ?", [own]);
+        }
+        Role::Municipality => {
+            filter.and(
+                "(o.municipality_id = ? OR c.aggregator_id = ?)",
+                [own.clone(), own],
+            );
+        }
+        _ => {
+            filter.and("(o.id = ? OR c.aggregator_id = ?)", [own.clone(), own]);
+        }
     }
-    sql.push_str(" ORDER BY o.code, c.join_date LIMIT 5000");
-    let mut query = sqlx::query_as::<_, ContractRecord>(sqlx::AssertSqlSafe(sql)).bind(value);
     if let Some(facility_id) = facility_id {
-        query = query.bind(facility_id);
+        filter.and("c.facility_id = ?", [facility_id.to_owned()]);
     }
-    Ok(query.fetch_all(db.pool()).await?)
+    let sql = format!(
+        "SELECT c.id, c.facility_id, c.kind, c.aggregator_id, c.join_date, c.withdrawal_date FROM contracts c \
+         JOIN organizations o ON o.id = c.facility_id{} ORDER BY o.code, c.join_date LIMIT 5000",
+        filter.where_clause()
+    );
+    let query = sqlx::query_as::<_, ContractRecord>(sqlx::AssertSqlSafe(sql));
+    Ok(filter.bind(query).fetch_all(db.pool()).await?)
 }
 
 /// One contract to register.

@@ -129,6 +129,7 @@ pub async fn approval_values(
 async fn requested_approval_values(
     db: &Db,
     facility: &OrganizationRecord,
+    current: &Map<String, Value>,
     update: &FacilityUpdate,
 ) -> AppResult<Map<String, Value>> {
     let mut requested = Map::new();
@@ -177,23 +178,11 @@ async fn requested_approval_values(
         .map(|d| parse_date("collectiveWithdrawalDate", d))
         .transpose()?;
     if join.is_some() || withdrawal.is_some() {
-        let current = super::contracts::latest_collective(db, &facility.id)
-            .await?
-            .ok_or_else(|| {
-                AppError::invalid_field(
-                    "collectiveJoinDate",
-                    "the facility has no collective contract / 集合契約がありません",
-                )
-            })?;
-        let join_after = join
-            .map(|d| d.to_string())
-            .unwrap_or(current.join_date.clone());
-        if let Some(withdrawal) = withdrawal
-            && withdrawal.to_string() < join_after
-        {
+        // Their order (with the dates not changed) is checked when the request is filed.
+        if current.get("collectiveJoinDate").is_none_or(Value::is_null) {
             return Err(AppError::invalid_field(
-                "collectiveWithdrawalDate",
-                "the withdrawal date is before the join date / 脱退日が加入日より前です",
+                "collectiveJoinDate",
+                "the facility has no collective contract / 集合契約がありません",
             ));
         }
         if let Some(join) = join {
@@ -338,7 +327,7 @@ pub async fn update_facility(
     }
     let current = approval_values(db, &facility).await?;
     // Values equal to the current ones stay in: in an amendment they withdraw that field.
-    let requested = requested_approval_values(db, &facility, &update).await?;
+    let requested = requested_approval_values(db, &facility, &current, &update).await?;
     if immediate.is_empty() && requested.is_empty() {
         return Err(AppError::invalid(
             "nothing to change / 変更内容がありません",

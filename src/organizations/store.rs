@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::AssertSqlSafe;
 
 use super::model::{FacilityType, NewOrganization, OrganizationKind, OrganizationRecord};
-use crate::db::{Db, now_utc, placeholders};
+use crate::db::{Db, Filter, now_utc, placeholders};
 use crate::error::AppResult;
 use crate::graphql::pagination::PageRequest;
 
@@ -81,65 +81,42 @@ pub async fn list(
     filter: &OrganizationFilter,
     page: &PageRequest,
 ) -> AppResult<Vec<OrganizationRecord>> {
-    let mut conditions: Vec<String> = Vec::new();
-    let mut binds: Vec<String> = Vec::new();
-    let next = |value: String, binds: &mut Vec<String>| {
-        binds.push(value);
-        format!("${}", binds.len())
-    };
+    let mut sql_filter = Filter::default();
     if !filter.kinds.is_empty() {
-        let list: Vec<String> = filter
-            .kinds
-            .iter()
-            .map(|kind| next(kind.as_db().to_owned(), &mut binds))
-            .collect();
-        conditions.push(format!("o.kind IN ({})", list.join(", ")));
+        let marks = vec!["?"; filter.kinds.len()].join(", ");
+        let kinds = filter.kinds.iter().map(|kind| kind.as_db().to_owned());
+        sql_filter.and(&format!("o.kind IN ({marks})"), kinds);
     }
     if let Some(id) = &filter.prefecture_id {
-        conditions.push(format!(
-            "o.prefecture_id = {}",
-            next(id.clone(), &mut binds)
-        ));
+        sql_filter.and("o.prefecture_id = ?", [id.clone()]);
     }
     if let Some(id) = &filter.municipality_id {
-        conditions.push(format!(
-            "o.municipality_id = {}",
-            next(id.clone(), &mut binds)
-        ));
+        sql_filter.and("o.municipality_id = ?", [id.clone()]);
     }
     if let Some(facility_type) = filter.facility_type {
-        conditions.push(format!(
-            "f.facility_type = {}",
-            next(facility_type.as_db().to_owned(), &mut binds)
-        ));
+        sql_filter.and("f.facility_type = ?", [facility_type.as_db().to_owned()]);
     }
     if let Some(text) = &filter.name_contains {
         let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-        let p = next(pattern, &mut binds);
-        conditions.push(format!(
-            "(lower(o.name) LIKE {p} ESCAPE '\\' OR lower(coalesce(o.name_kana, '')) LIKE {p} ESCAPE '\\' \
-             OR lower(coalesce(o.name_romaji, '')) LIKE {p} ESCAPE '\\')"
-        ));
+        sql_filter.and(
+            "(lower(o.name) LIKE ? ESCAPE '\\' OR lower(coalesce(o.name_kana, '')) LIKE ? ESCAPE '\\' \
+             OR lower(coalesce(o.name_romaji, '')) LIKE ? ESCAPE '\\')",
+            [pattern.clone(), pattern.clone(), pattern],
+        );
     }
     if let Some(after) = &page.after {
-        let kind = next(after[0].clone(), &mut binds);
-        let code = next(after[1].clone(), &mut binds);
-        conditions.push(format!("(o.kind, o.code) > ({kind}, {code})"));
+        sql_filter.and(
+            "(o.kind, o.code) > (?, ?)",
+            [after[0].clone(), after[1].clone()],
+        );
     }
-    let where_clause = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
     let sql = format!(
-        "{SELECT}{where_clause} ORDER BY o.kind, o.code LIMIT {}",
+        "{SELECT}{} ORDER BY o.kind, o.code LIMIT {}",
+        sql_filter.where_clause(),
         page.fetch_limit()
     );
-    let mut query = sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql));
-    for value in binds {
-        query = query.bind(value);
-    }
-    Ok(query.fetch_all(db.pool()).await?)
+    let query = sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql));
+    Ok(sql_filter.bind(query).fetch_all(db.pool()).await?)
 }
 
 fn escape_like(text: &str) -> String {
