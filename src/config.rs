@@ -196,8 +196,10 @@ pub struct HttpArgs {
     #[arg(long, env = "VSYS_BODY_LIMIT", default_value_t = 256 * 1024)]
     pub body_limit: usize,
 
-    /// Origins allowed to open a WebSocket (comma-separated, e.g. https://navi.example.jp).
-    /// Empty allows every origin: credentials travel in `connection_init`, never in cookies.
+    /// Origins allowed to open a WebSocket from a browser (comma-separated, e.g.
+    /// https://navi.example.jp). Empty allows every origin: credentials travel in
+    /// `connection_init`, never in cookies. Clients that send no Origin (not browsers) are
+    /// always admitted: only browsers send one, so refusing them would protect nothing.
     #[arg(long, env = "VSYS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
     pub allowed_origins: Vec<String>,
 
@@ -208,6 +210,12 @@ pub struct HttpArgs {
     /// Seconds between a signed-in websocket's checks that its session has not expired.
     #[arg(long, env = "VSYS_WS_SESSION_CHECK_SECS", default_value_t = 30)]
     pub ws_session_check_secs: u64,
+
+    /// Messages a websocket client may send per second (bursts of twice as many pass); a
+    /// client that floods is closed with 1008.
+    #[arg(long, env = "VSYS_WS_MESSAGE_RATE", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub ws_message_rate: u32,
 
     /// Maximum selection depth of an operation.
     #[arg(long, env = "VSYS_MAX_DEPTH", default_value_t = Limits::default().max_depth)]

@@ -77,7 +77,7 @@ async fn a_rolled_back_change_publishes_nothing_and_leaves_no_gap() {
         .unwrap()
         .unwrap();
     assert_eq!(delivered.seq, committed);
-    assert_eq!(delivered.payload, r#"{"n":2}"#);
+    assert_eq!(delivered.payload, json!({ "n": 2 }));
     server.stop().await;
 }
 
@@ -177,4 +177,109 @@ async fn events_cross_instances_and_are_caught_up_after_a_disconnect() {
     assert_eq!(next_event(&mut ws).await["payload"]["n"], 3);
     b.stop().await;
     a.stop().await;
+}
+
+/// The organisation row id of a prefecture or municipality, by its code.
+async fn org_row(server: &TestServer, kind: &str, code: &str) -> String {
+    let query = format!("{{ {kind}(code: \"{code}\") {{ id }} }}");
+    let data = server.data(&query, json!({})).await;
+    let id = data[kind]["id"].as_str().unwrap();
+    vsys::graphql::node::parse_global_id(id).unwrap().1
+}
+
+/// Restricted events are decided from the event row alone, by the same area rule as queries:
+/// each user receives exactly the events of organisations in their area, and no other area's.
+#[tokio::test]
+async fn restricted_events_reach_exactly_the_users_whose_area_includes_them() {
+    let server = TestServer::start().await;
+    let meguro = org_row(&server, "municipality", "131105").await;
+    let yokohama = org_row(&server, "municipality", "141003").await;
+    // (user, topics they must receive before the closing public marker)
+    let expectations: [(Option<&str>, &[&str]); 7] = [
+        (Some("nation.admin"), &["meguro", "yokohama"]),
+        (Some("tokyo.admin"), &["meguro"]),
+        (Some("meguro.admin"), &["meguro"]),
+        (Some("kanagawa.admin"), &["yokohama"]),
+        (Some("yokohama.admin"), &["yokohama"]),
+        (Some("pfizer.admin"), &[]),
+        (None, &[]),
+    ];
+    let mut clients = Vec::new();
+    for (user, expected) in expectations {
+        let mut ws = server.websocket(Some("graphql-transport-ws")).await;
+        match user {
+            Some(user) => ws.init_as(&server.sign_in(user).await).await,
+            None => ws.init().await,
+        }
+        subscribe(&mut ws, &server, "s", None).await;
+        clients.push((user, expected, ws));
+    }
+    for (topic, organization) in [("meguro", &meguro), ("yokohama", &yokohama)] {
+        let restricted = NewEvent {
+            topic: topic.into(),
+            visibility: Visibility::Restricted,
+            organization_id: Some(organization.clone()),
+            payload: json!({ "area": topic }),
+        };
+        server.state.events.publish(&restricted).await.unwrap();
+    }
+    server
+        .state
+        .events
+        .publish(&event("marker", 0))
+        .await
+        .unwrap();
+    for (user, expected, mut ws) in clients {
+        let mut received = Vec::new();
+        loop {
+            let topic = next_event(&mut ws).await["topic"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            // Sign-ins write their own events (none of which a subscriber may see either).
+            if topic == "marker" {
+                break;
+            }
+            received.push(topic);
+        }
+        assert_eq!(received, expected, "{user:?}");
+    }
+    server.stop().await;
+}
+
+/// A subscriber that stops reading falls behind its live buffer; it must not hold up anyone
+/// else, and once it reads again it catches up from the outbox without losing an event.
+#[tokio::test]
+async fn a_slow_subscriber_does_not_delay_the_others_and_loses_nothing() {
+    let server = TestServer::start().await;
+    let mut slow = server.websocket(Some("graphql-transport-ws")).await;
+    slow.init().await;
+    subscribe(&mut slow, &server, "s", None).await;
+    let mut fast = server.websocket(Some("graphql-transport-ws")).await;
+    fast.init().await;
+    subscribe(&mut fast, &server, "f", None).await;
+
+    // More than the live buffer (1,024 events), the connection's send queue and the
+    // sockets' buffers hold (3,000 × 2 KB).
+    const EVENTS: i64 = 3_000;
+    let padding = "x".repeat(2048);
+    let publisher = {
+        let events = server.state.events.clone();
+        tokio::spawn(async move {
+            for n in 1..=EVENTS {
+                let mut big = event("burst", n);
+                big.payload["padding"] = json!(padding);
+                events.publish(&big).await.unwrap();
+            }
+        })
+    };
+    // The fast subscriber receives every event while the slow one reads nothing.
+    for n in 1..=EVENTS {
+        assert_eq!(next_event(&mut fast).await["payload"]["n"], n);
+    }
+    publisher.await.unwrap();
+    for n in 1..=EVENTS {
+        assert_eq!(next_event(&mut slow).await["payload"]["n"], n);
+    }
+    server.stop().await;
 }

@@ -5,6 +5,7 @@ mod common;
 
 use common::{TestServer, WsEvent};
 use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
 use vsys::events::{NewEvent, Visibility};
 
 const TRANSPORT: Option<&str> = Some("graphql-transport-ws");
@@ -248,5 +249,56 @@ async fn a_client_close_is_answered_with_a_clean_close() {
         ),
         other => panic!("unexpected {other:?}"),
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_without_origin_is_admitted_when_an_allowlist_is_set() {
+    // Only browsers send Origin; refusing clients that send none would protect nothing.
+    let server = TestServer::start_with(&["--allowed-origins", "https://navi.example.jp"]).await;
+    let mut ws = server.websocket(TRANSPORT).await;
+    ws.init().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_over_the_size_limit_closes_with_1009() {
+    let server = TestServer::start_with(&["--body-limit", "4096"]).await;
+    let mut ws = server.websocket(TRANSPORT).await;
+    ws.init().await;
+    let query = format!("{{ __typename }} # {}", "x".repeat(8192));
+    ws.send(json!({ "id": "big", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    assert_eq!(ws.close_code().await, 1009);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_messages_is_cut_off_with_1008() {
+    let server = TestServer::start_with(&["--ws-message-rate", "20"]).await;
+    let mut ws = server.websocket(TRANSPORT).await;
+    ws.init().await;
+    // 10,000 pings at once: the server answers the allowance (a burst of 40), then closes,
+    // instead of answering every one.
+    use futures_util::SinkExt;
+    for _ in 0..10_000 {
+        let ping = json!({ "type": "ping" }).to_string();
+        if ws.stream.feed(Message::Text(ping.into())).await.is_err() {
+            break;
+        }
+    }
+    let _ = ws.stream.flush().await;
+    let mut pongs = 0;
+    let code = loop {
+        match ws.next().await {
+            WsEvent::Json(message) => {
+                assert_eq!(message["type"], "pong");
+                pongs += 1;
+            }
+            WsEvent::Closed(code, _) => break code,
+        }
+    };
+    assert_eq!(code, 1008);
+    assert!(pongs <= 41, "{pongs} pongs before the cut-off");
     server.stop().await;
 }

@@ -6,6 +6,7 @@
 //! area that the role may not touch is `FORBIDDEN`.
 
 use crate::error::AppError;
+use crate::events::{Audience, StoredEvent, Visibility};
 use crate::identity::{Actor, OrgScope, Role};
 
 /// What an actor wants to do.
@@ -63,14 +64,59 @@ pub enum Target<'a> {
 
 /// Whether `organization` lies in the area of `actor`: its own organisation or below it.
 pub fn within_area(actor: &Actor, organization: &OrgScope) -> bool {
-    let own = &actor.organization.id;
+    within_area_of(
+        actor,
+        &organization.id,
+        organization.prefecture_id.as_deref(),
+        organization.municipality_id.as_deref(),
+    )
+}
+
+/// [`within_area`] for an organisation known by its id, prefecture and municipality (as an
+/// event row records them).
+pub fn within_area_of(
+    actor: &Actor,
+    organization_id: &str,
+    prefecture_id: Option<&str>,
+    municipality_id: Option<&str>,
+) -> bool {
+    let own = actor.organization.id.as_str();
     match actor.role {
         Role::Nation | Role::SystemAdmin => true,
-        Role::Prefecture => organization.prefecture_id.as_ref() == Some(own),
-        Role::Municipality => {
-            organization.municipality_id.as_ref() == Some(own) || &organization.id == own
+        Role::Prefecture => prefecture_id == Some(own),
+        Role::Municipality => municipality_id == Some(own) || organization_id == own,
+        _ => organization_id == own,
+    }
+}
+
+/// Whether a subscriber receives an event: decided from the event row alone, in memory, by the
+/// same area rule as queries. Public events reach everyone; restricted ones signed-in users
+/// whose area includes the event's organisation (for the administration audience, only the
+/// administrative chain above it); internal ones no subscriber.
+pub fn may_receive(actor: Option<&Actor>, event: &StoredEvent) -> bool {
+    match event.visibility {
+        Visibility::Public => true,
+        Visibility::Internal => false,
+        Visibility::Restricted => {
+            let (Some(actor), Some(organization_id)) = (actor, event.organization_id.as_deref())
+            else {
+                return false;
+            };
+            let in_audience = match event.audience {
+                Audience::Area => true,
+                Audience::Administration => matches!(
+                    actor.role,
+                    Role::Nation | Role::Prefecture | Role::Municipality | Role::SystemAdmin
+                ),
+            };
+            in_audience
+                && within_area_of(
+                    actor,
+                    organization_id,
+                    event.prefecture_id.as_deref(),
+                    event.municipality_id.as_deref(),
+                )
         }
-        _ => &organization.id == own,
     }
 }
 
@@ -408,5 +454,69 @@ mod tests {
         let clinic = actor(Role::MedicalInstitution, true);
         assert!(within_area(&clinic, &hospital()));
         assert!(!within_area(&clinic, &meguro()));
+    }
+
+    fn event_about(scope: &OrgScope, visibility: Visibility, audience: Audience) -> StoredEvent {
+        StoredEvent {
+            seq: 1,
+            topic: "t".into(),
+            visibility,
+            audience,
+            organization_id: Some(scope.id.clone()),
+            prefecture_id: scope.prefecture_id.clone(),
+            municipality_id: scope.municipality_id.clone(),
+            payload: serde_json::json!({}),
+            occurred_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn events_are_received_by_the_area_rule_and_the_topic_audience() {
+        let hospital = hospital();
+        for role in Role::ALL {
+            let a = actor(role, false);
+            let in_area = within_area(&a, &hospital);
+            let administrative = matches!(
+                role,
+                Role::Nation | Role::Prefecture | Role::Municipality | Role::SystemAdmin
+            );
+            let area = event_about(&hospital, Visibility::Restricted, Audience::Area);
+            assert_eq!(may_receive(Some(&a), &area), in_area, "{role:?} area");
+            let admin_only =
+                event_about(&hospital, Visibility::Restricted, Audience::Administration);
+            assert_eq!(
+                may_receive(Some(&a), &admin_only),
+                in_area && administrative,
+                "{role:?} administration"
+            );
+            let public = event_about(&hospital, Visibility::Public, Audience::Area);
+            assert!(may_receive(Some(&a), &public));
+            let internal = event_about(&hospital, Visibility::Internal, Audience::Area);
+            assert!(!may_receive(Some(&a), &internal));
+        }
+        // The facility itself is in its own area but not in the administration audience.
+        let clinic = actor(Role::MedicalInstitution, false);
+        assert!(may_receive(
+            Some(&clinic),
+            &event_about(&hospital, Visibility::Restricted, Audience::Area)
+        ));
+        // Anonymous callers receive public events only.
+        assert!(!may_receive(
+            None,
+            &event_about(&hospital, Visibility::Restricted, Audience::Area)
+        ));
+        assert!(may_receive(
+            None,
+            &event_about(&hospital, Visibility::Public, Audience::Area)
+        ));
+        // Another area's event never arrives.
+        let yokohama_admin = Actor {
+            organization: yokohama(),
+            ..actor(Role::Municipality, true)
+        };
+        assert!(!may_receive(
+            Some(&yokohama_admin),
+            &event_about(&hospital, Visibility::Restricted, Audience::Area)
+        ));
     }
 }

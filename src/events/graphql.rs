@@ -7,12 +7,10 @@ use async_graphql::{Context, Json, Object, Subscription};
 use futures_util::{Stream, StreamExt};
 
 use super::{Events, StoredEvent};
-use crate::authz::within_area;
-use crate::db::Db;
+use crate::authz::may_receive;
 use crate::error::AppError;
 use crate::graphql::scalars::DateTime;
-use crate::identity::{Actor, OrgScope, current_actor};
-use crate::organizations::store::load_by_ids;
+use crate::identity::current_actor;
 
 /// Most topics one subscription may filter on.
 const MAX_TOPICS: usize = 50;
@@ -38,8 +36,17 @@ impl Event {
     }
 
     /// The event's data; its shape depends on the topic.
-    async fn payload(&self) -> Json<serde_json::Value> {
-        Json(serde_json::from_str(&self.0.payload).unwrap_or(serde_json::Value::Null))
+    async fn payload(&self) -> Json<Payload> {
+        Json(Payload(self.0.clone()))
+    }
+}
+
+/// Serialises an event's payload, decoded once per instance and shared by every subscriber.
+pub struct Payload(Arc<StoredEvent>);
+
+impl serde::Serialize for Payload {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.payload.serialize(serializer)
     }
 }
 
@@ -70,41 +77,13 @@ impl EventSubscription {
             );
         }
         let events = ctx.data_unchecked::<Arc<Events>>();
-        let db = ctx.data_unchecked::<Db>().clone();
         let actor = current_actor(ctx).cloned();
         Ok(events
             .stream(after)
             .filter(move |event| {
                 let wanted = topics.is_empty() || topics.contains(&event.topic);
-                let (db, actor, event) = (db.clone(), actor.clone(), event.clone());
-                async move { wanted && visible_to(&db, actor.as_ref(), &event).await }
+                std::future::ready(wanted && may_receive(actor.as_ref(), event))
             })
             .map(Event))
-    }
-}
-
-/// Public events reach everyone; restricted ones only signed-in users whose area includes the
-/// event's organisation; internal ones nobody.
-async fn visible_to(db: &Db, actor: Option<&Actor>, event: &StoredEvent) -> bool {
-    match event.visibility.as_str() {
-        "PUBLIC" => true,
-        "RESTRICTED" => {
-            let (Some(actor), Some(organization_id)) = (actor, &event.organization_id) else {
-                return false;
-            };
-            let Ok(found) = load_by_ids(db, std::slice::from_ref(organization_id)).await else {
-                return false;
-            };
-            found.get(organization_id).is_some_and(|record| {
-                let scope = OrgScope {
-                    id: record.id.clone(),
-                    kind: record.kind(),
-                    prefecture_id: record.prefecture_id.clone(),
-                    municipality_id: record.municipality_id.clone(),
-                };
-                within_area(actor, &scope)
-            })
-        }
-        _ => false,
     }
 }

@@ -6,6 +6,7 @@
 //! delivered whenever the [`EventBus`] wakes it (this instance's commits, other instances'
 //! NOTIFY) and on a slow timer as a safety net, and fans the events out to its subscribers.
 
+mod attachments;
 mod bus;
 mod graphql;
 mod outbox;
@@ -13,7 +14,7 @@ mod postgres;
 
 pub use bus::{EventBus, LocalBus};
 pub use graphql::{Event, EventSubscription};
-pub use outbox::{NewEvent, StoredEvent, Visibility, append, latest_seq, read_after};
+pub use outbox::{Audience, NewEvent, StoredEvent, Visibility, append, latest_seq, read_after};
 pub use postgres::PostgresBus;
 
 use std::collections::VecDeque;
@@ -35,6 +36,7 @@ pub struct Events {
     db: Db,
     bus: Arc<dyn EventBus>,
     live: broadcast::Sender<Arc<StoredEvent>>,
+    attachments: attachments::Attachments,
 }
 
 impl Events {
@@ -54,7 +56,12 @@ impl Events {
             start,
             poll,
         ));
-        Ok(Arc::new(Events { db, bus, live }))
+        Ok(Arc::new(Events {
+            db,
+            bus,
+            live,
+            attachments: attachments::Attachments::default(),
+        }))
     }
 
     /// Commits `tx` (which appended events) and then announces them. Events are never
@@ -71,6 +78,20 @@ impl Events {
         let seq = append(&mut tx, event).await?;
         self.commit(tx).await?;
         Ok(seq)
+    }
+
+    /// What a typed feed needs beyond an event's payload (e.g. the change request it names),
+    /// loaded once per event per instance and shared by every subscriber that asks: the first
+    /// one runs `load`, the others wait for its result. `None` when the load fails or finds
+    /// nothing.
+    pub async fn attachment<T, F, Fut>(&self, event: &StoredEvent, load: F) -> Option<Arc<T>>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce(Db) -> Fut,
+        Fut: Future<Output = AppResult<Option<T>>>,
+    {
+        let db = self.db.clone();
+        self.attachments.get_or_load(event.seq, || load(db)).await
     }
 
     /// Events in sequence order: first the committed ones after `after` (when given), then live

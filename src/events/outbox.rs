@@ -1,16 +1,20 @@
 //! The outbox: events are rows written in the transaction of the change they describe.
+//!
+//! A row carries everything a visibility decision needs (the organisation it concerns, that
+//! organisation's prefecture and municipality, and the topic's audience), so a subscription
+//! decides from the event alone. The payload is decoded once, when the row is read.
 
 use serde_json::Value as Json;
 
 use crate::db::{Db, WriteTx, now_utc};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Who may receive an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     /// Anyone, signed in or not (e.g. navigator availability).
     Public,
-    /// Only users whose area includes the event's organisation.
+    /// Only users whose area includes the event's organisation (see [`Audience`]).
     Restricted,
     /// Only the servers' own listeners (e.g. "this session ended"), never a subscriber.
     Internal,
@@ -23,6 +27,50 @@ impl Visibility {
             Visibility::Restricted => "RESTRICTED",
             Visibility::Internal => "INTERNAL",
         }
+    }
+
+    fn from_db(text: &str) -> Option<Self> {
+        [Self::Public, Self::Restricted, Self::Internal]
+            .into_iter()
+            .find(|v| v.as_db() == text)
+    }
+}
+
+/// Within the area of a restricted event's organisation, who receives it. A property of the
+/// topic, decided in one place ([`Audience::of_topic`]) and stored with the row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Everyone whose area includes the organisation, the organisation itself included.
+    Area,
+    /// Only the administrative chain above the organisation (its municipality, prefecture, the
+    /// nation, the service desk): e.g. an allocation before the data lock, which the facility
+    /// may not see yet.
+    Administration,
+}
+
+/// Topic prefixes whose events only the administrative chain receives.
+const ADMINISTRATION_TOPICS: &[&str] = &[];
+
+impl Audience {
+    pub fn of_topic(topic: &str) -> Audience {
+        if ADMINISTRATION_TOPICS.iter().any(|p| topic.starts_with(p)) {
+            Audience::Administration
+        } else {
+            Audience::Area
+        }
+    }
+
+    fn as_db(self) -> &'static str {
+        match self {
+            Audience::Area => "AREA",
+            Audience::Administration => "ADMINISTRATION",
+        }
+    }
+
+    fn from_db(text: &str) -> Option<Self> {
+        [Self::Area, Self::Administration]
+            .into_iter()
+            .find(|a| a.as_db() == text)
     }
 }
 
@@ -37,32 +85,84 @@ pub struct NewEvent {
     pub payload: Json,
 }
 
-/// An event as stored, with its sequence number.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// An event as stored, with its sequence number, decoded once.
+#[derive(Debug, Clone)]
 pub struct StoredEvent {
     pub seq: i64,
     pub topic: String,
-    pub visibility: String,
+    pub visibility: Visibility,
+    pub audience: Audience,
     pub organization_id: Option<String>,
-    pub payload: String,
+    /// The prefecture and municipality of `organization_id` when the event was written.
+    pub prefecture_id: Option<String>,
+    pub municipality_id: Option<String>,
+    pub payload: Json,
     pub occurred_at: String,
 }
 
+impl StoredEvent {
+    /// A text field of the payload.
+    pub fn payload_str(&self, key: &str) -> Option<&str> {
+        self.payload.get(key).and_then(Json::as_str)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    topic: String,
+    visibility: String,
+    audience: String,
+    organization_id: Option<String>,
+    prefecture_id: Option<String>,
+    municipality_id: Option<String>,
+    payload: String,
+    occurred_at: String,
+}
+
+impl TryFrom<EventRow> for StoredEvent {
+    type Error = AppError;
+
+    fn try_from(row: EventRow) -> Result<Self, AppError> {
+        let seq = row.seq;
+        let corrupt = |what: &str| AppError::Internal(anyhow::anyhow!("event {seq}: bad {what}"));
+        Ok(StoredEvent {
+            seq: row.seq,
+            visibility: Visibility::from_db(&row.visibility)
+                .ok_or_else(|| corrupt("visibility"))?,
+            audience: Audience::from_db(&row.audience).ok_or_else(|| corrupt("audience"))?,
+            payload: serde_json::from_str(&row.payload).map_err(|_| corrupt("payload"))?,
+            topic: row.topic,
+            organization_id: row.organization_id,
+            prefecture_id: row.prefecture_id,
+            municipality_id: row.municipality_id,
+            occurred_at: row.occurred_at,
+        })
+    }
+}
+
 /// Appends an event inside `tx` and returns its sequence number. Taking the number locks the
-/// sequence row until `tx` ends, so sequence numbers become visible in commit order.
+/// sequence row until `tx` ends, so sequence numbers become visible in commit order: append
+/// as the last statement of the transaction, to hold that lock as briefly as possible.
 pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE event_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
     )
     .fetch_one(&mut ***tx)
     .await?;
+    // The area columns are copied from the organisation in the same statement: no extra round
+    // trip, and the event keeps the area it had when it happened.
     sqlx::query(
-        "INSERT INTO events (seq, topic, visibility, organization_id, payload, occurred_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO events (seq, topic, visibility, audience, organization_id, payload, \
+         occurred_at, prefecture_id, municipality_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, \
+           (SELECT o.prefecture_id FROM organizations o WHERE o.id = $5), \
+           (SELECT o.municipality_id FROM organizations o WHERE o.id = $5))",
     )
     .bind(seq)
     .bind(&event.topic)
     .bind(event.visibility.as_db())
+    .bind(Audience::of_topic(&event.topic).as_db())
     .bind(event.organization_id.as_deref())
     .bind(event.payload.to_string())
     .bind(now_utc())
@@ -73,14 +173,16 @@ pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
 
 /// Committed events after `after`, oldest first.
 pub async fn read_after(db: &Db, after: i64, limit: i64) -> AppResult<Vec<StoredEvent>> {
-    Ok(sqlx::query_as(
-        "SELECT seq, topic, visibility, organization_id, payload, occurred_at FROM events \
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT seq, topic, visibility, audience, organization_id, prefecture_id, \
+         municipality_id, payload, occurred_at FROM events \
          WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
     .fetch_all(db.pool())
-    .await?)
+    .await?;
+    rows.into_iter().map(StoredEvent::try_from).collect()
 }
 
 /// The highest committed sequence number (0 when there is none).

@@ -8,12 +8,12 @@ use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value, json};
 
 use super::CHANGE_REQUEST_TOPIC;
-use super::access::{may_see, scope_of};
+use super::access::may_see;
 use super::change_requests::{self, ChangeRequestRecord, Decision, ListFilter};
 use super::contracts::{self, ContractRecord, NewContract};
 use super::doctors::{self, DoctorRecord};
 use super::update::{FacilityUpdate, update_facility};
-use crate::authz::within_area;
+use crate::authz::may_receive;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::events::Events;
@@ -21,9 +21,7 @@ use crate::graphql::node::{global_id, parse_global_id};
 use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 use crate::identity::{Actor, Role, current_actor, request_meta, require_actor};
-use crate::organizations::{
-    Facility, OrganizationNode, OrganizationRecord, load_organization, store,
-};
+use crate::organizations::{Facility, OrganizationNode, OrganizationRecord, load_organization};
 
 /// What the audit log keeps of a facility.
 pub fn audit_view(record: &OrganizationRecord) -> Value {
@@ -558,22 +556,25 @@ impl FacilitySubscription {
         if after.is_some_and(|a| a < 0) {
             return Err(AppError::invalid_field("after", "after must not be negative").into());
         }
-        let db = ctx.data_unchecked::<Db>().clone();
-        let events = ctx.data_unchecked::<Arc<Events>>();
-        Ok(events.stream(after).filter_map(move |event| {
-            let (db, actor) = (db.clone(), actor.clone());
+        let events = ctx.data_unchecked::<Arc<Events>>().clone();
+        Ok(events.clone().stream(after).filter_map(move |event| {
+            let (events, actor) = (events.clone(), actor.clone());
             async move {
-                if !event.topic.starts_with(CHANGE_REQUEST_TOPIC) {
+                // Decided from the event alone (its row carries the facility's area); the
+                // request itself is loaded once per event for every subscriber of this
+                // instance.
+                if !event.topic.starts_with(CHANGE_REQUEST_TOPIC)
+                    || !may_receive(Some(&actor), &event)
+                {
                     return None;
                 }
-                let payload: Value = serde_json::from_str(&event.payload).ok()?;
-                let id = payload.get("changeRequestId")?.as_str()?;
-                let record = change_requests::by_id(&db, id).await.ok()??;
-                let facility = store::load_by_ids(&db, std::slice::from_ref(&record.facility_id))
-                    .await
-                    .ok()?
-                    .remove(&record.facility_id)?;
-                within_area(&actor, &scope_of(&facility)).then_some(FacilityChangeRequest(record))
+                let id = event.payload_str("changeRequestId")?.to_owned();
+                let record = events
+                    .attachment(&event, |db| async move {
+                        change_requests::by_id(&db, &id).await
+                    })
+                    .await?;
+                Some(FacilityChangeRequest(ChangeRequestRecord::clone(&record)))
             }
         }))
     }

@@ -390,4 +390,11 @@ impl WsClient {
         self.send(json!({ "type": "connection_init" })).await;
         assert_eq!(self.next_json().await["type"], "connection_ack");
     }
+
+    /// `connection_init` with a session token, and the server's `connection_ack`.
+    pub async fn init_as(&mut self, token: &str) {
+        self.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+            .await;
+        assert_eq!(self.next_json().await["type"], "connection_ack");
+    }
 }

@@ -27,6 +27,10 @@ use protocol::{ClientMessage, Protocol, ServerMessage, SubscribePayload, decode,
 pub mod close_code {
     pub const NORMAL: u16 = 1000;
     pub const GOING_AWAY: u16 = 1001;
+    /// RFC 6455: the client broke a policy (here: it sent messages faster than allowed).
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// RFC 6455: a message was larger than the server accepts.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
     pub const BAD_REQUEST: u16 = 4400;
     pub const UNAUTHORIZED: u16 = 4401;
     pub const FORBIDDEN: u16 = 4403;
@@ -40,6 +44,14 @@ pub mod close_code {
 const MAX_OPERATIONS_PER_CONNECTION: usize = 100;
 /// How often the legacy protocol's keep-alive is sent.
 const LEGACY_KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Initial read buffer of a connection. GraphQL messages from clients are small (a subscribe
+/// of a few hundred bytes, pings); the library's default of 128 KiB per connection is what made
+/// 10,000 idle subscribers cost 1.5 GB. A larger message grows the buffer as needed.
+const READ_BUFFER: usize = 4 * 1024;
+/// Outgoing messages are written at once (each is flushed anyway), so no write buffer is kept.
+const WRITE_BUFFER: usize = 0;
+/// Messages queued for a connection's writer.
+const OUTGOING_QUEUE: usize = 64;
 
 /// Checks the origin and the subprotocol, then hands the socket to a connection.
 pub fn upgrade(
@@ -54,7 +66,12 @@ pub fn upgrade(
     }
     let upgrade = upgrade
         .protocols([Protocol::TRANSPORT_WS, Protocol::LEGACY])
-        .max_message_size(state.http.body_limit);
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        // Backpressure: a client that does not read stops being written to.
+        .max_write_buffer_size(state.http.body_limit.saturating_mul(4))
+        .max_message_size(state.http.body_limit)
+        .max_frame_size(state.http.body_limit);
     let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -85,15 +102,46 @@ pub fn upgrade(
 }
 
 /// An empty allowlist admits every origin (credentials never ride on cookies here, so a
-/// foreign page gains nothing it could not do itself); otherwise the `Origin` must be listed.
+/// foreign page gains nothing it could not do itself); otherwise a browser's `Origin` must be
+/// listed. A client that sends no `Origin` is not a browser (browsers always send it on a
+/// websocket): the allowlist cannot protect anything against such a client, which could send
+/// any Origin it liked, so it is admitted.
 fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
     if allowed.is_empty() {
         return true;
     }
-    headers
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .is_some_and(|origin| allowed.iter().any(|a| a.trim_end_matches('/') == origin))
+    match headers.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => origin
+            .to_str()
+            .is_ok_and(|origin| allowed.iter().any(|a| a.trim_end_matches('/') == origin)),
+    }
+}
+
+/// Whether a read failed because the client's message was over the size limit.
+fn is_message_too_big(error: &axum::Error) -> bool {
+    use std::error::Error as _;
+    use tungstenite::error::{CapacityError, Error as WsError};
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(WsError::Capacity(
+            CapacityError::MessageTooLong { .. } | CapacityError::TooManyHeaders,
+        )) = cause.downcast_ref::<WsError>()
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
+}
+
+/// A connection's allowance of incoming messages.
+type MessageRate = governor::DefaultDirectRateLimiter;
+
+fn message_rate(per_second: u32) -> MessageRate {
+    let rate = std::num::NonZeroU32::new(per_second).unwrap_or(std::num::NonZeroU32::MIN);
+    let burst = rate.saturating_mul(std::num::NonZeroU32::new(2).expect("2 is not zero"));
+    governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
 enum Outgoing {
@@ -124,7 +172,7 @@ enum Flow {
 
 impl Connection {
     fn new(state: AppState, protocol: Protocol, meta: RequestMeta) -> Self {
-        let (outgoing, outgoing_rx) = mpsc::channel(256);
+        let (outgoing, outgoing_rx) = mpsc::channel(OUTGOING_QUEUE);
         Connection {
             state,
             protocol,
@@ -177,6 +225,7 @@ impl Connection {
         let check_every = Duration::from_secs(self.state.http.ws_session_check_secs);
         let mut session_check =
             tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
+        let rate = message_rate(self.state.http.ws_message_rate);
         let close = loop {
             let flow = tokio::select! {
                 Some(event) = session_events.next(), if self.actor.is_some() => {
@@ -204,9 +253,18 @@ impl Connection {
                     Flow::Continue
                 }
                 incoming = stream.next() => match incoming {
+                    // Every frame counts, websocket pings included: a flood of any kind ends
+                    // the connection instead of costing the server an answer per message.
+                    Some(Ok(_)) if rate.check().is_err() => {
+                        tracing::info!(ip = ?self.meta.ip, "websocket message flood; closing");
+                        Flow::Close(close_code::POLICY_VIOLATION, "Too many messages".into())
+                    }
                     Some(Ok(Message::Text(text))) => self.handle(text.as_str()).await,
                     Some(Ok(Message::Binary(_))) => {
                         Flow::Close(close_code::BAD_REQUEST, "Binary messages are not supported".into())
+                    }
+                    Some(Err(error)) if is_message_too_big(&error) => {
+                        Flow::Close(close_code::MESSAGE_TOO_BIG, "Message too big".into())
                     }
                     // The library queues the answer to a client's close; the writer flushes it.
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
@@ -221,11 +279,27 @@ impl Connection {
         for (_, task) in self.operations.lock().expect("operations lock").drain() {
             task.abort();
         }
+        let closing = close.is_some();
         if let Some((code, reason)) = close {
             let _ = self.outgoing.send(Outgoing::Close(code, reason)).await;
         }
         drop(self.outgoing);
-        let _ = tokio::time::timeout(super::WEBSOCKET_CLOSE_GRACE, writer).await;
+        // When the server closes, it reads (and discards) what the client still sends until the
+        // client's close arrives: dropping a socket with unread data makes the kernel reset the
+        // connection, and the client would then see 1006 instead of the close code.
+        let drain = async {
+            while closing {
+                match stream.next().await {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(_)) => {}
+                }
+            }
+        };
+        let _ = tokio::time::timeout(
+            super::WEBSOCKET_CLOSE_GRACE,
+            futures_util::future::join(writer, drain),
+        )
+        .await;
     }
 
     /// Resolves the token in `connection_init`, if any. No token: anonymous. A token that
@@ -257,15 +331,7 @@ impl Connection {
         let Some(actor) = &self.actor else {
             return false;
         };
-        event.topic == SESSION_ENDED
-            && serde_json::from_str::<Value>(&event.payload)
-                .ok()
-                .and_then(|p| {
-                    p.get("sessionId")
-                        .and_then(Value::as_str)
-                        .map(|id| id == actor.session_id)
-                })
-                .unwrap_or(false)
+        event.topic == SESSION_ENDED && event.payload_str("sessionId") == Some(&actor.session_id)
     }
 
     async fn send(&self, message: ServerMessage) {
@@ -462,7 +528,8 @@ mod tests {
         let mut headers = HeaderMap::new();
         assert!(origin_allowed(&[], &headers));
         let allowed = vec!["https://navi.example.jp".to_owned()];
-        assert!(!origin_allowed(&allowed, &headers));
+        // No Origin: not a browser, which an allowlist cannot stop anyway.
+        assert!(origin_allowed(&allowed, &headers));
         headers.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://navi.example.jp"),
