@@ -288,10 +288,12 @@ impl Connection {
         // client's close arrives: dropping a socket with unread data makes the kernel reset the
         // connection, and the client would then see 1006 instead of the close code.
         let drain = async {
-            while closing {
-                match stream.next().await {
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                    Some(Ok(_)) => {}
+            if !closing {
+                return;
+            }
+            while let Some(Ok(message)) = stream.next().await {
+                if matches!(message, Message::Close(_)) {
+                    break;
                 }
             }
         };
