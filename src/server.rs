@@ -62,6 +62,11 @@ impl Server {
         Ok(Server {
             listener,
             state: AppState {
+                sessions: crate::http::SessionWatch::start(
+                    events.clone(),
+                    identity.clone(),
+                    Duration::from_secs(args.http.ws_session_check_secs),
+                ),
                 db,
                 events,
                 identity,

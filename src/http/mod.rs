@@ -6,6 +6,8 @@ mod health;
 mod playground;
 mod websocket;
 
+pub use websocket::SessionWatch;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +34,8 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     pub schema: AppSchema,
     pub http: Arc<HttpArgs>,
+    /// Which signed-in websockets' sessions have ended (one watcher per instance).
+    pub sessions: websocket::SessionWatch,
     /// Flips to true when the server is shutting down; open websockets close on it.
     pub shutdown: watch::Receiver<bool>,
 }

@@ -3,6 +3,9 @@
 //! `connection_init`, because browsers cannot set headers on a websocket.
 
 mod protocol;
+mod sessions;
+
+pub use sessions::SessionWatch;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,9 +21,8 @@ use tokio::task::AbortHandle;
 
 use super::AppState;
 use crate::audit::RequestMeta;
-use crate::events::StoredEvent;
 use crate::graphql::{is_request_error, request_from_parts};
-use crate::identity::{Actor, SESSION_ENDED};
+use crate::identity::Actor;
 use protocol::{ClientMessage, Protocol, ServerMessage, SubscribePayload, decode, encode};
 
 /// Close codes of the graphql-ws protocol.
@@ -218,29 +220,14 @@ impl Connection {
             LEGACY_KEEP_ALIVE,
         );
         let mut shutdown = self.state.shutdown.clone();
-        // A signed-in connection ends with its session: sign-out anywhere (an internal event,
-        // delivered to every instance) or expiry (checked periodically, without counting as
-        // activity).
-        let mut session_events = Box::pin(self.state.events.stream(None));
-        let check_every = Duration::from_secs(self.state.http.ws_session_check_secs);
-        let mut session_check =
-            tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
+        // A signed-in connection ends with its session (sign-out anywhere, or expiry), as the
+        // instance's session watch reports.
+        let mut session: Option<tokio::sync::watch::Receiver<bool>> = None;
         let rate = message_rate(self.state.http.ws_message_rate);
         let close = loop {
             let flow = tokio::select! {
-                Some(event) = session_events.next(), if self.actor.is_some() => {
-                    if self.ends_session(&event) {
-                        Flow::Close(close_code::FORBIDDEN, "Session ended".into())
-                    } else {
-                        Flow::Continue
-                    }
-                }
-                _ = session_check.tick(), if self.actor.is_some() => {
-                    let session = &self.actor.as_ref().expect("checked above").session_id;
-                    match self.state.identity.session_valid(session).await {
-                        Ok(false) => Flow::Close(close_code::FORBIDDEN, "Session expired".into()),
-                        _ => Flow::Continue,
-                    }
+                _ = sessions::session_ended(&mut session) => {
+                    Flow::Close(close_code::FORBIDDEN, "Session ended".into())
                 }
                 _ = &mut init_deadline, if !self.init_received => {
                     Flow::Close(close_code::INIT_TIMEOUT, "Connection initialisation timeout".into())
@@ -274,6 +261,11 @@ impl Connection {
             };
             if let Flow::Close(code, reason) = flow {
                 break Some((code, reason));
+            }
+            if session.is_none()
+                && let Some(actor) = &self.actor
+            {
+                session = Some(self.state.sessions.watch(&actor.session_id));
             }
         };
         for (_, task) in self.operations.lock().expect("operations lock").drain() {
@@ -326,14 +318,6 @@ impl Connection {
             }
             Err(_) => Err("invalid or expired credentials".into()),
         }
-    }
-
-    /// Whether an internal event announces the end of this connection's session.
-    fn ends_session(&self, event: &StoredEvent) -> bool {
-        let Some(actor) = &self.actor else {
-            return false;
-        };
-        event.topic == SESSION_ENDED && event.payload_str("sessionId") == Some(&actor.session_id)
     }
 
     async fn send(&self, message: ServerMessage) {
