@@ -63,15 +63,15 @@ impl BenchDb {
     }
 
     pub async fn drop_database(mut self) {
-        if let Some((admin_url, name)) = self.postgres.take() {
-            if let Ok(admin) = sqlx::PgPool::connect(&admin_url).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&admin)
-                .await;
-                admin.close().await;
-            }
+        if let Some((admin_url, name)) = self.postgres.take()
+            && let Ok(admin) = sqlx::PgPool::connect(&admin_url).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await;
+            admin.close().await;
         }
     }
 }
