@@ -73,14 +73,7 @@ impl OrganizationQuery {
             ..Default::default()
         };
         if let Some(code) = prefecture_code {
-            filter.prefecture_id = Some(
-                area_id(
-                    ctx,
-                    OrganizationKind::Prefecture,
-                    &PrefectureCode::parse(&code)?.as_string(),
-                )
-                .await?,
-            );
+            filter.prefecture_code = Some(PrefectureCode::parse(&code)?.as_string());
         }
         organization_connection(ctx, filter, first, after, Municipality).await
     }
@@ -127,25 +120,12 @@ impl OrganizationQuery {
             name_contains: search_text(name_contains)?,
             ..Default::default()
         };
+        // A valid code that names no area gives an empty list, as any filter matching nothing.
         if let Some(code) = prefecture_code {
-            filter.prefecture_id = Some(
-                area_id(
-                    ctx,
-                    OrganizationKind::Prefecture,
-                    &PrefectureCode::parse(&code)?.as_string(),
-                )
-                .await?,
-            );
+            filter.prefecture_code = Some(PrefectureCode::parse(&code)?.as_string());
         }
         if let Some(code) = municipality_code {
-            filter.municipality_id = Some(
-                area_id(
-                    ctx,
-                    OrganizationKind::Municipality,
-                    &MunicipalityCode::parse(&code)?.as_string(),
-                )
-                .await?,
-            );
+            filter.municipality_code = Some(MunicipalityCode::parse(&code)?.as_string());
         }
         organization_connection(ctx, filter, first, after, Facility).await
     }
@@ -178,17 +158,6 @@ impl OrganizationQuery {
         };
         organization_connection(ctx, filter, first, after, OrganizationNode::from).await
     }
-}
-
-/// The row id of the area (prefecture or municipality) with this code. A valid code that names
-/// no area gives an empty list rather than an error, as for any filter that matches nothing.
-async fn area_id(
-    ctx: &Context<'_>,
-    kind: OrganizationKind,
-    code: &str,
-) -> async_graphql::Result<String> {
-    let record = store::find_by_code(ctx.data_unchecked::<Db>(), kind, code).await?;
-    Ok(record.map(|r| r.id).unwrap_or_default())
 }
 
 fn search_text(text: Option<String>) -> Result<Option<String>, AppError> {

@@ -70,6 +70,9 @@ pub struct OrganizationFilter {
     pub kinds: Vec<OrganizationKind>,
     pub prefecture_id: Option<String>,
     pub municipality_id: Option<String>,
+    /// The area by its code, resolved inside the list's own statement (no extra round trip).
+    pub prefecture_code: Option<String>,
+    pub municipality_code: Option<String>,
     pub facility_type: Option<FacilityType>,
     /// A case-insensitive part of the name, kana or romanised name.
     pub name_contains: Option<String>,
@@ -92,6 +95,18 @@ pub async fn list(
     }
     if let Some(id) = &filter.municipality_id {
         sql_filter.and("o.municipality_id = ?", [id.clone()]);
+    }
+    if let Some(code) = &filter.prefecture_code {
+        sql_filter.and(
+            "o.prefecture_id = (SELECT a.id FROM organizations a WHERE a.kind = 'PREFECTURE' AND a.code = ?)",
+            [code.clone()],
+        );
+    }
+    if let Some(code) = &filter.municipality_code {
+        sql_filter.and(
+            "o.municipality_id = (SELECT a.id FROM organizations a WHERE a.kind = 'MUNICIPALITY' AND a.code = ?)",
+            [code.clone()],
+        );
     }
     if let Some(facility_type) = filter.facility_type {
         sql_filter.and("f.facility_type = ?", [facility_type.as_db().to_owned()]);
