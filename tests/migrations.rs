@@ -1,0 +1,58 @@
+//! Landed migrations never change: a database migrated by an earlier release must migrate
+//! again with this one. Each migration's checksum (SHA-384 of its text, as sqlx records it) is
+//! pinned here; a change to a landed migration fails this test. A change is a new migration,
+//! appended to this list.
+
+use vsys::db::MIGRATOR;
+
+const PINNED: &[(i64, &str)] = &[
+    (
+        20261125000001,
+        "fc08262e3caf9ed6f5b6e3ac7b78d46ddd8348f9c899b28c5aa89cb93411c8ae72584c0c707014fadb7f5f92ac293d04",
+    ),
+    (
+        20261125000002,
+        "357b8e5d8bc0e61e22ee61b1dce80df40b791823ad0b85e6b29e146109ffe3aabd5eb876f4234f3a25b861945d0328d4",
+    ),
+    (
+        20261125000003,
+        "8aa5a80d5a784a9b9063f9c558470235d84e0ba69bf79df4e217112bf86bc4b37a8d200763c43a886381633734fb0224",
+    ),
+    (
+        20261125000004,
+        "b00fede4da4dc05617bfa3417b4eded039ee6007d4a35272ba5391c03c6b3a6b4eaf6bcbcb0cbee5a91f08ab12cf13fe",
+    ),
+    (
+        20261126000010,
+        "98b005b3184dd8ac715debe1e3fd3f70f62dc649d9d2238db10189989dfd2f2f52657e6a2e33eed146a49913f0366d40",
+    ),
+    (
+        20261126000011,
+        "db394dcf4d885ae260c4757ca2146859abc0249689f5d50e823d1e48e4e4cb958a7a06daab1b7194d8a9328e707fd7ae",
+    ),
+];
+
+#[test]
+fn landed_migrations_never_change() {
+    let actual: Vec<(i64, String)> = MIGRATOR
+        .iter()
+        .map(|m| (m.version, hex::encode(&*m.checksum)))
+        .collect();
+    for (version, checksum) in PINNED {
+        let found = actual.iter().find(|(v, _)| v == version);
+        let Some((_, actual_checksum)) = found else {
+            panic!("migration {version} was removed");
+        };
+        assert_eq!(
+            actual_checksum, checksum,
+            "migration {version} changed after it landed: write a new migration instead"
+        );
+    }
+    // A new migration is pinned when it lands: every migration must be in the list.
+    for (version, checksum) in &actual {
+        assert!(
+            PINNED.iter().any(|(v, _)| v == version),
+            "migration {version} is not pinned yet: add ({version}, \"{checksum}\") to PINNED"
+        );
+    }
+}
