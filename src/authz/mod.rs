@@ -74,6 +74,18 @@ pub fn within_area(actor: &Actor, organization: &OrgScope) -> bool {
     }
 }
 
+/// The same area as [`within_area`], as a list's condition on organisations below the actor:
+/// the column that must equal the value, or `None` for the whole country.
+pub fn area_column(actor: &Actor) -> Option<(&'static str, String)> {
+    let own = actor.organization.id.clone();
+    match actor.role {
+        Role::Nation | Role::SystemAdmin => None,
+        Role::Prefecture => Some(("prefecture_id", own)),
+        Role::Municipality => Some(("municipality_id", own)),
+        _ => Some(("id", own)),
+    }
+}
+
 /// The decision. `None` actor means an anonymous caller.
 pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), AppError> {
     let actor = actor.ok_or(AppError::Unauthenticated)?;

@@ -57,6 +57,34 @@ async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ChangeRequestR
         .await?)
 }
 
+/// The facility's open request, if any (one at most: a unique partial index).
+pub async fn pending_of(db: &Db, facility_id: &str) -> AppResult<Option<ChangeRequestRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM facility_change_requests WHERE facility_id = $1 AND status = 'PENDING'"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(facility_id)
+        .fetch_optional(db.pool())
+        .await?)
+}
+
+/// Sets `facilities.approval_status` from the facility's requests, as they stand in `tx`: the
+/// open one (PENDING), else the latest one (REJECTED, or NONE when it was approved), else NONE.
+/// Called in the transaction of every filing, withdrawal and decision, so it is never stale.
+async fn refresh_approval_status(tx: &mut WriteTx, facility_id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE facilities SET approval_status = COALESCE((\
+             SELECT CASE r.status WHEN 'APPROVED' THEN 'NONE' ELSE r.status END \
+             FROM facility_change_requests r WHERE r.facility_id = $1 \
+             ORDER BY CASE r.status WHEN 'PENDING' THEN 0 ELSE 1 END, r.requested_at DESC, r.id DESC \
+             LIMIT 1), 'NONE') WHERE organization_id = $1",
+    )
+    .bind(facility_id)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
 /// The facility's latest request, if it is open or rejected (an edit amends or revises it).
 /// An older rejection, superseded by a later request, is history and stays as it is.
 async fn open_or_rejected(
@@ -126,6 +154,7 @@ pub async fn submit(
                     .bind(open.version)
                     .execute(&mut ***tx)
                     .await?;
+                refresh_approval_status(tx, &facility.id).await?;
                 audit::record(
                     tx,
                     meta,
@@ -195,6 +224,7 @@ pub async fn submit(
             (id, "submitted")
         }
     };
+    refresh_approval_status(tx, &facility.id).await?;
     let record = by_id_in(tx, &id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
@@ -317,11 +347,26 @@ pub async fn decide(
             "the request was decided or amended meanwhile: reload it / 申請が他で更新されました。再読込してください".into(),
         ));
     }
+    // The approved values reach the facility's events: the public ones only now.
+    let mut facility_events = Vec::new();
     if status == "APPROVED" {
         let after: Map<String, Value> =
             serde_json::from_str(&request.after_values).unwrap_or_default();
+        let before_row = store::load_in(&mut tx, &facility.id)
+            .await?
+            .ok_or(AppError::NotFound("change request"))?;
         apply(&mut tx, &facility.id, &after, &now).await?;
+        let after_row = store::load_in(&mut tx, &facility.id)
+            .await?
+            .ok_or(AppError::NotFound("change request"))?;
+        let contract: Map<String, Value> = after
+            .iter()
+            .filter(|(field, _)| field.starts_with("collective"))
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect();
+        facility_events = super::events::facility_events(&before_row, &after_row, &contract);
     }
+    refresh_approval_status(&mut tx, &facility.id).await?;
     let record = by_id_in(&mut tx, &request.id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
@@ -344,6 +389,9 @@ pub async fn decide(
     )
     .await?;
     append(&mut tx, &event(&status.to_lowercase(), &record)).await?;
+    for event in &facility_events {
+        append(&mut tx, event).await?;
+    }
     events.commit(tx).await?;
     Ok(record)
 }
