@@ -169,6 +169,8 @@ pub async fn submit(
         }
         None if after.is_empty() => return Ok(None),
         Some(open) => {
+            // Contributors accumulate over amendments and revisions: whoever put values into
+            // any version of this request may not decide it (see `decide`).
             let mut contributors: Vec<String> =
                 serde_json::from_str(&open.contributors).unwrap_or_default();
             if !contributors.contains(&actor.user_id) {
@@ -292,11 +294,37 @@ pub async fn decide(
         .await?
         .remove(&request.facility_id)
         .ok_or(AppError::NotFound("change request"))?;
-    may_decide(actor, &facility)?;
+    // Nobody decides a request they contributed to: filed, amended, or filed or amended an
+    // earlier version of (a revision keeps the contributors of every version). Having decided
+    // an earlier version does not count: the reviewer who rejected it may decide the revision.
     let contributors: Vec<String> = serde_json::from_str(&request.contributors).unwrap_or_default();
-    if request.requested_by == actor.user_id || contributors.contains(&actor.user_id) {
-        // Nobody approves (or rejects) a request they filed or amended.
-        return Err(AppError::Forbidden);
+    let refusal = match may_decide(actor, &facility) {
+        Err(error) => Some((error, "not the facility's deciding municipality")),
+        Ok(())
+            if request.requested_by == actor.user_id || contributors.contains(&actor.user_id) =>
+        {
+            Some((
+                AppError::Forbidden,
+                "a contributor to this request (any version) may not decide it",
+            ))
+        }
+        Ok(()) => None,
+    };
+    if let Some((error, why)) = refusal {
+        let operation = match decision {
+            Decision::Approve => "approveFacilityChange",
+            Decision::Reject(_) => "rejectFacilityChange",
+        };
+        audit::record_alone(
+            db,
+            meta,
+            Entry::new(operation, Outcome::Denied, Some(actor))
+                .object("FacilityChangeRequest", &request.id)
+                .organization(&facility.id)
+                .detail(why),
+        )
+        .await?;
+        return Err(error);
     }
     if expected_version.is_some_and(|v| v != request.version) {
         return Err(AppError::Conflict(

@@ -8,7 +8,7 @@
 //!   (code, representative, capacity, proxy flag, basic-type facility, contract dates).
 //!
 //! Each event carries the facility's whole view of its field set (so a consumer never has to
-//! merge) and `changedFields`; it is emitted only when one of its fields changed. Both are
+//! merge) and `changedFields` (sorted); it is emitted only when one of its fields changed. Both are
 //! appended in the transaction of the change.
 
 use serde_json::{Map, Value, json};
@@ -66,11 +66,13 @@ fn restricted_view(record: &OrganizationRecord) -> Map<String, Value> {
 }
 
 fn changed_fields(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<String> {
-    after
+    let mut changed: Vec<String> = after
         .iter()
         .filter(|(field, value)| before.get(*field) != Some(value))
         .map(|(field, _)| field.clone())
-        .collect()
+        .collect();
+    changed.sort_unstable();
+    changed
 }
 
 /// The events describing the change from `before` to `after` (the facility's row read in the
@@ -110,6 +112,7 @@ pub fn facility_events(
         restricted.insert(field.clone(), value.clone());
         changed.push(field.clone());
     }
+    changed.sort_unstable();
     if !changed.is_empty() {
         events.push(NewEvent {
             topic: CHANGED_TOPIC.into(),
@@ -198,7 +201,7 @@ mod tests {
         assert_eq!(events[0].visibility, Visibility::Restricted);
         assert_eq!(
             events[0].payload["changedFields"],
-            json!(["weeklyCapacity", "collectiveJoinDate"])
+            json!(["collectiveJoinDate", "weeklyCapacity"])
         );
         assert!(facility_events(&before, &record(), &Map::new()).is_empty());
     }
