@@ -409,6 +409,36 @@ mod tests {
     }
 
     #[test]
+    fn the_area_column_selects_exactly_the_facilities_within_the_area() {
+        let facilities = [
+            hospital(),
+            org(
+                "yokohama-clinic",
+                K::Facility,
+                Some("kanagawa"),
+                Some("yokohama"),
+            ),
+        ];
+        for role in Role::ALL {
+            let a = actor(role, false);
+            for facility in &facilities {
+                let selected = match area_column(&a) {
+                    None => true,
+                    Some(("prefecture_id", v)) => facility.prefecture_id.as_deref() == Some(&v),
+                    Some(("municipality_id", v)) => facility.municipality_id.as_deref() == Some(&v),
+                    Some((_, v)) => facility.id == v,
+                };
+                assert_eq!(
+                    selected,
+                    within_area(&a, facility),
+                    "{role:?} {}",
+                    facility.id
+                );
+            }
+        }
+    }
+
+    #[test]
     fn areas_nest_prefecture_over_municipality_over_facility() {
         let prefecture = actor(Role::Prefecture, true);
         assert!(within_area(&prefecture, &meguro()));
