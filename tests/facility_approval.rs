@@ -588,3 +588,81 @@ async fn a_reviewer_who_revises_a_request_becomes_a_contributor_and_cannot_decid
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_queue_with_each_facilitys_pending_request_costs_the_same_statements_however_long() {
+    // No safety-net polling during the count.
+    let server = TestServer::start_with(&["--event-poll-secs", "3600"]).await;
+    let meguro = server.sign_in("meguro.admin").await;
+    let db = &server.state.db;
+    let facilities: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM organizations WHERE kind = 'FACILITY' AND municipality_id = \
+         (SELECT id FROM organizations WHERE kind = 'MUNICIPALITY' AND code = '131105') ORDER BY code",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    assert!(facilities.len() >= 3, "{facilities:?}");
+    let requester: String =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'meguro-hospital.admin'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    // Requests filed directly (filing through the API is tested above).
+    let file = |facility: String| {
+        let requester = requester.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO facility_change_requests (id, facility_id, status, before_values, after_values, \
+                 requested_by, contributors, requested_at) VALUES ($1, $2, 'PENDING', '{}', '{}', $3, '[]', $4)",
+            )
+            .bind(vsys::db::new_id())
+            .bind(&facility)
+            .bind(&requester)
+            .bind(vsys::db::now_utc())
+            .execute(db.pool())
+            .await
+            .unwrap();
+            sqlx::query(
+                "UPDATE facilities SET approval_status = 'PENDING' WHERE organization_id = $1",
+            )
+            .bind(&facility)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        }
+    };
+    let count = |expected: usize| {
+        let meguro = meguro.clone();
+        let server = &server;
+        async move {
+            let before = db.statements_executed();
+            let response = server
+                .graphql_as(&meguro, QUEUE, json!({ "s": "PENDING" }))
+                .await;
+            let edges = response["data"]["facilities"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{response}"))
+                .clone();
+            assert_eq!(edges.len(), expected, "{response}");
+            assert!(
+                edges
+                    .iter()
+                    .all(|e| e["node"]["pendingChangeRequest"]["id"].is_string())
+            );
+            db.statements_executed() - before
+        }
+    };
+    file(facilities[0].clone()).await;
+    count(1).await;
+    let one = count(1).await;
+    for facility in &facilities[1..] {
+        file(facility.clone()).await;
+    }
+    let all = count(facilities.len()).await;
+    assert_eq!(
+        one, all,
+        "one statement loads every pending request of the page"
+    );
+    server.stop().await;
+}

@@ -10,12 +10,14 @@
 //! updates on (status, version), so of two municipality users deciding at once exactly one
 //! wins and the other gets CONFLICT.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::{Acting, may_decide};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, Filter, WriteTx, new_id, now_utc};
+use crate::db::{Db, Filter, WriteTx, new_id, now_utc, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -57,15 +59,27 @@ async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ChangeRequestR
         .await?)
 }
 
-/// The facility's open request, if any (one at most: a unique partial index).
-pub async fn pending_of(db: &Db, facility_id: &str) -> AppResult<Option<ChangeRequestRecord>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM facility_change_requests WHERE facility_id = $1 AND status = 'PENDING'"
-    );
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(facility_id)
-        .fetch_optional(db.pool())
-        .await?)
+/// The open request of each of these facilities that has one (at most one each: a unique
+/// partial index), by facility id.
+pub async fn pending_of_many(
+    db: &Db,
+    facility_ids: &[String],
+) -> AppResult<HashMap<String, ChangeRequestRecord>> {
+    let mut found = HashMap::with_capacity(facility_ids.len());
+    for chunk in facility_ids.chunks(500) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM facility_change_requests WHERE status = 'PENDING' AND facility_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, ChangeRequestRecord>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for record in query.fetch_all(db.pool()).await? {
+            found.insert(record.facility_id.clone(), record);
+        }
+    }
+    Ok(found)
 }
 
 /// Sets `facilities.approval_status` from the facility's requests, as they stand in `tx`: the

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value, json};
@@ -12,6 +13,7 @@ use super::access::{may_see, scope_of};
 use super::change_requests::{self, ChangeRequestRecord, Decision, ListFilter};
 use super::contracts::{self, ContractRecord, NewContract};
 use super::doctors::{self, DoctorRecord};
+use super::loader::PendingRequestLoader;
 use super::update::{FacilityUpdate, update_facility};
 use crate::authz::{area_column, within_area};
 use crate::db::Db;
@@ -661,11 +663,11 @@ pub async fn private_pending_change_request(
     if ApprovalStatus::from_db(facility.approval_status.as_deref()) != ApprovalStatus::Pending {
         return Ok(None);
     }
-    Ok(
-        change_requests::pending_of(ctx.data_unchecked::<Db>(), &facility.id)
-            .await?
-            .map(FacilityChangeRequest),
-    )
+    Ok(ctx
+        .data_unchecked::<DataLoader<PendingRequestLoader>>()
+        .load_one(facility.id.clone())
+        .await?
+        .map(FacilityChangeRequest))
 }
 
 pub async fn private_eligibility(

@@ -10,6 +10,7 @@ mod doctors;
 mod eligibility;
 mod events;
 mod graphql;
+mod loader;
 mod update;
 
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
@@ -21,6 +22,7 @@ pub use graphql::{
     FacilitySubscription, RegistryNode, load_registry_node, private_approval_status,
     private_contracts, private_doctors, private_eligibility, private_pending_change_request,
 };
+pub use loader::PendingRequestLoader;
 
 /// Topic prefix of change-request events.
 pub const CHANGE_REQUEST_TOPIC: &str = "facility.change_request";
