@@ -666,3 +666,70 @@ async fn the_queue_with_each_facilitys_pending_request_costs_the_same_statements
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_migration_sets_each_facilitys_status_from_its_existing_requests() {
+    let server = TestServer::start().await;
+    let db = &server.state.db;
+    let facilities: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM organizations WHERE kind = 'FACILITY' ORDER BY code LIMIT 4",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
+    let requester: String =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'meguro-hospital.admin'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    // Histories as a database from before the column would hold them: (facility, status,
+    // filed at). The first facility has an old rejection superseded by an approval, the second
+    // a rejection after an approval, the third an open request, the fourth none.
+    let histories = [
+        (0, "REJECTED", "2021-03-01T00:00:00.000Z"),
+        (0, "APPROVED", "2021-03-02T00:00:00.000Z"),
+        (1, "APPROVED", "2021-03-01T00:00:00.000Z"),
+        (1, "REJECTED", "2021-03-02T00:00:00.000Z"),
+        (2, "REJECTED", "2021-03-01T00:00:00.000Z"),
+        (2, "PENDING", "2021-03-02T00:00:00.000Z"),
+    ];
+    for (facility, status, at) in histories {
+        sqlx::query(
+            "INSERT INTO facility_change_requests (id, facility_id, status, before_values, after_values, \
+             requested_by, contributors, requested_at, decided_by, rejection_reason) \
+             VALUES ($1, $2, $3, '{}', '{}', $4, '[]', $5, $6, $7)",
+        )
+        .bind(vsys::db::new_id())
+        .bind(&facilities[facility])
+        .bind(status)
+        .bind(&requester)
+        .bind(at)
+        .bind((status != "PENDING").then(|| requester.clone()))
+        .bind((status == "REJECTED").then_some("理由"))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    }
+    sqlx::query("UPDATE facilities SET approval_status = 'NONE'")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    // The migration's backfill statement, as it is in the file.
+    let migration = include_str!("../migrations/20261126000005_facility_events.sql");
+    let start = migration.find("UPDATE facilities").unwrap();
+    let end = start + migration[start..].find(';').unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(migration[start..end].to_owned()))
+        .execute(db.pool())
+        .await
+        .unwrap();
+    for (facility, expected) in ["NONE", "REJECTED", "PENDING", "NONE"].iter().enumerate() {
+        let status: String =
+            sqlx::query_scalar("SELECT approval_status FROM facilities WHERE organization_id = $1")
+                .bind(&facilities[facility])
+                .fetch_one(db.pool())
+                .await
+                .unwrap();
+        assert_eq!(&status, expected, "facility {facility}");
+    }
+    server.stop().await;
+}
