@@ -119,7 +119,7 @@ impl FacilityType {
 }
 
 /// One organisation row, with the facility columns when it is a facility.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct OrganizationRecord {
     pub id: String,
     pub kind: String,
