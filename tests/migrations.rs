@@ -30,6 +30,10 @@ const PINNED: &[(i64, &str)] = &[
         20261126000011,
         "db394dcf4d885ae260c4757ca2146859abc0249689f5d50e823d1e48e4e4cb958a7a06daab1b7194d8a9328e707fd7ae",
     ),
+    (
+        20261126000005,
+        "4b9854e1ea2d2e3be2086b85e641316bef1d0c4b2a254bdec287e32564548901d3d25fe53323b206c8177d7b5faeb372",
+    ),
 ];
 
 #[test]

@@ -120,6 +120,18 @@ pub fn may_receive(actor: Option<&Actor>, event: &StoredEvent) -> bool {
     }
 }
 
+/// The same area as [`within_area`], as a list's condition on organisations below the actor:
+/// the column that must equal the value, or `None` for the whole country.
+pub fn area_column(actor: &Actor) -> Option<(&'static str, String)> {
+    let own = actor.organization.id.clone();
+    match actor.role {
+        Role::Nation | Role::SystemAdmin => None,
+        Role::Prefecture => Some(("prefecture_id", own)),
+        Role::Municipality => Some(("municipality_id", own)),
+        _ => Some(("id", own)),
+    }
+}
+
 /// The decision. `None` actor means an anonymous caller.
 pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), AppError> {
     let actor = actor.ok_or(AppError::Unauthenticated)?;
@@ -437,6 +449,36 @@ mod tests {
                     code(decide(Some(&a), Action::DecideFacilityChange, foreign)),
                     far,
                     "{role:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_area_column_selects_exactly_the_facilities_within_the_area() {
+        let facilities = [
+            hospital(),
+            org(
+                "yokohama-clinic",
+                K::Facility,
+                Some("kanagawa"),
+                Some("yokohama"),
+            ),
+        ];
+        for role in Role::ALL {
+            let a = actor(role, false);
+            for facility in &facilities {
+                let selected = match area_column(&a) {
+                    None => true,
+                    Some(("prefecture_id", v)) => facility.prefecture_id.as_deref() == Some(&v),
+                    Some(("municipality_id", v)) => facility.municipality_id.as_deref() == Some(&v),
+                    Some((_, v)) => facility.id == v,
+                };
+                assert_eq!(
+                    selected,
+                    within_area(&a, facility),
+                    "{role:?} {}",
+                    facility.id
                 );
             }
         }

@@ -10,12 +10,14 @@
 //! updates on (status, version), so of two municipality users deciding at once exactly one
 //! wins and the other gets CONFLICT.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::{Acting, may_decide};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, Filter, WriteTx, new_id, now_utc};
+use crate::db::{Db, Filter, WriteTx, new_id, now_utc, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -55,6 +57,46 @@ async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ChangeRequestR
         .bind(id)
         .fetch_optional(&mut ***tx)
         .await?)
+}
+
+/// The open request of each of these facilities that has one (at most one each: a unique
+/// partial index), by facility id.
+pub async fn pending_of_many(
+    db: &Db,
+    facility_ids: &[String],
+) -> AppResult<HashMap<String, ChangeRequestRecord>> {
+    let mut found = HashMap::with_capacity(facility_ids.len());
+    for chunk in facility_ids.chunks(500) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM facility_change_requests WHERE status = 'PENDING' AND facility_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, ChangeRequestRecord>(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(id.as_str());
+        }
+        for record in query.fetch_all(db.pool()).await? {
+            found.insert(record.facility_id.clone(), record);
+        }
+    }
+    Ok(found)
+}
+
+/// Sets `facilities.approval_status` from the facility's requests, as they stand in `tx`: the
+/// open one (PENDING), else the latest one (REJECTED, or NONE when it was approved), else NONE.
+/// Called in the transaction of every filing, withdrawal and decision, so it is never stale.
+async fn refresh_approval_status(tx: &mut WriteTx, facility_id: &str) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE facilities SET approval_status = COALESCE((\
+             SELECT CASE r.status WHEN 'APPROVED' THEN 'NONE' ELSE r.status END \
+             FROM facility_change_requests r WHERE r.facility_id = $1 \
+             ORDER BY CASE r.status WHEN 'PENDING' THEN 0 ELSE 1 END, r.requested_at DESC, r.id DESC \
+             LIMIT 1), 'NONE') WHERE organization_id = $1",
+    )
+    .bind(facility_id)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
 }
 
 /// The facility's latest request, if it is open or rejected (an edit amends or revises it).
@@ -126,6 +168,7 @@ pub async fn submit(
                     .bind(open.version)
                     .execute(&mut ***tx)
                     .await?;
+                refresh_approval_status(tx, &facility.id).await?;
                 audit::record(
                     tx,
                     meta,
@@ -140,6 +183,8 @@ pub async fn submit(
         }
         None if after.is_empty() => return Ok(None),
         Some(open) => {
+            // Contributors accumulate over amendments and revisions: whoever put values into
+            // any version of this request may not decide it (see `decide`).
             let mut contributors: Vec<String> =
                 serde_json::from_str(&open.contributors).unwrap_or_default();
             if !contributors.contains(&actor.user_id) {
@@ -195,6 +240,7 @@ pub async fn submit(
             (id, "submitted")
         }
     };
+    refresh_approval_status(tx, &facility.id).await?;
     let record = by_id_in(tx, &id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
@@ -262,11 +308,37 @@ pub async fn decide(
         .await?
         .remove(&request.facility_id)
         .ok_or(AppError::NotFound("change request"))?;
-    may_decide(actor, &facility)?;
+    // Nobody decides a request they contributed to: filed, amended, or filed or amended an
+    // earlier version of (a revision keeps the contributors of every version). Having decided
+    // an earlier version does not count: the reviewer who rejected it may decide the revision.
     let contributors: Vec<String> = serde_json::from_str(&request.contributors).unwrap_or_default();
-    if request.requested_by == actor.user_id || contributors.contains(&actor.user_id) {
-        // Nobody approves (or rejects) a request they filed or amended.
-        return Err(AppError::Forbidden);
+    let refusal = match may_decide(actor, &facility) {
+        Err(error) => Some((error, "not the facility's deciding municipality")),
+        Ok(())
+            if request.requested_by == actor.user_id || contributors.contains(&actor.user_id) =>
+        {
+            Some((
+                AppError::Forbidden,
+                "a contributor to this request (any version) may not decide it",
+            ))
+        }
+        Ok(()) => None,
+    };
+    if let Some((error, why)) = refusal {
+        let operation = match decision {
+            Decision::Approve => "approveFacilityChange",
+            Decision::Reject(_) => "rejectFacilityChange",
+        };
+        audit::record_alone(
+            db,
+            meta,
+            Entry::new(operation, Outcome::Denied, Some(actor))
+                .object("FacilityChangeRequest", &request.id)
+                .organization(&facility.id)
+                .detail(why),
+        )
+        .await?;
+        return Err(error);
     }
     if expected_version.is_some_and(|v| v != request.version) {
         return Err(AppError::Conflict(
@@ -317,11 +389,26 @@ pub async fn decide(
             "the request was decided or amended meanwhile: reload it / 申請が他で更新されました。再読込してください".into(),
         ));
     }
+    // The approved values reach the facility's events: the public ones only now.
+    let mut facility_events = Vec::new();
     if status == "APPROVED" {
         let after: Map<String, Value> =
             serde_json::from_str(&request.after_values).unwrap_or_default();
+        let before_row = store::load_in(&mut tx, &facility.id)
+            .await?
+            .ok_or(AppError::NotFound("change request"))?;
         apply(&mut tx, &facility.id, &after, &now).await?;
+        let after_row = store::load_in(&mut tx, &facility.id)
+            .await?
+            .ok_or(AppError::NotFound("change request"))?;
+        let contract: Map<String, Value> = after
+            .iter()
+            .filter(|(field, _)| field.starts_with("collective"))
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect();
+        facility_events = super::events::facility_events(&before_row, &after_row, &contract);
     }
+    refresh_approval_status(&mut tx, &facility.id).await?;
     let record = by_id_in(&mut tx, &request.id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
@@ -344,6 +431,9 @@ pub async fn decide(
     )
     .await?;
     append(&mut tx, &event(&status.to_lowercase(), &record)).await?;
+    for event in &facility_events {
+        append(&mut tx, event).await?;
+    }
     events.commit(tx).await?;
     Ok(record)
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Map, Value, json};
@@ -12,15 +13,16 @@ use super::access::may_see;
 use super::change_requests::{self, ChangeRequestRecord, Decision, ListFilter};
 use super::contracts::{self, ContractRecord, NewContract};
 use super::doctors::{self, DoctorRecord};
+use super::loader::PendingRequestLoader;
 use super::update::{FacilityUpdate, update_facility};
-use crate::authz::may_receive;
+use crate::authz::{area_column, may_receive};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::events::Events;
 use crate::graphql::node::{global_id, parse_global_id};
 use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
-use crate::identity::{Actor, Role, current_actor, request_meta, require_actor};
+use crate::identity::{current_actor, request_meta, require_actor};
 use crate::organizations::{Facility, OrganizationNode, OrganizationRecord, load_organization};
 
 /// What the audit log keeps of a facility.
@@ -62,6 +64,40 @@ pub enum ChangeRequestStatus {
     Approved,
     /// Rejected with a reason; an edit revises it.
     Rejected,
+}
+
+/// Where a facility's approval fields stand: the state of its latest change request (seed
+/// p. 27).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    /// Nothing waits for the municipality: no request, or the latest one was approved.
+    #[graphql(name = "NONE")]
+    Settled,
+    /// A request waits for the municipality (申請中).
+    #[graphql(name = "PENDING")]
+    Pending,
+    /// The latest request was rejected and has not been revised yet.
+    #[graphql(name = "REJECTED")]
+    Rejected,
+}
+
+impl ApprovalStatus {
+    /// The value stored in `facilities.approval_status`.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            ApprovalStatus::Settled => "NONE",
+            ApprovalStatus::Pending => "PENDING",
+            ApprovalStatus::Rejected => "REJECTED",
+        }
+    }
+
+    fn from_db(text: Option<&str>) -> Self {
+        match text {
+            Some("PENDING") => ApprovalStatus::Pending,
+            Some("REJECTED") => ApprovalStatus::Rejected,
+            _ => ApprovalStatus::Settled,
+        }
+    }
 }
 
 /// One field of a change request, before and after, side by side.
@@ -295,16 +331,6 @@ fn status_db(status: ChangeRequestStatus) -> &'static str {
     }
 }
 
-/// The area condition for listing: which facility column must equal what.
-fn area_of(actor: &Actor) -> Option<(&'static str, String)> {
-    match actor.role {
-        Role::Nation | Role::SystemAdmin => None,
-        Role::Prefecture => Some(("prefecture_id", actor.organization.id.clone())),
-        Role::Municipality => Some(("municipality_id", actor.organization.id.clone())),
-        _ => Some(("id", actor.organization.id.clone())),
-    }
-}
-
 #[derive(Default)]
 pub struct FacilityQuery;
 
@@ -334,7 +360,7 @@ impl FacilityQuery {
         let list_filter = ListFilter {
             status: filter.status.map(|s| status_db(s).to_owned()),
             facility_id: filter.facility_id.as_ref().map(facility_row).transpose()?,
-            area: area_of(actor),
+            area: area_column(actor),
             from: parse_time(filter.from)?,
             to: parse_time(filter.to)?,
         };
@@ -619,6 +645,30 @@ pub async fn private_contracts(
             .map(Contract)
             .collect(),
     )
+}
+
+pub async fn private_approval_status(
+    ctx: &Context<'_>,
+    facility: &OrganizationRecord,
+) -> async_graphql::Result<ApprovalStatus> {
+    may_see(current_actor(ctx), facility)?;
+    Ok(ApprovalStatus::from_db(facility.approval_status.as_deref()))
+}
+
+pub async fn private_pending_change_request(
+    ctx: &Context<'_>,
+    facility: &OrganizationRecord,
+) -> async_graphql::Result<Option<FacilityChangeRequest>> {
+    may_see(current_actor(ctx), facility)?;
+    // The row says whether there is one: only pending facilities cost a statement.
+    if ApprovalStatus::from_db(facility.approval_status.as_deref()) != ApprovalStatus::Pending {
+        return Ok(None);
+    }
+    Ok(ctx
+        .data_unchecked::<DataLoader<PendingRequestLoader>>()
+        .load_one(facility.id.clone())
+        .await?
+        .map(FacilityChangeRequest))
 }
 
 pub async fn private_eligibility(

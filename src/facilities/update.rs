@@ -9,7 +9,7 @@ use super::codes::{MedicalInstitutionCode, check_coordinates, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, now_utc};
 use crate::error::{AppError, AppResult};
-use crate::events::Events;
+use crate::events::{Events, append};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationRecord, store};
 
@@ -386,6 +386,10 @@ pub async fn update_facility(
         ));
     }
     audit::record(&mut tx, meta, entry).await?;
+    // The row holds approved values only: what went into the change request is not announced.
+    for event in super::events::facility_events(&before, &after, &Map::new()) {
+        append(&mut tx, &event).await?;
+    }
     events.commit(tx).await?;
     Ok(UpdateOutcome {
         facility: after,

@@ -116,6 +116,7 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     {
         builder = builder
             .data(OrganizationLoader::shared(db.clone()))
+            .data(crate::facilities::PendingRequestLoader::shared(db.clone()))
             .data(db)
             .data(events)
             .data(identity);

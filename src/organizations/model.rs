@@ -119,7 +119,7 @@ impl FacilityType {
 }
 
 /// One organisation row, with the facility columns when it is a facility.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct OrganizationRecord {
     pub id: String,
     pub kind: String,
@@ -142,6 +142,8 @@ pub struct OrganizationRecord {
     pub vaccines_handled: Option<String>,
     pub general_acceptance: Option<i32>,
     pub proxy_input: Option<i32>,
+    /// NONE / PENDING / REJECTED: the state of the latest change request (facilities only).
+    pub approval_status: Option<String>,
     pub weekly_capacity: Option<i64>,
     pub opening_hours: Option<String>,
     pub parking_notes: Option<String>,

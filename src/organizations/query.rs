@@ -8,10 +8,12 @@ use super::loader::load_organization;
 use super::model::{FacilityType, OrganizationKind};
 use super::store::{self, OrganizationFilter};
 use super::types::{Facility, Municipality, OrganizationNode, Prefecture, organization_connection};
+use crate::authz::area_column;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::parse_global_id;
 use crate::graphql::pagination::page_complexity;
+use crate::identity::require_actor;
 
 /// Longest accepted name search text.
 const MAX_SEARCH_LENGTH: usize = 100;
@@ -111,6 +113,10 @@ impl OrganizationQuery {
         #[graphql(desc = "Only facilities of this type.")] facility_type: Option<FacilityType>,
         #[graphql(desc = "Part of the name, kana or romanised name (case-insensitive).")]
         name_contains: Option<String>,
+        #[graphql(
+            desc = "Only facilities whose latest change request is in this state (PENDING: the municipality's queue). Signed-in users only; lists only facilities in the caller's area."
+        )]
+        approval_status: Option<crate::facilities::ApprovalStatus>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Facility>> {
@@ -120,6 +126,13 @@ impl OrganizationQuery {
             name_contains: search_text(name_contains)?,
             ..Default::default()
         };
+        if let Some(status) = approval_status {
+            // The approval status is the facility's private data: the filter is limited to
+            // what the caller may read (authz ReadFacilityPrivate is the area).
+            let actor = require_actor(ctx)?;
+            filter.approval_status = Some(status.as_db());
+            filter.area = area_column(actor);
+        }
         // A valid code that names no area gives an empty list, as any filter matching nothing.
         if let Some(code) = prefecture_code {
             filter.prefecture_code = Some(PrefectureCode::parse(&code)?.as_string());

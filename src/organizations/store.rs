@@ -12,7 +12,7 @@ use crate::graphql::pagination::PageRequest;
 const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_romaji, \
      o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, o.version, \
      f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone, \
-     f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, \
+     f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, f.approval_status, \
      f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.basic_facility_name \
      FROM organizations o LEFT JOIN facilities f ON f.organization_id = o.id";
 
@@ -76,6 +76,11 @@ pub struct OrganizationFilter {
     pub facility_type: Option<FacilityType>,
     /// A case-insensitive part of the name, kana or romanised name.
     pub name_contains: Option<String>,
+    /// Only facilities whose latest change request is in this state (`facilities.approval_status`).
+    pub approval_status: Option<&'static str>,
+    /// The caller's area, when the list is limited to it: a column of the organisation
+    /// (`prefecture_id` / `municipality_id` / `id`) and its value (see `authz::area_column`).
+    pub area: Option<(&'static str, String)>,
 }
 
 /// One page of organisations ordered by (kind, code), the cursor's key.
@@ -110,6 +115,24 @@ pub async fn list(
     }
     if let Some(facility_type) = filter.facility_type {
         sql_filter.and("f.facility_type = ?", [facility_type.as_db().to_owned()]);
+    }
+    match filter.approval_status {
+        // Most facilities have nothing waiting: filter them while reading in code order.
+        Some("NONE") => {
+            sql_filter.and("f.approval_status = ?", ["NONE".to_owned()]);
+        }
+        // Few wait: start from the index and sort them. (Written as a subquery because SQLite
+        // never drives a LEFT JOIN from its right side, and would scan every facility.)
+        Some(status) => {
+            sql_filter.and(
+                "o.id IN (SELECT organization_id FROM facilities WHERE approval_status = ?)",
+                [status.to_owned()],
+            );
+        }
+        None => {}
+    }
+    if let Some((column, value)) = &filter.area {
+        sql_filter.and(&format!("o.{column} = ?"), [value.clone()]);
     }
     if let Some(text) = &filter.name_contains {
         let pattern = format!("%{}%", escape_like(&text.to_lowercase()));

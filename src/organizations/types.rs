@@ -377,6 +377,18 @@ organization_object! {
         async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<crate::facilities::Eligibility> {
             crate::facilities::private_eligibility(ctx, &self.0).await
         }
+
+        /// Whether a change to the approval fields waits for the municipality (PENDING, 申請中),
+        /// was rejected (REJECTED), or nothing waits (NONE): the latest request's state (the
+        /// facility's area only).
+        async fn approval_status(&self, ctx: &Context<'_>) -> async_graphql::Result<crate::facilities::ApprovalStatus> {
+            crate::facilities::private_approval_status(ctx, &self.0).await
+        }
+
+        /// The change request waiting for the municipality, if any (the facility's area only).
+        async fn pending_change_request(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::facilities::FacilityChangeRequest>> {
+            crate::facilities::private_pending_change_request(ctx, &self.0).await
+        }
     }
 }
 
