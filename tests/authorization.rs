@@ -101,7 +101,7 @@ fn call(mutation: &str) -> &'static str {
             "mutation($request: ID!) { rejectFacilityChange(requestId: $request, reason: \"不備\") { status } }"
         }
         "registerContract" => {
-            "mutation { registerContract(contracts: [{ facilityCode: \"1311000017\", kind: INDIVIDUAL, joinDate: \"2021-03-01\" }]) { id } }"
+            "mutation { registerContract(contracts: [{ facilityCode: \"1311000010\", kind: INDIVIDUAL, joinDate: \"2021-03-01\" }]) { id } }"
         }
         "withdrawContract" => {
             "mutation($contract: ID!) { withdrawContract(contractIds: [$contract], withdrawalDate: \"2021-12-31\") { id } }"
@@ -182,7 +182,7 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .await;
     let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
     let contract = server
-        .graphql_as(&hospital, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000017", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id } }"#, json!({}))
+        .graphql_as(&hospital, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000010", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id } }"#, json!({}))
         .await;
     let contract = contract["data"]["registerContract"][0]["id"].clone();
     assert!(

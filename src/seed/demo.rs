@@ -61,7 +61,7 @@ struct DemoFacility {
 const FACILITIES: [DemoFacility; 8] = [
     DemoFacility {
         municipality: "131105",
-        code: "1311000017",
+        code: "1311000010",
         name: "目黒区病院01",
         kana: "めぐろくびょういん01",
         romaji: "Meguro Hospital 01",
@@ -73,7 +73,7 @@ const FACILITIES: [DemoFacility; 8] = [
     },
     DemoFacility {
         municipality: "131105",
-        code: "1311000025",
+        code: "1311000028",
         name: "目黒区診療所01",
         kana: "めぐろくしんりょうじょ01",
         romaji: "Meguro Clinic 01",
@@ -85,7 +85,7 @@ const FACILITIES: [DemoFacility; 8] = [
     },
     DemoFacility {
         municipality: "131105",
-        code: "1319000019",
+        code: "1319000012",
         name: "目黒区特設会場01",
         kana: "めぐろくとくせつかいじょう01",
         romaji: "Meguro Special Venue 01",
@@ -97,7 +97,7 @@ const FACILITIES: [DemoFacility; 8] = [
     },
     DemoFacility {
         municipality: "131121",
-        code: "1311000033",
+        code: "1311000036",
         name: "世田谷区病院01",
         kana: "せたがやくびょういん01",
         romaji: "Setagaya Hospital 01",
@@ -109,7 +109,7 @@ const FACILITIES: [DemoFacility; 8] = [
     },
     DemoFacility {
         municipality: "131032",
-        code: "1311000041",
+        code: "1311000044",
         name: "港区診療所01",
         kana: "みなとくしんりょうじょ01",
         romaji: "Minato Clinic 01",
@@ -121,7 +121,7 @@ const FACILITIES: [DemoFacility; 8] = [
     },
     DemoFacility {
         municipality: "141003",
-        code: "1411000017",
+        code: "1411000019",
         name: "横浜病院01",
         kana: "よこはまびょういん01",
         romaji: "Yokohama Hospital 01",
@@ -133,7 +133,7 @@ const FACILITIES: [DemoFacility; 8] = [
     },
     DemoFacility {
         municipality: "141003",
-        code: "1411000025",
+        code: "1411000027",
         name: "横浜診療所01",
         kana: "よこはましんりょうじょ01",
         romaji: "Yokohama Clinic 01",
@@ -145,7 +145,7 @@ const FACILITIES: [DemoFacility; 8] = [
     },
     DemoFacility {
         municipality: "141003",
-        code: "1419000019",
+        code: "1419000011",
         name: "横浜特設会場01",
         kana: "よこはまとくせつかいじょう01",
         romaji: "Yokohama Special Venue 01",
