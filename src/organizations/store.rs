@@ -13,7 +13,8 @@ const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_r
      o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, o.version, \
      f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone, \
      f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, \
-     f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.basic_facility_name \
+     f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.supply_type, f.basic_facility_id, \
+     f.operating_municipality_id \
      FROM organizations o LEFT JOIN facilities f ON f.organization_id = o.id";
 
 /// Largest `IN (…)` list sent at once; well under both backends' parameter limits.
@@ -131,6 +132,16 @@ const INSERT_BATCH: usize = 200;
 /// Inserts organisations (and their facility rows) in one transaction.
 pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult<()> {
     let mut tx = db.begin_write().await?;
+    insert_in(&mut tx, organizations).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts organisations (and their facility rows) inside the caller's transaction.
+pub async fn insert_in(
+    tx: &mut crate::db::WriteTx,
+    organizations: &[NewOrganization],
+) -> AppResult<()> {
     let now = now_utc();
     for chunk in organizations.chunks(INSERT_BATCH) {
         let rows: Vec<String> = (0..chunk.len())
@@ -154,7 +165,7 @@ pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult
                 .bind(org.prefecture_id.clone())
                 .bind(org.municipality_id.clone());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut ***tx).await?;
 
         let facilities: Vec<_> = chunk
             .iter()
@@ -164,11 +175,12 @@ pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult
             continue;
         }
         let rows: Vec<String> = (0..facilities.len())
-            .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
+            .map(|i| format!("({})", placeholders(i * 10 + 1, 10)))
             .collect();
         let sql = format!(
             "INSERT INTO facilities (organization_id, facility_type, postal_code, address, \
-             latitude, longitude, phone) VALUES {}",
+             latitude, longitude, phone, supply_type, basic_facility_id, \
+             operating_municipality_id) VALUES {}",
             rows.join(", ")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -180,11 +192,13 @@ pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult
                 .bind(facility.address.clone())
                 .bind(facility.latitude)
                 .bind(facility.longitude)
-                .bind(facility.phone.clone());
+                .bind(facility.phone.clone())
+                .bind(facility.supply_type.as_db())
+                .bind(facility.basic_facility_id.clone())
+                .bind(facility.operating_municipality_id.clone());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut ***tx).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
