@@ -71,7 +71,7 @@ pub struct UpdateOutcome {
     pub change_request: Option<ChangeRequestRecord>,
 }
 
-fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+pub(super) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let value = value.trim();
     if value.chars().count() > max {
         return Err(AppError::invalid_field(
@@ -82,7 +82,7 @@ fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
-fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
+pub(super) fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
     let value = text(field, value, max)?;
     if value.is_empty() {
         return Err(AppError::invalid_field(
@@ -91,6 +91,35 @@ fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
         ));
     }
     Ok(value)
+}
+
+/// A postal code, "153-0061".
+pub(super) fn postal_code(value: &str) -> AppResult<String> {
+    let v = value.trim();
+    let ok = v.len() == 8
+        && v.as_bytes()[3] == b'-'
+        && v.bytes()
+            .enumerate()
+            .all(|(i, b)| i == 3 || b.is_ascii_digit());
+    if !ok {
+        return Err(AppError::invalid_field(
+            "postalCode",
+            "a postal code looks like 153-0061 / 郵便番号は153-0061の形式です",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// A telephone number: digits and hyphens, at most 20 characters.
+pub(super) fn phone(value: &str) -> AppResult<String> {
+    let v = text("phone", value, 20)?;
+    if !v.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        return Err(AppError::invalid_field(
+            "phone",
+            "digits and hyphens only / 電話番号は数字とハイフンで入力してください",
+        ));
+    }
+    Ok(v)
 }
 
 /// The approval fields' current values, as the change request shows them.
@@ -382,19 +411,7 @@ async fn apply_update(
         ));
     }
     if let Some(v) = &update.postal_code {
-        let v = v.trim();
-        let ok = v.len() == 8
-            && v.as_bytes()[3] == b'-'
-            && v.bytes()
-                .enumerate()
-                .all(|(i, b)| i == 3 || b.is_ascii_digit());
-        if !ok {
-            return Err(AppError::invalid_field(
-                "postalCode",
-                "a postal code looks like 153-0061 / 郵便番号は153-0061の形式です",
-            ));
-        }
-        immediate.push(("facilities", "postal_code", json!(v)));
+        immediate.push(("facilities", "postal_code", json!(postal_code(v)?)));
     }
     if let Some(v) = &update.address {
         immediate.push(("facilities", "address", json!(required("address", v, 300)?)));
@@ -407,14 +424,7 @@ async fn apply_update(
         immediate.push(("facilities", "longitude", json!(longitude)));
     }
     if let Some(v) = &update.phone {
-        let v = text("phone", v, 20)?;
-        if !v.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            return Err(AppError::invalid_field(
-                "phone",
-                "digits and hyphens only / 電話番号は数字とハイフンで入力してください",
-            ));
-        }
-        immediate.push(("facilities", "phone", json!(v)));
+        immediate.push(("facilities", "phone", json!(phone(v)?)));
     }
     if let Some(v) = update.weekly_capacity {
         if !(0..=1_000_000).contains(&v) {

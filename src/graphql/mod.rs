@@ -16,6 +16,7 @@ use crate::events::{EventSubscription, Events};
 use crate::facilities::{
     FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
 };
+use crate::facilities::RegistrationMutation;
 use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
 use crate::organizations::{
     Facility, Municipality, OrganizationLoader, OrganizationNode, OrganizationQuery, Prefecture,
@@ -32,7 +33,7 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(IdentityMutation, FacilityMutation);
+pub struct Mutation(IdentityMutation, FacilityMutation, RegistrationMutation);
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
 #[derive(MergedSubscription, Default)]

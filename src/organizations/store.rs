@@ -65,6 +65,29 @@ pub async fn find_by_code(
         .await?)
 }
 
+/// Organisations of one kind by code (a bulk registration's look-ups), keyed by code.
+pub async fn find_by_codes(
+    db: &Db,
+    kind: OrganizationKind,
+    codes: &[String],
+) -> AppResult<HashMap<String, OrganizationRecord>> {
+    let mut found = HashMap::with_capacity(codes.len());
+    for chunk in codes.chunks(BATCH) {
+        let sql = format!(
+            "{SELECT} WHERE o.kind = $1 AND o.code IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql)).bind(kind.as_db());
+        for code in chunk {
+            query = query.bind(code.as_str());
+        }
+        for record in query.fetch_all(db.pool()).await? {
+            found.insert(record.code.clone(), record);
+        }
+    }
+    Ok(found)
+}
+
 /// Which organisations a list shows. Every filter is optional and they combine with AND.
 #[derive(Debug, Default, Clone)]
 pub struct OrganizationFilter {
