@@ -28,6 +28,8 @@ enum Rule {
 const HOSPITAL: &[&str] = &["meguro-hospital.admin"];
 /// The facility's municipality decides its change requests.
 const MEGURO: &[&str] = &["meguro.admin", "meguro.staff"];
+/// Bulk facility registration: the service desk alone.
+const DESK: &[&str] = &["helpdesk.admin"];
 /// Contracts: the facility itself and the service desk.
 const HOSPITAL_AND_DESK: &[&str] = &["meguro-hospital.admin", "helpdesk.admin"];
 
@@ -52,6 +54,9 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("rejectFacilityChange", Rule::Only(MEGURO)),
         ("registerContract", Rule::Only(HOSPITAL_AND_DESK)),
         ("withdrawContract", Rule::Only(HOSPITAL_AND_DESK)),
+        ("registerFacilities", Rule::Only(DESK)),
+        // A municipality, for a venue in its own area (Meguro's, here).
+        ("registerSpecialVenue", Rule::Only(MEGURO)),
     ])
 }
 
@@ -105,6 +110,12 @@ fn call(mutation: &str) -> &'static str {
         }
         "withdrawContract" => {
             "mutation($contract: ID!) { withdrawContract(contractIds: [$contract], withdrawalDate: \"2021-12-31\") { id } }"
+        }
+        "registerFacilities" => {
+            "mutation { registerFacilities(facilities: [{ code: \"1311000069\", name: \"新規診療所\", municipalityCode: \"131105\", facilityType: CLINIC, address: \"東京都目黒区\", latitude: 35.63, longitude: 139.69 }]) { id } }"
+        }
+        "registerSpecialVenue" => {
+            "mutation { registerSpecialVenue(input: { municipalityCode: \"131105\", code: \"1319000020\", name: \"目黒区特設会場02\", address: \"東京都目黒区\", latitude: 35.62, longitude: 139.67 }) { id } }"
         }
         other => panic!("no call written for {other}: add one, and a row in the matrix"),
     }

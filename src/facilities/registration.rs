@@ -61,9 +61,9 @@ const OPTIONAL_COLUMNS: [&str; 6] = [
     "phone",
 ];
 
-fn too_many(row: usize) -> AppError {
+fn too_many(row: usize, argument: &'static str) -> AppError {
     AppError::InvalidRows {
-        argument: "facilities",
+        argument,
         rows: vec![RowError {
             row,
             field: None,
@@ -130,7 +130,7 @@ pub fn parse_csv(csv: &str) -> AppResult<(Vec<FacilityRow>, Vec<RowError>)> {
             continue;
         }
         if rows.len() + errors.len() >= MAX_ROWS {
-            return Err(too_many(row));
+            return Err(too_many(row, "csv"));
         }
         if record.len() > headers.len() {
             errors.push(RowError {
@@ -498,22 +498,24 @@ async fn insert(
     Ok(order.iter().filter_map(|id| records.remove(id)).collect())
 }
 
-/// `registerFacilities`: all or none. `errors` are the rows a CSV could not even read.
+/// `registerFacilities`: all or none. `errors` are the rows a CSV could not even read;
+/// `argument` names the argument the rows came in ("facilities" or "csv").
 pub async fn register_facilities(
     db: &Db,
     meta: &RequestMeta,
     actor: &Actor,
+    argument: &'static str,
     rows: Vec<FacilityRow>,
     errors: Vec<RowError>,
 ) -> AppResult<Vec<OrganizationRecord>> {
     let result = async {
         decide(Some(actor), Action::RegisterFacilities, Target::System)?;
         if rows.len() + errors.len() > MAX_ROWS {
-            return Err(too_many(MAX_ROWS + 1));
+            return Err(too_many(MAX_ROWS + 1, argument));
         }
         if rows.is_empty() && errors.is_empty() {
             return Err(AppError::invalid_field(
-                "facilities",
+                argument,
                 "no facility to register / 登録する施設がありません",
             ));
         }
@@ -530,7 +532,11 @@ pub async fn register_facilities(
             .collect();
         insert(db, meta, actor, "registerFacilities", prepared, &order).await
     }
-    .await;
+    .await
+    .map_err(|error| match error {
+        AppError::InvalidRows { rows, .. } => AppError::InvalidRows { argument, rows },
+        other => other,
+    });
     if let Err(error) = &result {
         super::audit_refusal(db, meta, actor, "registerFacilities", None, error).await?;
     }
@@ -687,6 +693,7 @@ impl RegistrationMutation {
         let actor = crate::identity::require_actor(ctx)?;
         let db = ctx.data_unchecked::<Db>();
         let meta = crate::identity::request_meta(ctx);
+        let argument = if csv.is_some() { "csv" } else { "facilities" };
         let (rows, errors) = match (facilities, csv) {
             (Some(list), None) => {
                 let rows = list
@@ -727,7 +734,7 @@ impl RegistrationMutation {
                 return Err(error.into());
             }
         };
-        let records = register_facilities(db, &meta, actor, rows, errors).await?;
+        let records = register_facilities(db, &meta, actor, argument, rows, errors).await?;
         Ok(records.into_iter().map(crate::organizations::Facility).collect())
     }
 
