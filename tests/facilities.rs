@@ -295,7 +295,7 @@ async fn a_proxy_municipality_enters_data_but_never_approves_its_own_request() {
         .await;
 
     let by_proxy = server
-        .graphql_as(&admin, "mutation($f: ID!) { updateFacility(facilityId: $f, input: { basicFacilityName: \"目黒区基本型施設\" }) { changeRequest { id proxyOrganization { name } } } }", json!({ "f": facility }))
+        .graphql_as(&admin, "mutation($f: ID!) { updateFacility(facilityId: $f, input: { representativeName: \"代理 入力\" }) { changeRequest { id proxyOrganization { name } } } }", json!({ "f": facility }))
         .await;
     let request = &by_proxy["data"]["updateFacility"]["changeRequest"];
     assert_eq!(request["proxyOrganization"]["name"], "目黒区", "{by_proxy}");
@@ -704,7 +704,7 @@ async fn setting_a_field_back_withdraws_it_and_an_emptied_request_disappears() {
     let server = TestServer::start().await;
     let token = hospital(&server).await;
     let facility = facility_id(&server, "Meguro Hospital 01").await;
-    let filed = server.graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "generalAcceptance": true, "basicFacilityName": "基本型A" } })).await;
+    let filed = server.graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "generalAcceptance": true, "vaccinesHandled": ["PFIZER"] } })).await;
     assert_eq!(
         filed["data"]["updateFacility"]["changeRequest"]["changes"]
             .as_array()
@@ -721,12 +721,12 @@ async fn setting_a_field_back_withdraws_it_and_an_emptied_request_disappears() {
         .await;
     let changes = &undo_one["data"]["updateFacility"]["changeRequest"]["changes"];
     assert_eq!(changes.as_array().unwrap().len(), 1, "{undo_one}");
-    assert_eq!(changes[0]["field"], "basicFacilityName");
+    assert_eq!(changes[0]["field"], "vaccinesHandled");
     let undo_all = server
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "basicFacilityName": "" } }),
+            json!({ "f": facility, "i": { "vaccinesHandled": [] } }),
         )
         .await;
     assert_eq!(
@@ -844,7 +844,7 @@ async fn an_old_rejection_is_not_revived_after_a_later_approval() {
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "basicFacilityName": "A" } }),
+            json!({ "f": facility, "i": { "representativeName": "A" } }),
         )
         .await;
     let first_id = first["data"]["updateFacility"]["changeRequest"]["id"].clone();
@@ -855,10 +855,11 @@ async fn an_old_rejection_is_not_revived_after_a_later_approval() {
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "basicFacilityName": "B" } }),
+            json!({ "f": facility, "i": { "representativeName": "B" } }),
         )
         .await;
     let second_id = second["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    assert!(first_id.is_string(), "{first}");
     assert_eq!(second_id, first_id, "the latest rejection is revised");
     server
         .graphql_as(&meguro, APPROVE, json!({ "r": second_id }))

@@ -70,7 +70,8 @@ async fn audit(server: &TestServer, operation: &str) -> Vec<(String, String)> {
 const FACILITIES: i64 = 8;
 const COUNT_FACILITIES: &str = "SELECT COUNT(*) FROM organizations WHERE kind = 'FACILITY'";
 
-const SUPPLY: &str = "query($f: ID!) { node(id: $f) { ... on Facility { name facilityType supplyType
+const SUPPLY: &str =
+    "query($f: ID!) { node(id: $f) { ... on Facility { name facilityType supplyType
     basicFacility { name } operatingMunicipality { name } } } }";
 
 #[tokio::test]
@@ -117,7 +118,8 @@ async fn the_demo_separates_the_kind_of_place_from_how_it_is_supplied() {
     server.stop().await;
 }
 
-const UPDATE: &str = "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) {
+const UPDATE: &str =
+    "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) {
     facility { openingHours supplyType } changeRequest { id changes { field before after } } } }";
 const APPROVE: &str = "mutation($r: ID!) { approveFacilityChange(requestId: $r) { status } }";
 
@@ -217,17 +219,26 @@ async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
         )
         .await;
     let payload = &filed["data"]["updateFacility"];
-    assert_eq!(payload["facility"]["supplyType"], "BASIC", "not before approval: {filed}");
+    assert_eq!(
+        payload["facility"]["supplyType"], "BASIC",
+        "not before approval: {filed}"
+    );
     let changes = payload["changeRequest"]["changes"].as_array().unwrap();
     let basic = changes
         .iter()
         .find(|c| c["field"] == "basicFacility")
         .unwrap();
     assert_eq!(basic["before"], Value::Null);
-    assert_eq!(basic["after"]["name"], "目黒区病院01", "shown side by side: {basic}");
+    assert_eq!(
+        basic["after"]["name"], "目黒区病院01",
+        "shown side by side: {basic}"
+    );
     assert_eq!(basic["after"]["code"], "1311000010");
     let supply = changes.iter().find(|c| c["field"] == "supplyType").unwrap();
-    assert_eq!((&supply["before"], &supply["after"]), (&json!("BASIC"), &json!("SATELLITE")));
+    assert_eq!(
+        (&supply["before"], &supply["after"]),
+        (&json!("BASIC"), &json!("SATELLITE"))
+    );
 
     let staff = server.sign_in("meguro.staff").await;
     let approved = server
@@ -237,7 +248,10 @@ async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
             json!({ "r": payload["changeRequest"]["id"] }),
         )
         .await;
-    assert_eq!(approved["data"]["approveFacilityChange"]["status"], "APPROVED", "{approved}");
+    assert_eq!(
+        approved["data"]["approveFacilityChange"]["status"], "APPROVED",
+        "{approved}"
+    );
     let now = server.data(SUPPLY, json!({ "f": venue })).await;
     assert_eq!(now["node"]["supplyType"], "SATELLITE");
     assert_eq!(now["node"]["basicFacility"]["name"], "目黒区病院01");
@@ -251,7 +265,10 @@ async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
         .await;
     let reasons = eligibility["data"]["node"]["eligibility"]["reasons"].clone();
     assert!(
-        reasons.as_array().unwrap().contains(&json!("NO_RESPONSIBLE_DOCTOR")),
+        reasons
+            .as_array()
+            .unwrap()
+            .contains(&json!("NO_RESPONSIBLE_DOCTOR")),
         "{eligibility}"
     );
 
@@ -346,7 +363,10 @@ async fn a_basic_facility_that_is_a_satellite_itself_or_in_another_prefecture_is
     .await
     .unwrap();
     assert_eq!(opening, None);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM facility_change_requests").await, 0);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM facility_change_requests").await,
+        0
+    );
     let failures: Vec<_> = audit(&server, "updateFacility")
         .await
         .into_iter()
@@ -451,10 +471,16 @@ fn csv_row(code: &str, municipality: &str) -> String {
 /// that the refusal is audited.
 async fn refused_csv(server: &TestServer, desk: &str, csv: &str) -> Value {
     let failures_before = audit(server, "registerFacilities").await.len();
-    let response = server.graphql_as(desk, REGISTER, json!({ "csv": csv })).await;
+    let response = server
+        .graphql_as(desk, REGISTER, json!({ "csv": csv }))
+        .await;
     assert_eq!(code(&response), "INVALID_INPUT", "{response}");
     assert_eq!(response["data"], Value::Null);
-    assert_eq!(count(server, COUNT_FACILITIES).await, FACILITIES, "all or none");
+    assert_eq!(
+        count(server, COUNT_FACILITIES).await,
+        FACILITIES,
+        "all or none"
+    );
     let audited = audit(server, "registerFacilities").await;
     assert_eq!(audited.len(), failures_before + 1);
     assert_eq!(audited.last().unwrap().0, "FAILURE");
@@ -553,7 +579,12 @@ async fn a_facility_csv_of_more_than_1000_rows_is_refused_at_row_1001() {
     assert_eq!(rows(&response), [(1001, "-".to_owned())]);
     // The same limit for a list.
     let list: Vec<Value> = (0..1001u32)
-        .map(|n| clinic(MedicalInstitutionCode::from_parts("13", 1, 600_000 + n).as_str(), "131105"))
+        .map(|n| {
+            clinic(
+                MedicalInstitutionCode::from_parts("13", 1, 600_000 + n).as_str(),
+                "131105",
+            )
+        })
         .collect();
     let response = server
         .graphql_as(&desk, REGISTER, json!({ "list": list }))
@@ -595,7 +626,9 @@ async fn every_bad_row_is_named_in_one_answer_and_bad_columns_refuse_the_file() 
     let response = refused_csv(&server, &desk, csv).await;
     assert_eq!(
         rows(&response),
-        (1..=5).map(|r| (r, "basicFacilityCode".to_owned())).collect::<Vec<_>>()
+        (1..=5)
+            .map(|r| (r, "basicFacilityCode".to_owned()))
+            .collect::<Vec<_>>()
     );
     for (csv, what) in [
         ("code,name,colour\n", "an unknown column"),
@@ -650,7 +683,11 @@ async fn a_municipality_registers_a_special_venue_in_its_area_and_then_edits_it(
     assert_eq!(venue["operatingMunicipality"]["name"], "目黒区");
     assert_eq!(
         venue["eligibility"]["reasons"],
-        json!(["NO_CURRENT_CONTRACT", "NO_RESPONSIBLE_DOCTOR", "NO_VACCINATING_DOCTOR"]),
+        json!([
+            "NO_CURRENT_CONTRACT",
+            "NO_RESPONSIBLE_DOCTOR",
+            "NO_VACCINATING_DOCTOR"
+        ]),
         "a special venue's doctor rule applies"
     );
     // Naming its own municipality explicitly is the same.
@@ -660,7 +697,10 @@ async fn a_municipality_registers_a_special_venue_in_its_area_and_then_edits_it(
     let response = server
         .graphql_as(&meguro, VENUE, json!({ "i": explicit }))
         .await;
-    assert!(response["data"]["registerSpecialVenue"]["id"].is_string(), "{response}");
+    assert!(
+        response["data"]["registerSpecialVenue"]["id"].is_string(),
+        "{response}"
+    );
     // It edits the venue without the proxy flag.
     let edited = server
         .graphql_as(
@@ -706,7 +746,10 @@ async fn a_special_venue_outside_the_municipalitys_area_is_not_found_and_audited
     assert_eq!(code(&response), "FORBIDDEN");
     let audited = audit(&server, "registerSpecialVenue").await;
     assert_eq!(audited.len(), 3);
-    assert!(audited.iter().all(|(outcome, _)| outcome == "DENIED"), "{audited:?}");
+    assert!(
+        audited.iter().all(|(outcome, _)| outcome == "DENIED"),
+        "{audited:?}"
+    );
     assert_eq!(count(&server, COUNT_FACILITIES).await, FACILITIES);
     server.stop().await;
 }

@@ -136,9 +136,7 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
             allow_if(within_area(actor, scope))
         }
         // Facility data arrives from the contract-intake system through the service desk.
-        (Action::RegisterFacilities, Target::System) => {
-            allow_if(actor.role == Role::SystemAdmin)
-        }
+        (Action::RegisterFacilities, Target::System) => allow_if(actor.role == Role::SystemAdmin),
         // A municipality registers the venues it runs, in its own area only (seed p. 28).
         (Action::RegisterSpecialVenue, Target::Organization(municipality)) => {
             if actor.role == Role::Municipality && actor.organization.id == municipality.id {

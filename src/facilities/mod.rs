@@ -13,11 +13,11 @@ mod registration;
 mod update;
 
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
-pub use registration::RegistrationMutation;
 pub use graphql::{
     Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
     RegistryNode, load_registry_node, private_contracts, private_doctors, private_eligibility,
 };
+pub use registration::RegistrationMutation;
 
 /// Topic prefix of change-request events.
 pub const CHANGE_REQUEST_TOPIC: &str = "facility.change_request";

@@ -86,12 +86,19 @@ pub fn parse_csv(csv: &str) -> AppResult<(Vec<FacilityRow>, Vec<RowError>)> {
         .from_reader(csv.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|_| AppError::invalid_field("csv", "the CSV has no readable header row / 見出し行が読めません"))?
+        .map_err(|_| {
+            AppError::invalid_field(
+                "csv",
+                "the CSV has no readable header row / 見出し行が読めません",
+            )
+        })?
         .iter()
         .map(str::to_owned)
         .collect();
     for header in &headers {
-        if !REQUIRED_COLUMNS.contains(&header.as_str()) && !OPTIONAL_COLUMNS.contains(&header.as_str()) {
+        if !REQUIRED_COLUMNS.contains(&header.as_str())
+            && !OPTIONAL_COLUMNS.contains(&header.as_str())
+        {
             return Err(AppError::invalid_field(
                 "csv",
                 format!("unknown column {header:?} / 不明な列です: {header}"),
@@ -119,13 +126,18 @@ pub fn parse_csv(csv: &str) -> AppResult<(Vec<FacilityRow>, Vec<RowError>)> {
                 errors.push(RowError {
                     row,
                     field: None,
-                    message: "the line cannot be read as CSV (UTF-8 text expected) / CSVとして読めません".into(),
+                    message:
+                        "the line cannot be read as CSV (UTF-8 text expected) / CSVとして読めません"
+                            .into(),
                 });
                 continue;
             }
         };
         // The header is line 1, so line n holds row n − 1.
-        let row = record.position().map(|p| p.line() as usize - 1).unwrap_or(0);
+        let row = record
+            .position()
+            .map(|p| p.line() as usize - 1)
+            .unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -146,7 +158,10 @@ pub fn parse_csv(csv: &str) -> AppResult<(Vec<FacilityRow>, Vec<RowError>)> {
         }
         let cell = |column: &str| -> Option<String> {
             let index = headers.iter().position(|h| h == column)?;
-            record.get(index).filter(|c| !c.is_empty()).map(str::to_owned)
+            record
+                .get(index)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
         };
         match row_from_cells(row, &cell) {
             Ok(parsed) => rows.push(parsed),
@@ -156,28 +171,41 @@ pub fn parse_csv(csv: &str) -> AppResult<(Vec<FacilityRow>, Vec<RowError>)> {
     Ok((rows, errors))
 }
 
-fn row_from_cells(
-    row: usize,
-    cell: &dyn Fn(&str) -> Option<String>,
-) -> AppResult<FacilityRow> {
+fn row_from_cells(row: usize, cell: &dyn Fn(&str) -> Option<String>) -> AppResult<FacilityRow> {
     let number = |column: &str| -> AppResult<f64> {
         let text = cell(column).unwrap_or_default();
-        text.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
-            AppError::invalid_field(column, format!("{text:?} is not a number / 数値ではありません"))
-        })
+        text.parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .ok_or_else(|| {
+                AppError::invalid_field(
+                    column,
+                    format!("{text:?} is not a number / 数値ではありません"),
+                )
+            })
     };
-    let facility_type = match cell("facilityType").unwrap_or_default().to_uppercase().as_str() {
+    let facility_type = match cell("facilityType")
+        .unwrap_or_default()
+        .to_uppercase()
+        .as_str()
+    {
         "CLINIC" | "診療所" => FacilityType::Clinic,
         "HOSPITAL" | "病院" => FacilityType::Hospital,
         "SPECIAL_VENUE" | "特設会場" => FacilityType::SpecialVenue,
         other => {
             return Err(AppError::invalid_field(
                 "facilityType",
-                format!("{other:?} is not CLINIC, HOSPITAL or SPECIAL_VENUE / 施設種別が正しくありません"),
+                format!(
+                    "{other:?} is not CLINIC, HOSPITAL or SPECIAL_VENUE / 施設種別が正しくありません"
+                ),
             ));
         }
     };
-    let supply_type = match cell("supplyType").unwrap_or_default().to_uppercase().as_str() {
+    let supply_type = match cell("supplyType")
+        .unwrap_or_default()
+        .to_uppercase()
+        .as_str()
+    {
         "" | "BASIC" | "基本型" => SupplyType::Basic,
         "SATELLITE" | "サテライト型" => SupplyType::Satellite,
         other => {
@@ -216,8 +244,7 @@ struct Checked {
 
 /// The checks a row passes on its own.
 fn check_fields(row: &FacilityRow) -> AppResult<Checked> {
-    let code = MedicalInstitutionCode::parse(&row.code)
-        .map_err(|e| rename_field(e, "code"))?;
+    let code = MedicalInstitutionCode::parse(&row.code).map_err(|e| rename_field(e, "code"))?;
     required("name", &row.name, 200)?;
     if let Some(kana) = &row.name_kana {
         text("nameKana", kana, 200)?;
@@ -237,7 +264,8 @@ fn check_fields(row: &FacilityRow) -> AppResult<Checked> {
     }
     let basic_code = match (row.supply_type, &row.basic_facility_code) {
         (SupplyType::Satellite, Some(code)) => Some(
-            MedicalInstitutionCode::parse(code).map_err(|e| rename_field(e, "basicFacilityCode"))?,
+            MedicalInstitutionCode::parse(code)
+                .map_err(|e| rename_field(e, "basicFacilityCode"))?,
         ),
         (SupplyType::Satellite, None) => {
             return Err(AppError::invalid_field(
@@ -309,8 +337,7 @@ async fn prepare(
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
-    let registered =
-        store::find_by_codes(db, OrganizationKind::Facility, &facility_codes).await?;
+    let registered = store::find_by_codes(db, OrganizationKind::Facility, &facility_codes).await?;
 
     // The first row of each code in the file: later rows with the same code are duplicates.
     let mut first_row: HashMap<&str, usize> = HashMap::new();
@@ -447,13 +474,17 @@ async fn prepare(
         });
     }
     if !errors.is_empty() {
-        errors.sort_by(|a, b| a.row.cmp(&b.row));
+        errors.sort_by_key(|e| e.row);
         return Err(AppError::InvalidRows {
             argument: "facilities",
             rows: errors,
         });
     }
-    prepared.sort_by_key(|o| o.facility.as_ref().is_some_and(|f| f.basic_facility_id.is_some()));
+    prepared.sort_by_key(|o| {
+        o.facility
+            .as_ref()
+            .is_some_and(|f| f.basic_facility_id.is_some())
+    });
     Ok(prepared)
 }
 
@@ -582,19 +613,24 @@ pub async fn register_special_venue(
         let mut row = venue.row.clone();
         row.municipality_code = municipality.code.clone();
         row.facility_type = FacilityType::SpecialVenue;
-        let prepared = prepare(db, std::slice::from_ref(&row), Vec::new(), Some(&actor.organization.id))
-            .await
-            .map_err(|error| match error {
-                // One venue: its first problem as an ordinary field error.
-                AppError::InvalidRows { mut rows, .. } if !rows.is_empty() => {
-                    let first = rows.remove(0);
-                    AppError::InvalidInput {
-                        message: first.message,
-                        field: first.field,
-                    }
+        let prepared = prepare(
+            db,
+            std::slice::from_ref(&row),
+            Vec::new(),
+            Some(&actor.organization.id),
+        )
+        .await
+        .map_err(|error| match error {
+            // One venue: its first problem as an ordinary field error.
+            AppError::InvalidRows { mut rows, .. } if !rows.is_empty() => {
+                let first = rows.remove(0);
+                AppError::InvalidInput {
+                    message: first.message,
+                    field: first.field,
                 }
-                other => other,
-            })?;
+            }
+            other => other,
+        })?;
         let order: Vec<String> = prepared.iter().map(|o| o.id.clone()).collect();
         insert(db, meta, actor, "registerSpecialVenue", prepared, &order)
             .await?
@@ -603,8 +639,15 @@ pub async fn register_special_venue(
     }
     .await;
     if let Err(error) = &result {
-        super::audit_refusal(db, meta, actor, "registerSpecialVenue", area.as_deref(), error)
-            .await?;
+        super::audit_refusal(
+            db,
+            meta,
+            actor,
+            "registerSpecialVenue",
+            area.as_deref(),
+            error,
+        )
+        .await?;
     }
     result
 }
@@ -735,7 +778,10 @@ impl RegistrationMutation {
             }
         };
         let records = register_facilities(db, &meta, actor, argument, rows, errors).await?;
-        Ok(records.into_iter().map(crate::organizations::Facility).collect())
+        Ok(records
+            .into_iter()
+            .map(crate::organizations::Facility)
+            .collect())
     }
 
     /// Registers a special venue (特設会場) that the caller's municipality runs in its own

@@ -11,8 +11,8 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, now_utc};
 use crate::error::{AppError, AppResult};
 use crate::events::Events;
-use crate::identity::Actor;
 use crate::graphql::node::{global_id, parse_global_id};
+use crate::identity::Actor;
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
 
 /// Changes to a facility. Leave out what does not change.
@@ -307,7 +307,9 @@ fn finish(mut requested: Map<String, Value>, update: &FacilityUpdate) -> Map<Str
 /// municipality reads who it is side by side; null for none.
 pub fn basic_facility_value(basic: Option<&OrganizationRecord>) -> Value {
     match basic {
-        Some(b) => json!({ "id": global_id("Facility", &b.id).to_string(), "code": b.code, "name": b.name }),
+        Some(b) => {
+            json!({ "id": global_id("Facility", &b.id).to_string(), "code": b.code, "name": b.name })
+        }
         None => Value::Null,
     }
 }

@@ -13,10 +13,10 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use crate::audit::{AuditEntryView, AuditQuery};
 use crate::db::Db;
 use crate::events::{EventSubscription, Events};
+use crate::facilities::RegistrationMutation;
 use crate::facilities::{
     FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
 };
-use crate::facilities::RegistrationMutation;
 use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
 use crate::organizations::{
     Facility, Municipality, OrganizationLoader, OrganizationNode, OrganizationQuery, Prefecture,

@@ -77,7 +77,8 @@ pub async fn find_by_codes(
             "{SELECT} WHERE o.kind = $1 AND o.code IN ({})",
             placeholders(2, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql)).bind(kind.as_db());
+        let mut query =
+            sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql)).bind(kind.as_db());
         for code in chunk {
             query = query.bind(code.as_str());
         }
