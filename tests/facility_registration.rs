@@ -795,3 +795,104 @@ async fn a_special_venue_with_bad_input_is_refused_field_by_field_and_audited() 
     assert!(audited.iter().all(|(outcome, _)| outcome == "FAILURE"));
     server.stop().await;
 }
+
+/// A database from before the facility model: the old mixed types, a free-text basic-facility
+/// name and the demo's old codes. The migration moves them to the new model.
+#[tokio::test]
+async fn the_facility_model_migration_moves_old_types_names_and_demo_codes() {
+    let test_db = common::TestDb::new().await;
+    let db = vsys::db::Db::connect(&test_db.url).await.unwrap();
+    // Apply the migrations that existed before this one, from a folder holding only them.
+    let earlier = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("migrations").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.as_str() < "20261126000001" {
+            std::fs::copy(entry.path(), earlier.path().join(&name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(earlier.path())
+        .await
+        .unwrap()
+        .run(db.pool())
+        .await
+        .unwrap();
+    for statement in [
+        "INSERT INTO organizations (id, kind, code, name, prefecture_id, created_at, updated_at) VALUES ('p', 'PREFECTURE', '13', '東京都', NULL, 'x', 'x')",
+        "UPDATE organizations SET prefecture_id = 'p' WHERE id = 'p'",
+        "INSERT INTO organizations (id, kind, code, name, prefecture_id, municipality_id, parent_id, created_at, updated_at) VALUES ('m', 'MUNICIPALITY', '131105', '目黒区', 'p', NULL, 'p', 'x', 'x')",
+        "UPDATE organizations SET municipality_id = 'm' WHERE id = 'm'",
+        "INSERT INTO organizations (id, kind, code, name, prefecture_id, municipality_id, parent_id, created_at, updated_at) VALUES \
+         ('a', 'FACILITY', '1311000017', '目黒区病院01', 'p', 'm', 'm', 'x', 'x'), \
+         ('b', 'FACILITY', '1311000051', 'サテライト診療所', 'p', 'm', 'm', 'x', 'x'), \
+         ('c', 'FACILITY', '1311000069', '名前の合わない診療所', 'p', 'm', 'm', 'x', 'x'), \
+         ('d', 'FACILITY', '1319000019', '目黒区特設会場01', 'p', 'm', 'm', 'x', 'x')",
+        "INSERT INTO facilities (organization_id, facility_type, address, latitude, longitude, basic_facility_name) VALUES \
+         ('a', 'BASIC_TYPE_FACILITY', '東京都', 35.6, 139.7, NULL), \
+         ('b', 'SATELLITE_FACILITY', '東京都', 35.6, 139.7, '目黒区病院01'), \
+         ('c', 'CLINIC', '東京都', 35.6, 139.7, 'どこか'), \
+         ('d', 'SPECIAL_VENUE', '東京都', 35.6, 139.7, NULL)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+            .execute(db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    db.migrate().await.unwrap();
+    /// id, code, facility type, supply type, basic facility, operating municipality.
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> =
+        sqlx::query_as(
+            "SELECT o.id, o.code, f.facility_type, f.supply_type, f.basic_facility_id, f.operating_municipality_id \
+             FROM facilities f JOIN organizations o ON o.id = f.organization_id ORDER BY o.id",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let s = |v: &str| v.to_owned();
+    assert_eq!(
+        rows,
+        [
+            (
+                s("a"),
+                s("1311000010"),
+                s("HOSPITAL"),
+                s("BASIC"),
+                None,
+                None
+            ),
+            (
+                s("b"),
+                s("1311000051"),
+                s("CLINIC"),
+                s("SATELLITE"),
+                Some(s("a")),
+                None
+            ),
+            // A name that names no facility leaves the satellite unlinked.
+            (
+                s("c"),
+                s("1311000069"),
+                s("CLINIC"),
+                s("SATELLITE"),
+                None,
+                None
+            ),
+            (
+                s("d"),
+                s("1319000012"),
+                s("SPECIAL_VENUE"),
+                s("BASIC"),
+                None,
+                Some(s("m"))
+            ),
+        ]
+    );
+    db.pool().close().await;
+}
