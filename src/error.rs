@@ -44,6 +44,14 @@ pub enum AppError {
         /// The argument or input field at fault, when there is one.
         field: Option<String>,
     },
+    /// Bad rows of a bulk input (a list or a CSV), each named by its row number; the bulk
+    /// operation changed nothing.
+    #[error("{} row(s) are invalid, nothing was registered / {}行に誤りがあります。登録していません", rows.len(), rows.len())]
+    InvalidRows {
+        /// The argument holding the rows ("facilities", "csv").
+        argument: &'static str,
+        rows: Vec<RowError>,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("too many requests, try again later")]
@@ -53,6 +61,34 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What is wrong with one row of a bulk input.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    /// 1-based: the n-th item of a list, the n-th line after a CSV's header.
+    pub row: usize,
+    /// The column or input field at fault, when there is one.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl RowError {
+    /// The error of `row`, taken from a field validation's error.
+    pub fn from_error(row: usize, error: AppError) -> Self {
+        match error {
+            AppError::InvalidInput { message, field } => RowError {
+                row,
+                field,
+                message,
+            },
+            other => RowError {
+                row,
+                field: None,
+                message: other.to_string(),
+            },
+        }
+    }
+}
 
 impl AppError {
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -75,10 +111,38 @@ impl AppError {
             AppError::ObligationPending { .. } => code::FORBIDDEN,
             AppError::Forbidden => code::FORBIDDEN,
             AppError::NotFound(_) => code::NOT_FOUND,
-            AppError::InvalidInput { .. } => code::INVALID_INPUT,
+            AppError::InvalidInput { .. } | AppError::InvalidRows { .. } => code::INVALID_INPUT,
             AppError::Conflict(_) => code::CONFLICT,
             AppError::RateLimited => code::RATE_LIMITED,
             AppError::Internal(_) => code::INTERNAL,
+        }
+    }
+}
+
+impl AppError {
+    /// What the audit log keeps of a refusal: the message, and for bulk input the bad rows.
+    pub fn audit_detail(&self) -> String {
+        match self {
+            AppError::InvalidRows { rows, .. } => {
+                let mut detail = self.to_string();
+                for row in rows.iter().take(20) {
+                    detail.push_str(&format!(
+                        "; row {} {}: {}",
+                        row.row,
+                        row.field.as_deref().unwrap_or("-"),
+                        row.message
+                    ));
+                }
+                if rows.len() > 20 {
+                    detail.push_str(&format!("; … {} more", rows.len() - 20));
+                }
+                detail
+            }
+            AppError::InvalidInput {
+                message,
+                field: Some(field),
+            } => format!("{field}: {message}"),
+            other => other.to_string(),
         }
     }
 }
@@ -127,6 +191,32 @@ impl ErrorExtensions for AppError {
             } = self
             {
                 ext.set("field", field.as_str());
+            }
+            if let AppError::InvalidRows { argument, rows } = self {
+                ext.set("field", *argument);
+                let rows: Vec<async_graphql::Value> = rows
+                    .iter()
+                    .map(|r| {
+                        let mut row = async_graphql::indexmap::IndexMap::new();
+                        row.insert(
+                            async_graphql::Name::new("row"),
+                            async_graphql::Value::from(r.row as u64),
+                        );
+                        row.insert(
+                            async_graphql::Name::new("field"),
+                            r.field
+                                .clone()
+                                .map(async_graphql::Value::from)
+                                .unwrap_or(async_graphql::Value::Null),
+                        );
+                        row.insert(
+                            async_graphql::Name::new("message"),
+                            async_graphql::Value::from(r.message.clone()),
+                        );
+                        async_graphql::Value::Object(row)
+                    })
+                    .collect();
+                ext.set("rows", rows);
             }
             if let AppError::ObligationPending { reason, .. } = self {
                 ext.set("reason", *reason);

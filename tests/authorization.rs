@@ -28,6 +28,8 @@ enum Rule {
 const HOSPITAL: &[&str] = &["meguro-hospital.admin"];
 /// The facility's municipality decides its change requests.
 const MEGURO: &[&str] = &["meguro.admin", "meguro.staff"];
+/// Bulk facility registration: the service desk alone.
+const DESK: &[&str] = &["helpdesk.admin"];
 /// Contracts: the facility itself and the service desk.
 const HOSPITAL_AND_DESK: &[&str] = &["meguro-hospital.admin", "helpdesk.admin"];
 
@@ -52,6 +54,9 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("rejectFacilityChange", Rule::Only(MEGURO)),
         ("registerContract", Rule::Only(HOSPITAL_AND_DESK)),
         ("withdrawContract", Rule::Only(HOSPITAL_AND_DESK)),
+        ("registerFacilities", Rule::Only(DESK)),
+        // A municipality, for a venue in its own area (Meguro's, here).
+        ("registerSpecialVenue", Rule::Only(MEGURO)),
     ])
 }
 
@@ -101,10 +106,16 @@ fn call(mutation: &str) -> &'static str {
             "mutation($request: ID!) { rejectFacilityChange(requestId: $request, reason: \"不備\") { status } }"
         }
         "registerContract" => {
-            "mutation { registerContract(contracts: [{ facilityCode: \"1311000017\", kind: INDIVIDUAL, joinDate: \"2021-03-01\" }]) { id } }"
+            "mutation { registerContract(contracts: [{ facilityCode: \"1311000010\", kind: INDIVIDUAL, joinDate: \"2021-03-01\" }]) { id } }"
         }
         "withdrawContract" => {
             "mutation($contract: ID!) { withdrawContract(contractIds: [$contract], withdrawalDate: \"2021-12-31\") { id } }"
+        }
+        "registerFacilities" => {
+            "mutation { registerFacilities(facilities: [{ code: \"1311000069\", name: \"新規診療所\", municipalityCode: \"131105\", facilityType: CLINIC, address: \"東京都目黒区\", latitude: 35.63, longitude: 139.69 }]) { id } }"
+        }
+        "registerSpecialVenue" => {
+            "mutation { registerSpecialVenue(input: { municipalityCode: \"131105\", code: \"1319000020\", name: \"目黒区特設会場02\", address: \"東京都目黒区\", latitude: 35.62, longitude: 139.67 }) { id } }"
         }
         other => panic!("no call written for {other}: add one, and a row in the matrix"),
     }
@@ -182,7 +193,7 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .await;
     let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
     let contract = server
-        .graphql_as(&hospital, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000017", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id } }"#, json!({}))
+        .graphql_as(&hospital, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000010", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id } }"#, json!({}))
         .await;
     let contract = contract["data"]["registerContract"][0]["id"].clone();
     assert!(

@@ -147,6 +147,36 @@ async fn synthetic_national_data_has_the_countrys_shape_and_is_deterministic() {
     for code in codes {
         vsys::organizations::codes::MunicipalityCode::parse(&code).unwrap();
     }
+    // And every facility code its (nine-digit Luhn) check digit.
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT code FROM organizations WHERE kind = 'FACILITY'")
+            .fetch_all(a.pool())
+            .await
+            .unwrap();
+    for code in codes {
+        vsys::facilities::codes::MedicalInstitutionCode::parse(&code).unwrap();
+    }
+    // Satellites are supplied through a basic-type facility of their own prefecture.
+    let shape = |sql: &'static str| {
+        let pool = a.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(shape("SELECT COUNT(*) FROM facilities WHERE supply_type = 'SATELLITE'").await > 1000);
+    assert_eq!(
+        shape(
+            "SELECT COUNT(*) FROM facilities s JOIN organizations so ON so.id = s.organization_id \
+             JOIN facilities b ON b.organization_id = s.basic_facility_id \
+             JOIN organizations bo ON bo.id = b.organization_id \
+             WHERE so.prefecture_id <> bo.prefecture_id OR b.supply_type <> 'BASIC'"
+        )
+        .await,
+        0
+    );
     a.close().await;
     b.close().await;
 }

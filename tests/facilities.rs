@@ -295,7 +295,7 @@ async fn a_proxy_municipality_enters_data_but_never_approves_its_own_request() {
         .await;
 
     let by_proxy = server
-        .graphql_as(&admin, "mutation($f: ID!) { updateFacility(facilityId: $f, input: { basicFacilityName: \"目黒区基本型施設\" }) { changeRequest { id proxyOrganization { name } } } }", json!({ "f": facility }))
+        .graphql_as(&admin, "mutation($f: ID!) { updateFacility(facilityId: $f, input: { representativeName: \"代理 入力\" }) { changeRequest { id proxyOrganization { name } } } }", json!({ "f": facility }))
         .await;
     let request = &by_proxy["data"]["updateFacility"]["changeRequest"];
     assert_eq!(request["proxyOrganization"]["name"], "目黒区", "{by_proxy}");
@@ -379,7 +379,7 @@ async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor
     let server = TestServer::start().await;
     let venue = facility_id(&server, "Meguro Special Venue 01").await;
     // The venue lets Meguro enter its data (set directly: the approval flow is tested above).
-    sqlx::query("UPDATE facilities SET proxy_input = 1 WHERE organization_id = (SELECT id FROM organizations WHERE code = '1319000019')")
+    sqlx::query("UPDATE facilities SET proxy_input = 1 WHERE organization_id = (SELECT id FROM organizations WHERE code = '1319000012')")
         .execute(server.state.db.pool())
         .await
         .unwrap();
@@ -410,7 +410,7 @@ async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor
         .await;
     assert_eq!(code(&again), "CONFLICT");
     let contract = server
-        .graphql_as(&meguro, r#"mutation { registerContract(contracts: [{ facilityCode: "1319000019", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id current } }"#, json!({}))
+        .graphql_as(&meguro, r#"mutation { registerContract(contracts: [{ facilityCode: "1319000012", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id current } }"#, json!({}))
         .await;
     assert_eq!(
         contract["data"]["registerContract"][0]["current"], true,
@@ -445,7 +445,7 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
     let server = TestServer::start().await;
     let aggregator = server.sign_in("meguro-ma.admin").await;
     let register = "mutation($csv: String) { registerContract(csv: $csv) { id kind joinDate withdrawalDate current aggregator { name } facility { name } } }";
-    let csv = "facilityCode,kind,joinDate,withdrawalDate\n1311000017,COLLECTIVE,2021-02-15,\n1311000025,集合,2021-02-15,\n,,,\n";
+    let csv = "facilityCode,kind,joinDate,withdrawalDate\n1311000010,COLLECTIVE,2021-02-15,\n1311000028,集合,2021-02-15,\n,,,\n";
     let created = server
         .graphql_as(&aggregator, register, json!({ "csv": csv }))
         .await;
@@ -457,7 +457,7 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
 
     for (csv, field) in [
         (
-            "facilityCode,kind,joinDate,withdrawalDate\n1311000033,COLLECTIVE,2021-03-01,2021-02-01\n",
+            "facilityCode,kind,joinDate,withdrawalDate\n1311000036,COLLECTIVE,2021-03-01,2021-02-01\n",
             "withdrawalDate",
         ),
         (
@@ -465,7 +465,7 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
             "medicalInstitutionCode",
         ),
         (
-            "facilityCode,kind,joinDate\n1311000033,COLLECTIVE,2021-02-30\n",
+            "facilityCode,kind,joinDate\n1311000036,COLLECTIVE,2021-02-30\n",
             "joinDate",
         ),
     ] {
@@ -482,7 +482,7 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
         );
     }
     // All or none: a bad second row leaves the first unregistered.
-    let mixed = "facilityCode,kind,joinDate\n1311000033,COLLECTIVE,2021-03-01\n9911000017,COLLECTIVE,2021-03-01\n";
+    let mixed = "facilityCode,kind,joinDate\n1311000036,COLLECTIVE,2021-03-01\n9911000017,COLLECTIVE,2021-03-01\n";
     assert_eq!(
         code(
             &server
@@ -492,7 +492,7 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
         "INVALID_INPUT"
     );
     // Outside the aggregator's prefecture.
-    let yokohama = "facilityCode,kind,joinDate\n1411000017,COLLECTIVE,2021-03-01\n";
+    let yokohama = "facilityCode,kind,joinDate\n1411000019,COLLECTIVE,2021-03-01\n";
     assert_eq!(
         code(
             &server
@@ -704,7 +704,7 @@ async fn setting_a_field_back_withdraws_it_and_an_emptied_request_disappears() {
     let server = TestServer::start().await;
     let token = hospital(&server).await;
     let facility = facility_id(&server, "Meguro Hospital 01").await;
-    let filed = server.graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "generalAcceptance": true, "basicFacilityName": "基本型A" } })).await;
+    let filed = server.graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "generalAcceptance": true, "vaccinesHandled": ["PFIZER"] } })).await;
     assert_eq!(
         filed["data"]["updateFacility"]["changeRequest"]["changes"]
             .as_array()
@@ -721,12 +721,12 @@ async fn setting_a_field_back_withdraws_it_and_an_emptied_request_disappears() {
         .await;
     let changes = &undo_one["data"]["updateFacility"]["changeRequest"]["changes"];
     assert_eq!(changes.as_array().unwrap().len(), 1, "{undo_one}");
-    assert_eq!(changes[0]["field"], "basicFacilityName");
+    assert_eq!(changes[0]["field"], "vaccinesHandled");
     let undo_all = server
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "basicFacilityName": "" } }),
+            json!({ "f": facility, "i": { "vaccinesHandled": [] } }),
         )
         .await;
     assert_eq!(
@@ -772,7 +772,7 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "medicalInstitutionCode": "1411000033" } }),
+            json!({ "f": facility, "i": { "medicalInstitutionCode": "1411000035" } }),
         )
         .await;
     assert_eq!(code(&kanagawa_code), "INVALID_INPUT");
@@ -780,14 +780,14 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "medicalInstitutionCode": "1311000025" } }),
+            json!({ "f": facility, "i": { "medicalInstitutionCode": "1311000028" } }),
         )
         .await;
     assert_eq!(code(&taken), "CONFLICT");
 
     let aggregator = server.sign_in("meguro-ma.admin").await;
     let created = server
-        .graphql_as(&aggregator, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000017", kind: COLLECTIVE, joinDate: "2021-02-15" }]) { id } }"#, json!({}))
+        .graphql_as(&aggregator, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000010", kind: COLLECTIVE, joinDate: "2021-02-15" }]) { id } }"#, json!({}))
         .await;
     let contract = created["data"]["registerContract"][0]["id"].clone();
     let withdraw = "mutation($ids: [ID!]!) { withdrawContract(contractIds: $ids, withdrawalDate: \"2021-06-30\") { id } }";
@@ -844,7 +844,7 @@ async fn an_old_rejection_is_not_revived_after_a_later_approval() {
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "basicFacilityName": "A" } }),
+            json!({ "f": facility, "i": { "representativeName": "A" } }),
         )
         .await;
     let first_id = first["data"]["updateFacility"]["changeRequest"]["id"].clone();
@@ -855,10 +855,11 @@ async fn an_old_rejection_is_not_revived_after_a_later_approval() {
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "basicFacilityName": "B" } }),
+            json!({ "f": facility, "i": { "representativeName": "B" } }),
         )
         .await;
     let second_id = second["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    assert!(first_id.is_string(), "{first}");
     assert_eq!(second_id, first_id, "the latest rejection is revised");
     server
         .graphql_as(&meguro, APPROVE, json!({ "r": second_id }))

@@ -34,6 +34,10 @@ const PINNED: &[(i64, &str)] = &[
         20261126000005,
         "4b9854e1ea2d2e3be2086b85e641316bef1d0c4b2a254bdec287e32564548901d3d25fe53323b206c8177d7b5faeb372",
     ),
+    (
+        20261126000001,
+        "0dcbc46146f01a1a03ac983c516e6cff6bb2cad0fe1690e2b0d09e340b6fdba50a14a3c816b52f1b16d581f72afe84d2",
+    ),
 ];
 
 #[test]

@@ -158,7 +158,7 @@ async fn filters_narrow_lists_and_unknown_areas_give_empty_lists() {
             json!({}),
         )
         .await;
-    assert_eq!(edges(&data["venues"]).len(), 1);
+    assert_eq!(edges(&data["venues"]).len(), 2);
     assert_eq!(edges(&data["kanagawa"]).len(), 3);
     assert!(edges(&data["nowhere"]).is_empty());
     assert_eq!(
@@ -228,6 +228,9 @@ async fn listing_500_facilities_with_their_areas_costs_a_constant_number_of_stat
                     latitude: 35.6,
                     longitude: 139.7,
                     phone: None,
+                    supply_type: vsys::organizations::SupplyType::Basic,
+                    basic_facility_id: None,
+                    operating_municipality_id: None,
                 }),
             }
         })

@@ -28,10 +28,14 @@ pub enum Action {
     DecideFacilityChange,
     /// Read a facility's private data (doctors, contracts, requests, eligibility).
     ReadFacilityPrivate,
+    /// Register facilities in bulk from the contract-intake data (the service desk).
+    RegisterFacilities,
+    /// Register a special venue (特設会場) that a municipality runs in its own area.
+    RegisterSpecialVenue,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -40,6 +44,8 @@ impl Action {
         Action::EditFacility,
         Action::DecideFacilityChange,
         Action::ReadFacilityPrivate,
+        Action::RegisterFacilities,
+        Action::RegisterSpecialVenue,
     ];
 }
 
@@ -55,10 +61,12 @@ pub enum Target<'a> {
     },
     /// The system as a whole (the audit log).
     System,
-    /// A facility, and whether its municipality may enter data for it (代行入力).
+    /// A facility, whether its municipality may enter data for it (代行入力), and the
+    /// municipality running it when it is a special venue.
     Facility {
         scope: &'a OrgScope,
         proxy_input: bool,
+        operator: Option<&'a str>,
     },
 }
 
@@ -153,9 +161,22 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
             allow_if(matches!(actor.role, Role::Nation | Role::SystemAdmin))
         }
         // Facility data is the facility's own, entered by it or by its municipality as proxy;
-        // not even the service desk edits it.
-        (Action::EditFacility, Target::Facility { scope, proxy_input }) => {
-            if actor.organization.id == scope.id || (proxy_input && own_municipality_of(scope)) {
+        // a special venue's data is also its operating municipality's, without the proxy flag
+        // (seed p. 28: the municipality runs the venue). Not even the service desk edits it.
+        (
+            Action::EditFacility,
+            Target::Facility {
+                scope,
+                proxy_input,
+                operator,
+            },
+        ) => {
+            let operates = actor.role == Role::Municipality
+                && operator == Some(actor.organization.id.as_str());
+            if actor.organization.id == scope.id
+                || (proxy_input && own_municipality_of(scope))
+                || operates
+            {
                 Ok(())
             } else {
                 refuse(scope, "facility")
@@ -171,6 +192,16 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         }
         (Action::ReadFacilityPrivate, Target::Facility { scope, .. }) => {
             allow_if(within_area(actor, scope))
+        }
+        // Facility data arrives from the contract-intake system through the service desk.
+        (Action::RegisterFacilities, Target::System) => allow_if(actor.role == Role::SystemAdmin),
+        // A municipality registers the venues it runs, in its own area only (seed p. 28).
+        (Action::RegisterSpecialVenue, Target::Organization(municipality)) => {
+            if actor.role == Role::Municipality && actor.organization.id == municipality.id {
+                Ok(())
+            } else {
+                refuse(municipality, "municipality")
+            }
         }
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
         (Action::InviteUser | Action::ListUsers, Target::Organization(org)) => {
@@ -401,10 +432,12 @@ mod tests {
                 let own = Target::Facility {
                     scope: &hospital,
                     proxy_input,
+                    operator: None,
                 };
                 let foreign = Target::Facility {
                     scope: &yokohama_clinic,
                     proxy_input,
+                    operator: None,
                 };
                 let inside = within_area(&a, &hospital);
                 let edit = match role {
@@ -479,6 +512,93 @@ mod tests {
                     within_area(&a, facility),
                     "{role:?} {}",
                     facility.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_venues_operating_municipality_edits_it_without_the_proxy_flag() {
+        let venue = org("venue", K::Facility, Some("tokyo"), Some("meguro"));
+        for role in Role::ALL {
+            let a = actor(role, false);
+            let operated = Target::Facility {
+                scope: &venue,
+                proxy_input: false,
+                operator: Some("meguro"),
+            };
+            let expected = match role {
+                Role::Municipality => "ALLOW",
+                _ if within_area(&a, &venue) => "FORBIDDEN",
+                _ => "NOT_FOUND",
+            };
+            assert_eq!(
+                code(decide(Some(&a), Action::EditFacility, operated)),
+                expected,
+                "{role:?}"
+            );
+        }
+        // Operating is what grants it, not lying in the municipality.
+        let meguro_user = actor(Role::Municipality, true);
+        let other_operator = Target::Facility {
+            scope: &venue,
+            proxy_input: false,
+            operator: Some("setagaya"),
+        };
+        assert_eq!(
+            code(decide(
+                Some(&meguro_user),
+                Action::EditFacility,
+                other_operator
+            )),
+            "FORBIDDEN"
+        );
+    }
+
+    #[test]
+    fn registering_facilities_is_the_service_desks_and_venues_the_municipalitys_own() {
+        for role in Role::ALL {
+            for admin in [false, true] {
+                let a = actor(role, admin);
+                let bulk = if role == Role::SystemAdmin {
+                    "ALLOW"
+                } else {
+                    "FORBIDDEN"
+                };
+                assert_eq!(
+                    code(decide(Some(&a), Action::RegisterFacilities, Target::System)),
+                    bulk,
+                    "{role:?}"
+                );
+                let own_area = meguro();
+                let venue_here = match role {
+                    Role::Municipality => "ALLOW",
+                    _ if within_area(&a, &own_area) => "FORBIDDEN",
+                    _ => "NOT_FOUND",
+                };
+                assert_eq!(
+                    code(decide(
+                        Some(&a),
+                        Action::RegisterSpecialVenue,
+                        Target::Organization(&own_area)
+                    )),
+                    venue_here,
+                    "{role:?}"
+                );
+                let far = yokohama();
+                let venue_far = if within_area(&a, &far) {
+                    "FORBIDDEN"
+                } else {
+                    "NOT_FOUND"
+                };
+                assert_eq!(
+                    code(decide(
+                        Some(&a),
+                        Action::RegisterSpecialVenue,
+                        Target::Organization(&far)
+                    )),
+                    venue_far,
+                    "{role:?}"
                 );
             }
         }

@@ -13,6 +13,8 @@ pub enum Acting {
     Itself,
     /// Its municipality, entering data for it.
     Proxy,
+    /// The municipality running it (a special venue).
+    Operator,
 }
 
 pub fn scope_of(record: &OrganizationRecord) -> OrgScope {
@@ -24,10 +26,11 @@ pub fn scope_of(record: &OrganizationRecord) -> OrgScope {
     }
 }
 
-fn target<'a>(scope: &'a OrgScope, facility: &OrganizationRecord) -> Target<'a> {
+fn target<'a>(scope: &'a OrgScope, facility: &'a OrganizationRecord) -> Target<'a> {
     Target::Facility {
         scope,
         proxy_input: facility.proxy_input == Some(1),
+        operator: facility.operating_municipality_id.as_deref(),
     }
 }
 
@@ -40,6 +43,9 @@ pub fn may_edit(actor: &Actor, facility: &OrganizationRecord) -> Result<Acting, 
     decide(Some(actor), Action::EditFacility, target(&scope, facility))?;
     Ok(if actor.organization.id == facility.id {
         Acting::Itself
+    } else if facility.operating_municipality_id.as_deref() == Some(actor.organization.id.as_str())
+    {
+        Acting::Operator
     } else {
         Acting::Proxy
     })

@@ -455,10 +455,6 @@ async fn apply(
                 "UPDATE facilities SET representative_name = $2 WHERE organization_id = $1",
                 value.clone(),
             ),
-            "basicFacilityName" => (
-                "UPDATE facilities SET basic_facility_name = $2 WHERE organization_id = $1",
-                value.clone(),
-            ),
             "vaccinesHandled" => (
                 "UPDATE facilities SET vaccines_handled = $2 WHERE organization_id = $1",
                 json!(value.to_string()),
@@ -481,6 +477,7 @@ async fn apply(
         };
         query.execute(&mut ***tx).await?;
     }
+    apply_supply(tx, facility_id, after).await?;
     // Both contract dates in one statement, so moving both never passes through an order the
     // CHECK constraint refuses.
     let join = after.get("collectiveJoinDate").and_then(Value::as_str);
@@ -505,6 +502,57 @@ async fn apply(
         .bind(now)
         .execute(&mut ***tx)
         .await?;
+    Ok(())
+}
+
+/// Writes an approved supply type and basic-type facility in one statement (the CHECK pairs
+/// them), after checking that the basic-type facility still qualifies: it may have become a
+/// satellite, or this facility may have gained satellites, since the request was filed.
+async fn apply_supply(
+    tx: &mut WriteTx,
+    facility_id: &str,
+    after: &Map<String, Value>,
+) -> AppResult<()> {
+    let supply = after.get("supplyType").and_then(Value::as_str);
+    let basic = after.get("basicFacility");
+    if supply.is_none() && basic.is_none() {
+        return Ok(());
+    }
+    let basic_row = basic.and_then(super::update::basic_facility_row);
+    let facility = store::load_in(tx, facility_id)
+        .await?
+        .ok_or(AppError::NotFound("facility"))?;
+    let final_basic = match basic {
+        Some(_) => basic_row.clone(),
+        None => facility.basic_facility_id.clone(),
+    };
+    if let Some(row) = &final_basic {
+        let target = store::load_in(tx, row).await?;
+        let qualifies = target.is_some_and(|t| {
+            t.supply() == crate::organizations::SupplyType::Basic
+                && t.prefecture_id == facility.prefecture_id
+                && t.id != facility.id
+        });
+        let satellites: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM facilities WHERE basic_facility_id = $1")
+                .bind(facility_id)
+                .fetch_one(&mut ***tx)
+                .await?;
+        if !qualifies || satellites > 0 {
+            return Err(AppError::Conflict(
+                "the basic-type facility no longer qualifies (it became a satellite, or this facility now supplies satellites): reject the request / 基本型接種施設の条件が変わりました".into(),
+            ));
+        }
+    }
+    sqlx::query(
+        "UPDATE facilities SET supply_type = COALESCE($2, supply_type),          basic_facility_id = CASE WHEN $3 = 1 THEN $4 ELSE basic_facility_id END WHERE organization_id = $1",
+    )
+    .bind(facility_id)
+    .bind(supply)
+    .bind(i64::from(basic.is_some()))
+    .bind(basic_row)
+    .execute(&mut ***tx)
+    .await?;
     Ok(())
 }
 

@@ -4,9 +4,11 @@ use crate::error::AppError;
 use crate::organizations::codes::PrefectureCode;
 
 /// A medical-institution code (医療機関コード), 10 digits: prefecture (2), point table (1:
-/// 医科 medical, 3: 歯科 dental), then the 7-digit institution code, whose last digit checks the
-/// six before it (modulus 10, weights 2-1 from the right, digits of products summed — the
-/// "モジュラス10 ウェイト2・1分割" of the health-insurance coding rules).
+/// 医科 medical, 3: 歯科 dental), district (2), institution (4), check digit (1). The check
+/// digit is the Luhn method over all nine digits before it — prefecture and point table
+/// included: weights 2, 1, 2, … from the right, the digits of each product summed, check =
+/// (10 − sum mod 10) mod 10. Public examples: `0110113719`, Tokushima University Hospital
+/// `3618010015`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MedicalInstitutionCode(String);
 
@@ -32,7 +34,7 @@ impl MedicalInstitutionCode {
                 "the third digit must be 1 (medical) or 3 (dental) / 3桁目は点数表番号（1または3）です",
             ));
         }
-        let expected = check_digit(&text[3..9]);
+        let expected = check_digit(&text[..9]);
         if text[9..].parse::<u32>().ok() != Some(expected) {
             return Err(AppError::invalid_field(
                 field,
@@ -42,13 +44,17 @@ impl MedicalInstitutionCode {
         Ok(MedicalInstitutionCode(text.to_owned()))
     }
 
-    /// Builds a valid code from its parts (demo and synthetic data).
+    /// Builds a valid code from its parts (demo and synthetic data): the prefecture's JIS
+    /// code, the point table, and six digits of district (2) and institution (4).
     pub fn from_parts(prefecture: &str, point_table: u8, six_digits: u32) -> Self {
-        let six = format!("{:06}", six_digits % 1_000_000);
-        MedicalInstitutionCode(format!(
-            "{prefecture}{point_table}{six}{}",
-            check_digit(&six)
-        ))
+        let nine = format!("{prefecture}{point_table}{:06}", six_digits % 1_000_000);
+        let check = check_digit(&nine);
+        MedicalInstitutionCode(format!("{nine}{check}"))
+    }
+
+    /// The prefecture's JIS code, the first two digits.
+    pub fn prefecture(&self) -> &str {
+        &self.0[..2]
     }
 
     pub fn as_str(&self) -> &str {
@@ -56,8 +62,9 @@ impl MedicalInstitutionCode {
     }
 }
 
-fn check_digit(six: &str) -> u32 {
-    let sum: u32 = six
+/// Luhn over the nine digits before the check digit.
+fn check_digit(nine: &str) -> u32 {
+    let sum: u32 = nine
         .bytes()
         .rev()
         .enumerate()
@@ -109,14 +116,17 @@ mod tests {
 
     #[test]
     fn valid_codes_pass_and_each_defect_is_named() {
-        assert!(MedicalInstitutionCode::parse("1311000017").is_ok());
-        assert!(MedicalInstitutionCode::parse("1419000019").is_ok());
+        for good in ["1311000010", "1419000011", "0110113719", "3618010015"] {
+            assert!(MedicalInstitutionCode::parse(good).is_ok(), "{good}");
+        }
         for (bad, part) in [
             ("131100001", "10 digits"),
-            ("13110000a7", "10 digits"),
-            ("4811000017", "prefecture"),
-            ("1321000017", "third digit"),
-            ("1311000018", "check digit"),
+            ("13110000a0", "10 digits"),
+            ("4811000010", "prefecture"),
+            ("1321000010", "third digit"),
+            ("1311000017", "check digit"),
+            // The six-digit span alone would give 2: the prefecture and point table count.
+            ("0110113712", "check digit"),
         ] {
             let error = MedicalInstitutionCode::parse(bad).unwrap_err();
             assert!(error.to_string().contains(part), "{bad}: {error}");
@@ -124,14 +134,58 @@ mod tests {
     }
 
     #[test]
-    fn built_codes_are_valid() {
-        for n in [0, 1, 99, 123_456, 999_999] {
-            let code = MedicalInstitutionCode::from_parts("47", 1, n);
+    fn the_public_examples_are_what_the_constructor_builds() {
+        assert_eq!(
+            MedicalInstitutionCode::from_parts("01", 1, 11_371).as_str(),
+            "0110113719"
+        );
+        assert_eq!(
+            MedicalInstitutionCode::from_parts("36", 1, 801_001).as_str(),
+            "3618010015"
+        );
+        assert_eq!(
+            MedicalInstitutionCode::from_parts("13", 1, 100_001).as_str(),
+            "1311000010"
+        );
+    }
+
+    /// Property: every code the constructor builds parses, and every single-digit change of it
+    /// is refused. The codes come from a deterministic generator (a linear congruential walk
+    /// over all prefectures, both point tables and the whole six-digit range).
+    #[test]
+    fn every_built_code_parses_and_every_single_digit_change_is_refused() {
+        let mut state: u64 = 0x2021_0217;
+        let mut checked = 0;
+        for round in 0..3_000u32 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let prefecture = format!("{:02}", (state >> 33) % 47 + 1);
+            let point_table = if round % 2 == 0 { 1 } else { 3 };
+            let six = ((state >> 13) % 1_000_000) as u32;
+            let code = MedicalInstitutionCode::from_parts(&prefecture, point_table, six);
             assert!(
                 MedicalInstitutionCode::parse(code.as_str()).is_ok(),
                 "{code:?}"
             );
+            let digits = code.as_str().as_bytes();
+            for position in 0..10 {
+                for digit in b'0'..=b'9' {
+                    if digit == digits[position] {
+                        continue;
+                    }
+                    let mut changed = digits.to_vec();
+                    changed[position] = digit;
+                    let changed = String::from_utf8(changed).unwrap();
+                    assert!(
+                        MedicalInstitutionCode::parse(&changed).is_err(),
+                        "{changed} (from {code:?}) must be refused"
+                    );
+                    checked += 1;
+                }
+            }
         }
+        assert_eq!(checked, 3_000 * 10 * 9);
     }
 
     #[test]

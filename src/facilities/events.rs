@@ -57,7 +57,15 @@ fn restricted_view(record: &OrganizationRecord) -> Map<String, Value> {
         "representativeName": record.representative_name,
         "weeklyCapacity": record.weekly_capacity,
         "proxyInput": record.proxy_input == Some(1),
-        "basicFacilityName": record.basic_facility_name,
+        "supplyType": record.supply_type,
+        "basicFacilityId": record
+            .basic_facility_id
+            .as_deref()
+            .map(|id| crate::graphql::node::global_id("Facility", id).to_string()),
+        "operatingMunicipalityId": record
+            .operating_municipality_id
+            .as_deref()
+            .map(|id| crate::graphql::node::global_id("Municipality", id).to_string()),
     });
     match fields {
         Value::Object(map) => map,

@@ -34,7 +34,8 @@ pub fn audit_view(record: &OrganizationRecord) -> Value {
         "openingHours": record.opening_hours, "parkingNotes": record.parking_notes, "accessNotes": record.access_notes,
         "representativeName": record.representative_name, "vaccinesHandled": record.vaccines_handled,
         "generalAcceptance": record.general_acceptance, "proxyInput": record.proxy_input,
-        "basicFacilityName": record.basic_facility_name,
+        "supplyType": record.supply_type, "basicFacilityId": record.basic_facility_id,
+        "operatingMunicipalityId": record.operating_municipality_id,
     })
 }
 

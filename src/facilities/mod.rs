@@ -11,6 +11,7 @@ mod eligibility;
 mod events;
 mod graphql;
 mod loader;
+mod registration;
 mod update;
 
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
@@ -23,6 +24,39 @@ pub use graphql::{
     private_contracts, private_doctors, private_eligibility, private_pending_change_request,
 };
 pub use loader::PendingRequestLoader;
+pub use registration::RegistrationMutation;
 
 /// Topic prefix of change-request events.
 pub const CHANGE_REQUEST_TOPIC: &str = "facility.change_request";
+
+/// Audits a refused mutation in a transaction of its own: DENIED when the caller had no right
+/// (or the object lies outside its area), FAILURE for bad input and conflicts. Internal errors
+/// are logged, not audited.
+pub(crate) async fn audit_refusal(
+    db: &crate::db::Db,
+    meta: &crate::audit::RequestMeta,
+    actor: &crate::identity::Actor,
+    operation: &'static str,
+    organization_id: Option<&str>,
+    error: &crate::error::AppError,
+) -> crate::error::AppResult<()> {
+    use crate::audit::{Entry, Outcome};
+    use crate::error::AppError;
+    let outcome = match error {
+        AppError::Forbidden | AppError::NotFound(_) | AppError::Unauthenticated => Outcome::Denied,
+        AppError::InvalidInput { .. } | AppError::InvalidRows { .. } | AppError::Conflict(_) => {
+            Outcome::Failure
+        }
+        _ => return Ok(()),
+    };
+    let mut entry = Entry::new(operation, outcome, Some(actor)).detail(error.audit_detail());
+    // Only a real organisation id may be recorded (the id of a refused object may be anything).
+    if let Some(id) = organization_id
+        && crate::organizations::store::load_by_ids(db, &[id.to_owned()])
+            .await?
+            .contains_key(id)
+    {
+        entry = entry.organization(id);
+    }
+    crate::audit::record_alone(db, meta, entry).await
+}

@@ -1,6 +1,7 @@
 //! `updateFacility`: ordinary fields apply at once; the approval fields (domain.md §4) become a
 //! change request for the municipality.
 
+use async_graphql::ID;
 use serde_json::{Map, Value, json};
 
 use super::access::{Acting, may_edit};
@@ -10,8 +11,9 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, now_utc};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, append};
+use crate::graphql::node::{global_id, parse_global_id};
 use crate::identity::Actor;
-use crate::organizations::{OrganizationRecord, store};
+use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
 
 /// Changes to a facility. Leave out what does not change.
 #[derive(async_graphql::InputObject, Debug, Default, Clone)]
@@ -53,8 +55,12 @@ pub struct FacilityUpdate {
     pub proxy_input: Option<bool>,
     /// Vaccines handled, e.g. ["PFIZER"] (needs approval).
     pub vaccines_handled: Option<Vec<String>>,
-    /// Basic-type facility name, 基本型接種施設名 (needs approval).
-    pub basic_facility_name: Option<String>,
+    /// How it is supplied (needs approval). BASIC clears the basic-type facility; SATELLITE
+    /// needs `basicFacilityId` (or keeps the current one).
+    pub supply_type: Option<SupplyType>,
+    /// The basic-type facility supplying it, 基本型接種施設 (needs approval; makes it a
+    /// satellite). A basic-type facility of the same prefecture, not itself.
+    pub basic_facility_id: Option<ID>,
     /// General acceptance, 一般受入 (needs approval).
     pub general_acceptance: Option<bool>,
 }
@@ -65,7 +71,7 @@ pub struct UpdateOutcome {
     pub change_request: Option<ChangeRequestRecord>,
 }
 
-fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+pub(super) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let value = value.trim();
     if value.chars().count() > max {
         return Err(AppError::invalid_field(
@@ -76,7 +82,7 @@ fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
-fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
+pub(super) fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
     let value = text(field, value, max)?;
     if value.is_empty() {
         return Err(AppError::invalid_field(
@@ -85,6 +91,35 @@ fn required(field: &str, value: &str, max: usize) -> AppResult<String> {
         ));
     }
     Ok(value)
+}
+
+/// A postal code, "153-0061".
+pub(super) fn postal_code(value: &str) -> AppResult<String> {
+    let v = value.trim();
+    let ok = v.len() == 8
+        && v.as_bytes()[3] == b'-'
+        && v.bytes()
+            .enumerate()
+            .all(|(i, b)| i == 3 || b.is_ascii_digit());
+    if !ok {
+        return Err(AppError::invalid_field(
+            "postalCode",
+            "a postal code looks like 153-0061 / 郵便番号は153-0061の形式です",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// A telephone number: digits and hyphens, at most 20 characters.
+pub(super) fn phone(value: &str) -> AppResult<String> {
+    let v = text("phone", value, 20)?;
+    if !v.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        return Err(AppError::invalid_field(
+            "phone",
+            "digits and hyphens only / 電話番号は数字とハイフンで入力してください",
+        ));
+    }
+    Ok(v)
 }
 
 /// The approval fields' current values, as the change request shows them.
@@ -114,10 +149,14 @@ pub async fn approval_values(
     );
     values.insert("proxyInput".into(), json!(facility.proxy_input == Some(1)));
     values.insert("vaccinesHandled".into(), vaccines);
-    values.insert(
-        "basicFacilityName".into(),
-        json!(facility.basic_facility_name),
-    );
+    values.insert("supplyType".into(), json!(facility.supply().as_db()));
+    let basic = match &facility.basic_facility_id {
+        Some(id) => store::load_by_ids(db, std::slice::from_ref(id))
+            .await?
+            .remove(id),
+        None => None,
+    };
+    values.insert("basicFacility".into(), basic_facility_value(basic.as_ref()));
     values.insert(
         "generalAcceptance".into(),
         json!(facility.general_acceptance == Some(1)),
@@ -210,24 +249,137 @@ async fn requested_approval_values(
         vaccines.dedup();
         requested.insert("vaccinesHandled".into(), json!(vaccines));
     }
-    if let Some(name) = &update.basic_facility_name {
-        // An empty name clears it (stored as null, so it compares equal to "none").
-        let name = text("basicFacilityName", name, 200)?;
-        let value = if name.is_empty() {
-            Value::Null
-        } else {
-            json!(name)
+    if update.supply_type.is_some() || update.basic_facility_id.is_some() {
+        // Both fields are always filed together, so the request never pairs a supply type
+        // with a basic-type facility that contradicts it.
+        let basic = match (&update.basic_facility_id, update.supply_type) {
+            (Some(_), Some(SupplyType::Basic)) => {
+                return Err(AppError::invalid_field(
+                    "basicFacilityId",
+                    "a basic-type facility is supplied directly and names no basic-type facility / 基本型接種施設は基本型接種施設を指定しません",
+                ));
+            }
+            (Some(id), _) => {
+                let (_, row) = parse_global_id(id).map_err(|_| AppError::NotFound("facility"))?;
+                let basic = store::load_by_ids(db, std::slice::from_ref(&row))
+                    .await?
+                    .remove(&row)
+                    .filter(|b| b.kind() == OrganizationKind::Facility)
+                    .ok_or(AppError::NotFound("facility"))?;
+                check_basic_facility(db, facility, &basic).await?;
+                Some(basic)
+            }
+            (None, Some(SupplyType::Basic)) => None,
+            (None, _) => {
+                // SATELLITE alone keeps the current basic-type facility, if there is one.
+                if current.get("basicFacility").is_none_or(Value::is_null) {
+                    return Err(AppError::invalid_field(
+                        "basicFacilityId",
+                        "a satellite names the basic-type facility supplying it / サテライト型接種施設は基本型接種施設を指定してください",
+                    ));
+                }
+                if let Some(value) = current.get("basicFacility") {
+                    requested.insert("supplyType".into(), json!(SupplyType::Satellite.as_db()));
+                    requested.insert("basicFacility".into(), value.clone());
+                }
+                return Ok(finish(requested, update));
+            }
         };
-        requested.insert("basicFacilityName".into(), value);
+        let supply = if basic.is_some() {
+            SupplyType::Satellite
+        } else {
+            SupplyType::Basic
+        };
+        requested.insert("supplyType".into(), json!(supply.as_db()));
+        requested.insert("basicFacility".into(), basic_facility_value(basic.as_ref()));
     }
+    Ok(finish(requested, update))
+}
+
+fn finish(mut requested: Map<String, Value>, update: &FacilityUpdate) -> Map<String, Value> {
     if let Some(general) = update.general_acceptance {
         requested.insert("generalAcceptance".into(), json!(general));
     }
-    Ok(requested)
+    requested
 }
 
-/// Applies the ordinary fields and files (or amends, or revises) the change request.
+/// How a change request shows a basic-type facility: its global id, code and name, so the
+/// municipality reads who it is side by side; null for none.
+pub fn basic_facility_value(basic: Option<&OrganizationRecord>) -> Value {
+    match basic {
+        Some(b) => {
+            json!({ "id": global_id("Facility", &b.id).to_string(), "code": b.code, "name": b.name })
+        }
+        None => Value::Null,
+    }
+}
+
+/// The row id inside a change request's basic-facility value.
+pub fn basic_facility_row(value: &Value) -> Option<String> {
+    let id = value.get("id")?.as_str()?;
+    let (_, row) = parse_global_id(&ID::from(id)).ok()?;
+    Some(row)
+}
+
+/// A facility may be supplied through `basic` only if it is another facility of the same
+/// prefecture that is itself supplied directly; and a facility that supplies satellites cannot
+/// become one.
+pub async fn check_basic_facility(
+    db: &Db,
+    facility: &OrganizationRecord,
+    basic: &OrganizationRecord,
+) -> AppResult<()> {
+    let field = "basicFacilityId";
+    if basic.id == facility.id {
+        return Err(AppError::invalid_field(
+            field,
+            "a facility cannot be its own basic-type facility / 自施設は基本型接種施設に指定できません",
+        ));
+    }
+    if basic.supply() != SupplyType::Basic {
+        return Err(AppError::invalid_field(
+            field,
+            "that facility is a satellite, not a basic-type facility / 指定された施設はサテライト型接種施設です",
+        ));
+    }
+    if basic.prefecture_id != facility.prefecture_id {
+        return Err(AppError::invalid_field(
+            field,
+            "the basic-type facility must be in the same prefecture / 基本型接種施設は同じ都道府県の施設を指定してください",
+        ));
+    }
+    let satellites: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM facilities WHERE basic_facility_id = $1")
+            .bind(&facility.id)
+            .fetch_one(db.pool())
+            .await?;
+    if satellites > 0 {
+        return Err(AppError::invalid_field(
+            field,
+            "this facility supplies satellites and so stays a basic-type facility / サテライト型接種施設を持つ施設は基本型のままです",
+        ));
+    }
+    Ok(())
+}
+
+/// Applies the ordinary fields and files (or amends, or revises) the change request. A refused
+/// edit changes nothing and is audited (FAILURE for bad input, DENIED for no right).
 pub async fn update_facility(
+    db: &Db,
+    events: &Events,
+    meta: &RequestMeta,
+    actor: &Actor,
+    facility_id: &str,
+    update: FacilityUpdate,
+) -> AppResult<UpdateOutcome> {
+    let result = apply_update(db, events, meta, actor, facility_id, update).await;
+    if let Err(error) = &result {
+        super::audit_refusal(db, meta, actor, "updateFacility", Some(facility_id), error).await?;
+    }
+    result
+}
+
+async fn apply_update(
     db: &Db,
     events: &Events,
     meta: &RequestMeta,
@@ -261,19 +413,7 @@ pub async fn update_facility(
         ));
     }
     if let Some(v) = &update.postal_code {
-        let v = v.trim();
-        let ok = v.len() == 8
-            && v.as_bytes()[3] == b'-'
-            && v.bytes()
-                .enumerate()
-                .all(|(i, b)| i == 3 || b.is_ascii_digit());
-        if !ok {
-            return Err(AppError::invalid_field(
-                "postalCode",
-                "a postal code looks like 153-0061 / 郵便番号は153-0061の形式です",
-            ));
-        }
-        immediate.push(("facilities", "postal_code", json!(v)));
+        immediate.push(("facilities", "postal_code", json!(postal_code(v)?)));
     }
     if let Some(v) = &update.address {
         immediate.push(("facilities", "address", json!(required("address", v, 300)?)));
@@ -286,14 +426,7 @@ pub async fn update_facility(
         immediate.push(("facilities", "longitude", json!(longitude)));
     }
     if let Some(v) = &update.phone {
-        let v = text("phone", v, 20)?;
-        if !v.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            return Err(AppError::invalid_field(
-                "phone",
-                "digits and hyphens only / 電話番号は数字とハイフンで入力してください",
-            ));
-        }
-        immediate.push(("facilities", "phone", json!(v)));
+        immediate.push(("facilities", "phone", json!(phone(v)?)));
     }
     if let Some(v) = update.weekly_capacity {
         if !(0..=1_000_000).contains(&v) {
@@ -379,11 +512,20 @@ pub async fn update_facility(
             Some(super::graphql::audit_view(&before)),
             Some(super::graphql::audit_view(&after)),
         );
-    if acting == Acting::Proxy {
-        entry = entry.detail(format!(
-            "proxy input by {} for the facility",
-            actor.organization.id
-        ));
+    match acting {
+        Acting::Proxy => {
+            entry = entry.detail(format!(
+                "proxy input by {} for the facility",
+                actor.organization.id
+            ));
+        }
+        Acting::Operator => {
+            entry = entry.detail(format!(
+                "entered by {}, the venue's operating municipality",
+                actor.organization.id
+            ));
+        }
+        Acting::Itself => {}
     }
     audit::record(&mut tx, meta, entry).await?;
     // The row holds approved values only: what went into the change request is not announced.

@@ -13,6 +13,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use crate::audit::{AuditEntryView, AuditQuery};
 use crate::db::Db;
 use crate::events::{EventSubscription, Events};
+use crate::facilities::RegistrationMutation;
 use crate::facilities::{
     FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
 };
@@ -32,7 +33,7 @@ pub struct Query(
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(IdentityMutation, FacilityMutation);
+pub struct Mutation(IdentityMutation, FacilityMutation, RegistrationMutation);
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
 #[derive(MergedSubscription, Default)]

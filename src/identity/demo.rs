@@ -67,7 +67,7 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role, OrganizationKind, &str, bool); 14] 
         "目黒区病院01 事務 / Meguro Hospital 01 office",
         Role::MedicalInstitution,
         OrganizationKind::Facility,
-        "1311000017",
+        "1311000010",
         true,
     ),
     (

@@ -10,7 +10,9 @@ pub mod store;
 mod types;
 
 pub use loader::{OrganizationLoader, RequestOrganizationLoader, load_organization};
-pub use model::{FacilityType, NewFacility, NewOrganization, OrganizationKind, OrganizationRecord};
+pub use model::{
+    FacilityType, NewFacility, NewOrganization, OrganizationKind, OrganizationRecord, SupplyType,
+};
 pub use query::OrganizationQuery;
 pub use types::{
     Facility, Municipality, Nation, OrganizationNode, PartnerOrganization, Prefecture,

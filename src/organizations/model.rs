@@ -78,7 +78,7 @@ impl OrganizationKind {
     }
 }
 
-/// What kind of place a facility is.
+/// What kind of place a facility is. How it is supplied is its [`SupplyType`].
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum FacilityType {
@@ -88,19 +88,15 @@ pub enum FacilityType {
     Hospital,
     /// A special mass-vaccination venue run by a municipality (特設会場).
     SpecialVenue,
-    /// A basic-type facility that receives vaccine directly (基本型接種施設).
-    BasicTypeFacility,
-    /// A satellite facility supplied through a basic-type facility (サテライト型接種施設).
-    SatelliteFacility,
 }
 
 impl FacilityType {
-    pub const ALL: [FacilityType; 5] = [
+    // The database's CHECK still admits the retired BASIC_TYPE_FACILITY / SATELLITE_FACILITY;
+    // migration 20261126000001 moved every row off them and nothing writes them any more.
+    pub const ALL: [FacilityType; 3] = [
         FacilityType::Clinic,
         FacilityType::Hospital,
         FacilityType::SpecialVenue,
-        FacilityType::BasicTypeFacility,
-        FacilityType::SatelliteFacility,
     ];
 
     pub fn as_db(self) -> &'static str {
@@ -108,13 +104,36 @@ impl FacilityType {
             FacilityType::Clinic => "CLINIC",
             FacilityType::Hospital => "HOSPITAL",
             FacilityType::SpecialVenue => "SPECIAL_VENUE",
-            FacilityType::BasicTypeFacility => "BASIC_TYPE_FACILITY",
-            FacilityType::SatelliteFacility => "SATELLITE_FACILITY",
         }
     }
 
     pub fn from_db(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_db() == text)
+    }
+}
+
+/// How a facility receives vaccine.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum SupplyType {
+    /// A basic-type facility (基本型接種施設): receives vaccine directly.
+    Basic,
+    /// A satellite facility (サテライト型接種施設): supplied through a basic-type facility.
+    Satellite,
+}
+
+impl SupplyType {
+    pub fn as_db(self) -> &'static str {
+        match self {
+            SupplyType::Basic => "BASIC",
+            SupplyType::Satellite => "SATELLITE",
+        }
+    }
+
+    pub fn from_db(text: &str) -> Option<Self> {
+        [SupplyType::Basic, SupplyType::Satellite]
+            .into_iter()
+            .find(|t| t.as_db() == text)
     }
 }
 
@@ -148,7 +167,9 @@ pub struct OrganizationRecord {
     pub opening_hours: Option<String>,
     pub parking_notes: Option<String>,
     pub access_notes: Option<String>,
-    pub basic_facility_name: Option<String>,
+    pub supply_type: Option<String>,
+    pub basic_facility_id: Option<String>,
+    pub operating_municipality_id: Option<String>,
     pub version: i64,
 }
 
@@ -156,6 +177,14 @@ impl OrganizationRecord {
     pub fn kind(&self) -> OrganizationKind {
         // The CHECK constraint on `organizations.kind` admits only the values `from_db` knows.
         OrganizationKind::from_db(&self.kind).unwrap_or(OrganizationKind::ServiceDesk)
+    }
+
+    /// A facility's supply type (BASIC when the row is not a facility).
+    pub fn supply(&self) -> SupplyType {
+        self.supply_type
+            .as_deref()
+            .and_then(SupplyType::from_db)
+            .unwrap_or(SupplyType::Basic)
     }
 }
 
@@ -182,4 +211,9 @@ pub struct NewFacility {
     pub latitude: f64,
     pub longitude: f64,
     pub phone: Option<String>,
+    pub supply_type: SupplyType,
+    /// For a satellite: the basic-type facility supplying it.
+    pub basic_facility_id: Option<String>,
+    /// For a special venue: the municipality running it.
+    pub operating_municipality_id: Option<String>,
 }

@@ -13,7 +13,8 @@ const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_r
      o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, o.version, \
      f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone, \
      f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, f.approval_status, \
-     f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.basic_facility_name \
+     f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.supply_type, f.basic_facility_id, \
+     f.operating_municipality_id \
      FROM organizations o LEFT JOIN facilities f ON f.organization_id = o.id";
 
 /// Largest `IN (…)` list sent at once; well under both backends' parameter limits.
@@ -62,6 +63,30 @@ pub async fn find_by_code(
         .bind(code)
         .fetch_optional(db.pool())
         .await?)
+}
+
+/// Organisations of one kind by code (a bulk registration's look-ups), keyed by code.
+pub async fn find_by_codes(
+    db: &Db,
+    kind: OrganizationKind,
+    codes: &[String],
+) -> AppResult<HashMap<String, OrganizationRecord>> {
+    let mut found = HashMap::with_capacity(codes.len());
+    for chunk in codes.chunks(BATCH) {
+        let sql = format!(
+            "{SELECT} WHERE o.kind = $1 AND o.code IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query =
+            sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql)).bind(kind.as_db());
+        for code in chunk {
+            query = query.bind(code.as_str());
+        }
+        for record in query.fetch_all(db.pool()).await? {
+            found.insert(record.code.clone(), record);
+        }
+    }
+    Ok(found)
 }
 
 /// Which organisations a list shows. Every filter is optional and they combine with AND.
@@ -169,6 +194,16 @@ const INSERT_BATCH: usize = 200;
 /// Inserts organisations (and their facility rows) in one transaction.
 pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult<()> {
     let mut tx = db.begin_write().await?;
+    insert_in(&mut tx, organizations).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Inserts organisations (and their facility rows) inside the caller's transaction.
+pub async fn insert_in(
+    tx: &mut crate::db::WriteTx,
+    organizations: &[NewOrganization],
+) -> AppResult<()> {
     let now = now_utc();
     for chunk in organizations.chunks(INSERT_BATCH) {
         let rows: Vec<String> = (0..chunk.len())
@@ -192,7 +227,7 @@ pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult
                 .bind(org.prefecture_id.clone())
                 .bind(org.municipality_id.clone());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut ***tx).await?;
 
         let facilities: Vec<_> = chunk
             .iter()
@@ -202,11 +237,12 @@ pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult
             continue;
         }
         let rows: Vec<String> = (0..facilities.len())
-            .map(|i| format!("({})", placeholders(i * 7 + 1, 7)))
+            .map(|i| format!("({})", placeholders(i * 10 + 1, 10)))
             .collect();
         let sql = format!(
             "INSERT INTO facilities (organization_id, facility_type, postal_code, address, \
-             latitude, longitude, phone) VALUES {}",
+             latitude, longitude, phone, supply_type, basic_facility_id, \
+             operating_municipality_id) VALUES {}",
             rows.join(", ")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -218,11 +254,13 @@ pub async fn insert_all(db: &Db, organizations: &[NewOrganization]) -> AppResult
                 .bind(facility.address.clone())
                 .bind(facility.latitude)
                 .bind(facility.longitude)
-                .bind(facility.phone.clone());
+                .bind(facility.phone.clone())
+                .bind(facility.supply_type.as_db())
+                .bind(facility.basic_facility_id.clone())
+                .bind(facility.operating_municipality_id.clone());
         }
-        query.execute(&mut **tx).await?;
+        query.execute(&mut ***tx).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

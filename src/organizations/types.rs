@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Interface, Object, OutputType};
 
 use super::codes::PrefectureCode;
 use super::loader::{load_organization, prefetch};
-use super::model::{FacilityType, OrganizationKind, OrganizationRecord};
+use super::model::{FacilityType, OrganizationKind, OrganizationRecord, SupplyType};
 use super::store::{self, OrganizationFilter};
 use crate::db::Db;
 use crate::error::AppError;
@@ -274,8 +274,8 @@ organization_object! {
 }
 
 organization_object! {
-    /// A facility that vaccinates (医療機関・接種会場): clinic, hospital, special venue,
-    /// basic-type facility or satellite.
+    /// A facility that vaccinates (医療機関・接種会場): a clinic, hospital or special venue,
+    /// supplied directly (basic-type) or through a basic-type facility (satellite).
     Facility {
         /// What kind of place this is.
         async fn facility_type(&self) -> Option<FacilityType> {
@@ -357,9 +357,28 @@ organization_object! {
             self.0.access_notes.clone()
         }
 
-        /// The basic-type facility supplying this satellite (基本型接種施設名).
-        async fn basic_facility_name(&self) -> Option<String> {
-            self.0.basic_facility_name.clone()
+        /// How the facility receives vaccine: directly (basic-type) or through a basic-type
+        /// facility (satellite).
+        async fn supply_type(&self) -> SupplyType {
+            self.0.supply()
+        }
+
+        /// The basic-type facility supplying this satellite (基本型接種施設); null for a
+        /// basic-type facility. An approval field.
+        async fn basic_facility(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Facility>> {
+            match &self.0.basic_facility_id {
+                Some(id) => Ok(load_organization(ctx, id).await?.map(Facility)),
+                None => Ok(None),
+            }
+        }
+
+        /// The municipality running this special venue (特設会場); it edits the venue without
+        /// the proxy flag. Null for other facilities.
+        async fn operating_municipality(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Municipality>> {
+            match &self.0.operating_municipality_id {
+                Some(id) => Ok(load_organization(ctx, id).await?.map(Municipality)),
+                None => Ok(None),
+            }
         }
 
         /// Registered doctors (personal data: the facility's area only).

@@ -1,6 +1,7 @@
 //! The seed document's worked example (domain.md §5): Tokyo with Meguro-ku, Setagaya-ku and
 //! Minato-ku; Kanagawa with Yokohama-shi; "Meguro Hospital 01" and "Yokohama Hospital 01"; a
-//! few more facilities; Pfizer and one wholesaler. Facility names follow the seed's pattern;
+//! few more facilities (Meguro Clinic 01 is a satellite supplied through Meguro Hospital 01; the
+//! special venues are run by their municipalities); Pfizer and one wholesaler. Facility names follow the seed's pattern;
 //! coordinates are real places in each ward; partner names other than Pfizer are invented.
 
 use std::collections::HashMap;
@@ -9,7 +10,9 @@ use super::ensure_nation_and_prefectures;
 use crate::db::{Db, new_id};
 use crate::error::AppResult;
 use crate::organizations::codes::MunicipalityCode;
-use crate::organizations::{FacilityType, NewFacility, NewOrganization, OrganizationKind, store};
+use crate::organizations::{
+    FacilityType, NewFacility, NewOrganization, OrganizationKind, SupplyType, store,
+};
 
 struct DemoMunicipality {
     code: &'static str,
@@ -56,12 +59,14 @@ struct DemoFacility {
     address: &'static str,
     position: (f64, f64),
     phone: &'static str,
+    /// For a satellite: the code of the basic-type facility supplying it.
+    basic: Option<&'static str>,
 }
 
 const FACILITIES: [DemoFacility; 8] = [
     DemoFacility {
         municipality: "131105",
-        code: "1311000017",
+        code: "1311000010",
         name: "目黒区病院01",
         kana: "めぐろくびょういん01",
         romaji: "Meguro Hospital 01",
@@ -70,10 +75,11 @@ const FACILITIES: [DemoFacility; 8] = [
         address: "東京都目黒区中目黒二丁目1番1号",
         position: (35.6414, 139.6986),
         phone: "03-0000-0101",
+        basic: None,
     },
     DemoFacility {
         municipality: "131105",
-        code: "1311000025",
+        code: "1311000028",
         name: "目黒区診療所01",
         kana: "めぐろくしんりょうじょ01",
         romaji: "Meguro Clinic 01",
@@ -82,10 +88,11 @@ const FACILITIES: [DemoFacility; 8] = [
         address: "東京都目黒区目黒本町三丁目2番2号",
         position: (35.6213, 139.7016),
         phone: "03-0000-0102",
+        basic: Some("1311000010"),
     },
     DemoFacility {
         municipality: "131105",
-        code: "1319000019",
+        code: "1319000012",
         name: "目黒区特設会場01",
         kana: "めぐろくとくせつかいじょう01",
         romaji: "Meguro Special Venue 01",
@@ -94,10 +101,11 @@ const FACILITIES: [DemoFacility; 8] = [
         address: "東京都目黒区目黒二丁目4番36号",
         position: (35.6339, 139.7079),
         phone: "03-0000-0103",
+        basic: None,
     },
     DemoFacility {
         municipality: "131121",
-        code: "1311000033",
+        code: "1311000036",
         name: "世田谷区病院01",
         kana: "せたがやくびょういん01",
         romaji: "Setagaya Hospital 01",
@@ -106,10 +114,11 @@ const FACILITIES: [DemoFacility; 8] = [
         address: "東京都世田谷区世田谷四丁目21番27号",
         position: (35.6466, 139.6532),
         phone: "03-0000-0201",
+        basic: None,
     },
     DemoFacility {
         municipality: "131032",
-        code: "1311000041",
+        code: "1311000044",
         name: "港区診療所01",
         kana: "みなとくしんりょうじょ01",
         romaji: "Minato Clinic 01",
@@ -118,10 +127,11 @@ const FACILITIES: [DemoFacility; 8] = [
         address: "東京都港区芝公園一丁目5番25号",
         position: (35.6581, 139.7516),
         phone: "03-0000-0301",
+        basic: None,
     },
     DemoFacility {
         municipality: "141003",
-        code: "1411000017",
+        code: "1411000019",
         name: "横浜病院01",
         kana: "よこはまびょういん01",
         romaji: "Yokohama Hospital 01",
@@ -130,10 +140,11 @@ const FACILITIES: [DemoFacility; 8] = [
         address: "神奈川県横浜市中区本町六丁目50番地10",
         position: (35.4509, 139.6340),
         phone: "045-000-0401",
+        basic: None,
     },
     DemoFacility {
         municipality: "141003",
-        code: "1411000025",
+        code: "1411000027",
         name: "横浜診療所01",
         kana: "よこはましんりょうじょ01",
         romaji: "Yokohama Clinic 01",
@@ -142,18 +153,20 @@ const FACILITIES: [DemoFacility; 8] = [
         address: "神奈川県横浜市西区高島二丁目16番1号",
         position: (35.4660, 139.6223),
         phone: "045-000-0402",
+        basic: None,
     },
     DemoFacility {
         municipality: "141003",
-        code: "1419000019",
+        code: "1419000011",
         name: "横浜特設会場01",
         kana: "よこはまとくせつかいじょう01",
         romaji: "Yokohama Special Venue 01",
-        facility_type: FacilityType::BasicTypeFacility,
+        facility_type: FacilityType::SpecialVenue,
         postal_code: "220-0012",
         address: "神奈川県横浜市西区みなとみらい一丁目1番1号",
         position: (35.4576, 139.6317),
         phone: "045-000-0403",
+        basic: None,
     },
 ];
 
@@ -260,10 +273,13 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
             facility: None,
         });
     }
+    let facility_ids: HashMap<&str, String> =
+        FACILITIES.iter().map(|f| (f.code, new_id())).collect();
     for f in &FACILITIES {
         let municipality_id = municipality_ids[f.municipality].clone();
+        let basic_facility_id = f.basic.map(|code| facility_ids[code].clone());
         rows.push(NewOrganization {
-            id: new_id(),
+            id: facility_ids[f.code].clone(),
             kind: OrganizationKind::Facility,
             code: f.code.into(),
             name: f.name.into(),
@@ -271,7 +287,7 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
             name_romaji: Some(f.romaji.into()),
             parent_id: Some(municipality_id.clone()),
             prefecture_id: Some(prefecture_of(f.municipality)),
-            municipality_id: Some(municipality_id),
+            municipality_id: Some(municipality_id.clone()),
             facility: Some(NewFacility {
                 facility_type: f.facility_type,
                 postal_code: Some(f.postal_code.into()),
@@ -279,6 +295,15 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
                 latitude: f.position.0,
                 longitude: f.position.1,
                 phone: Some(f.phone.into()),
+                supply_type: if basic_facility_id.is_some() {
+                    SupplyType::Satellite
+                } else {
+                    SupplyType::Basic
+                },
+                basic_facility_id,
+                // A special venue is run by the municipality it lies in.
+                operating_municipality_id: (f.facility_type == FacilityType::SpecialVenue)
+                    .then(|| municipality_id.clone()),
             }),
         });
     }

@@ -7,7 +7,9 @@ use crate::error::AppResult;
 use crate::facilities::codes::MedicalInstitutionCode;
 use crate::organizations::codes::{MunicipalityCode, PrefectureCode};
 use crate::organizations::prefectures::PREFECTURES;
-use crate::organizations::{FacilityType, NewFacility, NewOrganization, OrganizationKind, store};
+use crate::organizations::{
+    FacilityType, NewFacility, NewOrganization, OrganizationKind, SupplyType, store,
+};
 
 use super::ensure_nation_and_prefectures;
 
@@ -90,15 +92,16 @@ pub async fn seed_national(db: &Db, random_seed: u64) -> AppResult<SyntheticSumm
     store::insert_all(db, &municipalities).await?;
 
     let mut facilities = Vec::with_capacity(FACILITY_COUNT);
+    // The latest hospital of each prefecture: the basic-type facility of the next satellites.
+    let mut last_hospital: Vec<Option<String>> = vec![None; PREFECTURES.len()];
     for n in 0..FACILITY_COUNT {
         let (municipality_id, index) = &places[n % places.len()];
         let fact = &PREFECTURES[*index];
-        let facility_type = match rng.unit() {
-            x if x < 0.70 => FacilityType::Clinic,
-            x if x < 0.90 => FacilityType::Hospital,
-            x if x < 0.95 => FacilityType::SpecialVenue,
-            x if x < 0.99 => FacilityType::BasicTypeFacility,
-            _ => FacilityType::SatelliteFacility,
+        let (facility_type, satellite) = match rng.unit() {
+            x if x < 0.65 => (FacilityType::Clinic, false),
+            x if x < 0.70 => (FacilityType::Clinic, true),
+            x if x < 0.90 => (FacilityType::Hospital, false),
+            _ => (FacilityType::SpecialVenue, false),
         };
         let latitude = (fact.office.0 + (rng.unit() - 0.5) * 0.5).clamp(20.5, 45.5);
         let longitude = (fact.office.1 + (rng.unit() - 0.5) * 0.5).clamp(123.0, 153.9);
@@ -107,11 +110,18 @@ pub async fn seed_national(db: &Db, random_seed: u64) -> AppResult<SyntheticSumm
             FacilityType::Clinic => "診療所",
             FacilityType::Hospital => "病院",
             FacilityType::SpecialVenue => "特設会場",
-            FacilityType::BasicTypeFacility => "基本型接種施設",
-            FacilityType::SatelliteFacility => "サテライト型接種施設",
         };
+        let id = rng.id();
+        let basic_facility_id = if satellite {
+            last_hospital[*index].clone()
+        } else {
+            None
+        };
+        if facility_type == FacilityType::Hospital {
+            last_hospital[*index] = Some(id.clone());
+        }
         facilities.push(NewOrganization {
-            id: rng.id(),
+            id,
             kind: OrganizationKind::Facility,
             // Prefecture, point table 1 (medical), a running number and its check digit.
             code: MedicalInstitutionCode::from_parts(fact.code, 1, n as u32 + 1)
@@ -130,6 +140,14 @@ pub async fn seed_national(db: &Db, random_seed: u64) -> AppResult<SyntheticSumm
                 latitude,
                 longitude,
                 phone: None,
+                supply_type: if basic_facility_id.is_some() {
+                    SupplyType::Satellite
+                } else {
+                    SupplyType::Basic
+                },
+                basic_facility_id,
+                operating_municipality_id: (facility_type == FacilityType::SpecialVenue)
+                    .then(|| municipality_id.clone()),
             }),
         });
     }
