@@ -9,12 +9,18 @@ mod contracts;
 mod doctors;
 mod eligibility;
 mod graphql;
+mod partners;
+mod partners_api;
 mod update;
 
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
 pub use graphql::{
     Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
     RegistryNode, load_registry_node, private_contracts, private_doctors, private_eligibility,
+};
+pub use partners_api::{
+    PartnerMutation, PartnerQuery, PowerOfAttorney, delivering_wholesaler,
+    load_power_of_attorney_node,
 };
 
 /// Topic prefix of change-request events.

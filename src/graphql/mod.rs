@@ -14,7 +14,8 @@ use crate::audit::{AuditEntryView, AuditQuery};
 use crate::db::Db;
 use crate::events::{EventSubscription, Events};
 use crate::facilities::{
-    FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
+    Contract, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
+    PartnerMutation, PartnerQuery, PowerOfAttorney,
 };
 use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
 use crate::organizations::{
@@ -29,10 +30,11 @@ pub struct Query(
     IdentityQuery,
     AuditQuery,
     FacilityQuery,
+    PartnerQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(IdentityMutation, FacilityMutation);
+pub struct Mutation(IdentityMutation, FacilityMutation, PartnerMutation);
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
 #[derive(MergedSubscription, Default)]
@@ -103,6 +105,10 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     )
     .override_output_type_description::<Connection<String, FacilityChangeRequest>>(
         "A page of facility change requests.",
+    )
+    .override_output_type_description::<Connection<String, Contract>>("A page of contracts.")
+    .override_output_type_description::<Connection<String, PowerOfAttorney>>(
+        "A page of powers of attorney.",
     );
     if !limits.introspection {
         // Without introspection, field suggestions would leak the schema one guess at a time.
