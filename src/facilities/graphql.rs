@@ -567,8 +567,10 @@ impl FacilityMutation {
     }
 
     /// Registers vaccination contracts, all or none: a list, or a CSV with the header
-    /// `facilityCode,kind,joinDate,withdrawalDate` (at most 1,000 rows). Collective contracts
-    /// are held by the caller's organisation.
+    /// `facilityCode,kind,joinDate,withdrawalDate,municipalityCode` (the last two optional; at
+    /// most 1,000 rows). Collective contracts are held by the caller's organisation; an
+    /// individual contract names its counterpart municipality (default: the facility's own).
+    /// Each appends a `contract.registered` event.
     async fn register_contract(
         &self,
         ctx: &Context<'_>,
@@ -603,7 +605,8 @@ impl FacilityMutation {
         Ok(records.into_iter().map(Contract).collect())
     }
 
-    /// Sets the withdrawal date of contracts, all or none.
+    /// Sets the withdrawal date of contracts, all or none; each appends a `contract.withdrawn`
+    /// event.
     async fn withdraw_contract(
         &self,
         ctx: &Context<'_>,

@@ -13,7 +13,7 @@ mod partners;
 mod partners_api;
 mod update;
 
-pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
+pub use eligibility::{Eligibility, EligibilityReason, eligibility_of, today_in_japan};
 pub use graphql::{
     Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
     RegistryNode, load_registry_node, private_contracts, private_doctors, private_eligibility,
