@@ -326,6 +326,18 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
         .map(|e| e["node"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["目黒区病院01", "目黒区診療所01"]);
+    let own = server
+        .graphql_as(
+            &seller,
+            "{ deliveryDestinations { edges { node { deliveringWholesaler { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        own["data"]["deliveryDestinations"]["edges"][1]["node"]["deliveringWholesaler"]["name"],
+        "関東医薬品卸株式会社",
+        "the wholesaler sees that it delivers there: {own}"
+    );
     assert!(edges[0]["node"]["address"].is_string() && edges[0]["node"]["phone"].is_string());
     // Nothing private: doctors and contracts stay with the facility's area.
     let private = server

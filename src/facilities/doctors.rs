@@ -178,7 +178,14 @@ pub async fn register(
             .bind(i32::from(doctor.vaccinating))
             .bind(&now)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .map_err(|e| match AppError::from(e) {
+                // Registered by someone else at the same moment.
+                AppError::Conflict(_) => AppError::Conflict(
+                    "a doctor with this licence number was registered here meanwhile: reload / この医籍登録番号は登録済みです".into(),
+                ),
+                other => other,
+            })?;
             (id, None, None)
         }
         Some(found) if found.withdrawal_date.is_some() => {

@@ -18,6 +18,7 @@ pub use graphql::{
     Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
     RegistryNode, load_registry_node, private_contracts, private_doctors, private_eligibility,
 };
+pub use partners::DeliveringWholesalerLoader;
 pub use partners_api::{
     PartnerMutation, PartnerQuery, PowerOfAttorney, delivering_wholesaler,
     load_power_of_attorney_node,

@@ -3,13 +3,17 @@
 //! aggregator sees its member facilities and records the powers of attorney (委任状) it received
 //! from them (seed p. 46, 委任状受領管理).
 
+use std::collections::HashMap;
+
+use async_graphql::ErrorExtensions as _;
+use async_graphql::dataloader::{DataLoader, Loader};
 use serde_json::json;
 
 use super::access::scope_of;
 use super::codes::parse_date;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
-use crate::db::{Db, Filter, new_id, now_utc};
+use crate::db::{Db, Filter, new_id, now_utc, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
@@ -37,6 +41,45 @@ pub async fn delivering_wholesaler(db: &Db, facility_id: &str) -> AppResult<Opti
     .fetch_optional(db.pool())
     .await?
     .flatten())
+}
+
+/// Batches the delivering-wholesaler look-ups of a list of facilities into one statement per
+/// 500 facilities. Uncached: it never serves an old value.
+pub struct DeliveringWholesalerLoader {
+    db: Db,
+}
+
+impl DeliveringWholesalerLoader {
+    pub fn shared(db: Db) -> DataLoader<Self> {
+        DataLoader::new(DeliveringWholesalerLoader { db }, tokio::spawn)
+    }
+}
+
+impl Loader<String> for DeliveringWholesalerLoader {
+    /// The wholesaler's organisation id; facilities naming none are absent.
+    type Value = String;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, String>, Self::Error> {
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT organization_id, delivering_wholesaler_id FROM facilities \
+                 WHERE delivering_wholesaler_id IS NOT NULL AND organization_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            let rows = query
+                .fetch_all(self.db.pool())
+                .await
+                .map_err(|e| AppError::from(e).extend())?;
+            found.extend(rows);
+        }
+        Ok(found)
+    }
 }
 
 /// Names (or, with `None`, clears) the wholesaler delivering to a facility.

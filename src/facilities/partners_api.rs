@@ -2,11 +2,14 @@
 //! attorney.
 
 use async_graphql::connection::{Connection, Edge};
+use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, Object};
 
 use super::eligibility::today_in_japan;
 use super::graphql::{audited, facility_row};
-use super::partners::{self, PowerOfAttorneyInput, PowerOfAttorneyRecord};
+use super::partners::{
+    self, DeliveringWholesalerLoader, PowerOfAttorneyInput, PowerOfAttorneyRecord,
+};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::{global_id, parse_global_id};
@@ -315,8 +318,10 @@ pub async fn delivering_wholesaler(
     ctx: &Context<'_>,
     facility: &OrganizationRecord,
 ) -> async_graphql::Result<Option<PartnerOrganization>> {
-    let db = ctx.data_unchecked::<Db>();
-    let wholesaler = partners::delivering_wholesaler(db, &facility.id).await?;
+    let wholesaler = match ctx.data_opt::<DataLoader<DeliveringWholesalerLoader>>() {
+        Some(loader) => loader.load_one(facility.id.clone()).await?,
+        None => partners::delivering_wholesaler(ctx.data_unchecked::<Db>(), &facility.id).await?,
+    };
     let is_wholesaler = current_actor(ctx)
         .is_some_and(|actor| wholesaler.as_deref() == Some(actor.organization.id.as_str()));
     if !is_wholesaler {

@@ -14,8 +14,8 @@ use crate::audit::{AuditEntryView, AuditQuery};
 use crate::db::Db;
 use crate::events::{EventSubscription, Events};
 use crate::facilities::{
-    Contract, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
-    PartnerMutation, PartnerQuery, PowerOfAttorney,
+    Contract, DeliveringWholesalerLoader, FacilityChangeRequest, FacilityMutation, FacilityQuery,
+    FacilitySubscription, PartnerMutation, PartnerQuery, PowerOfAttorney,
 };
 use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
 use crate::organizations::{
@@ -122,6 +122,7 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     {
         builder = builder
             .data(OrganizationLoader::shared(db.clone()))
+            .data(DeliveringWholesalerLoader::shared(db.clone()))
             .data(db)
             .data(events)
             .data(identity);
