@@ -261,9 +261,56 @@ async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none(
     );
     assert_eq!(last_outcome(&server, "registerContract").await, "FAILURE");
 
-    // Another municipality as counterpart, in the CSV's fifth column.
+    // The service desk enters individual contracts but holds no collective one (it would
+    // become the aggregator).
+    let desk = server.sign_in("helpdesk.admin").await;
+    let by_desk = server
+        .graphql_as(
+            &desk,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-03-01" }] }),
+        )
+        .await;
+    assert_eq!(code(&by_desk), "FORBIDDEN");
+    assert_eq!(last_outcome(&server, "registerContract").await, "DENIED");
+
+    // A municipality elsewhere as counterpart: it sees the contract made with it.
+    let with_yokohama = server
+        .graphql_as(
+            &token,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "INDIVIDUAL", "joinDate": "2021-03-01", "withdrawalDate": "2021-03-31", "municipalityCode": "141003" }] }),
+        )
+        .await;
+    let contract = with_yokohama["data"]["registerContract"][0].clone();
+    assert_eq!(
+        contract["counterpartMunicipality"]["name"], "横浜市",
+        "{with_yokohama}"
+    );
+    let yokohama = server.sign_in("yokohama.admin").await;
+    let seen = server.graphql_as(&yokohama, LIST, json!({})).await;
+    assert_eq!(
+        seen["data"]["contracts"]["edges"][0]["node"]["id"], contract["id"],
+        "{seen}"
+    );
+    let node = server
+        .graphql_as(
+            &yokohama,
+            "query($id: ID!) { node(id: $id) { ... on Contract { counterpartMunicipality { name } } } }",
+            json!({ "id": contract["id"] }),
+        )
+        .await;
+    assert_eq!(
+        node["data"]["node"]["counterpartMunicipality"]["name"], "横浜市",
+        "{node}"
+    );
+    let setagaya_seen_by_yokohama =
+        |page: &Value| page["data"]["contracts"]["edges"].as_array().unwrap().len();
+
+    // Another municipality as counterpart, in the CSV's fifth column (the first contract
+    // ended, so a second individual one may start).
     let csv = format!(
-        "facilityCode,kind,joinDate,withdrawalDate,municipalityCode\n{hospital_code},INDIVIDUAL,2021-03-01,,131121\n"
+        "facilityCode,kind,joinDate,withdrawalDate,municipalityCode\n{hospital_code},INDIVIDUAL,2021-04-01,,131121\n"
     );
     let created = server
         .graphql_as(
@@ -275,6 +322,12 @@ async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none(
     assert_eq!(
         created["data"]["registerContract"][0]["counterpartMunicipality"]["name"], "世田谷区",
         "{created}"
+    );
+    let later = server.graphql_as(&yokohama, LIST, json!({})).await;
+    assert_eq!(
+        setagaya_seen_by_yokohama(&later),
+        1,
+        "Yokohama does not see Setagaya's contract"
     );
     server.stop().await;
 }

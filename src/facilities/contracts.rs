@@ -110,8 +110,8 @@ pub struct ContractFilter {
     pub today: String,
 }
 
-/// One page of the contracts an actor may see — of facilities in its area, or held through
-/// its organisation — ordered by facility code, then id (the cursor's key).
+/// One page of the contracts an actor may see — of facilities in its area, held through its
+/// organisation, or made with it — ordered by facility code, then id (the cursor's key).
 pub async fn list(
     db: &Db,
     actor: &Actor,
@@ -126,10 +126,12 @@ pub async fn list(
         Role::Prefecture => {
             sql_filter.and("o.prefecture_id = ?", [own]);
         }
+        // A municipality also sees the individual contracts made with it by facilities
+        // elsewhere: it is their counterpart.
         Role::Municipality => {
             sql_filter.and(
-                "(o.municipality_id = ? OR c.aggregator_id = ?)",
-                [own.clone(), own],
+                "(o.municipality_id = ? OR c.aggregator_id = ? OR c.counterpart_municipality_id = ?)",
+                [own.clone(), own.clone(), own],
             );
         }
         _ => {

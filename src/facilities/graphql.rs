@@ -437,8 +437,8 @@ impl FacilityQuery {
         Ok(connection)
     }
 
-    /// Contracts the caller may see — of facilities in its area, or held through its
-    /// organisation — by facility code.
+    /// Contracts the caller may see — of facilities in its area, held through its
+    /// organisation, or made with it as counterpart municipality — by facility code.
     #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn contracts(
         &self,
@@ -815,9 +815,12 @@ pub async fn load_registry_node(
         }
         "Contract" => {
             let record = contracts::by_id(db, id).await?.ok_or_else(not_found)?;
-            // The aggregator holding a contract sees it too.
+            // The aggregator holding a contract, and the municipality it is made with, see it
+            // too.
             let holder = current_actor(ctx).is_some_and(|a| {
-                record.aggregator_id.as_deref() == Some(a.organization.id.as_str())
+                let own = Some(a.organization.id.as_str());
+                record.aggregator_id.as_deref() == own
+                    || record.counterpart_municipality_id.as_deref() == own
             });
             if holder {
                 return Ok(Some(RegistryNode::Contract(Contract(record))));
