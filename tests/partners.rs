@@ -699,3 +699,85 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
     );
     server.stop().await;
 }
+
+/// The next `contract.*` event a signed-in subscriber receives (payload).
+async fn next_contract_event(ws: &mut common::WsClient) -> Value {
+    let message = ws.next_json().await;
+    assert_eq!(message["type"], "next", "{message}");
+    message["payload"]["data"]["events"].clone()
+}
+
+async fn subscribe_as(server: &TestServer, token: &str) -> common::WsClient {
+    let mut ws = server.websocket(Some("graphql-transport-ws")).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
+    assert_eq!(ws.next_json().await["type"], "connection_ack");
+    ws.send(json!({ "id": "s", "type": "subscribe", "payload": {
+        "query": "subscription { events(after: 0, topics: [\"contract.registered\", \"contract.withdrawn\"]) { topic payload } }" } }))
+        .await;
+    ws
+}
+
+#[tokio::test]
+async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
+    let server = TestServer::start().await;
+    let (meguro_hospital, meguro_code) = facility(&server, "Meguro Hospital 01").await;
+    let (yokohama_hospital, yokohama_code) = facility(&server, "Yokohama Hospital 01").await;
+    // The service desk enters individual contracts for any facility.
+    let desk = server.sign_in("helpdesk.admin").await;
+    let register = |code: String, join: &'static str| {
+        let (server, desk) = (&server, &desk);
+        async move {
+            let response = server
+                .graphql_as(
+                    desk,
+                    REGISTER,
+                    json!({ "rows": [{ "facilityCode": code, "kind": "INDIVIDUAL", "joinDate": join, "withdrawalDate": "2021-03-31" }] }),
+                )
+                .await;
+            response["data"]["registerContract"][0]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{response}"))
+                .to_owned()
+        }
+    };
+    register(meguro_code.clone(), "2021-03-01").await;
+    register(yokohama_code, "2021-03-01").await;
+
+    let meguro = server.sign_in("meguro.admin").await;
+    let yokohama = server.sign_in("yokohama.admin").await;
+    let mut meguro_ws = subscribe_as(&server, &meguro).await;
+    let mut yokohama_ws = subscribe_as(&server, &yokohama).await;
+    let facility_row = |id: &Value| {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id.as_str().unwrap())
+            .unwrap();
+        String::from_utf8(decoded).unwrap()["Facility:".len()..].to_owned()
+    };
+    let first = next_contract_event(&mut meguro_ws).await;
+    assert_eq!(first["topic"], "contract.registered");
+    assert_eq!(
+        first["payload"]["facilityId"],
+        facility_row(&meguro_hospital)
+    );
+    let theirs = next_contract_event(&mut yokohama_ws).await;
+    assert_eq!(
+        theirs["payload"]["facilityId"],
+        facility_row(&yokohama_hospital),
+        "Yokohama skips Meguro's contract"
+    );
+    // Live: a later Meguro contract is Meguro's next event (Yokohama's was skipped).
+    register(meguro_code, "2021-03-31").await;
+    let live = next_contract_event(&mut meguro_ws).await;
+    assert_eq!(
+        live["payload"]["facilityId"],
+        facility_row(&meguro_hospital)
+    );
+    assert_eq!(live["payload"]["kind"], "INDIVIDUAL");
+    assert_ne!(
+        live["payload"]["contractId"],
+        first["payload"]["contractId"]
+    );
+    server.stop().await;
+}
