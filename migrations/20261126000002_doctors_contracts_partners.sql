@@ -9,6 +9,7 @@ ALTER TABLE doctors ADD COLUMN updated_at TEXT;
 -- An individual contract is made with one municipality (its counterpart); a collective one
 -- through the aggregator, so it names none.
 ALTER TABLE contracts ADD COLUMN counterpart_municipality_id TEXT REFERENCES organizations (id);
+CREATE INDEX contracts_counterpart ON contracts (counterpart_municipality_id);
 
 -- Powers of attorney (委任状) that an aggregator received from member facilities (seed p. 46,
 -- 委任状受領管理): one record per aggregator and facility, its status kept current.

@@ -457,6 +457,20 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
         last_outcome(&server, "setDeliveringWholesaler").await,
         "FAILURE"
     );
+    let garbage = server
+        .graphql_as(
+            &token,
+            SET_WHOLESALER,
+            json!({ "f": hospital, "w": "not-an-id" }),
+        )
+        .await;
+    assert_eq!(code(&garbage), "INVALID_INPUT");
+    assert_eq!(garbage["errors"][0]["extensions"]["field"], "wholesalerId");
+    assert_eq!(
+        last_outcome(&server, "setDeliveringWholesaler").await,
+        "FAILURE",
+        "a malformed id is audited too"
+    );
     let foreign = server
         .graphql_as(
             &meguro,

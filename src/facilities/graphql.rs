@@ -646,7 +646,10 @@ impl FacilityMutation {
         #[graphql(desc = "The roles at this facility.")] roles: Vec<DoctorRole>,
     ) -> async_graphql::Result<Doctor> {
         let actor = require_actor(ctx)?;
-        let facility = facility_row(&facility_id)?;
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        // A malformed id is refused and audited like any other refusal.
+        let parsed = facility_row(&facility_id);
+        let facility = audited(db, &meta, actor, "registerDoctor", None, parsed).await?;
         let doctor = doctors::NewDoctor {
             facility_id: &facility,
             name: &name,
@@ -654,7 +657,6 @@ impl FacilityMutation {
             responsible: roles.contains(&DoctorRole::Responsible),
             vaccinating: roles.contains(&DoctorRole::Vaccinating),
         };
-        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
         let result = doctors::register(db, &meta, actor, doctor).await;
         let object = Some(("Facility", facility.as_str()));
         let record = audited(db, &meta, actor, "registerDoctor", object, result).await?;
@@ -670,7 +672,9 @@ impl FacilityMutation {
         #[graphql(desc = "The corrections.")] input: UpdateDoctorInput,
     ) -> async_graphql::Result<Doctor> {
         let actor = require_actor(ctx)?;
-        let row = row_of(&doctor_id, "Doctor", "doctor")?;
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        let parsed = row_of(&doctor_id, "Doctor", "doctor");
+        let row = audited(db, &meta, actor, "updateDoctor", None, parsed).await?;
         let correction = DoctorCorrection {
             name: input.name,
             licence_number: input.licence_number,
@@ -681,7 +685,6 @@ impl FacilityMutation {
                 )
             }),
         };
-        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
         let result = doctors::update(db, &meta, actor, &row, correction).await;
         let object = Some(("Doctor", row.as_str()));
         Ok(Doctor(
@@ -698,8 +701,9 @@ impl FacilityMutation {
         #[graphql(desc = "The first day without the doctor, YYYY-MM-DD.")] withdrawal_date: String,
     ) -> async_graphql::Result<Doctor> {
         let actor = require_actor(ctx)?;
-        let row = row_of(&doctor_id, "Doctor", "doctor")?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        let parsed = row_of(&doctor_id, "Doctor", "doctor");
+        let row = audited(db, &meta, actor, "withdrawDoctor", None, parsed).await?;
         let result = doctors::withdraw(db, &meta, actor, &row, &withdrawal_date).await;
         let object = Some(("Doctor", row.as_str()));
         Ok(Doctor(

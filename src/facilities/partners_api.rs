@@ -265,11 +265,16 @@ impl PartnerMutation {
         >,
     ) -> async_graphql::Result<Facility> {
         let actor = require_actor(ctx)?;
-        let facility = facility_row(&facility_id)?;
-        let wholesaler = partner_row(wholesaler_id.as_ref()).map_err(|_| {
-            AppError::invalid_field("wholesalerId", "not a wholesaler / 卸業者ではありません")
-        })?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        // Malformed ids are refused and audited like any other refusal.
+        let parsed = facility_row(&facility_id).and_then(|facility| {
+            let wholesaler = partner_row(wholesaler_id.as_ref()).map_err(|_| {
+                AppError::invalid_field("wholesalerId", "not a wholesaler / 卸業者ではありません")
+            })?;
+            Ok((facility, wholesaler))
+        });
+        let (facility, wholesaler) =
+            audited(db, &meta, actor, "setDeliveringWholesaler", None, parsed).await?;
         let result =
             partners::set_delivering_wholesaler(db, &meta, actor, &facility, wholesaler.as_deref())
                 .await;
@@ -295,7 +300,9 @@ impl PartnerMutation {
         >,
     ) -> async_graphql::Result<PowerOfAttorney> {
         let actor = require_actor(ctx)?;
-        let facility = facility_row(&facility_id)?;
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        let parsed = facility_row(&facility_id);
+        let facility = audited(db, &meta, actor, "recordPowerOfAttorney", None, parsed).await?;
         let today = today_in_japan();
         let input = PowerOfAttorneyInput {
             facility_id: &facility,
@@ -304,7 +311,6 @@ impl PartnerMutation {
             note: note.as_deref(),
             today: &today,
         };
-        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
         let result = partners::record_power_of_attorney(db, &meta, actor, input).await;
         let object = Some(("Facility", facility.as_str()));
         Ok(PowerOfAttorney(
