@@ -795,3 +795,51 @@ async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_approved_collective_date_change_is_a_contract_event_too() {
+    let server = TestServer::start().await;
+    let (hospital, hospital_code) = facility(&server, "Meguro Hospital 01").await;
+    let aggregator = server.sign_in("meguro-ma.admin").await;
+    let registered = server
+        .graphql_as(
+            &aggregator,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" }] }),
+        )
+        .await;
+    assert!(registered["errors"].is_null(), "{registered}");
+    // The facility changes its collective withdrawal date: an approval field.
+    let token = hospital_user(&server).await;
+    let filed = server
+        .graphql_as(
+            &token,
+            "mutation($f: ID!) { updateFacility(facilityId: $f, input: { collectiveWithdrawalDate: \"2021-09-30\" }) { changeRequest { id } } }",
+            json!({ "f": hospital }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    let withdrawn = "SELECT COUNT(*) FROM events WHERE topic = 'contract.withdrawn'";
+    assert_eq!(count(&server, withdrawn).await, 0, "not before approval");
+    let meguro = server.sign_in("meguro.admin").await;
+    let approved = server
+        .graphql_as(
+            &meguro,
+            "mutation($r: ID!) { approveFacilityChange(requestId: $r) { status } }",
+            json!({ "r": request }),
+        )
+        .await;
+    assert_eq!(
+        approved["data"]["approveFacilityChange"]["status"], "APPROVED",
+        "{approved}"
+    );
+    let payload: String =
+        sqlx::query_scalar("SELECT payload FROM events WHERE topic = 'contract.withdrawn'")
+            .fetch_one(server.state.db.pool())
+            .await
+            .unwrap();
+    let payload: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(payload["withdrawalDate"], "2021-09-30");
+    assert_eq!(payload["kind"], "COLLECTIVE");
+    server.stop().await;
+}

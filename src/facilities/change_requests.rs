@@ -344,6 +344,10 @@ pub async fn decide(
     )
     .await?;
     append(&mut tx, &event(&status.to_lowercase(), &record)).await?;
+    if status == "APPROVED" {
+        super::contracts::append_approved_date_change(&mut tx, &facility.id, &request.after_values)
+            .await?;
+    }
     events.commit(tx).await?;
     Ok(record)
 }

@@ -20,6 +20,9 @@ use crate::organizations::{OrganizationKind, OrganizationRecord, store};
 pub const REGISTERED_TOPIC: &str = "contract.registered";
 /// Topic of the event appended when a contract's withdrawal date is set.
 pub const WITHDRAWN_TOPIC: &str = "contract.withdrawn";
+/// Topic of the event appended when an approved change request moves a collective contract's
+/// join date (and not its withdrawal date).
+pub const UPDATED_TOPIC: &str = "contract.updated";
 
 /// Most rows one bulk registration may carry.
 pub const MAX_BULK: usize = 1000;
@@ -95,6 +98,36 @@ pub async fn latest_collective(db: &Db, facility_id: &str) -> AppResult<Option<C
         .bind(facility_id)
         .fetch_optional(db.pool())
         .await?)
+}
+
+/// After an approved change request: when it moved the collective contract's dates, the
+/// contract's event (`contract.withdrawn` when a withdrawal date was set, `contract.updated`
+/// for the join date alone), appended in the decision's transaction.
+pub async fn append_approved_date_change(
+    tx: &mut WriteTx,
+    facility_id: &str,
+    after_values: &str,
+) -> AppResult<()> {
+    let after: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(after_values).unwrap_or_default();
+    let topic = if after.contains_key("collectiveWithdrawalDate") {
+        WITHDRAWN_TOPIC
+    } else if after.contains_key("collectiveJoinDate") {
+        UPDATED_TOPIC
+    } else {
+        return Ok(());
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' ORDER BY join_date DESC LIMIT 1"
+    );
+    let contract: Option<ContractRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(facility_id)
+        .fetch_optional(&mut ***tx)
+        .await?;
+    if let Some(contract) = contract {
+        append(tx, &event(topic, &contract)).await?;
+    }
+    Ok(())
 }
 
 /// Which contracts to list. Every filter is optional; they combine with AND.
