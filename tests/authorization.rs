@@ -32,6 +32,15 @@ const MEGURO: &[&str] = &["meguro.admin", "meguro.staff"];
 const DESK: &[&str] = &["helpdesk.admin"];
 /// Contracts: the facility itself and the service desk.
 const HOSPITAL_AND_DESK: &[&str] = &["meguro-hospital.admin", "helpdesk.admin"];
+/// The delivering wholesaler: the facility, or its municipality without the proxy flag.
+const HOSPITAL_AND_MEGURO: &[&str] = &["meguro-hospital.admin", "meguro.admin", "meguro.staff"];
+/// Powers of attorney: the organisations holding collective contracts for the hospital.
+const CONTRACT_HOLDERS: &[&str] = &[
+    "meguro.admin",
+    "meguro.staff",
+    "meguro-ma.admin",
+    "tokyo-ma.admin",
+];
 
 fn matrix() -> BTreeMap<&'static str, Rule> {
     BTreeMap::from([
@@ -50,6 +59,10 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("unlockUser", Rule::Administrators),
         ("updateFacility", Rule::Only(HOSPITAL)),
         ("registerDoctor", Rule::Only(HOSPITAL)),
+        ("updateDoctor", Rule::Only(HOSPITAL)),
+        ("withdrawDoctor", Rule::Only(HOSPITAL)),
+        ("setDeliveringWholesaler", Rule::Only(HOSPITAL_AND_MEGURO)),
+        ("recordPowerOfAttorney", Rule::Only(CONTRACT_HOLDERS)),
         ("approveFacilityChange", Rule::Only(MEGURO)),
         ("rejectFacilityChange", Rule::Only(MEGURO)),
         ("registerContract", Rule::Only(HOSPITAL_AND_DESK)),
@@ -98,6 +111,18 @@ fn call(mutation: &str) -> &'static str {
         }
         "registerDoctor" => {
             "mutation($facility: ID!) { registerDoctor(facilityId: $facility, name: \"医師 太郎\", licenceNumber: \"123456\", roles: [VACCINATING]) { id } }"
+        }
+        "updateDoctor" => {
+            "mutation($doctor: ID!) { updateDoctor(doctorId: $doctor, input: { name: \"医師 次郎\" }) { id } }"
+        }
+        "withdrawDoctor" => {
+            "mutation($doctor: ID!) { withdrawDoctor(doctorId: $doctor, withdrawalDate: \"2021-12-31\") { id } }"
+        }
+        "setDeliveringWholesaler" => {
+            "mutation($facility: ID!, $wholesaler: ID!) { setDeliveringWholesaler(facilityId: $facility, wholesalerId: $wholesaler) { id } }"
+        }
+        "recordPowerOfAttorney" => {
+            "mutation($facility: ID!) { recordPowerOfAttorney(facilityId: $facility, receivedDate: \"2021-02-01\") { id } }"
         }
         "approveFacilityChange" => {
             "mutation($request: ID!) { approveFacilityChange(requestId: $request) { status } }"
@@ -196,11 +221,22 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .graphql_as(&hospital, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000010", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id } }"#, json!({}))
         .await;
     let contract = contract["data"]["registerContract"][0]["id"].clone();
+    let doctor = server
+        .graphql_as(&hospital, r#"mutation($f: ID!) { registerDoctor(facilityId: $f, name: "医師 花子", licenceNumber: "654321", roles: [RESPONSIBLE]) { id } }"#, json!({ "f": facility }))
+        .await;
+    let doctor = doctor["data"]["registerDoctor"]["id"].clone();
+    let wholesaler = server
+        .data(
+            "{ organizations(kind: WHOLESALER) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["organizations"]["edges"][0]["node"]["id"]
+        .clone();
     assert!(
-        request.is_string() && contract.is_string(),
-        "{filed} {contract}"
+        request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
+        "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

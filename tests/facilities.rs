@@ -526,11 +526,17 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
     let listed = server
         .graphql_as(
             &aggregator,
-            "{ contracts { id withdrawalDate } }",
+            "{ contracts { edges { node { id withdrawalDate } } } }",
             json!({}),
         )
         .await;
-    assert_eq!(listed["data"]["contracts"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        listed["data"]["contracts"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contracts")
         .fetch_one(server.state.db.pool())
         .await

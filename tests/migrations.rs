@@ -38,6 +38,10 @@ const PINNED: &[(i64, &str)] = &[
         20261126000001,
         "0dcbc46146f01a1a03ac983c516e6cff6bb2cad0fe1690e2b0d09e340b6fdba50a14a3c816b52f1b16d581f72afe84d2",
     ),
+    (
+        20261126000002,
+        "992585dfb5e63a1aa6b55bd3d95810c673fe7b7c7d0da5211f81bc7e9858ffd19077e2cf957ed52ad7695962acfe3f9e",
+    ),
 ];
 
 #[test]

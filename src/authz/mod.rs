@@ -32,10 +32,19 @@ pub enum Action {
     RegisterFacilities,
     /// Register a special venue (特設会場) that a municipality runs in its own area.
     RegisterSpecialVenue,
+    /// Name the wholesaler delivering to a facility (an approval-free field).
+    SetDeliveringWholesaler,
+    /// Register a facility's collective contract, held by the actor's organisation.
+    RegisterCollectiveContract,
+    /// Record a power of attorney received from a facility (委任状受領管理).
+    RecordPowerOfAttorney,
+    /// Read what a partner serves: a wholesaler's delivery destinations, an aggregator's
+    /// members and the powers of attorney it received.
+    ReadPartnerRoster,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 14] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -46,6 +55,10 @@ impl Action {
         Action::ReadFacilityPrivate,
         Action::RegisterFacilities,
         Action::RegisterSpecialVenue,
+        Action::SetDeliveringWholesaler,
+        Action::RegisterCollectiveContract,
+        Action::RecordPowerOfAttorney,
+        Action::ReadPartnerRoster,
     ];
 }
 
@@ -140,6 +153,20 @@ pub fn area_column(actor: &Actor) -> Option<(&'static str, String)> {
     }
 }
 
+/// Whether `actor` may hold collective contracts (and receive powers of attorney) for
+/// `facility`: a municipality for its own facilities; an aggregator or medical association for
+/// the facilities of its prefecture (of the whole country when it belongs to none).
+pub fn holds_contracts_for(actor: &Actor, facility: &OrgScope) -> bool {
+    match actor.role {
+        Role::Municipality => within_area(actor, facility),
+        Role::Aggregator | Role::MedicalAssociation => match &actor.organization.prefecture_id {
+            Some(prefecture) => facility.prefecture_id.as_ref() == Some(prefecture),
+            None => true,
+        },
+        _ => false,
+    }
+}
+
 /// The decision. `None` actor means an anonymous caller.
 pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), AppError> {
     let actor = actor.ok_or(AppError::Unauthenticated)?;
@@ -201,6 +228,31 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
                 Ok(())
             } else {
                 refuse(municipality, "municipality")
+            }
+        }
+        // The delivering wholesaler needs no approval and no proxy flag: the facility, or its
+        // municipality, names it.
+        (Action::SetDeliveringWholesaler, Target::Facility { scope, .. }) => {
+            if actor.organization.id == scope.id || own_municipality_of(scope) {
+                Ok(())
+            } else {
+                refuse(scope, "facility")
+            }
+        }
+        // Facilities are public, so refusing one outside the holder's area reveals nothing:
+        // FORBIDDEN. The service desk holds no contracts and receives no powers of attorney.
+        (
+            Action::RegisterCollectiveContract | Action::RecordPowerOfAttorney,
+            Target::Facility { scope, .. },
+        ) => allow_if(holds_contracts_for(actor, scope)),
+        // A partner's roster is its own; the nation and the service desk oversee every one.
+        (Action::ReadPartnerRoster, Target::Organization(partner)) => {
+            if actor.organization.id == partner.id
+                || matches!(actor.role, Role::Nation | Role::SystemAdmin)
+            {
+                Ok(())
+            } else {
+                Err(AppError::NotFound("organization"))
             }
         }
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
@@ -599,6 +651,92 @@ mod tests {
                     )),
                     venue_far,
                     "{role:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn partner_actions_for_every_role() {
+        let hospital = hospital();
+        let yokohama_clinic = org(
+            "yokohama-clinic",
+            K::Facility,
+            Some("kanagawa"),
+            Some("yokohama"),
+        );
+        let wholesaler = home(Role::Wholesaler);
+        let aggregator = home(Role::Aggregator);
+        for role in Role::ALL {
+            let a = actor(role, false);
+            let own = Target::Facility {
+                scope: &hospital,
+                proxy_input: false,
+                operator: None,
+            };
+            let foreign = Target::Facility {
+                scope: &yokohama_clinic,
+                proxy_input: false,
+                operator: None,
+            };
+            let inside = within_area(&a, &hospital);
+            let set = match role {
+                Role::MedicalInstitution | Role::Municipality => "ALLOW",
+                _ if inside => "FORBIDDEN",
+                _ => "NOT_FOUND",
+            };
+            assert_eq!(
+                code(decide(Some(&a), Action::SetDeliveringWholesaler, own)),
+                set,
+                "{role:?}"
+            );
+            let far = if within_area(&a, &yokohama_clinic) {
+                "FORBIDDEN"
+            } else {
+                "NOT_FOUND"
+            };
+            assert_eq!(
+                code(decide(Some(&a), Action::SetDeliveringWholesaler, foreign)),
+                far,
+                "{role:?}"
+            );
+            let holder = matches!(
+                role,
+                Role::Municipality | Role::Aggregator | Role::MedicalAssociation
+            );
+            for action in [
+                Action::RegisterCollectiveContract,
+                Action::RecordPowerOfAttorney,
+            ] {
+                assert_eq!(
+                    code(decide(Some(&a), action, own)),
+                    if holder { "ALLOW" } else { "FORBIDDEN" },
+                    "{role:?} {action:?}"
+                );
+                // Every holder in the demo belongs to Tokyo: Kanagawa's clinic is not theirs.
+                assert_eq!(
+                    code(decide(Some(&a), action, foreign)),
+                    "FORBIDDEN",
+                    "{role:?} {action:?}"
+                );
+            }
+            for partner in [&wholesaler, &aggregator] {
+                let expected = if a.organization.id == partner.id
+                    || matches!(role, Role::Nation | Role::SystemAdmin)
+                {
+                    "ALLOW"
+                } else {
+                    "NOT_FOUND"
+                };
+                assert_eq!(
+                    code(decide(
+                        Some(&a),
+                        Action::ReadPartnerRoster,
+                        Target::Organization(partner)
+                    )),
+                    expected,
+                    "{role:?} {}",
+                    partner.id
                 );
             }
         }

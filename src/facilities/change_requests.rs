@@ -434,6 +434,10 @@ pub async fn decide(
     for event in &facility_events {
         append(&mut tx, event).await?;
     }
+    if status == "APPROVED" {
+        super::contracts::append_approved_date_change(&mut tx, &facility.id, &request.after_values)
+            .await?;
+    }
     events.commit(tx).await?;
     Ok(record)
 }

@@ -1,14 +1,28 @@
-//! Vaccination contracts (function 1): individual, or collective through an aggregator, with
-//! join and withdrawal dates. Aggregators register and withdraw their members in bulk.
+//! Vaccination contracts (function 1): individual, made with a counterpart municipality, or
+//! collective through an aggregator, with join and withdrawal dates. Aggregators register and
+//! withdraw their members in bulk. Every registration and withdrawal appends a RESTRICTED
+//! `contract.registered` / `contract.withdrawn` event in its transaction.
+
+use serde_json::json;
 
 use super::access::{may_edit, scope_of};
 use super::codes::{MedicalInstitutionCode, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::authz::within_area;
-use crate::db::{Db, Filter, new_id, now_utc};
+use crate::authz::{Action, Target, decide};
+use crate::db::{Db, Filter, WriteTx, new_id, now_utc};
 use crate::error::{AppError, AppResult};
+use crate::events::{Events, NewEvent, Visibility, append};
 use crate::identity::{Actor, Role};
+use crate::organizations::codes::MunicipalityCode;
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
+
+/// Topic of the event appended when a contract is registered.
+pub const REGISTERED_TOPIC: &str = "contract.registered";
+/// Topic of the event appended when a contract's withdrawal date is set.
+pub const WITHDRAWN_TOPIC: &str = "contract.withdrawn";
+/// Topic of the event appended when an approved change request moves a collective contract's
+/// join date (and not its withdrawal date).
+pub const UPDATED_TOPIC: &str = "contract.updated";
 
 /// Most rows one bulk registration may carry.
 pub const MAX_BULK: usize = 1000;
@@ -21,6 +35,7 @@ pub struct ContractRecord {
     pub aggregator_id: Option<String>,
     pub join_date: String,
     pub withdrawal_date: Option<String>,
+    pub counterpart_municipality_id: Option<String>,
 }
 
 impl ContractRecord {
@@ -31,7 +46,32 @@ impl ContractRecord {
     }
 }
 
-const COLUMNS: &str = "id, facility_id, kind, aggregator_id, join_date, withdrawal_date";
+const COLUMNS: &str =
+    "id, facility_id, kind, aggregator_id, join_date, withdrawal_date, counterpart_municipality_id";
+
+/// The event describing a contract, with what a visibility decision needs (the facility, the
+/// aggregator, the counterpart).
+fn event(topic: &str, contract: &ContractRecord) -> NewEvent {
+    NewEvent {
+        topic: topic.to_owned(),
+        visibility: Visibility::Restricted,
+        organization_id: Some(contract.facility_id.clone()),
+        payload: json!({
+            "contractId": contract.id, "facilityId": contract.facility_id, "kind": contract.kind,
+            "aggregatorId": contract.aggregator_id,
+            "counterpartMunicipalityId": contract.counterpart_municipality_id,
+            "joinDate": contract.join_date, "withdrawalDate": contract.withdrawal_date,
+        }),
+    }
+}
+
+async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ContractRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut ***tx)
+        .await?)
+}
 
 pub async fn by_id(db: &Db, id: &str) -> AppResult<Option<ContractRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
@@ -60,39 +100,146 @@ pub async fn latest_collective(db: &Db, facility_id: &str) -> AppResult<Option<C
         .await?)
 }
 
-/// The contracts an actor may list: of facilities in its area, or held through its organisation.
-pub async fn visible_to(
+/// After an approved change request: when it moved the collective contract's dates, the
+/// contract's event (`contract.withdrawn` when a withdrawal date was set, `contract.updated`
+/// for the join date alone), appended in the decision's transaction.
+pub async fn append_approved_date_change(
+    tx: &mut WriteTx,
+    facility_id: &str,
+    after_values: &str,
+) -> AppResult<()> {
+    let after: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(after_values).unwrap_or_default();
+    let topic = if after.contains_key("collectiveWithdrawalDate") {
+        WITHDRAWN_TOPIC
+    } else if after.contains_key("collectiveJoinDate") {
+        UPDATED_TOPIC
+    } else {
+        return Ok(());
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' ORDER BY join_date DESC LIMIT 1"
+    );
+    let contract: Option<ContractRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(facility_id)
+        .fetch_optional(&mut ***tx)
+        .await?;
+    if let Some(contract) = contract {
+        append(tx, &event(topic, &contract)).await?;
+    }
+    Ok(())
+}
+
+/// Which contracts to list. Every filter is optional; they combine with AND.
+#[derive(Debug, Default, Clone)]
+pub struct ContractFilter {
+    pub facility_id: Option<String>,
+    pub aggregator_id: Option<String>,
+    /// "INDIVIDUAL" or "COLLECTIVE".
+    pub kind: Option<&'static str>,
+    /// In force on this day (`Some(true)`), or not (`Some(false)`).
+    pub in_force: Option<bool>,
+    /// The day `in_force` refers to (YYYY-MM-DD, Japan time).
+    pub today: String,
+}
+
+/// One page of the contracts an actor may see — of facilities in its area, held through its
+/// organisation, or made with it — ordered by facility code, then id (the cursor's key).
+pub async fn list(
     db: &Db,
     actor: &Actor,
-    facility_id: Option<&str>,
-) -> AppResult<Vec<ContractRecord>> {
+    filter: &ContractFilter,
+    after: Option<&[String]>,
+    limit: i64,
+) -> AppResult<Vec<(String, ContractRecord)>> {
     let own = actor.organization.id.clone();
-    let mut filter = Filter::default();
+    let mut sql_filter = Filter::default();
     match actor.role {
         Role::Nation | Role::SystemAdmin => {}
         Role::Prefecture => {
-            filter.and("o.prefecture_id = ?", [own]);
+            sql_filter.and("o.prefecture_id = ?", [own]);
         }
+        // A municipality also sees the individual contracts made with it by facilities
+        // elsewhere: it is their counterpart.
         Role::Municipality => {
-            filter.and(
-                "(o.municipality_id = ? OR c.aggregator_id = ?)",
-                [own.clone(), own],
+            sql_filter.and(
+                "(o.municipality_id = ? OR c.aggregator_id = ? OR c.counterpart_municipality_id = ?)",
+                [own.clone(), own.clone(), own],
             );
         }
         _ => {
-            filter.and("(o.id = ? OR c.aggregator_id = ?)", [own.clone(), own]);
+            sql_filter.and("(o.id = ? OR c.aggregator_id = ?)", [own.clone(), own]);
         }
     }
-    if let Some(facility_id) = facility_id {
-        filter.and("c.facility_id = ?", [facility_id.to_owned()]);
+    if let Some(facility_id) = &filter.facility_id {
+        sql_filter.and("c.facility_id = ?", [facility_id.clone()]);
+    }
+    if let Some(aggregator_id) = &filter.aggregator_id {
+        sql_filter.and("c.aggregator_id = ?", [aggregator_id.clone()]);
+    }
+    if let Some(kind) = filter.kind {
+        sql_filter.and("c.kind = ?", [kind.to_owned()]);
+    }
+    match filter.in_force {
+        Some(true) => {
+            sql_filter.and(
+                "(c.join_date <= ? AND (c.withdrawal_date IS NULL OR c.withdrawal_date > ?))",
+                [filter.today.clone(), filter.today.clone()],
+            );
+        }
+        Some(false) => {
+            sql_filter.and(
+                "(c.join_date > ? OR (c.withdrawal_date IS NOT NULL AND c.withdrawal_date <= ?))",
+                [filter.today.clone(), filter.today.clone()],
+            );
+        }
+        None => {}
+    }
+    if let Some(after) = after {
+        sql_filter.and(
+            "(o.code, c.id) > (?, ?)",
+            [after[0].clone(), after[1].clone()],
+        );
     }
     let sql = format!(
-        "SELECT c.id, c.facility_id, c.kind, c.aggregator_id, c.join_date, c.withdrawal_date FROM contracts c \
-         JOIN organizations o ON o.id = c.facility_id{} ORDER BY o.code, c.join_date LIMIT 5000",
-        filter.where_clause()
+        "SELECT o.code AS facility_code, c.id, c.facility_id, c.kind, c.aggregator_id, c.join_date, c.withdrawal_date, \
+         c.counterpart_municipality_id FROM contracts c JOIN organizations o ON o.id = c.facility_id{} \
+         ORDER BY o.code, c.id LIMIT {limit}",
+        sql_filter.where_clause()
     );
-    let query = sqlx::query_as::<_, ContractRecord>(sqlx::AssertSqlSafe(sql));
-    Ok(filter.bind(query).fetch_all(db.pool()).await?)
+    let query = sqlx::query_as::<_, ListedContract>(sqlx::AssertSqlSafe(sql));
+    Ok(sql_filter
+        .bind(query)
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(|row| {
+            (
+                row.facility_code,
+                ContractRecord {
+                    id: row.id,
+                    facility_id: row.facility_id,
+                    kind: row.kind,
+                    aggregator_id: row.aggregator_id,
+                    join_date: row.join_date,
+                    withdrawal_date: row.withdrawal_date,
+                    counterpart_municipality_id: row.counterpart_municipality_id,
+                },
+            )
+        })
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedContract {
+    facility_code: String,
+    id: String,
+    facility_id: String,
+    kind: String,
+    aggregator_id: Option<String>,
+    join_date: String,
+    withdrawal_date: Option<String>,
+    counterpart_municipality_id: Option<String>,
 }
 
 /// One contract to register.
@@ -103,10 +250,13 @@ pub struct NewContract {
     pub collective: bool,
     pub join_date: String,
     pub withdrawal_date: Option<String>,
+    /// An individual contract's counterpart, by local-government code (default: the
+    /// facility's own municipality). A collective contract names none.
+    pub municipality_code: Option<String>,
 }
 
-/// Parses a CSV of `facilityCode,kind,joinDate[,withdrawalDate]` with a header row; empty
-/// lines are skipped. Errors name the line.
+/// Parses a CSV of `facilityCode,kind,joinDate[,withdrawalDate[,municipalityCode]]` with a
+/// header row; empty lines are skipped. Errors name the line.
 pub fn parse_csv(csv: &str) -> AppResult<Vec<NewContract>> {
     let mut rows = Vec::new();
     for (index, line) in csv.lines().enumerate().skip(1) {
@@ -115,11 +265,11 @@ pub fn parse_csv(csv: &str) -> AppResult<Vec<NewContract>> {
             continue;
         }
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() < 3 || cells.len() > 4 {
+        if cells.len() < 3 || cells.len() > 5 {
             return Err(AppError::invalid_field(
                 "csv",
                 format!(
-                    "line {}: expected facilityCode,kind,joinDate[,withdrawalDate] / {}行目の列数が正しくありません",
+                    "line {}: expected facilityCode,kind,joinDate[,withdrawalDate[,municipalityCode]] / {}行目の列数が正しくありません",
                     index + 1,
                     index + 1
                 ),
@@ -139,24 +289,39 @@ pub fn parse_csv(csv: &str) -> AppResult<Vec<NewContract>> {
                 ));
             }
         };
+        let optional = |i: usize| {
+            cells
+                .get(i)
+                .filter(|c| !c.is_empty())
+                .map(|c| (*c).to_owned())
+        };
         rows.push(NewContract {
             facility_code: cells[0].to_owned(),
             collective,
             join_date: cells[2].to_owned(),
-            withdrawal_date: cells
-                .get(3)
-                .filter(|c| !c.is_empty())
-                .map(|c| (*c).to_owned()),
+            withdrawal_date: optional(3),
+            municipality_code: optional(4),
         });
     }
     Ok(rows)
 }
 
+/// A contract ready to insert.
+struct Prepared {
+    facility: OrganizationRecord,
+    collective: bool,
+    join: String,
+    withdrawal: Option<String>,
+    counterpart: Option<String>,
+}
+
 /// Registers contracts, all or none. Collective contracts are held by the actor's
 /// organisation (an aggregator, a municipality or a medical association); individual ones are
-/// registered by the facility itself (or its proxy municipality).
+/// registered by the facility itself (or its proxy municipality, or the service desk) and name
+/// their counterpart municipality.
 pub async fn register(
     db: &Db,
+    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     rows: Vec<NewContract>,
@@ -199,45 +364,53 @@ pub async fn register(
                 ))
             })?;
         authorize(actor, &facility, row.collective).map_err(at)?;
-        prepared.push((
+        let counterpart = counterpart(db, &facility, row).await.map_err(at)?;
+        prepared.push(Prepared {
             facility,
-            row.collective,
-            join.to_string(),
-            withdrawal.map(|w| w.to_string()),
-        ));
+            collective: row.collective,
+            join: join.to_string(),
+            withdrawal: withdrawal.map(|w| w.to_string()),
+            counterpart,
+        });
     }
     let now = now_utc();
     let mut tx = db.begin_write().await?;
-    let mut ids = Vec::new();
-    for (facility, collective, join, withdrawal) in prepared {
+    let mut records = Vec::with_capacity(prepared.len());
+    for row in prepared {
         let id = new_id();
+        let kind = if row.collective {
+            "COLLECTIVE"
+        } else {
+            "INDIVIDUAL"
+        };
         // An open contract of the same kind makes a second one a conflict.
         let open: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM contracts WHERE facility_id = $1 AND kind = $2 AND (withdrawal_date IS NULL OR withdrawal_date > $3)",
         )
-        .bind(&facility.id)
-        .bind(if collective { "COLLECTIVE" } else { "INDIVIDUAL" })
-        .bind(&join)
+        .bind(&row.facility.id)
+        .bind(kind)
+        .bind(&row.join)
         .fetch_one(&mut **tx)
         .await?;
         if open > 0 {
             return Err(AppError::Conflict(format!(
                 "{} already has an open contract of this kind / 既に有効な契約があります",
-                facility.code
+                row.facility.code
             )));
         }
         sqlx::query(
-            "INSERT INTO contracts (id, facility_id, kind, aggregator_id, join_date, withdrawal_date, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            "INSERT INTO contracts (id, facility_id, kind, aggregator_id, join_date, withdrawal_date, created_by, created_at, updated_at, \
+             counterpart_municipality_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
         )
         .bind(&id)
-        .bind(&facility.id)
-        .bind(if collective { "COLLECTIVE" } else { "INDIVIDUAL" })
-        .bind(collective.then(|| actor.organization.id.clone()))
-        .bind(&join)
-        .bind(withdrawal)
+        .bind(&row.facility.id)
+        .bind(kind)
+        .bind(row.collective.then(|| actor.organization.id.clone()))
+        .bind(&row.join)
+        .bind(row.withdrawal)
         .bind(&actor.user_id)
         .bind(&now)
+        .bind(row.counterpart.clone())
         .execute(&mut **tx)
         .await?;
         audit::record(
@@ -245,58 +418,85 @@ pub async fn register(
             meta,
             Entry::new("registerContract", Outcome::Success, Some(actor))
                 .object("Contract", &id)
-                .organization(&facility.id)
-                .change(None, Some(serde_json::json!({ "facility": facility.code, "collective": collective, "joinDate": join }))),
+                .organization(&row.facility.id)
+                .change(None, Some(json!({
+                    "facility": row.facility.code, "collective": row.collective, "joinDate": row.join,
+                    "counterpartMunicipality": row.counterpart,
+                }))),
         )
         .await?;
-        ids.push(id);
+        let record = by_id_in(&mut tx, &id)
+            .await?
+            .ok_or(AppError::NotFound("contract"))?;
+        records.push(record);
     }
-    tx.commit().await?;
-    let mut records = Vec::new();
-    for id in ids {
-        let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
-        records.push(
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(id)
-                .fetch_one(db.pool())
-                .await?,
-        );
+    // Events last, just before the commit, so the sequence row is locked as briefly as possible.
+    for record in &records {
+        append(&mut tx, &event(REGISTERED_TOPIC, record)).await?;
     }
+    events.commit(tx).await?;
     Ok(records)
 }
 
+/// The counterpart municipality of an individual contract (its row id).
+async fn counterpart(
+    db: &Db,
+    facility: &OrganizationRecord,
+    row: &NewContract,
+) -> AppResult<Option<String>> {
+    match (&row.municipality_code, row.collective) {
+        (Some(_), true) => Err(AppError::invalid_field(
+            "municipalityCode",
+            "a collective contract names no counterpart municipality / 集合契約には契約先市町村を指定しません",
+        )),
+        (None, true) => Ok(None),
+        (None, false) => Ok(facility.municipality_id.clone()),
+        (Some(code), false) => {
+            let code = MunicipalityCode::parse(code).map_err(|_| {
+                AppError::invalid_field(
+                    "municipalityCode",
+                    "a local-government code is 6 digits with a valid check digit / 市町村コードが正しくありません",
+                )
+            })?;
+            let municipality =
+                store::find_by_code(db, OrganizationKind::Municipality, &code.as_string())
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::invalid_field(
+                            "municipalityCode",
+                            "no municipality has this code / この市町村コードの市町村はありません",
+                        )
+                    })?;
+            Ok(Some(municipality.id))
+        }
+    }
+}
+
 fn authorize(actor: &Actor, facility: &OrganizationRecord, collective: bool) -> AppResult<()> {
+    if collective {
+        let scope = scope_of(facility);
+        return decide(
+            Some(actor),
+            Action::RegisterCollectiveContract,
+            Target::Facility {
+                scope: &scope,
+                proxy_input: facility.proxy_input == Some(1),
+                operator: facility.operating_municipality_id.as_deref(),
+            },
+        );
+    }
+    // The service desk enters individual contracts received through the contract-intake
+    // system (seed p. 12).
     if actor.role == Role::SystemAdmin {
         return Ok(());
     }
-    if collective {
-        let holder = matches!(
-            actor.role,
-            Role::Aggregator | Role::Municipality | Role::MedicalAssociation
-        );
-        if holder && within_area_or_partner(actor, facility) {
-            return Ok(());
-        }
-        return Err(AppError::Forbidden);
-    }
     may_edit(actor, facility).map(|_| ())
-}
-
-/// Aggregators outside the hierarchy (medical associations) hold contracts for facilities of
-/// their prefecture; municipalities for their own facilities.
-fn within_area_or_partner(actor: &Actor, facility: &OrganizationRecord) -> bool {
-    match actor.role {
-        Role::Municipality => within_area(actor, &scope_of(facility)),
-        _ => match &actor.organization.prefecture_id {
-            Some(prefecture) => facility.prefecture_id.as_ref() == Some(prefecture),
-            None => true,
-        },
-    }
 }
 
 /// Sets the withdrawal date of contracts, all or none.
 pub async fn withdraw(
     db: &Db,
+    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     ids: &[String],
@@ -313,10 +513,7 @@ pub async fn withdraw(
     let mut tx = db.begin_write().await?;
     let mut done = Vec::new();
     for id in ids {
-        let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
-        let contract: ContractRecord = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&mut **tx)
+        let contract = by_id_in(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("contract"))?;
         let facility = store::load_in(&mut tx, &contract.facility_id)
@@ -356,8 +553,8 @@ pub async fn withdraw(
                 .object("Contract", id)
                 .organization(&facility.id)
                 .change(
-                    Some(serde_json::json!({ "withdrawalDate": contract.withdrawal_date })),
-                    Some(serde_json::json!({ "withdrawalDate": date })),
+                    Some(json!({ "withdrawalDate": contract.withdrawal_date })),
+                    Some(json!({ "withdrawalDate": date })),
                 ),
         )
         .await?;
@@ -366,6 +563,9 @@ pub async fn withdraw(
             ..contract
         });
     }
-    tx.commit().await?;
+    for record in &done {
+        append(&mut tx, &event(WITHDRAWN_TOPIC, record)).await?;
+    }
+    events.commit(tx).await?;
     Ok(done)
 }

@@ -51,7 +51,12 @@ pub async fn eligibility_of(db: &Db, facility: &OrganizationRecord) -> AppResult
         .and_then(FacilityType::from_db)
         == Some(FacilityType::SpecialVenue)
     {
-        let doctors = doctors::of_facility(db, &facility.id).await?;
+        // A withdrawn doctor no longer counts from the withdrawal date on.
+        let doctors: Vec<_> = doctors::of_facility(db, &facility.id)
+            .await?
+            .into_iter()
+            .filter(|d| d.is_active(&today))
+            .collect();
         if !doctors.iter().any(|d| d.is_responsible == 1) {
             reasons.push(EligibilityReason::NoResponsibleDoctor);
         }

@@ -11,19 +11,55 @@ use serde_json::{Map, Value, json};
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::may_see;
 use super::change_requests::{self, ChangeRequestRecord, Decision, ListFilter};
-use super::contracts::{self, ContractRecord, NewContract};
-use super::doctors::{self, DoctorRecord};
+use super::contracts::{self, ContractFilter, ContractRecord, NewContract};
+use super::doctors::{self, DoctorCorrection, DoctorRecord};
 use super::loader::PendingRequestLoader;
 use super::update::{FacilityUpdate, update_facility};
+use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{area_column, may_receive};
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::events::Events;
 use crate::graphql::node::{global_id, parse_global_id};
 use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
-use crate::identity::{current_actor, request_meta, require_actor};
-use crate::organizations::{Facility, OrganizationNode, OrganizationRecord, load_organization};
+use crate::identity::{Actor, current_actor, request_meta, require_actor};
+use crate::organizations::{
+    Facility, Municipality, OrganizationNode, OrganizationRecord, load_organization,
+};
+
+/// Writes a failed or denied mutation to the audit log (its own change was refused, so the
+/// entry stands alone) and passes the result on. Internal errors are logged, not audited as
+/// the caller's doing.
+pub(super) async fn audited<T>(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    operation: &'static str,
+    object: Option<(&'static str, &str)>,
+    result: AppResult<T>,
+) -> AppResult<T> {
+    if let Err(error) = &result {
+        let outcome = match error {
+            AppError::Internal(_) => return result,
+            AppError::Forbidden | AppError::NotFound(_) => Outcome::Denied,
+            _ => Outcome::Failure,
+        };
+        let mut entry = Entry::new(operation, outcome, Some(actor))
+            .detail(format!("{}: {error}", error.code()));
+        if let Some((object_type, id)) = object {
+            entry = entry.object(object_type, id);
+        }
+        if let Err(audit_error) = crate::audit::record_alone(db, meta, entry).await {
+            tracing::error!(
+                ?audit_error,
+                operation,
+                "could not audit a refused mutation"
+            );
+        }
+    }
+    result
+}
 
 /// What the audit log keeps of a facility.
 pub fn audit_view(record: &OrganizationRecord) -> Value {
@@ -39,7 +75,7 @@ pub fn audit_view(record: &OrganizationRecord) -> Value {
     })
 }
 
-fn facility_row(id: &ID) -> Result<String, AppError> {
+pub(super) fn facility_row(id: &ID) -> Result<String, AppError> {
     let (type_name, row) = parse_global_id(id)?;
     if type_name != "Facility" {
         return Err(AppError::NotFound("facility"));
@@ -47,7 +83,7 @@ fn facility_row(id: &ID) -> Result<String, AppError> {
     Ok(row)
 }
 
-fn row_of(id: &ID, expected: &str, what: &'static str) -> Result<String, AppError> {
+pub(super) fn row_of(id: &ID, expected: &str, what: &'static str) -> Result<String, AppError> {
     let (type_name, row) = parse_global_id(id)?;
     if type_name != expected {
         return Err(AppError::NotFound(what));
@@ -233,6 +269,17 @@ impl Contract {
     async fn withdrawal_date(&self) -> Option<&str> {
         self.0.withdrawal_date.as_deref()
     }
+    /// The municipality an individual contract is made with (its counterpart); null for a
+    /// collective contract, which the aggregator holds.
+    async fn counterpart_municipality(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Municipality>> {
+        match &self.0.counterpart_municipality_id {
+            Some(id) => Ok(load_organization(ctx, id).await?.map(Municipality)),
+            None => Ok(None),
+        }
+    }
     /// Whether the contract is in force today (Japan time).
     async fn current(&self) -> bool {
         self.0.is_current(&super::eligibility::today_in_japan())
@@ -277,6 +324,26 @@ impl Doctor {
         }
         roles
     }
+    /// The day from which the doctor is withdrawn (YYYY-MM-DD), if withdrawn.
+    async fn withdrawal_date(&self) -> Option<&str> {
+        self.0.withdrawal_date.as_deref()
+    }
+    /// Whether the doctor counts today (Japan time): not withdrawn, or withdrawn from a later
+    /// day.
+    async fn active(&self) -> bool {
+        self.0.is_active(&super::eligibility::today_in_japan())
+    }
+}
+
+/// Corrections to a registered doctor. Leave out what does not change.
+#[derive(InputObject)]
+pub struct UpdateDoctorInput {
+    /// Full name.
+    pub name: Option<String>,
+    /// Medical register number (医籍登録番号), up to six digits.
+    pub licence_number: Option<String>,
+    /// The roles as they should be (replacing the current ones; at least one).
+    pub roles: Option<Vec<DoctorRole>>,
 }
 
 /// What `updateFacility` did.
@@ -309,6 +376,22 @@ pub struct RegisterContractInput {
     pub join_date: String,
     /// Withdrawal date, YYYY-MM-DD, if already known.
     pub withdrawal_date: Option<String>,
+    /// An individual contract's counterpart municipality, by six-digit local-government code
+    /// (default: the facility's own municipality). Not given for a collective contract.
+    pub municipality_code: Option<String>,
+}
+
+/// Which contracts to list.
+#[derive(InputObject, Default)]
+pub struct ContractListFilter {
+    /// Only this facility's contracts.
+    pub facility_id: Option<ID>,
+    /// Only contracts held through this aggregator.
+    pub aggregator_id: Option<ID>,
+    /// Only contracts of this kind.
+    pub kind: Option<ContractKind>,
+    /// Only contracts in force today, Japan time (true), or only those not in force (false).
+    pub in_force: Option<bool>,
 }
 
 /// Which change requests to list.
@@ -381,18 +464,51 @@ impl FacilityQuery {
         Ok(connection)
     }
 
-    /// Contracts the caller may see: of facilities in its area, or held through its
-    /// organisation.
+    /// Contracts the caller may see — of facilities in its area, held through its
+    /// organisation, or made with it as counterpart municipality — by facility code.
+    #[graphql(complexity = "page_complexity(first, child_complexity)")]
     async fn contracts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only this facility's contracts.")] facility_id: Option<ID>,
-    ) -> async_graphql::Result<Vec<Contract>> {
+        #[graphql(desc = "Which contracts to list.")] filter: Option<ContractListFilter>,
+        #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<String, Contract>> {
         let actor = require_actor(ctx)?;
-        let facility = facility_id.as_ref().map(facility_row).transpose()?;
-        let rows =
-            contracts::visible_to(ctx.data_unchecked::<Db>(), actor, facility.as_deref()).await?;
-        Ok(rows.into_iter().map(Contract).collect())
+        let page = PageRequest::parse(first, after, 2)?;
+        let filter = filter.unwrap_or_default();
+        let aggregator_id = filter
+            .aggregator_id
+            .as_ref()
+            .map(|id| parse_global_id(id).map(|(_, row)| row))
+            .transpose()?;
+        let list_filter = ContractFilter {
+            facility_id: filter.facility_id.as_ref().map(facility_row).transpose()?,
+            aggregator_id,
+            kind: filter.kind.map(|kind| match kind {
+                ContractKind::Individual => "INDIVIDUAL",
+                ContractKind::Collective => "COLLECTIVE",
+            }),
+            in_force: filter.in_force,
+            today: super::eligibility::today_in_japan(),
+        };
+        let rows = contracts::list(
+            ctx.data_unchecked::<Db>(),
+            actor,
+            &list_filter,
+            page.after.as_deref(),
+            page.fetch_limit(),
+        )
+        .await?;
+        let (rows, has_next) = split_page(rows, &page);
+        let mut connection = Connection::new(page.after.is_some(), has_next);
+        connection
+            .edges
+            .extend(rows.into_iter().map(|(facility_code, row)| {
+                let cursor = encode_cursor(&[&facility_code, &row.id]);
+                Edge::new(cursor, Contract(row))
+            }));
+        Ok(connection)
     }
 }
 
@@ -478,8 +594,10 @@ impl FacilityMutation {
     }
 
     /// Registers vaccination contracts, all or none: a list, or a CSV with the header
-    /// `facilityCode,kind,joinDate,withdrawalDate` (at most 1,000 rows). Collective contracts
-    /// are held by the caller's organisation.
+    /// `facilityCode,kind,joinDate,withdrawalDate,municipalityCode` (the last two optional; at
+    /// most 1,000 rows). Collective contracts are held by the caller's organisation; an
+    /// individual contract names its counterpart municipality (default: the facility's own).
+    /// Each appends a `contract.registered` event.
     async fn register_contract(
         &self,
         ctx: &Context<'_>,
@@ -498,6 +616,7 @@ impl FacilityMutation {
                         collective: c.kind == ContractKind::Collective,
                         join_date: c.join_date,
                         withdrawal_date: c.withdrawal_date,
+                        municipality_code: c.municipality_code,
                     })
                     .collect(),
                 (None, Some(csv)) => contracts::parse_csv(&csv)?,
@@ -506,13 +625,15 @@ impl FacilityMutation {
                 )
                 .into()),
             };
-        let records =
-            contracts::register(ctx.data_unchecked::<Db>(), &request_meta(ctx), actor, rows)
-                .await?;
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        let result =
+            contracts::register(db, ctx.data_unchecked::<Arc<Events>>(), &meta, actor, rows).await;
+        let records = audited(db, &meta, actor, "registerContract", None, result).await?;
         Ok(records.into_iter().map(Contract).collect())
     }
 
-    /// Sets the withdrawal date of contracts, all or none.
+    /// Sets the withdrawal date of contracts, all or none; each appends a `contract.withdrawn`
+    /// event.
     async fn withdraw_contract(
         &self,
         ctx: &Context<'_>,
@@ -524,19 +645,24 @@ impl FacilityMutation {
             .iter()
             .map(|id| row_of(id, "Contract", "contract"))
             .collect::<Result<Vec<_>, _>>()?;
-        let records = contracts::withdraw(
-            ctx.data_unchecked::<Db>(),
-            &request_meta(ctx),
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        let result = contracts::withdraw(
+            db,
+            ctx.data_unchecked::<Arc<Events>>(),
+            &meta,
             actor,
             &ids,
             &withdrawal_date,
         )
-        .await?;
+        .await;
+        let records = audited(db, &meta, actor, "withdrawContract", None, result).await?;
         Ok(records.into_iter().map(Contract).collect())
     }
 
     /// Registers a doctor at a facility. One person who is both responsible and vaccinating
-    /// is registered once with both roles.
+    /// holds both roles (seed p. 28): give both at once, or register the second role later —
+    /// it is added to the doctor with that licence number. A withdrawn doctor registered again
+    /// is reinstated.
     async fn register_doctor(
         &self,
         ctx: &Context<'_>,
@@ -547,7 +673,10 @@ impl FacilityMutation {
         #[graphql(desc = "The roles at this facility.")] roles: Vec<DoctorRole>,
     ) -> async_graphql::Result<Doctor> {
         let actor = require_actor(ctx)?;
-        let facility = facility_row(&facility_id)?;
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        // A malformed id is refused and audited like any other refusal.
+        let parsed = facility_row(&facility_id);
+        let facility = audited(db, &meta, actor, "registerDoctor", None, parsed).await?;
         let doctor = doctors::NewDoctor {
             facility_id: &facility,
             name: &name,
@@ -555,14 +684,58 @@ impl FacilityMutation {
             responsible: roles.contains(&DoctorRole::Responsible),
             vaccinating: roles.contains(&DoctorRole::Vaccinating),
         };
-        let record = doctors::register(
-            ctx.data_unchecked::<Db>(),
-            &request_meta(ctx),
-            actor,
-            doctor,
-        )
-        .await?;
+        let result = doctors::register(db, &meta, actor, doctor).await;
+        let object = Some(("Facility", facility.as_str()));
+        let record = audited(db, &meta, actor, "registerDoctor", object, result).await?;
         Ok(Doctor(record))
+    }
+
+    /// Corrects a registered doctor's name, licence number or roles. For the facility's own
+    /// users, and its municipality where the proxy flag is approved.
+    async fn update_doctor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The doctor's global id.")] doctor_id: ID,
+        #[graphql(desc = "The corrections.")] input: UpdateDoctorInput,
+    ) -> async_graphql::Result<Doctor> {
+        let actor = require_actor(ctx)?;
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        let parsed = row_of(&doctor_id, "Doctor", "doctor");
+        let row = audited(db, &meta, actor, "updateDoctor", None, parsed).await?;
+        let correction = DoctorCorrection {
+            name: input.name,
+            licence_number: input.licence_number,
+            roles: input.roles.map(|roles| {
+                (
+                    roles.contains(&DoctorRole::Responsible),
+                    roles.contains(&DoctorRole::Vaccinating),
+                )
+            }),
+        };
+        let result = doctors::update(db, &meta, actor, &row, correction).await;
+        let object = Some(("Doctor", row.as_str()));
+        Ok(Doctor(
+            audited(db, &meta, actor, "updateDoctor", object, result).await?,
+        ))
+    }
+
+    /// Withdraws a doctor from a date on: the doctor stays on record but no longer counts for
+    /// the facility's eligibility from that day. A doctor is withdrawn once (again: CONFLICT).
+    async fn withdraw_doctor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The doctor's global id.")] doctor_id: ID,
+        #[graphql(desc = "The first day without the doctor, YYYY-MM-DD.")] withdrawal_date: String,
+    ) -> async_graphql::Result<Doctor> {
+        let actor = require_actor(ctx)?;
+        let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
+        let parsed = row_of(&doctor_id, "Doctor", "doctor");
+        let row = audited(db, &meta, actor, "withdrawDoctor", None, parsed).await?;
+        let result = doctors::withdraw(db, &meta, actor, &row, &withdrawal_date).await;
+        let object = Some(("Doctor", row.as_str()));
+        Ok(Doctor(
+            audited(db, &meta, actor, "withdrawDoctor", object, result).await?,
+        ))
     }
 }
 
@@ -700,9 +873,12 @@ pub async fn load_registry_node(
         }
         "Contract" => {
             let record = contracts::by_id(db, id).await?.ok_or_else(not_found)?;
-            // The aggregator holding a contract sees it too.
+            // The aggregator holding a contract, and the municipality it is made with, see it
+            // too.
             let holder = current_actor(ctx).is_some_and(|a| {
-                record.aggregator_id.as_deref() == Some(a.organization.id.as_str())
+                let own = Some(a.organization.id.as_str());
+                record.aggregator_id.as_deref() == own
+                    || record.counterpart_municipality_id.as_deref() == own
             });
             if holder {
                 return Ok(Some(RegistryNode::Contract(Contract(record))));

@@ -11,10 +11,12 @@ mod eligibility;
 mod events;
 mod graphql;
 mod loader;
+mod partners;
+mod partners_api;
 mod registration;
 mod update;
 
-pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
+pub use eligibility::{Eligibility, EligibilityReason, eligibility_of, today_in_japan};
 pub use events::{
     CHANGED_TOPIC as FACILITY_CHANGED_TOPIC, UPDATED_TOPIC as FACILITY_UPDATED_TOPIC,
 };
@@ -24,6 +26,11 @@ pub use graphql::{
     private_contracts, private_doctors, private_eligibility, private_pending_change_request,
 };
 pub use loader::PendingRequestLoader;
+pub use partners::DeliveringWholesalerLoader;
+pub use partners_api::{
+    PartnerMutation, PartnerQuery, PowerOfAttorney, delivering_wholesaler,
+    load_power_of_attorney_node,
+};
 pub use registration::RegistrationMutation;
 
 /// Topic prefix of change-request events.

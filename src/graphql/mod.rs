@@ -15,7 +15,8 @@ use crate::db::Db;
 use crate::events::{EventSubscription, Events};
 use crate::facilities::RegistrationMutation;
 use crate::facilities::{
-    FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
+    Contract, DeliveringWholesalerLoader, FacilityChangeRequest, FacilityMutation, FacilityQuery,
+    FacilitySubscription, PartnerMutation, PartnerQuery, PowerOfAttorney,
 };
 use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
 use crate::organizations::{
@@ -30,10 +31,16 @@ pub struct Query(
     IdentityQuery,
     AuditQuery,
     FacilityQuery,
+    PartnerQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(IdentityMutation, FacilityMutation, RegistrationMutation);
+pub struct Mutation(
+    IdentityMutation,
+    FacilityMutation,
+    RegistrationMutation,
+    PartnerMutation,
+);
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
 #[derive(MergedSubscription, Default)]
@@ -104,6 +111,10 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     )
     .override_output_type_description::<Connection<String, FacilityChangeRequest>>(
         "A page of facility change requests.",
+    )
+    .override_output_type_description::<Connection<String, Contract>>("A page of contracts.")
+    .override_output_type_description::<Connection<String, PowerOfAttorney>>(
+        "A page of powers of attorney.",
     );
     if !limits.introspection {
         // Without introspection, field suggestions would leak the schema one guess at a time.
@@ -118,6 +129,7 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
         builder = builder
             .data(OrganizationLoader::shared(db.clone()))
             .data(crate::facilities::PendingRequestLoader::shared(db.clone()))
+            .data(DeliveringWholesalerLoader::shared(db.clone()))
             .data(db)
             .data(events)
             .data(identity);

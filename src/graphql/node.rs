@@ -7,7 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::AppError;
 use crate::facilities::{
-    Contract, Doctor, FacilityChangeRequest, RegistryNode, load_registry_node,
+    Contract, Doctor, FacilityChangeRequest, PowerOfAttorney, RegistryNode,
+    load_power_of_attorney_node, load_registry_node,
 };
 use crate::identity::{User, load_user_node};
 use crate::organizations::{
@@ -27,6 +28,7 @@ pub enum Node {
     FacilityChangeRequest(FacilityChangeRequest),
     Contract(Contract),
     Doctor(Doctor),
+    PowerOfAttorney(PowerOfAttorney),
 }
 
 /// The global id of the row `id` of GraphQL type `type_name`.
@@ -62,6 +64,11 @@ impl NodeQuery {
         if type_name == "User" {
             return Ok(Node::User(load_user_node(ctx, &row_id).await?));
         }
+        if type_name == "PowerOfAttorney" {
+            return Ok(Node::PowerOfAttorney(
+                load_power_of_attorney_node(ctx, &row_id).await?,
+            ));
+        }
         if let Some(node) = load_registry_node(ctx, &type_name, &row_id).await? {
             return Ok(match node {
                 RegistryNode::ChangeRequest(n) => Node::FacilityChangeRequest(n),
@@ -92,6 +99,7 @@ fn node_type_name(node: &Node) -> &'static str {
         Node::FacilityChangeRequest(_) => "FacilityChangeRequest",
         Node::Contract(_) => "Contract",
         Node::Doctor(_) => "Doctor",
+        Node::PowerOfAttorney(_) => "PowerOfAttorney",
     }
 }
 

@@ -391,6 +391,12 @@ organization_object! {
             crate::facilities::private_contracts(ctx, &self.0).await
         }
 
+        /// The wholesaler delivering to the facility (the facility's area and the wholesaler
+        /// itself).
+        async fn delivering_wholesaler(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerOrganization>> {
+            crate::facilities::delivering_wholesaler(ctx, &self.0).await
+        }
+
         /// Whether the facility may receive allocations and offer reservations, and why not
         /// (the facility's area only).
         async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<crate::facilities::Eligibility> {

@@ -1,0 +1,845 @@
+//! Contracts and partners through the API: contract events and the paginated, filtered list;
+//! the counterpart municipality; the delivering wholesaler and what it sees; an aggregator's
+//! members and the powers of attorney it received.
+
+mod common;
+
+use common::TestServer;
+use serde_json::{Value, json};
+
+fn code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// The global id and medical-institution code of a demo facility.
+async fn facility(server: &TestServer, name: &str) -> (Value, String) {
+    let data = server
+        .data(
+            "query($n: String) { facilities(nameContains: $n) { edges { node { id code } } } }",
+            json!({ "n": name }),
+        )
+        .await;
+    let node = &data["facilities"]["edges"][0]["node"];
+    (
+        node["id"].clone(),
+        node["code"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn organization(server: &TestServer, kind: &str) -> Value {
+    server
+        .data(
+            "query($k: OrganizationKind!) { organizations(kind: $k) { edges { node { id } } } }",
+            json!({ "k": kind }),
+        )
+        .await["organizations"]["edges"][0]["node"]["id"]
+        .clone()
+}
+
+async fn hospital_user(server: &TestServer) -> String {
+    let token = server.sign_in("meguro-hospital.admin").await;
+    server
+        .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
+        .await;
+    token
+}
+
+async fn count(server: &TestServer, sql: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The newest audit outcome of `operation`.
+async fn last_outcome(server: &TestServer, operation: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT outcome FROM audit_log WHERE operation = $1 ORDER BY occurred_at DESC, id DESC LIMIT 1",
+    )
+    .bind(operation)
+    .fetch_one(server.state.db.pool())
+    .await
+    .unwrap_or_else(|_| panic!("no audit entry for {operation}"))
+}
+
+const REGISTER: &str = "mutation($rows: [RegisterContractInput!]) { registerContract(contracts: $rows) { id kind counterpartMunicipality { code name } aggregator { name } } }";
+const LIST: &str = "query($f: ContractListFilter, $first: Int, $after: String) { contracts(filter: $f, first: $first, after: $after) {
+    edges { cursor node { id kind current facility { name } } } pageInfo { hasNextPage endCursor } } }";
+
+#[tokio::test]
+async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with_filters() {
+    let server = TestServer::start().await;
+    let (hospital, hospital_code) = facility(&server, "Meguro Hospital 01").await;
+    let (_, clinic_code) = facility(&server, "Meguro Clinic 01").await;
+    let aggregator = server.sign_in("meguro-ma.admin").await;
+    let collective = server
+        .graphql_as(
+            &aggregator,
+            REGISTER,
+            json!({ "rows": [
+                { "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
+                { "facilityCode": clinic_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
+            ] }),
+        )
+        .await;
+    let collective = collective["data"]["registerContract"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{collective}"))
+        .clone();
+    assert_eq!(collective[0]["counterpartMunicipality"], Value::Null);
+    let token = hospital_user(&server).await;
+    let individual = server
+        .graphql_as(
+            &token,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "INDIVIDUAL", "joinDate": "2021-03-01" }] }),
+        )
+        .await;
+    assert_eq!(
+        individual["data"]["registerContract"][0]["counterpartMunicipality"],
+        json!({ "code": "131105", "name": "目黒区" }),
+        "an individual contract is made with the facility's own municipality by default: {individual}"
+    );
+
+    // One event per contract, in the registration's transaction.
+    let events = |topic: &'static str| {
+        let server = &server;
+        async move {
+            sqlx::query_as::<_, (String, String, Option<String>)>(
+                "SELECT visibility, payload, organization_id FROM events WHERE topic = $1 ORDER BY seq",
+            )
+            .bind(topic)
+            .fetch_all(server.state.db.pool())
+            .await
+            .unwrap()
+        }
+    };
+    let registered = events("contract.registered").await;
+    assert_eq!(registered.len(), 3);
+    for (visibility, payload, organization) in &registered {
+        assert_eq!(visibility, "RESTRICTED");
+        let payload: Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(payload["facilityId"].as_str(), organization.as_deref());
+        assert!(payload["contractId"].is_string() && payload["joinDate"].is_string());
+    }
+    // A refused registration appends nothing.
+    let refused = server
+        .graphql_as(
+            &aggregator,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": clinic_code, "kind": "COLLECTIVE", "joinDate": "2021-03-01" }] }),
+        )
+        .await;
+    assert_eq!(
+        code(&refused),
+        "CONFLICT",
+        "an open collective contract exists"
+    );
+    assert_eq!(last_outcome(&server, "registerContract").await, "FAILURE");
+    assert_eq!(events("contract.registered").await.len(), 3);
+
+    let withdrawn = server
+        .graphql_as(
+            &aggregator,
+            "mutation($ids: [ID!]!) { withdrawContract(contractIds: $ids, withdrawalDate: \"2021-06-30\") { id } }",
+            json!({ "ids": [collective[1]["id"]] }),
+        )
+        .await;
+    assert!(withdrawn["errors"].is_null(), "{withdrawn}");
+    let withdrawal_events = events("contract.withdrawn").await;
+    assert_eq!(withdrawal_events.len(), 1);
+    let payload: Value = serde_json::from_str(&withdrawal_events[0].1).unwrap();
+    assert_eq!(payload["withdrawalDate"], "2021-06-30");
+    assert!(payload["aggregatorId"].is_string());
+
+    // Page by page, as the nation (which sees every contract).
+    let nation = server.sign_in("nation.admin").await;
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = server
+            .graphql_as(&nation, LIST, json!({ "first": 2, "after": after }))
+            .await;
+        let connection = &page["data"]["contracts"];
+        for edge in connection["edges"].as_array().unwrap() {
+            seen.push(edge["node"]["id"].clone());
+        }
+        if connection["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = connection["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len(), 3, "every contract once");
+    seen.dedup();
+    assert_eq!(seen.len(), 3);
+
+    let listed = |filter: Value| {
+        let (server, nation) = (&server, &nation);
+        async move {
+            let page = server
+                .graphql_as(nation, LIST, json!({ "f": filter }))
+                .await;
+            page["data"]["contracts"]["edges"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{page}"))
+                .len()
+        }
+    };
+    assert_eq!(listed(json!({ "kind": "COLLECTIVE" })).await, 2);
+    assert_eq!(listed(json!({ "kind": "INDIVIDUAL" })).await, 1);
+    assert_eq!(listed(json!({ "facilityId": hospital })).await, 2);
+    let aggregator_id = organization(&server, "AGGREGATOR").await;
+    assert_eq!(listed(json!({ "aggregatorId": aggregator_id })).await, 2);
+    assert_eq!(listed(json!({ "inForce": true })).await, 2);
+    assert_eq!(listed(json!({ "inForce": false })).await, 1);
+    assert_eq!(
+        listed(json!({ "inForce": true, "kind": "COLLECTIVE" })).await,
+        1
+    );
+
+    // The facility sees its own; the aggregator those it holds; bad paging is refused.
+    let own = server.graphql_as(&token, LIST, json!({})).await;
+    assert_eq!(
+        own["data"]["contracts"]["edges"].as_array().unwrap().len(),
+        2
+    );
+    let too_many = server
+        .graphql_as(&nation, LIST, json!({ "first": 101 }))
+        .await;
+    assert_eq!(code(&too_many), "INVALID_INPUT");
+    let bad_cursor = server
+        .graphql_as(&nation, LIST, json!({ "after": "bm90LWEtY3Vyc29y" }))
+        .await;
+    assert_eq!(code(&bad_cursor), "INVALID_INPUT");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none() {
+    let server = TestServer::start().await;
+    let (_, hospital_code) = facility(&server, "Meguro Hospital 01").await;
+    let token = hospital_user(&server).await;
+    let before = count(&server, "SELECT COUNT(*) FROM contracts").await;
+    for (municipality, field) in [
+        ("131120", "municipalityCode"),
+        // Shibuya-ku: a valid code, but no such municipality in the registry.
+        ("131130", "municipalityCode"),
+    ] {
+        let response = server
+            .graphql_as(
+                &token,
+                REGISTER,
+                json!({ "rows": [{ "facilityCode": hospital_code, "kind": "INDIVIDUAL", "joinDate": "2021-03-01", "municipalityCode": municipality }] }),
+            )
+            .await;
+        assert_eq!(
+            code(&response),
+            "INVALID_INPUT",
+            "{municipality}: {response}"
+        );
+        assert_eq!(response["errors"][0]["extensions"]["field"], field);
+    }
+    let aggregator = server.sign_in("meguro-ma.admin").await;
+    let collective = server
+        .graphql_as(
+            &aggregator,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-03-01", "municipalityCode": "131105" }] }),
+        )
+        .await;
+    assert_eq!(code(&collective), "INVALID_INPUT");
+    assert_eq!(
+        collective["errors"][0]["extensions"]["field"],
+        "municipalityCode"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM contracts").await,
+        before,
+        "nothing registered"
+    );
+    assert_eq!(last_outcome(&server, "registerContract").await, "FAILURE");
+
+    // The service desk enters individual contracts but holds no collective one (it would
+    // become the aggregator).
+    let desk = server.sign_in("helpdesk.admin").await;
+    let by_desk = server
+        .graphql_as(
+            &desk,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-03-01" }] }),
+        )
+        .await;
+    assert_eq!(code(&by_desk), "FORBIDDEN");
+    assert_eq!(last_outcome(&server, "registerContract").await, "DENIED");
+
+    // A municipality elsewhere as counterpart: it sees the contract made with it.
+    let with_yokohama = server
+        .graphql_as(
+            &token,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "INDIVIDUAL", "joinDate": "2021-03-01", "withdrawalDate": "2021-03-31", "municipalityCode": "141003" }] }),
+        )
+        .await;
+    let contract = with_yokohama["data"]["registerContract"][0].clone();
+    assert_eq!(
+        contract["counterpartMunicipality"]["name"], "横浜市",
+        "{with_yokohama}"
+    );
+    let yokohama = server.sign_in("yokohama.admin").await;
+    let seen = server.graphql_as(&yokohama, LIST, json!({})).await;
+    assert_eq!(
+        seen["data"]["contracts"]["edges"][0]["node"]["id"], contract["id"],
+        "{seen}"
+    );
+    let node = server
+        .graphql_as(
+            &yokohama,
+            "query($id: ID!) { node(id: $id) { ... on Contract { counterpartMunicipality { name } } } }",
+            json!({ "id": contract["id"] }),
+        )
+        .await;
+    assert_eq!(
+        node["data"]["node"]["counterpartMunicipality"]["name"], "横浜市",
+        "{node}"
+    );
+    let setagaya_seen_by_yokohama =
+        |page: &Value| page["data"]["contracts"]["edges"].as_array().unwrap().len();
+
+    // Another municipality as counterpart, in the CSV's fifth column (the first contract
+    // ended, so a second individual one may start).
+    let csv = format!(
+        "facilityCode,kind,joinDate,withdrawalDate,municipalityCode\n{hospital_code},INDIVIDUAL,2021-04-01,,131121\n"
+    );
+    let created = server
+        .graphql_as(
+            &token,
+            "mutation($csv: String) { registerContract(csv: $csv) { counterpartMunicipality { name } } }",
+            json!({ "csv": csv }),
+        )
+        .await;
+    assert_eq!(
+        created["data"]["registerContract"][0]["counterpartMunicipality"]["name"], "世田谷区",
+        "{created}"
+    );
+    let later = server.graphql_as(&yokohama, LIST, json!({})).await;
+    assert_eq!(
+        setagaya_seen_by_yokohama(&later),
+        1,
+        "Yokohama does not see Setagaya's contract"
+    );
+    server.stop().await;
+}
+
+const DESTINATIONS: &str = "query($w: ID) { deliveryDestinations(wholesalerId: $w) { edges { node { id name address phone openingHours } } } }";
+const SET_WHOLESALER: &str = "mutation($f: ID!, $w: ID) { setDeliveringWholesaler(facilityId: $f, wholesalerId: $w) { id deliveringWholesaler { name } } }";
+
+#[tokio::test]
+async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
+    let server = TestServer::start().await;
+    let (hospital, _) = facility(&server, "Meguro Hospital 01").await;
+    let (clinic, _) = facility(&server, "Meguro Clinic 01").await;
+    let (yokohama_hospital, _) = facility(&server, "Yokohama Hospital 01").await;
+    let wholesaler = organization(&server, "WHOLESALER").await;
+    let aggregator = organization(&server, "AGGREGATOR").await;
+
+    // The facility names it; its municipality may too, without the proxy flag.
+    let token = hospital_user(&server).await;
+    let set = server
+        .graphql_as(
+            &token,
+            SET_WHOLESALER,
+            json!({ "f": hospital, "w": wholesaler }),
+        )
+        .await;
+    assert_eq!(
+        set["data"]["setDeliveringWholesaler"]["deliveringWholesaler"]["name"],
+        "関東医薬品卸株式会社",
+        "{set}"
+    );
+    let meguro = server.sign_in("meguro.admin").await;
+    let by_municipality = server
+        .graphql_as(
+            &meguro,
+            SET_WHOLESALER,
+            json!({ "f": clinic, "w": wholesaler }),
+        )
+        .await;
+    assert!(by_municipality["errors"].is_null(), "{by_municipality}");
+
+    let seller = server.sign_in("wholesaler.admin").await;
+    let seen = server.graphql_as(&seller, DESTINATIONS, json!({})).await;
+    let edges = seen["data"]["deliveryDestinations"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{seen}"))
+        .clone();
+    let names: Vec<&str> = edges
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["目黒区病院01", "目黒区診療所01"]);
+    let own = server
+        .graphql_as(
+            &seller,
+            "{ deliveryDestinations { edges { node { deliveringWholesaler { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        own["data"]["deliveryDestinations"]["edges"][1]["node"]["deliveringWholesaler"]["name"],
+        "関東医薬品卸株式会社",
+        "the wholesaler sees that it delivers there: {own}"
+    );
+    assert!(edges[0]["node"]["address"].is_string() && edges[0]["node"]["phone"].is_string());
+    // Nothing private: doctors and contracts stay with the facility's area.
+    let private = server
+        .graphql_as(
+            &seller,
+            "{ deliveryDestinations { edges { node { doctors { name } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&private), "FORBIDDEN");
+    let contracts = server
+        .graphql_as(
+            &seller,
+            "{ contracts { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        contracts["data"]["contracts"]["edges"],
+        json!([]),
+        "{contracts}"
+    );
+
+    // Other partners neither list nor guess another's destinations.
+    let dry_ice = server.sign_in("dryice.admin").await;
+    assert_eq!(
+        code(&server.graphql_as(&dry_ice, DESTINATIONS, json!({})).await),
+        "INVALID_INPUT"
+    );
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&dry_ice, DESTINATIONS, json!({ "w": wholesaler }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    let nation = server.sign_in("nation.admin").await;
+    let overseen = server
+        .graphql_as(&nation, DESTINATIONS, json!({ "w": wholesaler }))
+        .await;
+    assert_eq!(
+        overseen["data"]["deliveryDestinations"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Bad input: not a wholesaler, another area's facility, no right; nothing changes.
+    let not_wholesaler = server
+        .graphql_as(
+            &token,
+            SET_WHOLESALER,
+            json!({ "f": hospital, "w": aggregator }),
+        )
+        .await;
+    assert_eq!(code(&not_wholesaler), "INVALID_INPUT");
+    assert_eq!(
+        not_wholesaler["errors"][0]["extensions"]["field"],
+        "wholesalerId"
+    );
+    assert_eq!(
+        last_outcome(&server, "setDeliveringWholesaler").await,
+        "FAILURE"
+    );
+    let garbage = server
+        .graphql_as(
+            &token,
+            SET_WHOLESALER,
+            json!({ "f": hospital, "w": "not-an-id" }),
+        )
+        .await;
+    assert_eq!(code(&garbage), "INVALID_INPUT");
+    assert_eq!(garbage["errors"][0]["extensions"]["field"], "wholesalerId");
+    assert_eq!(
+        last_outcome(&server, "setDeliveringWholesaler").await,
+        "FAILURE",
+        "a malformed id is audited too"
+    );
+    let foreign = server
+        .graphql_as(
+            &meguro,
+            SET_WHOLESALER,
+            json!({ "f": yokohama_hospital, "w": wholesaler }),
+        )
+        .await;
+    assert_eq!(code(&foreign), "NOT_FOUND");
+    assert_eq!(
+        last_outcome(&server, "setDeliveringWholesaler").await,
+        "DENIED"
+    );
+    let by_seller = server
+        .graphql_as(
+            &seller,
+            SET_WHOLESALER,
+            json!({ "f": yokohama_hospital, "w": wholesaler }),
+        )
+        .await;
+    assert_eq!(code(&by_seller), "NOT_FOUND");
+    assert_eq!(
+        count(
+            &server,
+            "SELECT COUNT(*) FROM facilities WHERE delivering_wholesaler_id IS NOT NULL"
+        )
+        .await,
+        2
+    );
+
+    // Cleared: the wholesaler no longer sees it.
+    let cleared = server
+        .graphql_as(&meguro, SET_WHOLESALER, json!({ "f": clinic }))
+        .await;
+    assert_eq!(
+        cleared["data"]["setDeliveringWholesaler"]["deliveringWholesaler"],
+        Value::Null,
+        "{cleared}"
+    );
+    let after = server.graphql_as(&seller, DESTINATIONS, json!({})).await;
+    assert_eq!(
+        after["data"]["deliveryDestinations"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The facility's delivering wholesaler is not public.
+    assert_eq!(
+        code(
+            &server
+                .graphql(
+                    "query($f: ID!) { node(id: $f) { ... on Facility { deliveringWholesaler { name } } } }",
+                    json!({ "f": hospital }),
+                )
+                .await
+        ),
+        "UNAUTHENTICATED"
+    );
+    server.stop().await;
+}
+
+const RECORD: &str = "mutation($f: ID!, $d: String!, $s: PowerOfAttorneyStatus, $n: String) { recordPowerOfAttorney(facilityId: $f, receivedDate: $d, status: $s, note: $n) { id receivedDate status note version facility { name } aggregator { name } } }";
+const POWERS: &str = "query($a: ID, $s: PowerOfAttorneyStatus) { powersOfAttorney(aggregatorId: $a, status: $s) { edges { node { id status receivedDate facility { name } } } } }";
+const MEMBERS: &str =
+    "query($a: ID) { memberFacilities(aggregatorId: $a) { edges { node { name } } } }";
+
+#[tokio::test]
+async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_received() {
+    let server = TestServer::start().await;
+    let (hospital, hospital_code) = facility(&server, "Meguro Hospital 01").await;
+    let (_, clinic_code) = facility(&server, "Meguro Clinic 01").await;
+    let (yokohama_hospital, _) = facility(&server, "Yokohama Hospital 01").await;
+    let aggregator_id = organization(&server, "AGGREGATOR").await;
+    let aggregator = server.sign_in("meguro-ma.admin").await;
+
+    // A power of attorney first, then the contract it allows.
+    let recorded = server
+        .graphql_as(
+            &aggregator,
+            RECORD,
+            json!({ "f": hospital, "d": "2021-02-10" }),
+        )
+        .await;
+    let power = recorded["data"]["recordPowerOfAttorney"].clone();
+    assert_eq!(power["status"], "RECEIVED", "{recorded}");
+    assert_eq!(power["aggregator"]["name"], "目黒区医師会");
+    assert_eq!(power["version"], 1);
+
+    server
+        .graphql_as(
+            &aggregator,
+            REGISTER,
+            json!({ "rows": [
+                { "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
+                { "facilityCode": clinic_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15", "withdrawalDate": "2021-03-31" },
+            ] }),
+        )
+        .await;
+    let members = server.graphql_as(&aggregator, MEMBERS, json!({})).await;
+    assert_eq!(
+        members["data"]["memberFacilities"]["edges"],
+        json!([{ "node": { "name": "目黒区病院01" } }]),
+        "a member that has left is no longer listed: {members}"
+    );
+
+    // Recorded again: the same record, updated.
+    let deficient = server
+        .graphql_as(
+            &aggregator,
+            RECORD,
+            json!({ "f": hospital, "d": "2021-02-12", "s": "DEFICIENT", "n": "押印なし" }),
+        )
+        .await;
+    assert_eq!(
+        deficient["data"]["recordPowerOfAttorney"]["id"], power["id"],
+        "{deficient}"
+    );
+    assert_eq!(deficient["data"]["recordPowerOfAttorney"]["version"], 2);
+    assert_eq!(
+        deficient["data"]["recordPowerOfAttorney"]["note"],
+        "押印なし"
+    );
+    let listed = server.graphql_as(&aggregator, POWERS, json!({})).await;
+    assert_eq!(
+        listed["data"]["powersOfAttorney"]["edges"],
+        json!([{ "node": { "id": power["id"], "status": "DEFICIENT", "receivedDate": "2021-02-12", "facility": { "name": "目黒区病院01" } } }]),
+        "{listed}"
+    );
+    let received_only = server
+        .graphql_as(&aggregator, POWERS, json!({ "s": "RECEIVED" }))
+        .await;
+    assert_eq!(
+        received_only["data"]["powersOfAttorney"]["edges"],
+        json!([])
+    );
+
+    // Bad input: nothing changes, and the attempt is audited.
+    let before = count(&server, "SELECT COUNT(*) FROM powers_of_attorney").await;
+    for (variables, expected, field) in [
+        (
+            json!({ "f": hospital, "d": "2999-01-01" }),
+            "INVALID_INPUT",
+            Some("receivedDate"),
+        ),
+        (
+            json!({ "f": hospital, "d": "2021-13-01" }),
+            "INVALID_INPUT",
+            Some("receivedDate"),
+        ),
+        (
+            json!({ "f": hospital, "d": "2021-02-01", "n": "x".repeat(501) }),
+            "INVALID_INPUT",
+            Some("note"),
+        ),
+        (
+            json!({ "f": yokohama_hospital, "d": "2021-02-01" }),
+            "FORBIDDEN",
+            None,
+        ),
+    ] {
+        let response = server
+            .graphql_as(&aggregator, RECORD, variables.clone())
+            .await;
+        assert_eq!(code(&response), expected, "{variables}: {response}");
+        if let Some(field) = field {
+            assert_eq!(response["errors"][0]["extensions"]["field"], field);
+        }
+        let outcome = last_outcome(&server, "recordPowerOfAttorney").await;
+        assert_eq!(
+            outcome,
+            if expected == "FORBIDDEN" {
+                "DENIED"
+            } else {
+                "FAILURE"
+            }
+        );
+    }
+    let seller = server.sign_in("wholesaler.admin").await;
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&seller, RECORD, json!({ "f": hospital, "d": "2021-02-01" }))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM powers_of_attorney").await,
+        before
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM powers_of_attorney")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(status, "DEFICIENT");
+
+    // The roster is the aggregator's own: another holder does not see it; the nation does.
+    let association = server.sign_in("tokyo-ma.admin").await;
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&association, POWERS, json!({ "a": aggregator_id }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&association, MEMBERS, json!({ "a": aggregator_id }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    let nation = server.sign_in("nation.admin").await;
+    let overseen = server
+        .graphql_as(&nation, POWERS, json!({ "a": aggregator_id }))
+        .await;
+    assert_eq!(
+        overseen["data"]["powersOfAttorney"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let node = "query($id: ID!) { node(id: $id) { ... on PowerOfAttorney { status } } }";
+    assert_eq!(
+        server
+            .graphql_as(&aggregator, node, json!({ "id": power["id"] }))
+            .await["data"]["node"]["status"],
+        "DEFICIENT"
+    );
+    assert_eq!(
+        code(
+            &server
+                .graphql_as(&seller, node, json!({ "id": power["id"] }))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    server.stop().await;
+}
+
+/// The next `contract.*` event a signed-in subscriber receives (payload).
+async fn next_contract_event(ws: &mut common::WsClient) -> Value {
+    let message = ws.next_json().await;
+    assert_eq!(message["type"], "next", "{message}");
+    message["payload"]["data"]["events"].clone()
+}
+
+async fn subscribe_as(server: &TestServer, token: &str) -> common::WsClient {
+    let mut ws = server.websocket(Some("graphql-transport-ws")).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
+        .await;
+    assert_eq!(ws.next_json().await["type"], "connection_ack");
+    ws.send(json!({ "id": "s", "type": "subscribe", "payload": {
+        "query": "subscription { events(after: 0, topics: [\"contract.registered\", \"contract.withdrawn\"]) { topic payload } }" } }))
+        .await;
+    ws
+}
+
+#[tokio::test]
+async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
+    let server = TestServer::start().await;
+    let (meguro_hospital, meguro_code) = facility(&server, "Meguro Hospital 01").await;
+    let (yokohama_hospital, yokohama_code) = facility(&server, "Yokohama Hospital 01").await;
+    // The service desk enters individual contracts for any facility.
+    let desk = server.sign_in("helpdesk.admin").await;
+    let register = |code: String, join: &'static str| {
+        let (server, desk) = (&server, &desk);
+        async move {
+            let response = server
+                .graphql_as(
+                    desk,
+                    REGISTER,
+                    json!({ "rows": [{ "facilityCode": code, "kind": "INDIVIDUAL", "joinDate": join, "withdrawalDate": "2021-03-31" }] }),
+                )
+                .await;
+            response["data"]["registerContract"][0]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{response}"))
+                .to_owned()
+        }
+    };
+    register(meguro_code.clone(), "2021-03-01").await;
+    register(yokohama_code, "2021-03-01").await;
+
+    let meguro = server.sign_in("meguro.admin").await;
+    let yokohama = server.sign_in("yokohama.admin").await;
+    let mut meguro_ws = subscribe_as(&server, &meguro).await;
+    let mut yokohama_ws = subscribe_as(&server, &yokohama).await;
+    let facility_row = |id: &Value| {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(id.as_str().unwrap())
+            .unwrap();
+        String::from_utf8(decoded).unwrap()["Facility:".len()..].to_owned()
+    };
+    let first = next_contract_event(&mut meguro_ws).await;
+    assert_eq!(first["topic"], "contract.registered");
+    assert_eq!(
+        first["payload"]["facilityId"],
+        facility_row(&meguro_hospital)
+    );
+    let theirs = next_contract_event(&mut yokohama_ws).await;
+    assert_eq!(
+        theirs["payload"]["facilityId"],
+        facility_row(&yokohama_hospital),
+        "Yokohama skips Meguro's contract"
+    );
+    // Live: a later Meguro contract is Meguro's next event (Yokohama's was skipped).
+    register(meguro_code, "2021-03-31").await;
+    let live = next_contract_event(&mut meguro_ws).await;
+    assert_eq!(
+        live["payload"]["facilityId"],
+        facility_row(&meguro_hospital)
+    );
+    assert_eq!(live["payload"]["kind"], "INDIVIDUAL");
+    assert_ne!(
+        live["payload"]["contractId"],
+        first["payload"]["contractId"]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_approved_collective_date_change_is_a_contract_event_too() {
+    let server = TestServer::start().await;
+    let (hospital, hospital_code) = facility(&server, "Meguro Hospital 01").await;
+    let aggregator = server.sign_in("meguro-ma.admin").await;
+    let registered = server
+        .graphql_as(
+            &aggregator,
+            REGISTER,
+            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" }] }),
+        )
+        .await;
+    assert!(registered["errors"].is_null(), "{registered}");
+    // The facility changes its collective withdrawal date: an approval field.
+    let token = hospital_user(&server).await;
+    let filed = server
+        .graphql_as(
+            &token,
+            "mutation($f: ID!) { updateFacility(facilityId: $f, input: { collectiveWithdrawalDate: \"2021-09-30\" }) { changeRequest { id } } }",
+            json!({ "f": hospital }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    let withdrawn = "SELECT COUNT(*) FROM events WHERE topic = 'contract.withdrawn'";
+    assert_eq!(count(&server, withdrawn).await, 0, "not before approval");
+    let meguro = server.sign_in("meguro.admin").await;
+    let approved = server
+        .graphql_as(
+            &meguro,
+            "mutation($r: ID!) { approveFacilityChange(requestId: $r) { status } }",
+            json!({ "r": request }),
+        )
+        .await;
+    assert_eq!(
+        approved["data"]["approveFacilityChange"]["status"], "APPROVED",
+        "{approved}"
+    );
+    let payload: String =
+        sqlx::query_scalar("SELECT payload FROM events WHERE topic = 'contract.withdrawn'")
+            .fetch_one(server.state.db.pool())
+            .await
+            .unwrap();
+    let payload: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!(payload["withdrawalDate"], "2021-09-30");
+    assert_eq!(payload["kind"], "COLLECTIVE");
+    server.stop().await;
+}
