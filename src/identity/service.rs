@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::model::{Actor, Obligation, Role, UserRecord};
 use super::password::PasswordPolicy;
+use super::privacy;
 use super::secrets::hash_token;
 use super::store;
 use crate::config::AuthArgs;
@@ -109,8 +110,11 @@ impl Identity {
 
     pub fn obligations(&self, user: &UserRecord) -> Vec<Obligation> {
         let mut obligations = Vec::new();
-        if user.role() == Role::MedicalInstitution && user.privacy_accepted_at.is_none() {
+        if user.role() == Role::MedicalInstitution && !privacy::accepted_current(user) {
             obligations.push(Obligation::AcceptPrivacyPolicy);
+        }
+        if user.status == "ACTIVE" && user.security_answer_hash.is_none() {
+            obligations.push(Obligation::ChooseSecurityQuestion);
         }
         if self.password_expired(user) {
             obligations.push(Obligation::ChangePassword);
