@@ -137,8 +137,8 @@ impl ErrorExtensions for AppError {
             {
                 ext.set("field", field.as_str());
             }
-            if let AppError::ObligationPending { reason, .. } | AppError::LinkUnusable { reason, .. } =
-                self
+            if let AppError::ObligationPending { reason, .. }
+            | AppError::LinkUnusable { reason, .. } = self
             {
                 ext.set("reason", *reason);
             }

@@ -72,10 +72,7 @@ async fn meguro(server: &TestServer) -> Value {
 /// A demo user's global id (signing the user in to ask).
 async fn user_id(server: &TestServer, username: &str) -> Value {
     let token = server.sign_in(username).await;
-    server
-        .graphql_as(&token, "{ me { id } }", json!({}))
-        .await["data"]["me"]["id"]
-        .clone()
+    server.graphql_as(&token, "{ me { id } }", json!({})).await["data"]["me"]["id"].clone()
 }
 
 const INVITE: &str = "mutation($o: ID!, $u: String!, $e: String!) { inviteUser(input: { organizationId: $o, username: $u, email: $e, displayName: \"新任 職員\", role: MUNICIPALITY }) { id status email } }";
@@ -253,7 +250,10 @@ async fn inviting_an_unused_invitation_again_re_sends_it_and_the_first_link_stop
         )
         .await;
     assert_eq!(again["data"]["inviteUser"]["id"], user, "{again}");
-    assert_eq!(again["data"]["inviteUser"]["email"], "typo@meguro.example.jp");
+    assert_eq!(
+        again["data"]["inviteUser"]["email"],
+        "typo@meguro.example.jp"
+    );
     let old = server.graphql(REQUEST_CODE, json!({ "t": first })).await;
     assert_eq!(reason(&old), "SETUP_LINK_REPLACED");
     let fresh = setup_token(&server, "typo@meguro.example.jp").await;
@@ -302,7 +302,12 @@ async fn an_invitation_with_an_address_lettre_refuses_is_invalid_input_and_audit
     let server = TestServer::start().await;
     let desk = server.sign_in("helpdesk.admin").await;
     let organization = meguro(&server).await;
-    for bad in ["no-at-sign", "two@@example.jp", "space in@example.jp", "user@localhost"] {
+    for bad in [
+        "no-at-sign",
+        "two@@example.jp",
+        "space in@example.jp",
+        "user@localhost",
+    ] {
         let response = server
             .graphql_as(
                 &desk,
@@ -317,7 +322,8 @@ async fn an_invitation_with_an_address_lettre_refuses_is_invalid_input_and_audit
     server.stop().await;
 }
 
-const RESET_ANSWER: &str = "mutation($u: ID!) { resetSecurityAnswer(userId: $u) { securityQuestionSet } }";
+const RESET_ANSWER: &str =
+    "mutation($u: ID!) { resetSecurityAnswer(userId: $u) { securityQuestionSet } }";
 const SET_QUESTION: &str = "mutation($p: String!, $q: String!, $a: String!) { setSecurityQuestion(currentPassword: $p, securityQuestion: $q, securityAnswer: $a) { securityQuestionSet } }";
 
 #[tokio::test]
@@ -403,7 +409,10 @@ async fn the_desk_resets_a_forgotten_security_answer_and_the_user_chooses_a_new_
             json!({ "t": challenge["data"]["requestPasswordReset"]["resetToken"] }),
         )
         .await;
-    assert_eq!(done["data"]["resetPasswordWithSecurityAnswer"], true, "{done}");
+    assert_eq!(
+        done["data"]["resetPasswordWithSecurityAnswer"], true,
+        "{done}"
+    );
     server.stop().await;
 }
 
@@ -433,8 +442,7 @@ async fn only_the_desk_resets_security_answers_and_never_its_own() {
     server.stop().await;
 }
 
-const INVITE_USERS: &str =
-    "mutation($csv: String!) { inviteUsers(csv: $csv) { username role status isOrganizationAdmin displayName organization { name } } }";
+const INVITE_USERS: &str = "mutation($csv: String!) { inviteUsers(csv: $csv) { username role status isOrganizationAdmin displayName organization { name } } }";
 
 #[tokio::test]
 async fn invitations_in_bulk_create_every_account_with_its_own_link() {
@@ -497,11 +505,12 @@ async fn a_bulk_invitation_with_one_bad_email_invites_nobody_and_names_the_row()
     assert!(message.contains("row 2"), "{message}");
     assert!(response["data"].is_null());
     assert_eq!(count_users(&server).await, before, "nothing is invited");
-    let mails: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM mail_outbox WHERE to_address LIKE '%@meguro.example.jp'")
-            .fetch_one(server.state.db.pool())
-            .await
-            .unwrap();
+    let mails: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mail_outbox WHERE to_address LIKE '%@meguro.example.jp'",
+    )
+    .fetch_one(server.state.db.pool())
+    .await
+    .unwrap();
     assert_eq!(mails, 0);
     assert_eq!(audited(&server, "inviteUsers", "FAILURE").await, 1);
     server.stop().await;
@@ -527,7 +536,12 @@ async fn a_bulk_invitation_reports_every_bad_row_duplicates_taken_names_and_unkn
         .as_array()
         .unwrap_or_else(|| panic!("{response}"))
         .iter()
-        .map(|r| (r["row"].as_i64().unwrap(), r["field"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["row"].as_i64().unwrap(),
+                r["field"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     assert_eq!(
         rows,
@@ -544,7 +558,9 @@ async fn a_bulk_invitation_reports_every_bad_row_duplicates_taken_names_and_unkn
 
     let mut big = String::from("username,email,organizationCode,isOrganizationAdmin\n");
     for n in 1..=1001 {
-        big.push_str(&format!("bulk.{n},bulk{n}@meguro.example.jp,131105,false\n"));
+        big.push_str(&format!(
+            "bulk.{n},bulk{n}@meguro.example.jp,131105,false\n"
+        ));
     }
     let response = server
         .graphql_as(&desk, INVITE_USERS, json!({ "csv": big }))
@@ -553,7 +569,11 @@ async fn a_bulk_invitation_reports_every_bad_row_duplicates_taken_names_and_unkn
     let message = response["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("row 1001"), "{message}");
     let header = server
-        .graphql_as(&desk, INVITE_USERS, json!({ "csv": "username,email\na,b@example.jp\n" }))
+        .graphql_as(
+            &desk,
+            INVITE_USERS,
+            json!({ "csv": "username,email\na,b@example.jp\n" }),
+        )
         .await;
     assert_eq!(code(&header), "INVALID_INPUT");
     assert_eq!(count_users(&server).await, before);
@@ -576,8 +596,7 @@ async fn only_the_desk_invites_in_bulk() {
     server.stop().await;
 }
 
-const SET_STATUS: &str =
-    "mutation($u: ID!, $s: AccountSwitch!) { setUserStatus(userId: $u, status: $s, reason: \"異動\") { status } }";
+const SET_STATUS: &str = "mutation($u: ID!, $s: AccountSwitch!) { setUserStatus(userId: $u, status: $s, reason: \"異動\") { status } }";
 
 #[tokio::test]
 async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_at_once() {
@@ -590,7 +609,11 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
 
     let admin = server.sign_in("meguro.admin").await;
     let disabled = server
-        .graphql_as(&admin, SET_STATUS, json!({ "u": staff_id, "s": "DISABLED" }))
+        .graphql_as(
+            &admin,
+            SET_STATUS,
+            json!({ "u": staff_id, "s": "DISABLED" }),
+        )
         .await;
     assert_eq!(
         disabled["data"]["setUserStatus"]["status"], "DISABLED",
@@ -631,17 +654,25 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
     .fetch_one(server.state.db.pool())
     .await
     .unwrap();
-    assert!(entry.0.contains("DISABLED") && entry.1 == "異動", "{entry:?}");
+    assert!(
+        entry.0.contains("DISABLED") && entry.1 == "異動",
+        "{entry:?}"
+    );
 
     // Re-enabled, the account signs in again; asking twice changes nothing.
     for _ in 0..2 {
         let enabled = server
             .graphql_as(&admin, SET_STATUS, json!({ "u": staff_id, "s": "ACTIVE" }))
             .await;
-        assert_eq!(enabled["data"]["setUserStatus"]["status"], "ACTIVE", "{enabled}");
+        assert_eq!(
+            enabled["data"]["setUserStatus"]["status"], "ACTIVE",
+            "{enabled}"
+        );
     }
     let again = server.sign_in("meguro.staff").await;
-    let me = server.graphql_as(&again, "{ me { status } }", json!({})).await;
+    let me = server
+        .graphql_as(&again, "{ me { status } }", json!({}))
+        .await;
     assert_eq!(me["data"]["me"]["status"], "ACTIVE");
     assert_eq!(audited(&server, "setUserStatus", "SUCCESS").await, 2);
     server.stop().await;
@@ -654,18 +685,30 @@ async fn nobody_disables_their_own_account_or_one_outside_their_organisation() {
     let staff_id = user_id(&server, "meguro.staff").await;
     let admin = server.sign_in("meguro.admin").await;
     let own = server
-        .graphql_as(&admin, SET_STATUS, json!({ "u": admin_id, "s": "DISABLED" }))
+        .graphql_as(
+            &admin,
+            SET_STATUS,
+            json!({ "u": admin_id, "s": "DISABLED" }),
+        )
         .await;
     assert_eq!(code(&own), "INVALID_INPUT");
     assert_eq!(field(&own), "userId");
     let staff = server.sign_in("meguro.staff").await;
     let not_admin = server
-        .graphql_as(&staff, SET_STATUS, json!({ "u": admin_id, "s": "DISABLED" }))
+        .graphql_as(
+            &staff,
+            SET_STATUS,
+            json!({ "u": admin_id, "s": "DISABLED" }),
+        )
         .await;
     assert_eq!(code(&not_admin), "FORBIDDEN");
     let yokohama = server.sign_in("yokohama.admin").await;
     let foreign = server
-        .graphql_as(&yokohama, SET_STATUS, json!({ "u": staff_id, "s": "DISABLED" }))
+        .graphql_as(
+            &yokohama,
+            SET_STATUS,
+            json!({ "u": staff_id, "s": "DISABLED" }),
+        )
         .await;
     assert_eq!(code(&foreign), "NOT_FOUND");
     // An invitation not yet used has no sign-in to disable.
@@ -677,12 +720,15 @@ async fn nobody_disables_their_own_account_or_one_outside_their_organisation() {
     assert_eq!(audited(&server, "setUserStatus", "DENIED").await, 2);
     assert_eq!(audited(&server, "setUserStatus", "FAILURE").await, 2);
     // Nothing changed.
-    let me = server.graphql_as(&admin, "{ me { status } }", json!({})).await;
+    let me = server
+        .graphql_as(&admin, "{ me { status } }", json!({}))
+        .await;
     assert_eq!(me["data"]["me"]["status"], "ACTIVE");
     server.stop().await;
 }
 
-const POLICY: &str = "query($l: PolicyLanguage!) { privacyPolicy(language: $l) { version language text } }";
+const POLICY: &str =
+    "query($l: PolicyLanguage!) { privacyPolicy(language: $l) { version language text } }";
 
 #[tokio::test]
 async fn the_privacy_policy_is_readable_by_anyone_in_japanese_and_english() {
@@ -726,11 +772,7 @@ async fn accepting_records_the_version_and_a_new_version_asks_again() {
     assert_eq!(code(&outdated), "CONFLICT");
     assert_eq!(audited(&server, "acceptPrivacyPolicy", "FAILURE").await, 1);
     let accepted = server
-        .graphql_as(
-            &hospital,
-            accept,
-            json!({ "v": privacy::CURRENT_VERSION }),
-        )
+        .graphql_as(&hospital, accept, json!({ "v": privacy::CURRENT_VERSION }))
         .await;
     assert_eq!(
         accepted["data"]["acceptPrivacyPolicy"]["privacyPolicyVersion"],
@@ -754,7 +796,11 @@ async fn accepting_records_the_version_and_a_new_version_asks_again() {
         .await;
     assert_eq!(reason(&blocked), "PRIVACY_POLICY_NOT_ACCEPTED", "{blocked}");
     let me = server
-        .graphql_as(&hospital, "{ me { privacyPolicyAccepted privacyPolicyVersion } }", json!({}))
+        .graphql_as(
+            &hospital,
+            "{ me { privacyPolicyAccepted privacyPolicyVersion } }",
+            json!({}),
+        )
         .await;
     assert_eq!(me["data"]["me"]["privacyPolicyAccepted"], false);
     assert_eq!(me["data"]["me"]["privacyPolicyVersion"], "2020-04-01");

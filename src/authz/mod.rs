@@ -304,7 +304,11 @@ mod tests {
                 // The desk's own work: nobody else, whatever their flag.
                 let desk_only = if desk { "ALLOW" } else { "FORBIDDEN" };
                 assert_eq!(
-                    code(decide(Some(&a), Action::ResetSecurityAnswer, other_user_own_org)),
+                    code(decide(
+                        Some(&a),
+                        Action::ResetSecurityAnswer,
+                        other_user_own_org
+                    )),
                     desk_only,
                     "{role:?} {admin}"
                 );

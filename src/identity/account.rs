@@ -470,7 +470,12 @@ impl Identity {
             return Err(AppError::InvalidCredentials);
         }
         let question = check_security_question(question, answer)?;
-        if !verify_password(user.password_hash.clone().unwrap_or_default(), current_password).await {
+        if !verify_password(
+            user.password_hash.clone().unwrap_or_default(),
+            current_password,
+        )
+        .await
+        {
             return Err(self
                 .count_failure(meta, "setSecurityQuestion", &user, "wrong current password")
                 .await?);
@@ -495,7 +500,11 @@ impl Identity {
                 .object("User", &user.id)
                 .detail(format!(
                     "security question {}",
-                    if user.security_answer_hash.is_some() { "changed" } else { "chosen after a reset" }
+                    if user.security_answer_hash.is_some() {
+                        "changed"
+                    } else {
+                        "chosen after a reset"
+                    }
                 )),
         )
         .await?;

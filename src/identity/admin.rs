@@ -139,7 +139,9 @@ impl Identity {
         let existing = store::user_by_username(&self.db, username).await?;
         if let Some(existing) = existing {
             if existing.status == "INVITED" && existing.organization_id == organization.id {
-                return self.resend_invitation(meta, actor, existing, invitation).await;
+                return self
+                    .resend_invitation(meta, actor, existing, invitation)
+                    .await;
             }
             let error = username_taken();
             self.audit_refused(
@@ -225,14 +227,27 @@ impl Identity {
         user_id: &str,
     ) -> AppResult<UserRecord> {
         let (user, organization) = self
-            .user_for(meta, actor, user_id, Action::ReissueSetupLink, "reissueSetupLink")
+            .user_for(
+                meta,
+                actor,
+                user_id,
+                Action::ReissueSetupLink,
+                "reissueSetupLink",
+            )
             .await?;
         if user.status != "INVITED" {
             let error = AppError::Conflict(
                 "the first login is already done: a forgotten password is reset instead / 初回ログインは完了しています（パスワードの再設定をご利用ください）".into(),
             );
-            self.audit_refused(meta, actor, "reissueSetupLink", &organization.id, Some(&user.id), &error)
-                .await?;
+            self.audit_refused(
+                meta,
+                actor,
+                "reissueSetupLink",
+                &organization.id,
+                Some(&user.id),
+                &error,
+            )
+            .await?;
             return Err(error);
         }
         let now = now_utc();
@@ -256,7 +271,9 @@ impl Identity {
             Entry::new("reissueSetupLink", Outcome::Success, Some(actor))
                 .object("User", &user.id)
                 .organization(&user.organization_id)
-                .detail(format!("new set-up link mailed; {revoked} earlier link(s) revoked")),
+                .detail(format!(
+                    "new set-up link mailed; {revoked} earlier link(s) revoked"
+                )),
         )
         .await?;
         tx.commit().await?;
@@ -349,7 +366,13 @@ impl Identity {
         user_id: &str,
     ) -> AppResult<UserRecord> {
         let (user, organization) = self
-            .user_for(meta, actor, user_id, Action::ResetSecurityAnswer, "resetSecurityAnswer")
+            .user_for(
+                meta,
+                actor,
+                user_id,
+                Action::ResetSecurityAnswer,
+                "resetSecurityAnswer",
+            )
             .await?;
         let refusal = if user.id == actor.user_id {
             Some(AppError::invalid_field(
@@ -364,8 +387,15 @@ impl Identity {
             None
         };
         if let Some(error) = refusal {
-            self.audit_refused(meta, actor, "resetSecurityAnswer", &organization.id, Some(&user.id), &error)
-                .await?;
+            self.audit_refused(
+                meta,
+                actor,
+                "resetSecurityAnswer",
+                &organization.id,
+                Some(&user.id),
+                &error,
+            )
+            .await?;
             return Err(error);
         }
         let now = now_utc();
@@ -430,7 +460,9 @@ impl Identity {
         let (user, organization) = self
             .user_for(meta, actor, user_id, Action::SetUserStatus, "setUserStatus")
             .await?;
-        let reason = reason.map(|r| r.trim().to_owned()).filter(|r| !r.is_empty());
+        let reason = reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty());
         let (from, to) = match change {
             StatusChange::Disable => ("ACTIVE", "DISABLED"),
             StatusChange::Enable => ("DISABLED", "ACTIVE"),
@@ -453,8 +485,15 @@ impl Identity {
             None
         };
         if let Some(error) = refusal {
-            self.audit_refused(meta, actor, "setUserStatus", &organization.id, Some(&user.id), &error)
-                .await?;
+            self.audit_refused(
+                meta,
+                actor,
+                "setUserStatus",
+                &organization.id,
+                Some(&user.id),
+                &error,
+            )
+            .await?;
             return Err(error);
         }
         if user.status == to {

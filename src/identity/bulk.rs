@@ -81,7 +81,12 @@ const COLUMNS: [(&str, &[&str]); 7] = [
     ("role", &["role", "ロール"]),
 ];
 
-const REQUIRED: [&str; 4] = ["username", "email", "organizationCode", "isOrganizationAdmin"];
+const REQUIRED: [&str; 4] = [
+    "username",
+    "email",
+    "organizationCode",
+    "isOrganizationAdmin",
+];
 
 fn header_error(message: String) -> AppError {
     AppError::invalid_field("csv", message)
@@ -125,7 +130,10 @@ fn parse(csv_text: &str) -> AppResult<Vec<CsvRow>> {
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or_default();
+            let line = e
+                .position()
+                .map(|p| line_at(text, p.byte()))
+                .unwrap_or_default();
             header_error(format!(
                 "line {line}: unreadable row / {line}行目を読み取れません"
             ))
@@ -143,7 +151,10 @@ fn parse(csv_text: &str) -> AppResult<Vec<CsvRow>> {
         let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
         rows.push(CsvRow {
             row: rows.len() + 1,
-            line: record.position().map(|p| p.line()).unwrap_or_default(),
+            line: record
+                .position()
+                .map(|p| line_at(text, p.byte()))
+                .unwrap_or_default(),
             username: cell("username"),
             email: cell("email"),
             organization_code: cell("organizationCode"),
@@ -165,6 +176,20 @@ fn parse(csv_text: &str) -> AppResult<Vec<CsvRow>> {
         ));
     }
     Ok(rows)
+}
+
+/// The line (from 1) of the record the reader started at `offset`. The reader's own line count
+/// and offsets include the blank lines it skipped before the record, so neither would match
+/// what a spreadsheet or an editor shows.
+fn line_at(text: &str, offset: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 fn parse_flag(value: &str) -> Option<bool> {
@@ -378,8 +403,7 @@ impl Identity {
                 role,
                 is_org_admin,
             };
-            if let Err(AppError::InvalidInput { message, field }) =
-                validate_invitation(&invitation)
+            if let Err(AppError::InvalidInput { message, field }) = validate_invitation(&invitation)
             {
                 let field = match field.as_deref() {
                     Some("email") => "email",
@@ -438,6 +462,18 @@ mod tests {
         assert_eq!(rows[1].row, 2);
         assert_eq!(rows[1].line, 5);
         assert_eq!(rows[1].display_name, None);
+    }
+
+    #[test]
+    fn lines_of_a_crlf_file_with_blank_lines_are_counted_as_an_editor_shows_them() {
+        let rows = parse(
+            "username,email,organizationCode,isOrganizationAdmin\r\n\r\n\
+             a,a@example.jp,131105,false\r\n\r\n\r\n\
+             b,b@example.jp,131105,false\r\n",
+        )
+        .unwrap();
+        assert_eq!((rows[0].row, rows[0].line), (1, 3));
+        assert_eq!((rows[1].row, rows[1].line), (2, 6));
     }
 
     #[test]

@@ -322,7 +322,10 @@ impl IdentityQuery {
     /// and while its acceptance is pending).
     async fn privacy_policy(
         &self,
-        #[graphql(desc = "The language of the text; Japanese by default.", default_with = "PolicyLanguage::Ja")]
+        #[graphql(
+            desc = "The language of the text; Japanese by default.",
+            default_with = "PolicyLanguage::Ja"
+        )]
         language: PolicyLanguage,
     ) -> PrivacyPolicy {
         PrivacyPolicy(language)
