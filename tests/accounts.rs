@@ -377,6 +377,7 @@ async fn the_desk_resets_a_forgotten_security_answer_and_the_user_chooses_a_new_
         )
         .await;
     assert_eq!(field(&not_listed), "securityQuestion");
+    assert_eq!(audited(&server, "setSecurityQuestion", "FAILURE").await, 2);
     let chosen = server
         .graphql_as(
             &token,
@@ -578,6 +579,32 @@ async fn a_bulk_invitation_reports_every_bad_row_duplicates_taken_names_and_unkn
     assert_eq!(code(&header), "INVALID_INPUT");
     assert_eq!(count_users(&server).await, before);
     assert_eq!(audited(&server, "inviteUsers", "FAILURE").await, 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_of_exactly_1000_accounts_is_invited() {
+    let server = TestServer::start().await;
+    let desk = server.sign_in("helpdesk.admin").await;
+    let before = count_users(&server).await;
+    let mut csv = String::from("username,email,organizationCode,isOrganizationAdmin\n");
+    for n in 1..=1000 {
+        csv.push_str(&format!(
+            "bulk.{n},bulk{n}@meguro.example.jp,131105,false\n"
+        ));
+    }
+    let response = server
+        .graphql_as(
+            &desk,
+            "mutation($csv: String!) { inviteUsers(csv: $csv) { id } }",
+            json!({ "csv": csv }),
+        )
+        .await;
+    let invited = response["data"]["inviteUsers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"));
+    assert_eq!(invited.len(), 1000);
+    assert_eq!(count_users(&server).await, before + 1000);
     server.stop().await;
 }
 

@@ -469,7 +469,20 @@ impl Identity {
         if user.is_locked_at(&now_utc()) {
             return Err(AppError::InvalidCredentials);
         }
-        let question = check_security_question(question, answer)?;
+        let question = match check_security_question(question, answer) {
+            Ok(question) => question,
+            Err(error) => {
+                audit::record_alone(
+                    &self.db,
+                    meta,
+                    Entry::new("setSecurityQuestion", Outcome::Failure, Some(actor))
+                        .object("User", &user.id)
+                        .detail(error.to_string()),
+                )
+                .await?;
+                return Err(error);
+            }
+        };
         if !verify_password(
             user.password_hash.clone().unwrap_or_default(),
             current_password,

@@ -302,6 +302,14 @@ impl Identity {
             "{}/setup#token={token}",
             self.config.public_url.trim_end_matches('/')
         );
+        let (replaced_ja, replaced_en) = if revoked > 0 {
+            (
+                "以前にお送りしたリンクは使用できません。\n",
+                "The link sent to you earlier no longer works.\n",
+            )
+        } else {
+            ("", "")
+        };
         mail::enqueue(
             tx,
             &Mail {
@@ -310,10 +318,10 @@ impl Identity {
                 body: format!(
                     "{name} 様\n\nV-SYS のアカウントが作成されました。ユーザーID: {username}\n\
                      次のリンクから {hours} 時間以内に初回ログインを行ってください（1 回のみ有効）。\n\
-                     以前にお送りしたリンクは使用できません。\n{link}\n\n\
+                     {replaced_ja}{link}\n\n\
                      Dear {name},\n\nA V-SYS account was created for you. Username: {username}\n\
                      Complete your first login within {hours} hours with this link (usable once).\n\
-                     Any link sent to you earlier no longer works.\n{link}\n\n\
+                     {replaced_en}{link}\n\n\
                      Set-up token: {token}\n",
                     name = user.display_name,
                     username = user.username,
