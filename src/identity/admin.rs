@@ -88,6 +88,13 @@ fn username_taken() -> AppError {
     AppError::Conflict("that username is taken / このユーザーIDは使用されています".into())
 }
 
+/// Whether an account may have set-up links already (a new account has none to revoke).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Earlier {
+    Revoke,
+    None,
+}
+
 /// What `setUserStatus` may set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusChange {
@@ -158,7 +165,8 @@ impl Identity {
         let now = now_utc();
         let mut tx = self.db.begin_write().await?;
         let user = insert_invited(&mut tx, &organization.id, &invitation, &now).await?;
-        self.issue_setup_link(&mut tx, &user, &now).await?;
+        self.issue_setup_link(&mut tx, &user, &now, Earlier::None)
+            .await?;
         audit::record(
             &mut tx,
             meta,
@@ -202,7 +210,8 @@ impl Identity {
         let user = store::user_by_id_in(&mut tx, &before.id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        self.issue_setup_link(&mut tx, &user, &now).await?;
+        self.issue_setup_link(&mut tx, &user, &now, Earlier::Revoke)
+            .await?;
         audit::record(
             &mut tx,
             meta,
@@ -264,7 +273,9 @@ impl Identity {
                 "the account changed meanwhile: look again / アカウントが更新されました。再度確認してください".into(),
             ));
         }
-        let revoked = self.issue_setup_link(&mut tx, &user, &now).await?;
+        let revoked = self
+            .issue_setup_link(&mut tx, &user, &now, Earlier::Revoke)
+            .await?;
         audit::record(
             &mut tx,
             meta,
@@ -281,15 +292,19 @@ impl Identity {
         self.user(&user.id).await
     }
 
-    /// Revokes the user's unused set-up links and first-login codes, stores a new link and
-    /// mails it. Returns how many links were revoked.
+    /// Stores a new set-up link and mails it; for an existing invitation, first revokes the
+    /// unused links and first-login codes. Returns how many links were revoked.
     pub(super) async fn issue_setup_link(
         &self,
         tx: &mut WriteTx,
         user: &UserRecord,
         now: &str,
+        earlier: Earlier,
     ) -> AppResult<u64> {
-        let revoked = revoke_setup_links(tx, &user.id, now).await?;
+        let revoked = match earlier {
+            Earlier::Revoke => revoke_setup_links(tx, &user.id, now).await?,
+            Earlier::None => 0,
+        };
         let token = random_token();
         sqlx::query("INSERT INTO setup_links (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
             .bind(hash_token(&token))

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::admin::{Invitation, audit_view, insert_invited, validate_invitation};
+use super::admin::{Earlier, Invitation, audit_view, insert_invited, validate_invitation};
 use super::model::{Actor, OrgScope, Role, UserRecord};
 use super::service::Identity;
 use super::store;
@@ -293,7 +293,8 @@ impl Identity {
                     }]),
                     other => BulkError::App(other),
                 })?;
-            self.issue_setup_link(&mut tx, &user, &now).await?;
+            self.issue_setup_link(&mut tx, &user, &now, Earlier::None)
+                .await?;
             audit::record(
                 &mut tx,
                 meta,
