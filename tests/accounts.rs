@@ -634,6 +634,13 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
     ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
     assert_eq!(ws.next_json().await["type"], "connection_ack");
 
+    let early_reset = server
+        .graphql(
+            "mutation { requestPasswordReset(username: \"meguro.staff\") { resetToken } }",
+            json!({}),
+        )
+        .await["data"]["requestPasswordReset"]["resetToken"]
+        .clone();
     let admin = server.sign_in("meguro.admin").await;
     let disabled = server
         .graphql_as(
@@ -661,20 +668,32 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
     assert_eq!(audited(&server, "authenticate", "FAILURE").await, 1);
     let sign_in = server.sign_in_step_one("meguro.staff", DEMO_PASSWORD).await;
     assert_eq!(code(&sign_in), "UNAUTHENTICATED");
-    // A self-service reset does not bring it back either.
+    // A self-service reset does not bring it back: neither one started before (its link
+    // expired with the account, and even revived it is refused) nor one started after.
+    let finish = "mutation($t: String!) { resetPasswordWithSecurityAnswer(resetToken: $t, answer: \"blue\", newPassword: \"Came-Back-2021\") }";
+    let before = server.graphql(finish, json!({ "t": early_reset })).await;
+    assert_eq!(code(&before), "UNAUTHENTICATED", "{before}");
+    sql(
+        &server,
+        "UPDATE password_resets SET expires_at = '2999-01-01T00:00:00.000Z' WHERE $1 = $1",
+        "x",
+    )
+    .await;
+    let revived = server.graphql(finish, json!({ "t": early_reset })).await;
+    assert_eq!(code(&revived), "UNAUTHENTICATED", "{revived}");
     let reset = server
         .graphql(
             "mutation { requestPasswordReset(username: \"meguro.staff\") { resetToken } }",
             json!({}),
         )
         .await;
-    let done = server
+    let after = server
         .graphql(
-            "mutation($t: String!) { resetPasswordWithSecurityAnswer(resetToken: $t, answer: \"blue\", newPassword: \"Came-Back-2021\") }",
+            finish,
             json!({ "t": reset["data"]["requestPasswordReset"]["resetToken"] }),
         )
         .await;
-    assert_eq!(code(&done), "UNAUTHENTICATED");
+    assert_eq!(code(&after), "UNAUTHENTICATED");
     let entry: (String, String) = sqlx::query_as(
         "SELECT after_state, detail FROM audit_log WHERE operation = 'setUserStatus' AND outcome = 'SUCCESS'",
     )

@@ -218,6 +218,19 @@ impl Identity {
         };
         let user = self.user(&link.user_id).await?;
         self.check_rate(None, Some(&user.username))?;
+        // A disabled account is not brought back by a reset started before it was disabled.
+        if user.status != "ACTIVE" {
+            verify_against_dummy(answer.to_owned()).await;
+            self.audit_failure(
+                meta,
+                "resetPasswordWithSecurityAnswer",
+                &user.username,
+                Some(&user),
+                "account not active",
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
         // The answer first: a policy error on a wrong answer would confirm the token is real.
         let answer_ok = verify_password(
             user.security_answer_hash.clone().unwrap_or_default(),
