@@ -211,7 +211,8 @@ pub struct PrivacyPolicy(PolicyLanguage);
 /// The personal-information policy in force (V-SYSにおける個人情報保護方針).
 #[Object]
 impl PrivacyPolicy {
-    /// Its version; `acceptPrivacyPolicy` records it, and a newer one asks every user again.
+    /// Its version; `acceptPrivacyPolicy` records it, and medical institutions accept each new
+    /// version again.
     async fn version(&self) -> &'static str {
         super::privacy::CURRENT_VERSION
     }
