@@ -33,6 +33,13 @@ pub enum AppError {
         message: &'static str,
         reason: &'static str,
     },
+    /// A set-up link that was real but can no longer be used (used, replaced or expired): the
+    /// holder is told which, and what to do.
+    #[error("{message}")]
+    LinkUnusable {
+        message: &'static str,
+        reason: &'static str,
+    },
     #[error("not allowed")]
     Forbidden,
     /// The message names what was looked for, never whether it exists elsewhere.
@@ -107,7 +114,9 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Unauthenticated | AppError::InvalidCredentials => code::UNAUTHENTICATED,
+            AppError::Unauthenticated
+            | AppError::InvalidCredentials
+            | AppError::LinkUnusable { .. } => code::UNAUTHENTICATED,
             AppError::ObligationPending { .. } => code::FORBIDDEN,
             AppError::Forbidden => code::FORBIDDEN,
             AppError::NotFound(_) => code::NOT_FOUND,
@@ -218,7 +227,9 @@ impl ErrorExtensions for AppError {
                     .collect();
                 ext.set("rows", rows);
             }
-            if let AppError::ObligationPending { reason, .. } = self {
+            if let AppError::ObligationPending { reason, .. }
+            | AppError::LinkUnusable { reason, .. } = self
+            {
                 ext.set("reason", *reason);
             }
             if let AppError::InvalidCredentials = self {

@@ -28,7 +28,7 @@ enum Rule {
 const HOSPITAL: &[&str] = &["meguro-hospital.admin"];
 /// The facility's municipality decides its change requests.
 const MEGURO: &[&str] = &["meguro.admin", "meguro.staff"];
-/// Bulk facility registration: the service desk alone.
+/// The service desk alone: bulk facility registration and its own account work.
 const DESK: &[&str] = &["helpdesk.admin"];
 /// Contracts: the facility itself and the service desk.
 const HOSPITAL_AND_DESK: &[&str] = &["meguro-hospital.admin", "helpdesk.admin"];
@@ -57,6 +57,11 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("confirmTotp", Rule::SignedIn),
         ("inviteUser", Rule::Administrators),
         ("unlockUser", Rule::Administrators),
+        ("reissueSetupLink", Rule::Administrators),
+        ("setUserStatus", Rule::Administrators),
+        ("resetSecurityAnswer", Rule::Only(DESK)),
+        ("inviteUsers", Rule::Only(DESK)),
+        ("setSecurityQuestion", Rule::SignedIn),
         ("updateFacility", Rule::Only(HOSPITAL)),
         ("registerDoctor", Rule::Only(HOSPITAL)),
         ("updateDoctor", Rule::Only(HOSPITAL)),
@@ -106,6 +111,22 @@ fn call(mutation: &str) -> &'static str {
             "mutation($org: ID!, $role: Role!, $n: String!) { inviteUser(input: { organizationId: $org, username: $n, email: \"new@example.jp\", displayName: \"新規\", role: $role }) { id } }"
         }
         "unlockUser" => "mutation($user: ID!) { unlockUser(userId: $user) { id } }",
+        // The caller's own account is active: the logic answers CONFLICT.
+        "reissueSetupLink" => "mutation($user: ID!) { reissueSetupLink(userId: $user) { id } }",
+        // Re-enabling an active account changes nothing.
+        "setUserStatus" => {
+            "mutation($user: ID!) { setUserStatus(userId: $user, status: ACTIVE) { id } }"
+        }
+        // The desk's own answer is refused as input (it uses setSecurityQuestion).
+        "resetSecurityAnswer" => {
+            "mutation($user: ID!) { resetSecurityAnswer(userId: $user) { id } }"
+        }
+        "inviteUsers" => {
+            r#"mutation { inviteUsers(csv: "username,email,organizationCode,isOrganizationAdmin\nmatrix.bulk,matrix@meguro.example.jp,131105,false\n") { id } }"#
+        }
+        "setSecurityQuestion" => {
+            r#"mutation { setSecurityQuestion(currentPassword: "Not-The-One-1", securityQuestion: "好きな色は？ / Favourite colour?", securityAnswer: "red") { id } }"#
+        }
         "updateFacility" => {
             "mutation($facility: ID!) { updateFacility(facilityId: $facility, input: { openingHours: \"9:00-17:00\" }) { facility { id } } }"
         }

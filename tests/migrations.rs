@@ -42,6 +42,10 @@ const PINNED: &[(i64, &str)] = &[
         20261126000002,
         "992585dfb5e63a1aa6b55bd3d95810c673fe7b7c7d0da5211f81bc7e9858ffd19077e2cf957ed52ad7695962acfe3f9e",
     ),
+    (
+        20261126000003,
+        "3f3f8d16bae6d4e59b51386494729e9eaf5fb4c6b822012709153a95f98edc26a24814f404ed878a40cd912085277c64",
+    ),
 ];
 
 #[test]

@@ -41,10 +41,18 @@ pub enum Action {
     /// Read what a partner serves: a wholesaler's delivery destinations, an aggregator's
     /// members and the powers of attorney it received.
     ReadPartnerRoster,
+    /// Send an invited account a new set-up link (the earlier ones stop working).
+    ReissueSetupLink,
+    /// Disable or re-enable an account.
+    SetUserStatus,
+    /// Clear a user's forgotten security question, so that a new one is chosen (service desk).
+    ResetSecurityAnswer,
+    /// Invite many accounts across organisations from a CSV (service desk).
+    InviteUsersInBulk,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 18] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -59,6 +67,10 @@ impl Action {
         Action::RegisterCollectiveContract,
         Action::RecordPowerOfAttorney,
         Action::ReadPartnerRoster,
+        Action::ReissueSetupLink,
+        Action::SetUserStatus,
+        Action::ResetSecurityAnswer,
+        Action::InviteUsersInBulk,
     ];
 }
 
@@ -256,13 +268,26 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
             }
         }
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
+        // The service desk's own work (seed p. 15: a forgotten answer; p. 2: accounts issued in
+        // bulk per user group).
+        (Action::InviteUsersInBulk, Target::System) => Err(AppError::Forbidden),
+        (Action::ResetSecurityAnswer, Target::User { organization, .. }) => {
+            if within_area(actor, organization) {
+                Err(AppError::Forbidden)
+            } else {
+                Err(AppError::NotFound("user"))
+            }
+        }
         (Action::InviteUser | Action::ListUsers, Target::Organization(org)) => {
             if !within_area(actor, org) {
                 return Err(AppError::NotFound("organization"));
             }
             allow_if(is_admin_of(org))
         }
-        (Action::UnlockUser, Target::User { organization, .. }) => {
+        (
+            Action::UnlockUser | Action::ReissueSetupLink | Action::SetUserStatus,
+            Target::User { organization, .. },
+        ) => {
             if !within_area(actor, organization) {
                 return Err(AppError::NotFound("user"));
             }
@@ -406,9 +431,31 @@ mod tests {
                     expected_invite_own,
                     "{role:?} {admin}"
                 );
+                for action in [
+                    Action::UnlockUser,
+                    Action::ReissueSetupLink,
+                    Action::SetUserStatus,
+                ] {
+                    assert_eq!(
+                        code(decide(Some(&a), action, other_user_own_org)),
+                        expected_invite_own,
+                        "{action:?} {role:?} {admin}"
+                    );
+                }
+                // The desk's own work: nobody else, whatever their flag.
+                let desk_only = if desk { "ALLOW" } else { "FORBIDDEN" };
                 assert_eq!(
-                    code(decide(Some(&a), Action::UnlockUser, other_user_own_org)),
-                    expected_invite_own,
+                    code(decide(
+                        Some(&a),
+                        Action::ResetSecurityAnswer,
+                        other_user_own_org
+                    )),
+                    desk_only,
+                    "{role:?} {admin}"
+                );
+                assert_eq!(
+                    code(decide(Some(&a), Action::InviteUsersInBulk, Target::System)),
+                    desk_only,
                     "{role:?} {admin}"
                 );
 
@@ -428,11 +475,18 @@ mod tests {
                     foreign,
                     "{role:?} {admin}"
                 );
-                assert_eq!(
-                    code(decide(Some(&a), Action::UnlockUser, foreign_user)),
-                    foreign,
-                    "{role:?} {admin}"
-                );
+                for action in [
+                    Action::UnlockUser,
+                    Action::ReissueSetupLink,
+                    Action::SetUserStatus,
+                    Action::ResetSecurityAnswer,
+                ] {
+                    assert_eq!(
+                        code(decide(Some(&a), action, foreign_user)),
+                        foreign,
+                        "{action:?} {role:?} {admin}"
+                    );
+                }
 
                 let self_target = Target::User {
                     id: &a.user_id,

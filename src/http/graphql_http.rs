@@ -217,7 +217,7 @@ impl Caller {
         let Some(token) = token else {
             return Ok(Caller { actor: None, meta });
         };
-        match state.identity.authenticate(token, true).await {
+        match state.identity.authenticate(token, true, &meta).await {
             Ok(actor) => Ok(Caller {
                 actor: Some(actor),
                 meta,

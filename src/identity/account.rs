@@ -6,7 +6,7 @@ use super::password::{hash_password, verify_against_dummy, verify_password};
 use super::secrets::{hash_token, random_token};
 use super::service::Identity;
 use super::signin::{IssuedChallenge, IssuedSession, Sessions};
-use super::{store, totp};
+use super::{privacy, store, totp};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::now_utc;
 use crate::error::{AppError, AppResult};
@@ -29,6 +29,60 @@ pub const SECURITY_QUESTIONS: [&str; 6] = [
 /// A security answer as compared: trimmed, case and width folded, so "Tama " equals "tama".
 fn normalise_answer(answer: &str) -> String {
     answer.trim().to_lowercase()
+}
+
+/// A question from the list and an answer of sensible length; the question as stored.
+fn check_security_question<'a>(question: &'a str, answer: &str) -> AppResult<&'a str> {
+    let question = question.trim();
+    if !SECURITY_QUESTIONS.contains(&question) {
+        return Err(AppError::invalid_field(
+            "securityQuestion",
+            "choose one of Query.securityQuestions / 秘密の質問は一覧から選んでください",
+        ));
+    }
+    if normalise_answer(answer).chars().count() < 2 || answer.chars().count() > 200 {
+        return Err(AppError::invalid_field(
+            "securityAnswer",
+            "the answer must be 2 to 200 characters / 答えは2〜200文字で入力してください",
+        ));
+    }
+    Ok(question)
+}
+
+/// Why a real set-up link no longer works.
+#[derive(Debug, Clone, Copy)]
+enum SetupLinkState {
+    Used,
+    Replaced,
+    Expired,
+}
+
+impl SetupLinkState {
+    fn why(self) -> &'static str {
+        match self {
+            SetupLinkState::Used => "set-up link already used",
+            SetupLinkState::Replaced => "set-up link replaced by a newer one",
+            SetupLinkState::Expired => "set-up link expired",
+        }
+    }
+
+    fn error(self) -> AppError {
+        let (message, reason) = match self {
+            SetupLinkState::Used => (
+                "this set-up link has already been used: sign in with your username and password / このリンクは使用済みです。ユーザーIDとパスワードでログインしてください",
+                "SETUP_LINK_USED",
+            ),
+            SetupLinkState::Replaced => (
+                "a newer set-up link was sent: use the link in the latest mail / 新しいリンクが送信されています。最新のメールのリンクをご利用ください",
+                "SETUP_LINK_REPLACED",
+            ),
+            SetupLinkState::Expired => (
+                "this set-up link has expired: ask the service desk or your organisation's administrator for a new one / リンクの有効期限が切れています。サービスデスクまたは組織の管理者にご連絡ください",
+                "SETUP_LINK_EXPIRED",
+            ),
+        };
+        AppError::LinkUnusable { message, reason }
+    }
 }
 
 /// What `requestPasswordReset` answers.
@@ -164,6 +218,19 @@ impl Identity {
         };
         let user = self.user(&link.user_id).await?;
         self.check_rate(None, Some(&user.username))?;
+        // A disabled account is not brought back by a reset started before it was disabled.
+        if user.status != "ACTIVE" {
+            verify_against_dummy(answer.to_owned()).await;
+            self.audit_failure(
+                meta,
+                "resetPasswordWithSecurityAnswer",
+                &user.username,
+                Some(&user),
+                "account not active",
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
         // The answer first: a policy error on a wrong answer would confirm the token is real.
         let answer_ok = verify_password(
             user.security_answer_hash.clone().unwrap_or_default(),
@@ -229,7 +296,9 @@ impl Identity {
         setup_token: &str,
     ) -> AppResult<IssuedChallenge> {
         self.check_rate(meta.ip.as_deref(), None)?;
-        let user = self.invited_user(setup_token).await?;
+        let user = self
+            .invited_user(meta, "requestFirstLoginCode", setup_token)
+            .await?;
         let mut tx = self.db.begin_write().await?;
         let challenge = self
             .issue_challenge(&mut tx, &user, "FIRST_LOGIN", SecondFactorMethod::Email)
@@ -259,22 +328,12 @@ impl Identity {
         answer: &str,
     ) -> AppResult<IssuedSession> {
         self.check_rate(meta.ip.as_deref(), None)?;
-        let user = self.invited_user(setup_token).await?;
+        let user = self
+            .invited_user(meta, "completeFirstLogin", setup_token)
+            .await?;
         self.policy
             .check("newPassword", &new_password, &user.username)?;
-        let question = question.trim();
-        if !SECURITY_QUESTIONS.contains(&question) {
-            return Err(AppError::invalid_field(
-                "securityQuestion",
-                "choose one of Query.securityQuestions / 秘密の質問は一覧から選んでください",
-            ));
-        }
-        if normalise_answer(answer).chars().count() < 2 || answer.chars().count() > 200 {
-            return Err(AppError::invalid_field(
-                "securityAnswer",
-                "the answer must be 2 to 200 characters / 答えは2〜200文字で入力してください",
-            ));
-        }
+        let question = check_security_question(question, answer)?;
         let now = now_utc();
         let challenge = store::open_first_login_challenge(&self.db, &user.id, &now).await?;
         let matched = match &challenge {
@@ -296,7 +355,7 @@ impl Identity {
             return Err(AppError::InvalidCredentials);
         }
         let used = sqlx::query(
-            "UPDATE setup_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
+            "UPDATE setup_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL",
         )
         .bind(hash_token(setup_token))
         .bind(&now)
@@ -324,42 +383,159 @@ impl Identity {
         Ok(session)
     }
 
-    /// The invited (not yet active) user of a valid, unused, unexpired set-up link.
-    async fn invited_user(&self, setup_token: &str) -> AppResult<UserRecord> {
+    /// The invited (not yet active) user of a valid, unused, unexpired set-up link. A link that
+    /// was real but is spent says why (used, replaced by a newer one, expired), so the invited
+    /// person knows to sign in or to ask for a new link; every refusal is audited.
+    async fn invited_user(
+        &self,
+        meta: &RequestMeta,
+        operation: &'static str,
+        setup_token: &str,
+    ) -> AppResult<UserRecord> {
         let now = now_utc();
-        let link = store::setup_link(&self.db, &hash_token(setup_token))
-            .await?
-            .filter(|l| l.used_at.is_none() && l.expires_at > now)
-            .ok_or(AppError::InvalidCredentials)?;
-        store::user_by_id(&self.db, &link.user_id)
-            .await?
-            .filter(|u| u.status == "INVITED")
-            .ok_or(AppError::InvalidCredentials)
+        let Some(link) = store::setup_link(&self.db, &hash_token(setup_token)).await? else {
+            audit::record_alone(
+                &self.db,
+                meta,
+                Entry::new(operation, Outcome::Failure, None).detail("unknown set-up link"),
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        };
+        let user = store::user_by_id(&self.db, &link.user_id).await?;
+        let refusal = match &user {
+            _ if link.used_at.is_some() => Some(SetupLinkState::Used),
+            _ if link.revoked_at.is_some() => Some(SetupLinkState::Replaced),
+            _ if link.expires_at <= now => Some(SetupLinkState::Expired),
+            Some(user) if user.status == "INVITED" => None,
+            _ => Some(SetupLinkState::Used),
+        };
+        let Some(user) = user else {
+            return Err(AppError::InvalidCredentials);
+        };
+        if let Some(state) = refusal {
+            self.audit_failure(meta, operation, &user.username, Some(&user), state.why())
+                .await?;
+            return Err(state.error());
+        }
+        Ok(user)
     }
 
+    /// Records that the user accepted the personal-information policy in force. `version`, when
+    /// given, is the version the user read: an older one is refused, so nobody accepts a text
+    /// they have not seen.
     pub async fn accept_privacy_policy(
         &self,
         meta: &RequestMeta,
         actor: &Actor,
+        version: Option<&str>,
     ) -> AppResult<UserRecord> {
+        if let Some(version) = version.filter(|v| *v != privacy::CURRENT_VERSION) {
+            let error = AppError::Conflict(format!(
+                "version {version:?} is not the policy in force ({}): read it again / 最新の個人情報保護方針をお読みください",
+                privacy::CURRENT_VERSION
+            ));
+            audit::record_alone(
+                &self.db,
+                meta,
+                Entry::new("acceptPrivacyPolicy", Outcome::Failure, Some(actor))
+                    .object("User", &actor.user_id)
+                    .detail(format!("outdated version {version:?}")),
+            )
+            .await?;
+            return Err(error);
+        }
         let mut tx = self.db.begin_write().await?;
         let now = now_utc();
         sqlx::query(
-            "UPDATE users SET privacy_accepted_at = COALESCE(privacy_accepted_at, $2), updated_at = $2 WHERE id = $1",
+            "UPDATE users SET privacy_accepted_at = $2, privacy_policy_version = $3, updated_at = $2 WHERE id = $1",
         )
         .bind(&actor.user_id)
         .bind(&now)
+        .bind(privacy::CURRENT_VERSION)
         .execute(&mut **tx)
         .await?;
         audit::record(
             &mut tx,
             meta,
             Entry::new("acceptPrivacyPolicy", Outcome::Success, Some(actor))
-                .object("User", &actor.user_id),
+                .object("User", &actor.user_id)
+                .detail(format!("version {}", privacy::CURRENT_VERSION)),
         )
         .await?;
         tx.commit().await?;
         self.user(&actor.user_id).await
+    }
+
+    /// Sets a new security question and answer (after the service desk reset them, or at any
+    /// time). The current password proves it is the user: a session left open is not enough.
+    pub async fn set_security_question(
+        &self,
+        meta: &RequestMeta,
+        actor: &Actor,
+        current_password: String,
+        question: &str,
+        answer: &str,
+    ) -> AppResult<UserRecord> {
+        self.check_rate(meta.ip.as_deref(), Some(&actor.username))?;
+        let user = self.user(&actor.user_id).await?;
+        if user.is_locked_at(&now_utc()) {
+            return Err(AppError::InvalidCredentials);
+        }
+        let question = match check_security_question(question, answer) {
+            Ok(question) => question,
+            Err(error) => {
+                audit::record_alone(
+                    &self.db,
+                    meta,
+                    Entry::new("setSecurityQuestion", Outcome::Failure, Some(actor))
+                        .object("User", &user.id)
+                        .detail(error.to_string()),
+                )
+                .await?;
+                return Err(error);
+            }
+        };
+        if !verify_password(
+            user.password_hash.clone().unwrap_or_default(),
+            current_password,
+        )
+        .await
+        {
+            return Err(self
+                .count_failure(meta, "setSecurityQuestion", &user, "wrong current password")
+                .await?);
+        }
+        let answer_hash = hash_password(normalise_answer(answer)).await?;
+        let now = now_utc();
+        let mut tx = self.db.begin_write().await?;
+        sqlx::query(
+            "UPDATE users SET security_question = $2, security_answer_hash = $3, updated_at = $4, \
+             version = version + 1 WHERE id = $1",
+        )
+        .bind(&user.id)
+        .bind(question)
+        .bind(answer_hash)
+        .bind(&now)
+        .execute(&mut **tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            meta,
+            Entry::new("setSecurityQuestion", Outcome::Success, Some(actor))
+                .object("User", &user.id)
+                .detail(format!(
+                    "security question {}",
+                    if user.security_answer_hash.is_some() {
+                        "changed"
+                    } else {
+                        "chosen after a reset"
+                    }
+                )),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(&user.id).await
     }
 
     /// Starts enrolling an authenticator app: a new secret, pending until a code confirms it.

@@ -28,7 +28,7 @@ pub fn request_meta(ctx: &Context<'_>) -> RequestMeta {
 
 /// Root mutations that prove a credential: one per request, so a request cannot try many
 /// passwords or codes at once behind aliases.
-const CREDENTIAL_FIELDS: [&str; 7] = [
+const CREDENTIAL_FIELDS: [&str; 8] = [
     "signIn",
     "verifySecondFactor",
     "resetPasswordWithSecurityAnswer",
@@ -36,6 +36,7 @@ const CREDENTIAL_FIELDS: [&str; 7] = [
     "requestPasswordReset",
     "changePassword",
     "confirmTotp",
+    "setSecurityQuestion",
 ];
 
 pub struct SessionGate;

@@ -1,8 +1,9 @@
 //! The GraphQL face of identity: `Query.me`, `Query.users`, and the account mutations.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object};
 
-use super::admin::Invitation;
+use super::admin::{Invitation, StatusChange};
+use super::bulk::BulkError;
 use super::context::{current_actor, request_meta, require_actor};
 use super::model::{Role, SecondFactorMethod, UserRecord};
 use super::service::Identity;
@@ -82,9 +83,19 @@ impl User {
     async fn second_factor(&self) -> SecondFactorMethod {
         SecondFactorMethod::from_db(&self.0.second_factor)
     }
-    /// Whether the personal-information policy has been accepted (medical institutions must).
+    /// Whether the personal-information policy in force has been accepted (medical
+    /// institutions must); false again when a new version is published.
     async fn privacy_policy_accepted(&self) -> bool {
-        self.0.privacy_accepted_at.is_some()
+        super::privacy::accepted_current(&self.0)
+    }
+    /// The version of the personal-information policy the user last accepted.
+    async fn privacy_policy_version(&self) -> Option<&str> {
+        self.0.privacy_policy_version.as_deref()
+    }
+    /// Whether the user has a security question (false after the service desk reset it, until
+    /// the user chooses a new one).
+    async fn security_question_set(&self) -> bool {
+        self.0.security_answer_hash.is_some()
     }
     /// When the password must be changed (3 months after it was set).
     async fn password_expires_at(&self, ctx: &Context<'_>) -> Option<DateTime> {
@@ -184,6 +195,85 @@ impl TotpEnrollment {
     }
 }
 
+/// A language the privacy policy is published in.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum PolicyLanguage {
+    /// Japanese (the authoritative text).
+    Ja,
+    /// English.
+    En,
+}
+
+/// The personal-information policy (V-SYSにおける個人情報保護方針).
+pub struct PrivacyPolicy(PolicyLanguage);
+
+/// The personal-information policy in force (V-SYSにおける個人情報保護方針).
+#[Object]
+impl PrivacyPolicy {
+    /// Its version; `acceptPrivacyPolicy` records it, and medical institutions accept each new
+    /// version again.
+    async fn version(&self) -> &'static str {
+        super::privacy::CURRENT_VERSION
+    }
+    /// The language of `text`.
+    async fn language(&self) -> PolicyLanguage {
+        self.0
+    }
+    /// The policy, as plain text.
+    async fn text(&self) -> &'static str {
+        match self.0 {
+            PolicyLanguage::Ja => super::privacy::TEXT_JA,
+            PolicyLanguage::En => super::privacy::TEXT_EN,
+        }
+    }
+}
+
+/// What `setUserStatus` sets.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum AccountSwitch {
+    /// Re-enable a disabled account: it may sign in again.
+    Active,
+    /// Disable an active account: it cannot sign in and its sessions end at once.
+    Disabled,
+}
+
+/// A bulk invitation's refusal as a GraphQL error: `INVALID_INPUT` on `csv`, with each refused
+/// row in `extensions.rows` (`row`, `line`, `field`, `message`).
+fn bulk_error(error: BulkError) -> async_graphql::Error {
+    let rows = match error {
+        BulkError::App(error) => return error.into(),
+        BulkError::Rows(rows) => rows,
+    };
+    let summary = rows
+        .iter()
+        .take(5)
+        .map(|e| format!("row {} (line {}) {}: {}", e.row, e.line, e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let more = if rows.len() > 5 { "; …" } else { "" };
+    let message = format!(
+        "nothing was invited: {} row(s) refused / 1件も登録していません（{}行に誤りがあります）: {summary}{more}",
+        rows.len(),
+        rows.len()
+    );
+    let listed = serde_json::Value::Array(
+        rows.iter()
+            .map(|e| {
+                serde_json::json!({ "row": e.row, "line": e.line, "field": e.field, "message": e.message })
+            })
+            .collect(),
+    );
+    AppError::invalid_field("csv", message)
+        .extend()
+        .extend_with(|_, ext| {
+            if let Ok(value) = async_graphql::Value::from_json(listed.clone()) {
+                ext.set("rows", value);
+            }
+        })
+}
+
 /// A new account.
 #[derive(InputObject)]
 pub struct InviteUserInput {
@@ -227,6 +317,19 @@ impl IdentityQuery {
     /// The security questions to choose from at the first login (秘密の質問).
     async fn security_questions(&self) -> Vec<&'static str> {
         super::account::SECURITY_QUESTIONS.to_vec()
+    }
+
+    /// The personal-information policy in force, readable by anyone (also before signing in
+    /// and while its acceptance is pending).
+    async fn privacy_policy(
+        &self,
+        #[graphql(
+            desc = "The language of the text; Japanese by default.",
+            default_with = "PolicyLanguage::Ja"
+        )]
+        language: PolicyLanguage,
+    ) -> PrivacyPolicy {
+        PrivacyPolicy(language)
     }
 
     /// The accounts of an organisation: for its administrators and the service desk.
@@ -414,13 +517,47 @@ impl IdentityMutation {
         Ok(SessionPayload(session))
     }
 
-    /// Accepts the personal-information policy (個人情報保護方針); medical institutions must,
-    /// before anything else works.
-    async fn accept_privacy_policy(&self, ctx: &Context<'_>) -> async_graphql::Result<User> {
+    /// Accepts the personal-information policy in force (個人情報保護方針, `Query.privacyPolicy`);
+    /// medical institutions must, before anything else works, and again for each new version.
+    async fn accept_privacy_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The version the user read; when given and no longer in force, CONFLICT."
+        )]
+        version: Option<String>,
+    ) -> async_graphql::Result<User> {
         let actor = require_actor(ctx)?;
         Ok(User(
             identity(ctx)
-                .accept_privacy_policy(&request_meta(ctx), actor)
+                .accept_privacy_policy(&request_meta(ctx), actor, version.as_deref())
+                .await?,
+        ))
+    }
+
+    /// Sets a new security question and answer, with the current password. Required after the
+    /// service desk reset them; allowed at any time.
+    async fn set_security_question(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The current password.", secret)] current_password: String,
+        #[graphql(desc = "One of Query.securityQuestions.")] security_question: String,
+        #[graphql(
+            desc = "Its answer (compared ignoring case and surrounding spaces).",
+            secret
+        )]
+        security_answer: String,
+    ) -> async_graphql::Result<User> {
+        let actor = require_actor(ctx)?;
+        Ok(User(
+            identity(ctx)
+                .set_security_question(
+                    &request_meta(ctx),
+                    actor,
+                    current_password,
+                    &security_question,
+                    &security_answer,
+                )
                 .await?,
         ))
     }
@@ -466,6 +603,82 @@ impl IdentityMutation {
         Ok(User(
             identity(ctx)
                 .invite_user(&request_meta(ctx), actor, invitation)
+                .await?,
+        ))
+    }
+
+    /// Invites many accounts at once from a CSV, all or none (service desk). The header names
+    /// the columns `username,email,organizationCode,isOrganizationAdmin`, optionally
+    /// `displayName`, `role` (default: the organisation's) and `organizationKind` (when a code
+    /// is shared by several kinds). At most 1,000 rows; every refused row is listed in
+    /// `extensions.rows`.
+    async fn invite_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The accounts, as CSV text with a header row.")] csv: String,
+    ) -> async_graphql::Result<Vec<User>> {
+        let actor = require_actor(ctx)?;
+        let users = identity(ctx)
+            .invite_users_in_bulk(&request_meta(ctx), actor, &csv)
+            .await
+            .map_err(bulk_error)?;
+        Ok(users.into_iter().map(User).collect())
+    }
+
+    /// Mails an invited account a new set-up link (valid 24 hours, once), for one that expired
+    /// or was lost; earlier links stop working. For the service desk and the organisation's own
+    /// administrators.
+    async fn reissue_setup_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invited user's global id.")] user_id: ID,
+    ) -> async_graphql::Result<User> {
+        let actor = require_actor(ctx)?;
+        let row = row_id(&user_id, "User", "user")?;
+        Ok(User(
+            identity(ctx)
+                .reissue_setup_link(&request_meta(ctx), actor, &row)
+                .await?,
+        ))
+    }
+
+    /// Disables or re-enables an account. A disabled account cannot sign in; its sessions end
+    /// at once and its websockets close. For the service desk and the organisation's own
+    /// administrators; nobody disables their own account.
+    async fn set_user_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's global id.")] user_id: ID,
+        #[graphql(desc = "DISABLED or ACTIVE.")] status: AccountSwitch,
+        #[graphql(desc = "Why, for the audit log (at most 500 characters).")] reason: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<User> {
+        let actor = require_actor(ctx)?;
+        let row = row_id(&user_id, "User", "user")?;
+        let change = match status {
+            AccountSwitch::Active => StatusChange::Enable,
+            AccountSwitch::Disabled => StatusChange::Disable,
+        };
+        Ok(User(
+            identity(ctx)
+                .set_user_status(&request_meta(ctx), actor, &row, change, reason)
+                .await?,
+        ))
+    }
+
+    /// Clears a user's forgotten security question and answer (service desk, seed p. 15); the
+    /// user must choose new ones (`setSecurityQuestion`) at the next sign-in.
+    async fn reset_security_answer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's global id.")] user_id: ID,
+    ) -> async_graphql::Result<User> {
+        let actor = require_actor(ctx)?;
+        let row = row_id(&user_id, "User", "user")?;
+        Ok(User(
+            identity(ctx)
+                .reset_security_answer(&request_meta(ctx), actor, &row)
                 .await?,
         ))
     }

@@ -4,11 +4,13 @@
 
 pub mod account;
 mod admin;
+mod bulk;
 mod context;
 pub mod demo;
 mod graphql;
 mod model;
 pub mod password;
+pub mod privacy;
 pub mod secrets;
 mod service;
 mod signin;

@@ -137,6 +137,8 @@ pub struct UserRecord {
     pub totp_pending_secret: Option<String>,
     pub totp_last_step: Option<i64>,
     pub privacy_accepted_at: Option<String>,
+    /// The policy version accepted (see `privacy::CURRENT_VERSION`).
+    pub privacy_policy_version: Option<String>,
     pub failed_attempts: i32,
     pub locked_until: Option<String>,
     pub last_sign_in_at: Option<String>,
@@ -175,6 +177,8 @@ pub enum Obligation {
     ChangePassword,
     /// The deployment requires an authenticator app and none is enrolled.
     EnrollTotp,
+    /// The service desk reset the security question: the user chooses a new one.
+    ChooseSecurityQuestion,
 }
 
 impl Obligation {
@@ -183,6 +187,7 @@ impl Obligation {
             Obligation::AcceptPrivacyPolicy => "PRIVACY_POLICY_NOT_ACCEPTED",
             Obligation::ChangePassword => "PASSWORD_EXPIRED",
             Obligation::EnrollTotp => "TOTP_REQUIRED",
+            Obligation::ChooseSecurityQuestion => "SECURITY_QUESTION_REQUIRED",
         }
     }
 
@@ -197,17 +202,29 @@ impl Obligation {
             Obligation::EnrollTotp => {
                 "this deployment requires an authenticator app: enrol one first / 認証アプリの登録が必要です"
             }
+            Obligation::ChooseSecurityQuestion => {
+                "choose a new security question and answer first (setSecurityQuestion) / 秘密の質問と答えを設定し直してください"
+            }
         }
     }
 
     /// The root fields still allowed while the obligation is open.
     pub fn allows(self, field: &str) -> bool {
-        const ALWAYS: [&str; 4] = ["me", "signOut", "__typename", "__schema"];
+        // Reading the policy and the list of questions is what settling an obligation needs.
+        const ALWAYS: [&str; 6] = [
+            "me",
+            "signOut",
+            "__typename",
+            "__schema",
+            "privacyPolicy",
+            "securityQuestions",
+        ];
         ALWAYS.contains(&field)
             || match self {
                 Obligation::AcceptPrivacyPolicy => field == "acceptPrivacyPolicy",
                 Obligation::ChangePassword => field == "changePassword",
                 Obligation::EnrollTotp => matches!(field, "enrollTotp" | "confirmTotp"),
+                Obligation::ChooseSecurityQuestion => field == "setSecurityQuestion",
             }
     }
 }

@@ -8,8 +8,10 @@ use time::OffsetDateTime;
 
 use super::model::{Actor, Obligation, Role, UserRecord};
 use super::password::PasswordPolicy;
+use super::privacy;
 use super::secrets::hash_token;
 use super::store;
+use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::config::AuthArgs;
 use crate::db::{Db, format_timestamp, now_utc, parse_timestamp};
 use crate::error::{AppError, AppResult};
@@ -52,16 +54,35 @@ impl Identity {
     /// Resolves a session token to the signed-in actor. `touch` records activity (HTTP
     /// requests do; a websocket's periodic re-check does not, or an open dashboard would keep
     /// a session alive for ever).
-    pub async fn authenticate(&self, token: &str, touch: bool) -> AppResult<Actor> {
+    /// A disabled account's token is refused, and the attempt audited.
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        touch: bool,
+        meta: &RequestMeta,
+    ) -> AppResult<Actor> {
         let session = store::session_by_token(&self.db, &hash_token(token))
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let now = now_utc();
+        let user = store::user_by_id(&self.db, &session.user_id).await?;
+        if let Some(user) = user.as_ref().filter(|u| u.status == "DISABLED") {
+            audit::record_alone(
+                &self.db,
+                meta,
+                Entry::new("authenticate", Outcome::Failure, None)
+                    .username(&user.username)
+                    .object("User", &user.id)
+                    .organization(&user.organization_id)
+                    .detail("session token of a disabled account"),
+            )
+            .await?;
+            return Err(AppError::Unauthenticated);
+        }
         if !self.session_alive(&session, &now) {
             return Err(AppError::Unauthenticated);
         }
-        let user = store::user_by_id(&self.db, &session.user_id)
-            .await?
+        let user = user
             .filter(|u| u.status == "ACTIVE")
             .ok_or(AppError::Unauthenticated)?;
         if touch && session.last_seen_at < self.ago(TOUCH_EVERY) {
@@ -109,8 +130,11 @@ impl Identity {
 
     pub fn obligations(&self, user: &UserRecord) -> Vec<Obligation> {
         let mut obligations = Vec::new();
-        if user.role() == Role::MedicalInstitution && user.privacy_accepted_at.is_none() {
+        if user.role() == Role::MedicalInstitution && !privacy::accepted_current(user) {
             obligations.push(Obligation::AcceptPrivacyPolicy);
+        }
+        if user.status == "ACTIVE" && user.security_answer_hash.is_none() {
+            obligations.push(Obligation::ChooseSecurityQuestion);
         }
         if self.password_expired(user) {
             obligations.push(Obligation::ChangePassword);

@@ -10,7 +10,7 @@ use crate::organizations::OrganizationKind;
 const USER_COLUMNS: &str = "id, organization_id, username, email, display_name, role, is_org_admin, status, \
      password_hash, password_changed_at, security_question, security_answer_hash, second_factor, \
      totp_secret, totp_pending_secret, totp_last_step, privacy_accepted_at, failed_attempts, \
-     locked_until, last_sign_in_at, created_at, updated_at";
+     locked_until, last_sign_in_at, created_at, updated_at, privacy_policy_version";
 
 pub async fn user_by_username(db: &Db, username: &str) -> AppResult<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
@@ -179,15 +179,22 @@ pub struct LinkRecord {
     pub used_at: Option<String>,
 }
 
-pub async fn setup_link(db: &Db, token_hash: &str) -> AppResult<Option<LinkRecord>> {
-    Ok(
-        sqlx::query_as(
-            "SELECT user_id, expires_at, used_at FROM setup_links WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(db.pool())
-        .await?,
+/// A set-up link row: a link also stops working when a newer one replaces it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SetupLinkRecord {
+    pub user_id: String,
+    pub expires_at: String,
+    pub used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+pub async fn setup_link(db: &Db, token_hash: &str) -> AppResult<Option<SetupLinkRecord>> {
+    Ok(sqlx::query_as(
+        "SELECT user_id, expires_at, used_at, revoked_at FROM setup_links WHERE token_hash = $1",
     )
+    .bind(token_hash)
+    .fetch_optional(db.pool())
+    .await?)
 }
 
 pub async fn password_reset(db: &Db, token_hash: &str) -> AppResult<Option<LinkRecord>> {

@@ -311,7 +311,12 @@ impl Connection {
             Some(_) => return Err("authorization must be a string".into()),
         };
         let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
-        match self.state.identity.authenticate(token, true).await {
+        match self
+            .state
+            .identity
+            .authenticate(token, true, &self.meta)
+            .await
+        {
             Ok(actor) => {
                 self.actor = Some(actor);
                 Ok(())
