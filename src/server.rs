@@ -15,6 +15,7 @@ use crate::events::Events;
 use crate::graphql::{Services, build_schema};
 use crate::http::{AppState, router};
 use crate::identity::Identity;
+use crate::identity::keys::IdentityKeys;
 use crate::mail::Mailer;
 use crate::seed;
 
@@ -48,7 +49,8 @@ impl Server {
         if args.auth.mail_worker {
             mailer.start();
         }
-        let identity = Identity::new(db.clone(), events.clone(), mailer, args.auth.clone());
+        let keys = IdentityKeys::load(&db, &args.auth, url).await?;
+        let identity = Identity::new(db.clone(), events.clone(), mailer, args.auth.clone(), keys);
         let services = Services {
             db: db.clone(),
             events: events.clone(),

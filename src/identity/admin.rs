@@ -7,6 +7,7 @@ use super::model::{Actor, Role, UserRecord};
 use super::secrets::{hash_token, random_token};
 use super::service::Identity;
 use super::store;
+use super::username::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{new_id, now_utc};
@@ -82,8 +83,9 @@ impl Identity {
         &self,
         meta: &RequestMeta,
         actor: &Actor,
-        invitation: Invitation,
+        mut invitation: Invitation,
     ) -> AppResult<UserRecord> {
+        invitation.username = Username::from_input(&invitation.username).into_string();
         let organization = store::org_scope(&self.db, &invitation.organization_id)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
