@@ -90,6 +90,8 @@ function setupPage() {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
   let token = fragment.get('token') || '';
   if (window.location.hash) history.replaceState(null, '', window.location.pathname);
+  // A link opened again in this tab changes only the fragment: start over with its token.
+  window.addEventListener('hashchange', () => window.location.reload());
   if (!token) $('step-token').hidden = false;
   const currentToken = () => token || $('token').value.trim();
 
@@ -149,7 +151,7 @@ function resetPage() {
   });
   $('step-answer').addEventListener('submit', (event) => {
     event.preventDefault();
-    step($('reset'), async () => {
+    step($('change-password'), async () => {
       passwordsMatch();
       await graphql('resetPassword', { t: resetToken, a: $('answer').value, p: $('password').value });
       resetToken = '';
