@@ -152,6 +152,14 @@ async fn usernames_differing_only_in_case_or_width_are_one_account() {
         .await
         .unwrap();
     assert_eq!(users, 0, "nothing was created");
+    let refusals: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE operation = 'inviteUser' AND outcome = 'FAILURE' AND detail = $1",
+    )
+    .bind("username meguro.admin is taken")
+    .fetch_one(server.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(refusals, 3, "every refusal is audited");
     // Sign-in finds the one account whatever the case and width typed.
     for variant in ["MEGURO.ADMIN", "ＭＥＧＵＲＯ．ａｄｍｉｎ", " meguro.admin "] {
         let response = server.sign_in_step_one(variant, DEMO_PASSWORD).await;

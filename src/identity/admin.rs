@@ -108,6 +108,25 @@ impl Identity {
                 ),
             ));
         }
+        // A name that differs from an existing one only in case or width is that account: the
+        // refusal is audited (the unique index still decides a race).
+        let username = Username::from_input(&invitation.username);
+        if store::user_by_username(&self.db, &username)
+            .await?
+            .is_some()
+        {
+            audit::record_alone(
+                &self.db,
+                meta,
+                Entry::new("inviteUser", Outcome::Failure, Some(actor))
+                    .organization(&organization.id)
+                    .detail(format!("username {username} is taken")),
+            )
+            .await?;
+            return Err(AppError::Conflict(
+                "that username is taken / このユーザーIDは使用されています".into(),
+            ));
+        }
         let id = new_id();
         let now = now_utc();
         let token = random_token();

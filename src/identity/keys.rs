@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::secrets::fill_random;
-use super::totp_vault::{TotpVault, resolve_key};
+use super::totp_vault::{TotpKey, TotpVault};
 use super::username::Username;
 use crate::config::AuthArgs;
 use crate::db::{Db, now_utc};
@@ -20,9 +20,9 @@ pub struct IdentityKeys {
 }
 
 impl IdentityKeys {
-    /// Loads (or creates) the keys, and brings every stored TOTP secret under the current key.
-    pub async fn load(db: &Db, config: &AuthArgs, database_url: &str) -> anyhow::Result<Self> {
-        let current = resolve_key(config.totp_key.as_ref(), database_url)?;
+    /// Loads (or creates) the keys, and brings every stored TOTP secret under the current key
+    /// (from [`resolve_key`], called before the database is even opened).
+    pub async fn load(db: &Db, config: &AuthArgs, current: TotpKey) -> anyhow::Result<Self> {
         let totp = TotpVault::new(current, config.totp_old_keys.clone());
         let resealed = totp.reseal_all(db).await?;
         if resealed > 0 {
