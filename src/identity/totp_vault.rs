@@ -188,12 +188,17 @@ impl TotpVault {
             if new_secret.is_none() && new_pending.is_none() {
                 continue;
             }
+            // Conditional on the values read: a user enrolling meanwhile (another instance keeps
+            // serving during a rolling restart) is not overwritten; the next start reseals it.
             sqlx::query(
-                "UPDATE users SET totp_secret = $2, totp_pending_secret = $3 WHERE id = $1",
+                "UPDATE users SET totp_secret = $2, totp_pending_secret = $3 \
+                 WHERE id = $1 AND COALESCE(totp_secret, '') = $4 AND COALESCE(totp_pending_secret, '') = $5",
             )
             .bind(&id)
-            .bind(new_secret.or(secret))
-            .bind(new_pending.or(pending))
+            .bind(new_secret.or(secret.clone()))
+            .bind(new_pending.or(pending.clone()))
+            .bind(secret.unwrap_or_default())
+            .bind(pending.unwrap_or_default())
             .execute(&mut **tx)
             .await?;
             changed += 1;
