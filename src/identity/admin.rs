@@ -85,7 +85,8 @@ impl Identity {
         actor: &Actor,
         mut invitation: Invitation,
     ) -> AppResult<UserRecord> {
-        invitation.username = Username::from_input(&invitation.username).into_string();
+        let username = Username::from_input(&invitation.username);
+        invitation.username = username.as_str().to_owned();
         let organization = store::org_scope(&self.db, &invitation.organization_id)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
@@ -110,7 +111,6 @@ impl Identity {
         }
         // A name that differs from an existing one only in case or width is that account: the
         // refusal is audited (the unique index still decides a race).
-        let username = Username::from_input(&invitation.username);
         if store::user_by_username(&self.db, &username)
             .await?
             .is_some()
