@@ -109,7 +109,11 @@ function setupPage() {
       $('token').focus();
       throw new Error('トークンを入力してください。\nEnter the set-up token.');
     }
-    await graphql('requestFirstLoginCode', { t: currentToken() });
+    await graphql('requestFirstLoginCode', { t: currentToken() }).catch((error) => {
+      if (error.code !== 'UNAUTHENTICATED') throw error;
+      throw new Error('この招待リンクは無効か、期限切れか、使用済みです。ヘルプデスクに再発行を依頼してください。\n' +
+        'This invitation link is invalid, expired or already used: ask the service desk for a new one.');
+    });
     $('step-finish').hidden = false;
     say('認証コードをメールで送りました（10分間有効）。\nA code was e-mailed to you (valid 10 minutes).', 'ok');
     $('code').focus();

@@ -156,7 +156,8 @@ try {
   await page.goto(link);
   await page.click('#send-code');
   await page.waitForFunction(() => document.getElementById('message').classList.contains('error'), null, { timeout: 15000 });
-  check('a used set-up link is refused on the page', await page.isHidden('#step-finish'));
+  check('a used set-up link is refused on the page, pointing to the service desk',
+    await page.isHidden('#step-finish') && (await page.textContent('#message')).includes('service desk'));
 
   // /reset: the username (in capitals, which are the same account), the security answer, a
   // new password.
