@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::graphql::Limits;
+use crate::identity::totp_vault::TotpKey;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -88,6 +89,22 @@ pub struct AuthArgs {
     /// Public address of the web front end, used in set-up links.
     #[arg(long, env = "VSYS_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
     pub public_url: String,
+
+    /// Key that encrypts authenticator (TOTP) secrets in the database: 32 bytes as base64 or
+    /// hex (`openssl rand -base64 32`), the same on every instance. Required with PostgreSQL;
+    /// with an SQLite file and no key, one is generated beside the file (`<file>.totp-key`).
+    #[arg(long, env = "VSYS_TOTP_KEY", hide_env_values = true)]
+    pub totp_key: Option<TotpKey>,
+
+    /// Earlier TOTP keys (comma-separated), used only to read secrets while start-up
+    /// re-encrypts them under --totp-key: how the key is rotated.
+    #[arg(
+        long,
+        env = "VSYS_TOTP_OLD_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub totp_old_keys: Vec<TotpKey>,
 
     /// Require an authenticator app (TOTP) as the second factor; e-mailed codes then only
     /// serve to enrol one.

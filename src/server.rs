@@ -15,6 +15,8 @@ use crate::events::Events;
 use crate::graphql::{Services, build_schema};
 use crate::http::{AppState, router};
 use crate::identity::Identity;
+use crate::identity::keys::IdentityKeys;
+use crate::identity::totp_vault::resolve_key;
 use crate::mail::Mailer;
 use crate::seed;
 
@@ -32,6 +34,9 @@ impl Server {
         args.http.validate()?;
         args.auth.validate()?;
         let url = &args.database.database_url;
+        // Before anything else: an unsupported URL, or PostgreSQL without its key, stops here.
+        crate::db::backend_of(url)?;
+        let totp_key = resolve_key(args.auth.totp_key.as_ref(), url)?;
         let db = Db::connect(url).await?;
         db.migrate().await?;
         if args.demo && seed::demo::seed_if_empty(&db).await? {
@@ -48,7 +53,8 @@ impl Server {
         if args.auth.mail_worker {
             mailer.start();
         }
-        let identity = Identity::new(db.clone(), events.clone(), mailer, args.auth.clone());
+        let keys = IdentityKeys::load(&db, &args.auth, totp_key).await?;
+        let identity = Identity::new(db.clone(), events.clone(), mailer, args.auth.clone(), keys);
         let services = Services {
             db: db.clone(),
             events: events.clone(),

@@ -57,6 +57,37 @@ fn configuration_errors_stop_start_up_with_one_line() {
 }
 
 #[test]
+fn a_malformed_totp_key_or_none_on_postgres_stops_start_up() {
+    let short = vsys()
+        .args(["serve", "--totp-key", "c2hvcnQ="])
+        .env_remove("VSYS_TOTP_KEY")
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    let stderr = String::from_utf8(short.stderr).unwrap();
+    assert!(stderr.contains("32 bytes"), "{stderr}");
+    // Several PostgreSQL instances must share one key: none configured is refused before the
+    // database is even contacted (nothing listens on port 1).
+    let none = vsys()
+        .args([
+            "serve",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/vsys",
+        ])
+        .env_remove("VSYS_TOTP_KEY")
+        .output()
+        .unwrap();
+    assert!(!none.status.success());
+    let stderr = String::from_utf8(none.stderr).unwrap();
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("vsys:") && lines[0].contains("--totp-key"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn environment_variables_configure_flags() {
     let output = vsys()
         .args(["serve"])

@@ -89,6 +89,7 @@ impl AuditQuery {
             sql_filter.and("occurred_at < ?", [format_timestamp(parse(&to)?)]);
         }
         if let Some(username) = filter.username {
+            let username = crate::identity::Username::from_input(&username).into_string();
             sql_filter.and("actor_username = ?", [username]);
         }
         if let Some(operation) = filter.operation {

@@ -1,8 +1,9 @@
-//! HTTP surface: GraphQL over HTTP and WebSocket on `/graphql`, the playground on `/`, health
-//! probes.
+//! HTTP surface: GraphQL over HTTP and WebSocket on `/graphql`, the playground on `/`, the
+//! account pages (`/setup`, `/reset`), health probes.
 
 mod graphql_http;
 mod health;
+mod pages;
 mod playground;
 mod websocket;
 
@@ -54,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/", get(playground::page))
         .route("/playground/operations", get(playground::operations))
+        .route("/setup", get(pages::setup))
+        .route("/reset", get(pages::reset))
+        .route("/account/account.js", get(pages::script))
+        .route("/account/account.css", get(pages::style))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .with_state(state)

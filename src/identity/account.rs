@@ -6,6 +6,7 @@ use super::password::{hash_password, verify_against_dummy, verify_password};
 use super::secrets::{hash_token, random_token};
 use super::service::Identity;
 use super::signin::{IssuedChallenge, IssuedSession, Sessions};
+use super::username::Username;
 use super::{privacy, store, totp};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::now_utc;
@@ -152,13 +153,16 @@ impl Identity {
     }
 
     /// Starts a self-service reset. Unknown usernames get a decoy question and a token that
-    /// will never work, so the answer does not reveal which accounts exist.
+    /// will never work, so the answer does not reveal which accounts exist: the decoy is
+    /// chosen by a keyed hash of the name (see `keys::DecoyPicker`), stable for a name and not
+    /// computable outside the server.
     pub async fn request_password_reset(
         &self,
         meta: &RequestMeta,
         username: &str,
     ) -> AppResult<ResetChallenge> {
-        self.check_rate(meta.ip.as_deref(), Some(username))?;
+        let username = &Username::from_input(username);
+        self.check_rate(meta.ip.as_deref(), Some(username.as_str()))?;
         let token = random_token();
         let user = store::user_by_username(&self.db, username)
             .await?
@@ -167,13 +171,12 @@ impl Identity {
             self.audit_failure(
                 meta,
                 "requestPasswordReset",
-                username,
+                username.as_str(),
                 None,
                 "no resettable account",
             )
             .await?;
-            let index = hash_token(username).bytes().map(usize::from).sum::<usize>()
-                % SECURITY_QUESTIONS.len();
+            let index = self.keys.decoy.pick(username, SECURITY_QUESTIONS.len());
             return Ok(ResetChallenge {
                 token,
                 question: SECURITY_QUESTIONS[index].to_owned(),
@@ -549,7 +552,7 @@ impl Identity {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET totp_pending_secret = $2, updated_at = $3 WHERE id = $1")
             .bind(&actor.user_id)
-            .bind(&secret)
+            .bind(self.keys.totp.seal(&actor.user_id, &secret))
             .bind(now_utc())
             .execute(&mut **tx)
             .await?;
@@ -579,11 +582,12 @@ impl Identity {
         if user.is_locked_at(&now_utc()) {
             return Err(AppError::InvalidCredentials);
         }
-        let Some(secret) = user.totp_pending_secret.clone() else {
+        let Some(sealed) = user.totp_pending_secret.as_deref() else {
             return Err(AppError::Conflict(
                 "no authenticator enrolment is pending: call enrollTotp first".into(),
             ));
         };
+        let secret = self.open_totp_secret(&user.id, sealed)?;
         if !self
             .accept_totp(&user.id, &secret, code, user.totp_last_step)
             .await?

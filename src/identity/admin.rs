@@ -8,6 +8,7 @@ use super::secrets::{hash_token, random_token};
 use super::service::Identity;
 use super::signin::Sessions;
 use super::store;
+use super::username::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{WriteTx, new_id, now_utc};
@@ -110,8 +111,10 @@ impl Identity {
         &self,
         meta: &RequestMeta,
         actor: &Actor,
-        invitation: Invitation,
+        mut invitation: Invitation,
     ) -> AppResult<UserRecord> {
+        let username = Username::from_input(&invitation.username);
+        invitation.username = username.as_str().to_owned();
         let organization = store::org_scope(&self.db, &invitation.organization_id)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
@@ -142,8 +145,8 @@ impl Identity {
                 .await?;
             return Err(error);
         }
-        let username = invitation.username.trim();
-        let existing = store::user_by_username(&self.db, username).await?;
+        // A name that differs from an existing one only in case or width is that account.
+        let existing = store::user_by_username(&self.db, &username).await?;
         if let Some(existing) = existing {
             if existing.status == "INVITED" && existing.organization_id == organization.id {
                 return self

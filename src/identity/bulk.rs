@@ -7,6 +7,7 @@ use super::admin::{Earlier, Invitation, audit_view, insert_invited, validate_inv
 use super::model::{Actor, OrgScope, Role, UserRecord};
 use super::service::Identity;
 use super::store;
+use super::username::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::now_utc;
@@ -155,7 +156,8 @@ fn parse(csv_text: &str) -> AppResult<Vec<CsvRow>> {
                 .position()
                 .map(|p| line_at(text, p.byte()))
                 .unwrap_or_default(),
-            username: cell("username"),
+            // Normalised once, as every username from outside (case and width folded).
+            username: Username::from_input(&cell("username")).into_string(),
             email: cell("email"),
             organization_code: cell("organizationCode"),
             organization_kind: optional("organizationKind"),
@@ -414,7 +416,7 @@ impl Identity {
                 errors.push(refuse(field, message));
                 continue;
             }
-            if !seen.insert(row.username.to_lowercase()) {
+            if !seen.insert(row.username.clone()) {
                 errors.push(refuse(
                     "username",
                     "the username appears twice in the file / ファイル内でユーザーIDが重複しています"
@@ -422,7 +424,7 @@ impl Identity {
                 ));
                 continue;
             }
-            if store::user_by_username(&self.db, &row.username)
+            if store::user_by_username(&self.db, &Username::from_input(&row.username))
                 .await?
                 .is_some()
             {

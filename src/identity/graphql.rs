@@ -279,7 +279,8 @@ fn bulk_error(error: BulkError) -> async_graphql::Error {
 pub struct InviteUserInput {
     /// The organisation the user will belong to (its global id).
     pub organization_id: ID,
-    /// Login name: 3 to 64 letters, digits or . _ - @.
+    /// Login name: 3 to 64 letters, digits or . _ - @. Stored in lower case with full-width
+    /// characters folded, and unique in that form (`MEGURO.ADMIN` is `meguro.admin`).
     pub username: String,
     /// Where the set-up link is sent.
     pub email: String,
@@ -402,7 +403,7 @@ impl IdentityMutation {
     async fn sign_in(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Login name.")] username: String,
+        #[graphql(desc = "Login name (case and full-width letters are ignored).")] username: String,
         #[graphql(desc = "Password.", secret)] password: String,
     ) -> async_graphql::Result<SignInChallenge> {
         Ok(SignInChallenge(
@@ -450,11 +451,13 @@ impl IdentityMutation {
         Ok(true)
     }
 
-    /// Starts a self-service password reset: answers the user's security question.
+    /// Starts a self-service password reset: answers the user's security question. A name with
+    /// no resettable account gets a decoy question that stays the same for that name, so the
+    /// answer does not reveal which accounts exist.
     async fn request_password_reset(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Login name.")] username: String,
+        #[graphql(desc = "Login name (case and full-width letters are ignored).")] username: String,
     ) -> async_graphql::Result<PasswordResetChallenge> {
         let challenge = identity(ctx)
             .request_password_reset(&request_meta(ctx), &username)

@@ -6,11 +6,13 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
+use super::keys::IdentityKeys;
 use super::model::{Actor, Obligation, Role, UserRecord};
 use super::password::PasswordPolicy;
 use super::privacy;
 use super::secrets::hash_token;
 use super::store;
+use super::username::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::config::AuthArgs;
 use crate::db::{Db, format_timestamp, now_utc, parse_timestamp};
@@ -27,6 +29,7 @@ pub struct Identity {
     pub mailer: Arc<Mailer>,
     pub config: AuthArgs,
     pub policy: PasswordPolicy,
+    pub keys: IdentityKeys,
     limiter: RateLimiter,
 }
 
@@ -36,6 +39,7 @@ impl Identity {
         events: Arc<Events>,
         mailer: Arc<Mailer>,
         config: AuthArgs,
+        keys: IdentityKeys,
     ) -> Arc<Identity> {
         let policy = PasswordPolicy {
             expiry_days: config.password_expiry_days,
@@ -47,6 +51,7 @@ impl Identity {
             mailer,
             config,
             policy,
+            keys,
             limiter: RateLimiter::default(),
         })
     }
@@ -178,7 +183,7 @@ impl Identity {
                 .hit(&format!("ip:{ip}"), self.config.sign_in_rate_per_ip)?;
         }
         if let Some(username) = username {
-            let key = format!("user:{}", username.to_lowercase());
+            let key = format!("user:{}", Username::from_input(username));
             self.limiter
                 .hit(&key, self.config.sign_in_rate_per_account)?;
         }

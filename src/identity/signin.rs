@@ -6,6 +6,7 @@ use super::model::{Actor, SecondFactorMethod, UserRecord};
 use super::password::{verify_against_dummy, verify_password};
 use super::secrets::{constant_time_eq, hash_token, random_token, six_digit_code};
 use super::service::Identity;
+use super::username::Username;
 use super::{store, totp};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{WriteTx, new_id, now_utc};
@@ -48,7 +49,8 @@ impl Identity {
         username: &str,
         password: String,
     ) -> AppResult<IssuedChallenge> {
-        self.check_rate(meta.ip.as_deref(), Some(username))?;
+        let username = &Username::from_input(username);
+        self.check_rate(meta.ip.as_deref(), Some(username.as_str()))?;
         let now = now_utc();
         let user = store::user_by_username(&self.db, username).await?;
         let Some(user) = user.filter(|u| u.status == "ACTIVE") else {
@@ -56,7 +58,7 @@ impl Identity {
             self.audit_failure(
                 meta,
                 "signIn",
-                username,
+                username.as_str(),
                 None,
                 "unknown or inactive account",
             )
@@ -66,8 +68,14 @@ impl Identity {
         let hash = user.password_hash.clone().unwrap_or_default();
         let password_ok = verify_password(hash, password).await;
         if user.is_locked_at(&now) {
-            self.audit_failure(meta, "signIn", username, Some(&user), "account locked")
-                .await?;
+            self.audit_failure(
+                meta,
+                "signIn",
+                username.as_str(),
+                Some(&user),
+                "account locked",
+            )
+            .await?;
             return Err(AppError::InvalidCredentials);
         }
         if !password_ok {
@@ -214,13 +222,23 @@ impl Identity {
                 .as_deref()
                 .is_some_and(|expected| constant_time_eq(&hash_token(code.trim()), expected))),
             SecondFactorMethod::Totp => {
-                let Some(secret) = user.totp_secret.as_deref() else {
+                let Some(sealed) = user.totp_secret.as_deref() else {
                     return Ok(false);
                 };
-                self.accept_totp(&user.id, secret, code, user.totp_last_step)
+                let secret = self.open_totp_secret(&user.id, sealed)?;
+                self.accept_totp(&user.id, &secret, code, user.totp_last_step)
                     .await
             }
         }
+    }
+
+    /// Decrypts a user's stored TOTP secret. A secret that does not open (a key missing from
+    /// the configuration, a tampered row) is a server fault, not the user's: logged, INTERNAL.
+    pub(super) fn open_totp_secret(&self, user_id: &str, sealed: &str) -> AppResult<String> {
+        self.keys
+            .totp
+            .open(user_id, sealed)
+            .map_err(|e| AppError::Internal(e.context(format!("user {user_id}"))))
     }
 
     /// Checks a TOTP code against `secret` and records its step as used.

@@ -3,6 +3,7 @@
 use sqlx::Any;
 
 use super::model::{OrgScope, UserRecord};
+use super::username::Username;
 use crate::db::{Db, WriteTx};
 use crate::error::AppResult;
 use crate::organizations::OrganizationKind;
@@ -12,10 +13,11 @@ const USER_COLUMNS: &str = "id, organization_id, username, email, display_name, 
      totp_secret, totp_pending_secret, totp_last_step, privacy_accepted_at, failed_attempts, \
      locked_until, last_sign_in_at, created_at, updated_at, privacy_policy_version";
 
-pub async fn user_by_username(db: &Db, username: &str) -> AppResult<Option<UserRecord>> {
+/// The account of a username (stored, like the argument, in its normalised form).
+pub async fn user_by_username(db: &Db, username: &Username) -> AppResult<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(username)
+        .bind(username.as_str())
         .fetch_optional(db.pool())
         .await?)
 }

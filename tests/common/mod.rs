@@ -103,6 +103,9 @@ fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
+/// The TOTP key of PostgreSQL test servers (32 bytes of 0x11, base64).
+pub const TEST_TOTP_KEY: &str = "ERERERERERERERERERERERERERERERERERERERERERE=";
+
 /// Server arguments as the command line gives them, plus `extra` flags.
 pub fn serve_args(database_url: &str, extra: &[&str]) -> ServeArgs {
     #[derive(Parser)]
@@ -133,6 +136,11 @@ pub fn serve_args(database_url: &str, extra: &[&str]) -> ServeArgs {
         "--shutdown-grace-secs",
         "2",
     ];
+    // PostgreSQL needs the TOTP key configured (SQLite tests use the key file generated beside
+    // their database).
+    if database_url.starts_with("postgres") {
+        argv.extend_from_slice(&["--totp-key", TEST_TOTP_KEY]);
+    }
     argv.extend_from_slice(extra);
     Wrapper::parse_from(argv).serve
 }
