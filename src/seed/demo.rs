@@ -339,5 +339,6 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
     }
     store::insert_all(db, &rows).await?;
     crate::identity::demo::create_demo_accounts(db).await?;
+    super::demo_registry::seed(db).await?;
     Ok(true)
 }

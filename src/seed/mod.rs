@@ -2,6 +2,7 @@
 //! data (`--synthetic national`).
 
 pub mod demo;
+mod demo_registry;
 pub mod synthetic;
 
 use std::collections::HashMap;
