@@ -86,6 +86,7 @@ impl Loader<String> for DeliveringWholesalerLoader {
 /// Names (or, with `None`, clears) the wholesaler delivering to a facility.
 pub async fn set_delivering_wholesaler(
     db: &Db,
+    events: &crate::events::Events,
     meta: &RequestMeta,
     actor: &Actor,
     facility_id: &str,
@@ -145,7 +146,19 @@ pub async fn set_delivering_wholesaler(
         ));
     }
     audit::record(&mut tx, meta, entry).await?;
-    tx.commit().await?;
+    // The facility's area learns of it (`facility.changed`, restricted), as of any change.
+    let mut named = serde_json::Map::new();
+    named.insert(
+        "deliveringWholesalerId".into(),
+        json!(
+            wholesaler_id
+                .map(|id| crate::graphql::node::global_id("PartnerOrganization", id).to_string())
+        ),
+    );
+    for event in super::events::facility_events(&after, &after, &named) {
+        crate::events::append(&mut tx, &event).await?;
+    }
+    events.commit(tx).await?;
     Ok(after)
 }
 
