@@ -94,6 +94,8 @@ impl ServerProcess {
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--database-url", database_url])
             .args(["--mail-dir", &mail_dir.display().to_string()])
+            // Required on PostgreSQL; a fixed key is fine for a throwaway database.
+            .args(["--totp-key", "QkVOQ0hCRU5DSEJFTkNIQkVOQ0hCRU5DSEJFTkNIQkU="])
             // The benchmark signs in a few users quickly.
             .args(["--sign-in-rate-per-ip", "1000"])
             .args(extra)
