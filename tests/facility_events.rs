@@ -77,7 +77,10 @@ async fn a_new_special_venue_is_announced_to_the_public_and_its_details_to_its_a
         .into_iter()
         .map(|e| e["topic"].clone())
         .collect();
-    assert_eq!(topics, [json!("facility.updated"), json!("facility.changed")]);
+    assert_eq!(
+        topics,
+        [json!("facility.updated"), json!("facility.changed")]
+    );
     let foreign: Vec<Value> = received(&server, &mut elsewhere)
         .await
         .into_iter()
@@ -92,7 +95,11 @@ async fn naming_the_delivering_wholesaler_is_a_restricted_facility_change() {
     let server = TestServer::start().await;
     let hospital = server.sign_in("meguro-hospital.admin").await;
     server
-        .graphql_as(&hospital, "mutation { acceptPrivacyPolicy { id } }", json!({}))
+        .graphql_as(
+            &hospital,
+            "mutation { acceptPrivacyPolicy { id } }",
+            json!({}),
+        )
         .await;
     let meguro = server.sign_in("meguro.admin").await;
     let facility = server

@@ -1,8 +1,6 @@
 //! The identity service: sessions and the helpers the flows share.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -30,7 +28,8 @@ pub struct Identity {
     pub config: AuthArgs,
     pub policy: PasswordPolicy,
     pub keys: IdentityKeys,
-    limiter: RateLimiter,
+    per_ip: RateLimiter,
+    per_account: RateLimiter,
 }
 
 impl Identity {
@@ -45,6 +44,8 @@ impl Identity {
             expiry_days: config.password_expiry_days,
             ..PasswordPolicy::default()
         };
+        let per_ip = RateLimiter::per_minute(config.sign_in_rate_per_ip);
+        let per_account = RateLimiter::per_minute(config.sign_in_rate_per_account);
         Arc::new(Identity {
             db,
             events,
@@ -52,7 +53,8 @@ impl Identity {
             config,
             policy,
             keys,
-            limiter: RateLimiter::default(),
+            per_ip,
+            per_account,
         })
     }
 
@@ -179,44 +181,39 @@ impl Identity {
     /// account. The account lock (10 failures) is the durable defence; this one blunts floods.
     pub fn check_rate(&self, ip: Option<&str>, username: Option<&str>) -> AppResult<()> {
         if let Some(ip) = ip {
-            self.limiter
-                .hit(&format!("ip:{ip}"), self.config.sign_in_rate_per_ip)?;
+            self.per_ip.hit(ip.to_owned())?;
         }
         if let Some(username) = username {
-            let key = format!("user:{}", Username::from_input(username));
-            self.limiter
-                .hit(&key, self.config.sign_in_rate_per_account)?;
+            self.per_account
+                .hit(Username::from_input(username).into_string())?;
         }
         Ok(())
     }
 }
 
-/// Fixed one-minute windows per key, in memory (each instance counts its own; the account
-/// lock is shared through the database).
-#[derive(Default)]
+/// Attempts per minute per key (GCRA from `governor`: the whole allowance at once, then
+/// refilled evenly over the minute), in memory: each instance counts its own; the account lock
+/// is shared through the database.
 struct RateLimiter {
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    keys: governor::DefaultKeyedRateLimiter<String>,
 }
 
 impl RateLimiter {
-    const WINDOW: Duration = Duration::from_secs(60);
+    /// Keys remembered before the idle ones are dropped.
+    const MAX_KEYS: usize = 100_000;
 
-    fn hit(&self, key: &str, limit: u32) -> AppResult<()> {
-        let now = Instant::now();
-        let mut windows = self.windows.lock().expect("rate limiter lock");
-        if windows.len() > 100_000 {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < Self::WINDOW);
+    fn per_minute(limit: u32) -> Self {
+        let limit = std::num::NonZeroU32::new(limit).unwrap_or(std::num::NonZeroU32::MIN);
+        RateLimiter {
+            keys: governor::RateLimiter::keyed(governor::Quota::per_minute(limit)),
         }
-        let entry = windows.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Self::WINDOW {
-            *entry = (now, 0);
+    }
+
+    fn hit(&self, key: String) -> AppResult<()> {
+        if self.keys.len() > Self::MAX_KEYS {
+            self.keys.retain_recent();
         }
-        entry.1 += 1;
-        if entry.1 > limit {
-            Err(AppError::RateLimited)
-        } else {
-            Ok(())
-        }
+        self.keys.check_key(&key).map_err(|_| AppError::RateLimited)
     }
 }
 
@@ -226,11 +223,11 @@ mod tests {
 
     #[test]
     fn the_rate_limiter_refuses_past_the_limit_per_key() {
-        let limiter = RateLimiter::default();
+        let limiter = RateLimiter::per_minute(3);
         for _ in 0..3 {
-            limiter.hit("a", 3).unwrap();
+            limiter.hit("a".into()).unwrap();
         }
-        assert_eq!(limiter.hit("a", 3).unwrap_err().code(), "RATE_LIMITED");
-        limiter.hit("b", 3).unwrap();
+        assert_eq!(limiter.hit("a".into()).unwrap_err().code(), "RATE_LIMITED");
+        limiter.hit("b".into()).unwrap();
     }
 }
