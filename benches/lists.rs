@@ -27,7 +27,7 @@ use serde_json::{Value, json};
 use support::{Backend, BenchDb, ServerProcess};
 use vsys::db::Db;
 use vsys::graphql::node::global_id;
-use vsys::graphql::pagination::{PageRequest, encode_cursor};
+use vsys::graphql::pagination::PageRequest;
 use vsys::organizations::OrganizationKind;
 use vsys::organizations::store::{self, OrganizationFilter};
 
@@ -185,7 +185,7 @@ async fn bare_handler(State(db): State<Db>, body: String) -> axum::Json<Value> {
         prefecture_code: Some("13".into()),
         ..Default::default()
     };
-    let page = PageRequest::parse(Some(100), None, 2).expect("page");
+    let page = PageRequest::parse("organizations:FACILITY", Some(100), None, 2).expect("page");
     let mut rows = store::list(&db, &filter, &page).await.expect("page");
     let has_next = rows.len() > 100;
     rows.truncate(100);
@@ -214,7 +214,7 @@ async fn bare_handler(State(db): State<Db>, body: String) -> axum::Json<Value> {
             } })
         })
         .collect();
-    let end_cursor = rows.last().map(|r| encode_cursor(&[&r.kind, &r.code]));
+    let end_cursor = rows.last().map(|r| page.cursor(&[&r.kind, &r.code]));
     axum::Json(json!({ "data": { "facilities": {
         "edges": edges,
         "pageInfo": { "hasNextPage": has_next, "endCursor": end_cursor },

@@ -327,3 +327,52 @@ async fn every_list_is_served_by_an_index_in_its_order() {
     }
     server.stop().await;
 }
+
+/// A cursor names its list: one list's cursor given to another is refused, never misread as a
+/// position in it.
+#[tokio::test]
+async fn a_cursor_from_another_list_is_refused() {
+    let server = TestServer::start().await;
+    let municipalities = server
+        .data(
+            "{ municipalities(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let cursor = municipalities["municipalities"]["pageInfo"]["endCursor"].clone();
+    let nation = server.sign_in("nation.admin").await;
+    let audit = server
+        .graphql_as(
+            &nation,
+            "{ auditLog(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let audit_cursor = audit["data"]["auditLog"]["pageInfo"]["endCursor"].clone();
+    assert!(audit_cursor.is_string(), "{audit}");
+    for foreign in [cursor.clone(), audit_cursor] {
+        let response = server
+            .graphql(
+                "query($a: String) { facilities(first: 5, after: $a) { edges { node { name } } } }",
+                json!({ "a": foreign }),
+            )
+            .await;
+        assert_eq!(
+            response["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+            "{response}"
+        );
+        assert_eq!(response["errors"][0]["extensions"]["field"], "after");
+    }
+    // Its own list takes it.
+    let next = server
+        .data(
+            "query($a: String) { municipalities(first: 1, after: $a) { edges { node { name } } } }",
+            json!({ "a": cursor }),
+        )
+        .await;
+    assert_eq!(
+        next["municipalities"]["edges"].as_array().map(Vec::len),
+        Some(1)
+    );
+    server.stop().await;
+}

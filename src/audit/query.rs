@@ -8,7 +8,7 @@ use super::{Entry, Outcome, record_alone};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, Filter, format_timestamp};
 use crate::error::AppError;
-use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
+use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 use crate::identity::{current_actor, request_meta};
 
@@ -77,7 +77,7 @@ impl AuditQuery {
     ) -> async_graphql::Result<Connection<String, AuditEntryView>> {
         let actor = current_actor(ctx);
         decide(actor, Action::ReadAuditLog, Target::System)?;
-        let page = PageRequest::parse(first, after, 2)?;
+        let page = PageRequest::parse("auditLog", first, after, 2)?;
         let filter = filter.unwrap_or_default();
         let db = ctx.data_unchecked::<Db>();
 
@@ -137,7 +137,7 @@ impl AuditQuery {
 
         let mut connection = Connection::new(page.after.is_some(), has_next);
         connection.edges.extend(rows.into_iter().map(|row| {
-            let cursor = encode_cursor(&[&row.occurred_at, &row.id]);
+            let cursor = page.cursor(&[&row.occurred_at, &row.id]);
             Edge::new(cursor, AuditEntryView(row))
         }));
         Ok(connection)

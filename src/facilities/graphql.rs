@@ -21,7 +21,7 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::Events;
 use crate::graphql::node::{global_id, parse_global_id};
-use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
+use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 use crate::identity::{Actor, current_actor, request_meta, require_actor};
 use crate::organizations::{
@@ -431,7 +431,7 @@ impl FacilityQuery {
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, FacilityChangeRequest>> {
         let actor = require_actor(ctx)?;
-        let page = PageRequest::parse(first, after, 2)?;
+        let page = PageRequest::parse("facilityChangeRequests", first, after, 2)?;
         let filter = filter.unwrap_or_default();
         let parse_time = |t: Option<DateTime>| -> Result<Option<String>, AppError> {
             t.map(|t| {
@@ -458,7 +458,7 @@ impl FacilityQuery {
         let (rows, has_next) = split_page(rows, &page);
         let mut connection = Connection::new(page.after.is_some(), has_next);
         connection.edges.extend(rows.into_iter().map(|row| {
-            let cursor = encode_cursor(&[&row.requested_at, &row.id]);
+            let cursor = page.cursor(&[&row.requested_at, &row.id]);
             Edge::new(cursor, FacilityChangeRequest(row))
         }));
         Ok(connection)
@@ -475,7 +475,7 @@ impl FacilityQuery {
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Contract>> {
         let actor = require_actor(ctx)?;
-        let page = PageRequest::parse(first, after, 2)?;
+        let page = PageRequest::parse("contracts", first, after, 2)?;
         let filter = filter.unwrap_or_default();
         let aggregator_id = filter
             .aggregator_id
@@ -505,7 +505,7 @@ impl FacilityQuery {
         connection
             .edges
             .extend(rows.into_iter().map(|(facility_code, row)| {
-                let cursor = encode_cursor(&[&facility_code, &row.id]);
+                let cursor = page.cursor(&[&facility_code, &row.id]);
                 Edge::new(cursor, Contract(row))
             }));
         Ok(connection)

@@ -13,7 +13,7 @@ use super::partners::{
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::{global_id, parse_global_id};
-use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
+use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 use crate::identity::{current_actor, request_meta, require_actor};
 use crate::organizations::{
@@ -128,7 +128,7 @@ fn facility_connection(
     let (rows, has_next) = split_page(rows, page);
     let mut connection = Connection::new(page.after.is_some(), has_next);
     connection.edges.extend(rows.into_iter().map(|row| {
-        let cursor = encode_cursor(&[&row.code, &row.id]);
+        let cursor = page.cursor(&[&row.code, &row.id]);
         Edge::new(cursor, Facility(row))
     }));
     connection
@@ -153,7 +153,7 @@ impl PartnerQuery {
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Facility>> {
         let actor = require_actor(ctx)?;
-        let page = PageRequest::parse(first, after, 2)?;
+        let page = PageRequest::parse("deliveryDestinations", first, after, 2)?;
         let db = ctx.data_unchecked::<Db>();
         let wholesaler = partners::roster_owner(
             db,
@@ -185,7 +185,7 @@ impl PartnerQuery {
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Facility>> {
         let actor = require_actor(ctx)?;
-        let page = PageRequest::parse(first, after, 2)?;
+        let page = PageRequest::parse("memberFacilities", first, after, 2)?;
         let db = ctx.data_unchecked::<Db>();
         let aggregator = partners::roster_owner(
             db,
@@ -219,7 +219,7 @@ impl PartnerQuery {
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, PowerOfAttorney>> {
         let actor = require_actor(ctx)?;
-        let page = PageRequest::parse(first, after, 2)?;
+        let page = PageRequest::parse("powersOfAttorney", first, after, 2)?;
         let db = ctx.data_unchecked::<Db>();
         let aggregator = partners::roster_owner(
             db,
@@ -242,7 +242,7 @@ impl PartnerQuery {
         connection
             .edges
             .extend(rows.into_iter().map(|(facility_code, row)| {
-                let cursor = encode_cursor(&[&facility_code, &row.id]);
+                let cursor = page.cursor(&[&facility_code, &row.id]);
                 Edge::new(cursor, PowerOfAttorney(row))
             }));
         Ok(connection)

@@ -1,7 +1,8 @@
 //! Relay-style cursor pagination (`first` / `after`), capped.
 //!
-//! Cursors are opaque to clients: base64url of the sort key. Lists are read with keyset
-//! conditions, so a page costs the same at the end of 50,000 rows as at the start.
+//! Cursors are opaque to clients: base64url of the list's name and the row's sort key, so a
+//! cursor from one list is refused by another instead of being misread. Lists are read with
+//! keyset conditions, so a page costs the same at the end of 50,000 rows as at the start.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,14 +15,17 @@ pub const MAX_PAGE_SIZE: usize = 100;
 /// A validated page request: how many rows, and after which sort key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
+    /// The list's name, the first part of its cursors.
+    pub list: String,
     pub first: usize,
     pub after: Option<Vec<String>>,
 }
 
 impl PageRequest {
-    /// `key_parts` is how many values the list's sort key has; a cursor of another shape (or
-    /// one from another list) is refused rather than misread.
+    /// `list` names the list (cursors of another list are refused); `key_parts` is how many
+    /// values its sort key has.
     pub fn parse(
+        list: &str,
         first: Option<i32>,
         after: Option<String>,
         key_parts: usize,
@@ -45,13 +49,26 @@ impl PageRequest {
         let after = after
             .map(|cursor| {
                 decode_cursor(&cursor)
-                    .filter(|parts| parts.len() == key_parts)
+                    .filter(|parts| parts.len() == key_parts + 1 && parts[0] == list)
+                    .map(|mut parts| parts.split_off(1))
                     .ok_or_else(|| {
                         AppError::invalid_field("after", "the cursor is not valid for this list")
                     })
             })
             .transpose()?;
-        Ok(PageRequest { first, after })
+        Ok(PageRequest {
+            list: list.to_owned(),
+            first,
+            after,
+        })
+    }
+
+    /// The cursor of a row of this list, from the parts of its sort key.
+    pub fn cursor(&self, key: &[&str]) -> String {
+        let mut parts = Vec::with_capacity(key.len() + 1);
+        parts.push(self.list.as_str());
+        parts.extend_from_slice(key);
+        encode_cursor(&parts)
     }
 
     /// Rows to fetch: one more than asked, to learn whether a next page exists.
@@ -70,8 +87,7 @@ pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
     1 + rows.max(1) * child_complexity
 }
 
-/// Makes a cursor from the parts of a row's sort key.
-pub fn encode_cursor(parts: &[&str]) -> String {
+fn encode_cursor(parts: &[&str]) -> String {
     URL_SAFE_NO_PAD.encode(parts.join("\u{1f}"))
 }
 
@@ -95,21 +111,27 @@ mod tests {
     #[test]
     fn first_is_capped_and_must_not_be_negative() {
         assert_eq!(
-            PageRequest::parse(None, None, 1).unwrap().first,
+            PageRequest::parse("l", None, None, 1).unwrap().first,
             DEFAULT_PAGE_SIZE
         );
-        assert_eq!(PageRequest::parse(Some(100), None, 1).unwrap().first, 100);
-        assert!(PageRequest::parse(Some(101), None, 1).is_err());
-        assert!(PageRequest::parse(Some(99_999_999), None, 1).is_err());
-        assert!(PageRequest::parse(Some(-1), None, 1).is_err());
+        assert_eq!(
+            PageRequest::parse("l", Some(100), None, 1).unwrap().first,
+            100
+        );
+        assert!(PageRequest::parse("l", Some(101), None, 1).is_err());
+        assert!(PageRequest::parse("l", Some(99_999_999), None, 1).is_err());
+        assert!(PageRequest::parse("l", Some(-1), None, 1).is_err());
     }
 
     #[test]
     fn cursors_round_trip_and_foreign_ones_are_refused() {
-        let cursor = encode_cursor(&["FACILITY", "131000001"]);
-        let request = PageRequest::parse(Some(5), Some(cursor), 2).unwrap();
+        let facilities = PageRequest::parse("facilities", None, None, 2).unwrap();
+        let cursor = facilities.cursor(&["FACILITY", "131000001"]);
+        let request = PageRequest::parse("facilities", Some(5), Some(cursor.clone()), 2).unwrap();
         assert_eq!(request.after.unwrap(), vec!["FACILITY", "131000001"]);
-        assert!(PageRequest::parse(None, Some(encode_cursor(&["x"])), 2).is_err());
-        assert!(PageRequest::parse(None, Some("%%%".into()), 1).is_err());
+        // Another list's cursor of the same shape is refused, not misread.
+        assert!(PageRequest::parse("auditLog", None, Some(cursor), 2).is_err());
+        assert!(PageRequest::parse("facilities", None, Some(encode_cursor(&["x"])), 2).is_err());
+        assert!(PageRequest::parse("facilities", None, Some("%%%".into()), 1).is_err());
     }
 }

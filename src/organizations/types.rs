@@ -10,7 +10,7 @@ use super::store::{self, OrganizationFilter};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::{Node, global_id};
-use crate::graphql::pagination::{PageRequest, encode_cursor, page_complexity, split_page};
+use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 
 /// Any organisation: a public body, a facility or a partner.
@@ -104,13 +104,20 @@ pub async fn organization_connection<T: OutputType>(
     after: Option<String>,
     wrap: fn(OrganizationRecord) -> T,
 ) -> async_graphql::Result<Connection<String, T>> {
-    let page = PageRequest::parse(first, after, 2)?;
+    // One list per kind set: a municipalities cursor is no facilities cursor.
+    let kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_db()).collect();
+    let page = PageRequest::parse(
+        &format!("organizations:{}", kinds.join("+")),
+        first,
+        after,
+        2,
+    )?;
     let rows = store::list(ctx.data_unchecked::<Db>(), &filter, &page).await?;
     let (rows, has_next) = split_page(rows, &page);
     prefetch(ctx, referenced_ids(ctx, &rows)).await?;
     let mut connection = Connection::new(page.after.is_some(), has_next);
     connection.edges.extend(rows.into_iter().map(|row| {
-        let cursor = encode_cursor(&[&row.kind, &row.code]);
+        let cursor = page.cursor(&[&row.kind, &row.code]);
         Edge::new(cursor, wrap(row))
     }));
     Ok(connection)
