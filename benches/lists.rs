@@ -214,7 +214,7 @@ async fn bare_handler(State(db): State<Db>, body: String) -> axum::Json<Value> {
             } })
         })
         .collect();
-    let end_cursor = rows.last().map(|r| page.cursor(&[&r.kind, &r.code]));
+    let end_cursor = rows.last().map(|r| page.cursor(&[r.kind.as_db(), &r.code]));
     axum::Json(json!({ "data": { "facilities": {
         "edges": edges,
         "pageInfo": { "hasNextPage": has_next, "endCursor": end_cursor },

@@ -376,3 +376,25 @@ async fn a_cursor_from_another_list_is_refused() {
     );
     server.stop().await;
 }
+
+/// Statuses, kinds and roles are decoded once at the database edge: a value the code does not
+/// know is an error, never silently another value.
+#[tokio::test]
+async fn an_unknown_kind_or_role_read_from_the_database_is_an_error() {
+    let server = TestServer::start().await;
+    let pool = server.state.db.pool();
+    let known: OrganizationKind = sqlx::query_scalar("SELECT 'MUNICIPALITY'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(known, OrganizationKind::Municipality);
+    let unknown = sqlx::query_scalar::<_, OrganizationKind>("SELECT 'CASTLE'")
+        .fetch_one(pool)
+        .await;
+    assert!(unknown.is_err(), "{unknown:?}");
+    let role = sqlx::query_scalar::<_, vsys::identity::Role>("SELECT 'SHOGUN'")
+        .fetch_one(pool)
+        .await;
+    assert!(role.is_err(), "{role:?}");
+    server.stop().await;
+}

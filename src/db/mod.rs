@@ -4,6 +4,7 @@
 //! types (TEXT, BIGINT, INTEGER, DOUBLE PRECISION; flags as INTEGER 0/1; ids and RFC 3339 UTC
 //! timestamps as TEXT), so the same SQL runs on both backends.
 
+mod enums;
 mod ids;
 mod sql;
 

@@ -144,7 +144,7 @@ mod tests {
     fn record() -> OrganizationRecord {
         OrganizationRecord {
             id: "f".into(),
-            kind: "FACILITY".into(),
+            kind: crate::organizations::OrganizationKind::Facility,
             code: "1311000010".into(),
             name: "病院".into(),
             municipality_id: Some("m".into()),

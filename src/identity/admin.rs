@@ -31,7 +31,7 @@ pub fn audit_view(user: &UserRecord) -> serde_json::Value {
         "username": user.username,
         "email": user.email,
         "displayName": user.display_name,
-        "role": user.role,
+        "role": user.role.as_db(),
         "organizationId": user.organization_id,
         "isOrganizationAdmin": user.is_org_admin == 1,
         "status": user.status,

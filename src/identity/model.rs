@@ -32,6 +32,8 @@ pub enum Role {
     SystemAdmin,
 }
 
+crate::db_enum!(Role);
+
 impl Role {
     pub const ALL: [Role; 11] = [
         Role::Nation,
@@ -125,7 +127,7 @@ pub struct UserRecord {
     pub username: String,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub is_org_admin: i32,
     pub status: String,
     pub password_hash: Option<String>,
@@ -148,8 +150,7 @@ pub struct UserRecord {
 
 impl UserRecord {
     pub fn role(&self) -> Role {
-        // The CHECK constraint admits only the roles `from_db` knows.
-        Role::from_db(&self.role).unwrap_or(Role::MedicalInstitution)
+        self.role
     }
 
     pub fn is_locked_at(&self, now: &str) -> bool {

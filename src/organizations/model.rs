@@ -3,7 +3,8 @@
 use async_graphql::Enum;
 
 /// The kinds of organisation in the hierarchy (domain.md §1).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// `Default` only so that an empty record can stand for "before" when a facility is created.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum OrganizationKind {
     /// The ministry (国).
@@ -13,6 +14,7 @@ pub enum OrganizationKind {
     /// A city, ward, town or village (市区町村).
     Municipality,
     /// A clinic, hospital or vaccination venue (医療機関・接種会場).
+    #[default]
     Facility,
     /// A body holding collective contracts for its members (集合契約のとりまとめ団体).
     Aggregator,
@@ -29,6 +31,8 @@ pub enum OrganizationKind {
     /// The service desk that administers accounts (ヘルプデスク).
     ServiceDesk,
 }
+
+crate::db_enum!(OrganizationKind);
 
 impl OrganizationKind {
     pub const ALL: [OrganizationKind; 11] = [
@@ -141,7 +145,7 @@ impl SupplyType {
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct OrganizationRecord {
     pub id: String,
-    pub kind: String,
+    pub kind: OrganizationKind,
     pub code: String,
     pub name: String,
     pub name_kana: Option<String>,
@@ -175,8 +179,7 @@ pub struct OrganizationRecord {
 
 impl OrganizationRecord {
     pub fn kind(&self) -> OrganizationKind {
-        // The CHECK constraint on `organizations.kind` admits only the values `from_db` knows.
-        OrganizationKind::from_db(&self.kind).unwrap_or(OrganizationKind::ServiceDesk)
+        self.kind
     }
 
     /// A facility's supply type (BASIC when the row is not a facility).

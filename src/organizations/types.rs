@@ -117,7 +117,7 @@ pub async fn organization_connection<T: OutputType>(
     prefetch(ctx, referenced_ids(ctx, &rows)).await?;
     let mut connection = Connection::new(page.after.is_some(), has_next);
     connection.edges.extend(rows.into_iter().map(|row| {
-        let cursor = page.cursor(&[&row.kind, &row.code]);
+        let cursor = page.cursor(&[row.kind.as_db(), &row.code]);
         Edge::new(cursor, wrap(row))
     }));
     Ok(connection)
