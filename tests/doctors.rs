@@ -27,21 +27,26 @@ async fn facility(server: &TestServer, name: &str) -> (Value, String) {
     )
 }
 
-/// Meguro enters the special venue's data (its proxy flag set directly: the approval flow is
-/// tested elsewhere) and gives it a contract, so doctors decide its eligibility.
+/// Yokohama's special venue has a contract and no doctors in the demo, so doctors decide its
+/// eligibility. Yokohama enters the venue's data (its proxy flag set directly: the approval
+/// flow is tested elsewhere).
 async fn venue_with_contract(server: &TestServer) -> (String, Value) {
-    let (venue, venue_code) = facility(server, "Meguro Special Venue 01").await;
+    let (venue, venue_code) = facility(server, "Yokohama Special Venue 01").await;
     sqlx::query("UPDATE facilities SET proxy_input = 1 WHERE organization_id = (SELECT id FROM organizations WHERE code = $1)")
         .bind(&venue_code)
         .execute(server.state.db.pool())
         .await
         .unwrap();
-    let meguro = server.sign_in("meguro.admin").await;
-    let contract = server
-        .graphql_as(&meguro, "mutation($c: String!) { registerContract(contracts: [{ facilityCode: $c, kind: INDIVIDUAL, joinDate: \"2021-02-01\" }]) { id } }", json!({ "c": venue_code }))
+    let yokohama = server.sign_in("yokohama.admin").await;
+    let before = server
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
-    assert!(contract["errors"].is_null(), "{contract}");
-    (meguro, venue)
+    assert_eq!(
+        before["data"]["node"]["eligibility"],
+        json!({ "eligible": false, "reasons": ["NO_RESPONSIBLE_DOCTOR", "NO_VACCINATING_DOCTOR"] }),
+        "the demo venue has a contract and no doctors: {before}"
+    );
+    (yokohama, venue)
 }
 
 const REGISTER: &str = "mutation($f: ID!, $name: String!, $licence: String!, $roles: [DoctorRole!]!) { registerDoctor(facilityId: $f, name: $name, licenceNumber: $licence, roles: $roles) { id name roles active withdrawalDate } }";
@@ -49,6 +54,7 @@ const UPDATE: &str = "mutation($d: ID!, $i: UpdateDoctorInput!) { updateDoctor(d
 const WITHDRAW: &str = "mutation($d: ID!, $date: String!) { withdrawDoctor(doctorId: $d, withdrawalDate: $date) { id active withdrawalDate } }";
 const ELIGIBILITY: &str = "query($f: ID!) { node(id: $f) { ... on Facility { eligibility { eligible reasons } doctors { id name licenceNumber roles active withdrawalDate } } } }";
 
+/// Doctors on record anywhere (the demo's included).
 async fn doctors_row_count(server: &TestServer) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM doctors")
         .fetch_one(server.state.db.pool())
@@ -72,14 +78,15 @@ async fn last_audit(server: &TestServer, operation: &str) -> (String, String) {
 async fn the_same_person_registered_for_the_second_role_holds_both_and_the_venue_becomes_eligible()
 {
     let server = TestServer::start().await;
-    let (meguro, venue) = venue_with_contract(&server).await;
+    let seeded_doctors = doctors_row_count(&server).await;
+    let (yokohama, venue) = venue_with_contract(&server).await;
     let first = server
-        .graphql_as(&meguro, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE"] }))
+        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE"] }))
         .await;
     let doctor = first["data"]["registerDoctor"].clone();
     assert_eq!(doctor["roles"], json!(["RESPONSIBLE"]), "{first}");
     let not_yet = server
-        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
     assert_eq!(
         not_yet["data"]["node"]["eligibility"]["reasons"],
@@ -87,7 +94,7 @@ async fn the_same_person_registered_for_the_second_role_holds_both_and_the_venue
     );
     // Seed p. 28: register both even when it is the same person.
     let second = server
-        .graphql_as(&meguro, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "098765", "roles": ["VACCINATING"] }))
+        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "098765", "roles": ["VACCINATING"] }))
         .await;
     assert_eq!(
         second["data"]["registerDoctor"]["id"], doctor["id"],
@@ -98,7 +105,7 @@ async fn the_same_person_registered_for_the_second_role_holds_both_and_the_venue
         json!(["RESPONSIBLE", "VACCINATING"])
     );
     let after = server
-        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
     assert_eq!(
         after["data"]["node"]["eligibility"],
@@ -108,21 +115,21 @@ async fn the_same_person_registered_for_the_second_role_holds_both_and_the_venue
         after["data"]["node"]["doctors"].as_array().unwrap().len(),
         1
     );
-    assert_eq!(doctors_row_count(&server).await, 1);
+    assert_eq!(doctors_row_count(&server).await, seeded_doctors + 1);
 
     // The same licence under another name is a different person's record: corrected with
     // updateDoctor, never silently merged.
     let other_name = server
-        .graphql_as(&meguro, REGISTER, json!({ "f": venue, "name": "医師 二郎", "licence": "98765", "roles": ["VACCINATING"] }))
+        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 二郎", "licence": "98765", "roles": ["VACCINATING"] }))
         .await;
     assert_eq!(code(&other_name), "CONFLICT", "{other_name}");
     let again = server
-        .graphql_as(&meguro, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
+        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
         .await;
     assert_eq!(code(&again), "CONFLICT");
     assert_eq!(last_audit(&server, "registerDoctor").await.0, "FAILURE");
     let unchanged = server
-        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
     assert_eq!(
         unchanged["data"]["node"]["doctors"][0]["name"], "医師 一郎",
@@ -134,20 +141,20 @@ async fn the_same_person_registered_for_the_second_role_holds_both_and_the_venue
 #[tokio::test]
 async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_and_audited() {
     let server = TestServer::start().await;
-    let (meguro, venue) = venue_with_contract(&server).await;
+    let (yokohama, venue) = venue_with_contract(&server).await;
     let registered = server
-        .graphql_as(&meguro, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
+        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
         .await;
     let doctor = registered["data"]["registerDoctor"]["id"].clone();
     let spare = server
-        .graphql_as(&meguro, REGISTER, json!({ "f": venue, "name": "医師 三郎", "licence": "111111", "roles": ["VACCINATING"] }))
+        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 三郎", "licence": "111111", "roles": ["VACCINATING"] }))
         .await;
     let spare = spare["data"]["registerDoctor"]["id"].clone();
 
     // A withdrawal dated in the future: the doctor still counts until then.
     let later = server
         .graphql_as(
-            &meguro,
+            &yokohama,
             WITHDRAW,
             json!({ "d": spare, "date": "2999-12-31" }),
         )
@@ -159,7 +166,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
 
     let today = vsys::facilities::today_in_japan();
     let withdrawn = server
-        .graphql_as(&meguro, WITHDRAW, json!({ "d": doctor, "date": today }))
+        .graphql_as(&yokohama, WITHDRAW, json!({ "d": doctor, "date": today }))
         .await;
     assert_eq!(
         withdrawn["data"]["withdrawDoctor"],
@@ -167,7 +174,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
         "{withdrawn}"
     );
     let eligibility = server
-        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
     assert_eq!(
         eligibility["data"]["node"]["eligibility"],
@@ -186,7 +193,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
     // Withdrawn twice: a clear error, nothing changes, and the attempt is audited.
     let twice = server
         .graphql_as(
-            &meguro,
+            &yokohama,
             WITHDRAW,
             json!({ "d": doctor, "date": "2021-12-31" }),
         )
@@ -210,7 +217,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
 
     let bad_date = server
         .graphql_as(
-            &meguro,
+            &yokohama,
             WITHDRAW,
             json!({ "d": spare, "date": "2021-02-30" }),
         )
@@ -222,10 +229,10 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
     );
 
     // Outside the area the doctor does not exist; inside without the right it is forbidden.
-    let yokohama = server.sign_in("yokohama.admin").await;
+    let meguro = server.sign_in("meguro.admin").await;
     let foreign = server
         .graphql_as(
-            &yokohama,
+            &meguro,
             WITHDRAW,
             json!({ "d": spare, "date": "2021-12-31" }),
         )
@@ -235,7 +242,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
 
     // Registering the withdrawn doctor again reinstates the record.
     let back = server
-        .graphql_as(&meguro, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE"] }))
+        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE"] }))
         .await;
     assert_eq!(back["data"]["registerDoctor"]["id"], doctor, "{back}");
     assert_eq!(back["data"]["registerDoctor"]["active"], true);
@@ -244,7 +251,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
         Value::Null
     );
     let eligible = server
-        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
     assert_eq!(
         eligible["data"]["node"]["eligibility"]["eligible"], true,

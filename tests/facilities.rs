@@ -134,7 +134,8 @@ async fn a_rejection_needs_a_reason_and_an_edit_revises_the_rejected_request() {
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "vaccinesHandled": ["pfizer"] } }),
+            // The demo hospital handles ["PFIZER"]: asking for Moderna instead is a change.
+            json!({ "f": facility, "i": { "vaccinesHandled": ["moderna"] } }),
         )
         .await;
     let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
@@ -176,7 +177,8 @@ async fn a_rejection_needs_a_reason_and_an_edit_revises_the_rejected_request() {
     assert_eq!(revised["changes"][0]["after"], json!(["MODERNA", "PFIZER"]));
     assert_eq!(
         server.data(FACILITY, json!({ "f": facility })).await["node"]["vaccinesHandled"],
-        json!([])
+        json!(["PFIZER"]),
+        "the approved value stays until the revision is decided"
     );
     server.stop().await;
 }
@@ -377,28 +379,29 @@ const DOCTOR: &str = "mutation($f: ID!, $name: String!, $licence: String!, $role
 #[tokio::test]
 async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor() {
     let server = TestServer::start().await;
-    let venue = facility_id(&server, "Meguro Special Venue 01").await;
-    // The venue lets Meguro enter its data (set directly: the approval flow is tested above).
-    sqlx::query("UPDATE facilities SET proxy_input = 1 WHERE organization_id = (SELECT id FROM organizations WHERE code = '1319000012')")
+    // The demo's Yokohama venue has a contract but no doctors.
+    let venue = facility_id(&server, "Yokohama Special Venue 01").await;
+    // The venue lets Yokohama enter its data (set directly: the approval flow is tested above).
+    sqlx::query("UPDATE facilities SET proxy_input = 1 WHERE organization_id = (SELECT id FROM organizations WHERE code = '1419000011')")
         .execute(server.state.db.pool())
         .await
         .unwrap();
-    let meguro = server.sign_in("meguro.admin").await;
+    let yokohama = server.sign_in("yokohama.admin").await;
     let before = server
-        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
     assert_eq!(
         before["data"]["node"]["eligibility"],
-        json!({ "eligible": false, "reasons": ["NO_CURRENT_CONTRACT", "NO_RESPONSIBLE_DOCTOR", "NO_VACCINATING_DOCTOR"] })
+        json!({ "eligible": false, "reasons": ["NO_RESPONSIBLE_DOCTOR", "NO_VACCINATING_DOCTOR"] })
     );
     let bad = server
-        .graphql_as(&meguro, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "12-345", "roles": ["RESPONSIBLE"] }))
+        .graphql_as(&yokohama, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "12-345", "roles": ["RESPONSIBLE"] }))
         .await;
     assert_eq!(code(&bad), "INVALID_INPUT");
     assert_eq!(bad["errors"][0]["extensions"]["field"], "licenceNumber");
     // One person, both roles: registered once with both.
     let both = server
-        .graphql_as(&meguro, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
+        .graphql_as(&yokohama, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
         .await;
     assert_eq!(
         both["data"]["registerDoctor"]["roles"],
@@ -406,29 +409,63 @@ async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor
         "{both}"
     );
     let again = server
-        .graphql_as(&meguro, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "098765", "roles": ["VACCINATING"] }))
+        .graphql_as(&yokohama, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "098765", "roles": ["VACCINATING"] }))
         .await;
     assert_eq!(code(&again), "CONFLICT");
+    let with_doctor = server
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
+        .await;
+    assert_eq!(
+        with_doctor["data"]["node"]["eligibility"],
+        json!({ "eligible": true, "reasons": [] }),
+        "{with_doctor}"
+    );
+    // Without a current contract the doctors are not enough.
+    let today = vsys::facilities::today_in_japan();
+    let contracts = server
+        .graphql_as(
+            &yokohama,
+            "query($f: ID!) { node(id: $f) { ... on Facility { contracts { id kind current } } } }",
+            json!({ "f": venue }),
+        )
+        .await;
+    let seeded = contracts["data"]["node"]["contracts"].as_array().unwrap();
+    assert_eq!(seeded.len(), 1, "{contracts}");
+    assert_eq!(seeded[0]["current"], true);
+    let withdrawn = server
+        .graphql_as(&yokohama, "mutation($ids: [ID!]!, $d: String!) { withdrawContract(contractIds: $ids, withdrawalDate: $d) { current } }", json!({ "ids": [seeded[0]["id"]], "d": today }))
+        .await;
+    assert_eq!(
+        withdrawn["data"]["withdrawContract"][0]["current"], false,
+        "{withdrawn}"
+    );
+    let no_contract = server
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
+        .await;
+    assert_eq!(
+        no_contract["data"]["node"]["eligibility"],
+        json!({ "eligible": false, "reasons": ["NO_CURRENT_CONTRACT"] })
+    );
     let contract = server
-        .graphql_as(&meguro, r#"mutation { registerContract(contracts: [{ facilityCode: "1319000012", kind: INDIVIDUAL, joinDate: "2021-02-01" }]) { id current } }"#, json!({}))
+        .graphql_as(&yokohama, r#"mutation($d: String!) { registerContract(contracts: [{ facilityCode: "1419000011", kind: INDIVIDUAL, joinDate: $d }]) { id current } }"#, json!({ "d": today }))
         .await;
     assert_eq!(
         contract["data"]["registerContract"][0]["current"], true,
         "{contract}"
     );
     let after = server
-        .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
     assert_eq!(
         after["data"]["node"]["eligibility"],
         json!({ "eligible": true, "reasons": [] })
     );
     // Doctors are personal data: outside the area they are not shown.
-    let yokohama = server.sign_in("yokohama.admin").await;
+    let meguro = server.sign_in("meguro.admin").await;
     assert_eq!(
         code(
             &server
-                .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
+                .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
                 .await
         ),
         "FORBIDDEN"
@@ -445,7 +482,24 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
     let server = TestServer::start().await;
     let aggregator = server.sign_in("meguro-ma.admin").await;
     let register = "mutation($csv: String) { registerContract(csv: $csv) { id kind joinDate withdrawalDate current aggregator { name } facility { name } } }";
-    let csv = "facilityCode,kind,joinDate,withdrawalDate\n1311000010,COLLECTIVE,2021-02-15,\n1311000028,集合,2021-02-15,\n,,,\n";
+    let listed = "{ contracts { edges { node { id withdrawalDate } } } }";
+    let visible = |response: &Value| {
+        response["data"]["contracts"]["edges"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let listed_before = visible(&server.graphql_as(&aggregator, listed, json!({})).await);
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM contracts")
+            .fetch_one(server.state.db.pool())
+            .await
+            .unwrap()
+    };
+    let count_before = count().await;
+    // Meguro Clinic 01 and Meguro Special Venue 01 have individual contracts in the demo, no
+    // collective one (Meguro Hospital 01 is already a member).
+    let csv = "facilityCode,kind,joinDate,withdrawalDate\n1311000028,COLLECTIVE,2021-02-15,\n1319000012,集合,2021-02-15,\n,,,\n";
     let created = server
         .graphql_as(&aggregator, register, json!({ "csv": csv }))
         .await;
@@ -523,25 +577,11 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
         done["data"]["withdrawContract"][0]["current"], false,
         "{done}"
     );
-    let listed = server
-        .graphql_as(
-            &aggregator,
-            "{ contracts { edges { node { id withdrawalDate } } } }",
-            json!({}),
-        )
-        .await;
     assert_eq!(
-        listed["data"]["contracts"]["edges"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
+        visible(&server.graphql_as(&aggregator, listed, json!({})).await),
+        listed_before + 2
     );
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contracts")
-        .fetch_one(server.state.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(count, 2);
+    assert_eq!(count().await, count_before + 2);
     server.stop().await;
 }
 
@@ -710,7 +750,7 @@ async fn setting_a_field_back_withdraws_it_and_an_emptied_request_disappears() {
     let server = TestServer::start().await;
     let token = hospital(&server).await;
     let facility = facility_id(&server, "Meguro Hospital 01").await;
-    let filed = server.graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "generalAcceptance": true, "vaccinesHandled": ["PFIZER"] } })).await;
+    let filed = server.graphql_as(&token, UPDATE, json!({ "f": facility, "i": { "generalAcceptance": true, "vaccinesHandled": ["MODERNA"] } })).await;
     assert_eq!(
         filed["data"]["updateFacility"]["changeRequest"]["changes"]
             .as_array()
@@ -732,7 +772,8 @@ async fn setting_a_field_back_withdraws_it_and_an_emptied_request_disappears() {
         .graphql_as(
             &token,
             UPDATE,
-            json!({ "f": facility, "i": { "vaccinesHandled": [] } }),
+            // Back to the demo hospital's approved value.
+            json!({ "f": facility, "i": { "vaccinesHandled": ["PFIZER"] } }),
         )
         .await;
     assert_eq!(
@@ -791,11 +832,22 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
         .await;
     assert_eq!(code(&taken), "CONFLICT");
 
-    let aggregator = server.sign_in("meguro-ma.admin").await;
-    let created = server
-        .graphql_as(&aggregator, r#"mutation { registerContract(contracts: [{ facilityCode: "1311000010", kind: COLLECTIVE, joinDate: "2021-02-15" }]) { id } }"#, json!({}))
+    // The demo hospital is in the Meguro medical association's collective contract.
+    let contracts = server
+        .graphql_as(
+            &token,
+            "query($f: ID!) { node(id: $f) { ... on Facility { contracts { id kind } } } }",
+            json!({ "f": facility }),
+        )
         .await;
-    let contract = created["data"]["registerContract"][0]["id"].clone();
+    let collective: Vec<&Value> = contracts["data"]["node"]["contracts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{contracts}"))
+        .iter()
+        .filter(|c| c["kind"] == "COLLECTIVE")
+        .collect();
+    assert_eq!(collective.len(), 1, "{contracts}");
+    let contract = collective[0]["id"].clone();
     let withdraw = "mutation($ids: [ID!]!) { withdrawContract(contractIds: $ids, withdrawalDate: \"2021-06-30\") { id } }";
     assert_eq!(
         code(

@@ -308,7 +308,7 @@ async fn an_anonymous_subscriber_sees_public_facility_fields_and_approved_values
         &token,
         &facility,
         json!({ "openingHours": "9:00-17:00", "weeklyCapacity": 500, "generalAcceptance": true,
-                "vaccinesHandled": ["PFIZER"], "representativeName": "院長 花子" }),
+                "vaccinesHandled": ["MODERNA"], "representativeName": "院長 花子" }),
     )
     .await;
     let event = next_event(&mut public).await;
@@ -326,7 +326,11 @@ async fn an_anonymous_subscriber_sees_public_facility_fields_and_approved_values
     assert_eq!(keys, PUBLIC_FIELDS, "only public fields");
     assert_eq!(shown["openingHours"], "9:00-17:00");
     assert_eq!(shown["generalAcceptance"], false, "not the pending value");
-    assert_eq!(shown["vaccinesHandled"], json!([]), "not the pending value");
+    assert_eq!(
+        shown["vaccinesHandled"],
+        json!(["PFIZER"]),
+        "the demo's approved value, not the pending one"
+    );
     assert_eq!(shown["name"], "目黒区病院01");
 
     // A rejected request is never announced.
@@ -345,7 +349,7 @@ async fn an_anonymous_subscriber_sees_public_facility_fields_and_approved_values
         &server,
         &token,
         &facility,
-        json!({ "generalAcceptance": true, "vaccinesHandled": ["PFIZER"], "representativeName": "院長 花子" }),
+        json!({ "generalAcceptance": true, "vaccinesHandled": ["PFIZER", "MODERNA"], "representativeName": "院長 花子" }),
     )
     .await;
     let staff = server.sign_in("meguro.staff").await;
@@ -365,7 +369,7 @@ async fn an_anonymous_subscriber_sees_public_facility_fields_and_approved_values
     assert_eq!(event["payload"]["facility"]["generalAcceptance"], true);
     assert_eq!(
         event["payload"]["facility"]["vaccinesHandled"],
-        json!(["PFIZER"])
+        json!(["MODERNA", "PFIZER"])
     );
     assert!(
         event["payload"]["facility"]

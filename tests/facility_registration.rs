@@ -255,7 +255,28 @@ async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
     let now = server.data(SUPPLY, json!({ "f": venue })).await;
     assert_eq!(now["node"]["supplyType"], "SATELLITE");
     assert_eq!(now["node"]["basicFacility"]["name"], "目黒区病院01");
-    // A special venue keeps its doctor rule whatever its supply.
+    // A special venue keeps its doctor rule whatever its supply: once the demo venue's only
+    // doctor (both roles) has left, the satellite venue is not eligible.
+    let doctors = server
+        .graphql_as(
+            &meguro,
+            "query($f: ID!) { node(id: $f) { ... on Facility { doctors { id } } } }",
+            json!({ "f": venue }),
+        )
+        .await;
+    let doctors = doctors["data"]["node"]["doctors"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(doctors.len(), 1, "the demo venue's one doctor");
+    let left = server
+        .graphql_as(
+            &meguro,
+            "mutation($d: ID!, $date: String!) { withdrawDoctor(doctorId: $d, withdrawalDate: $date) { active } }",
+            json!({ "d": doctors[0]["id"], "date": vsys::facilities::today_in_japan() }),
+        )
+        .await;
+    assert_eq!(left["data"]["withdrawDoctor"]["active"], false, "{left}");
     let eligibility = server
         .graphql_as(
             &meguro,

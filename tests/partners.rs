@@ -71,16 +71,22 @@ const LIST: &str = "query($f: ContractListFilter, $first: Int, $after: String) {
 #[tokio::test]
 async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with_filters() {
     let server = TestServer::start().await;
+    // The demo has 7 contracts: Meguro Hospital 01's collective one through the Meguro medical
+    // association and an individual one for every other facility but Minato Clinic 01.
+    const DEMO_CONTRACTS: usize = 7;
     let (hospital, hospital_code) = facility(&server, "Meguro Hospital 01").await;
     let (_, clinic_code) = facility(&server, "Meguro Clinic 01").await;
+    let (_, venue_code) = facility(&server, "Meguro Special Venue 01").await;
     let aggregator = server.sign_in("meguro-ma.admin").await;
+    // The clinic and the venue have individual contracts only, so they may join the
+    // collective one (the hospital already has).
     let collective = server
         .graphql_as(
             &aggregator,
             REGISTER,
             json!({ "rows": [
-                { "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
                 { "facilityCode": clinic_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
+                { "facilityCode": venue_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
             ] }),
         )
         .await;
@@ -171,9 +177,10 @@ async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with
         }
         after = connection["pageInfo"]["endCursor"].clone();
     }
-    assert_eq!(seen.len(), 3, "every contract once");
+    assert_eq!(seen.len(), DEMO_CONTRACTS + 3, "every contract once");
+    seen.sort_by_key(|id| id.to_string());
     seen.dedup();
-    assert_eq!(seen.len(), 3);
+    assert_eq!(seen.len(), DEMO_CONTRACTS + 3);
 
     let listed = |filter: Value| {
         let (server, nation) = (&server, &nation);
@@ -187,19 +194,24 @@ async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with
                 .len()
         }
     };
-    assert_eq!(listed(json!({ "kind": "COLLECTIVE" })).await, 2);
-    assert_eq!(listed(json!({ "kind": "INDIVIDUAL" })).await, 1);
+    // The demo's 1 collective and 6 individual contracts, all in force, are listed too.
+    assert_eq!(listed(json!({ "kind": "COLLECTIVE" })).await, 1 + 2);
+    assert_eq!(listed(json!({ "kind": "INDIVIDUAL" })).await, 6 + 1);
     assert_eq!(listed(json!({ "facilityId": hospital })).await, 2);
     let aggregator_id = organization(&server, "AGGREGATOR").await;
-    assert_eq!(listed(json!({ "aggregatorId": aggregator_id })).await, 2);
-    assert_eq!(listed(json!({ "inForce": true })).await, 2);
+    assert_eq!(
+        listed(json!({ "aggregatorId": aggregator_id })).await,
+        1 + 2
+    );
+    assert_eq!(listed(json!({ "inForce": true })).await, DEMO_CONTRACTS + 2);
     assert_eq!(listed(json!({ "inForce": false })).await, 1);
     assert_eq!(
         listed(json!({ "inForce": true, "kind": "COLLECTIVE" })).await,
-        1
+        1 + 1
     );
 
-    // The facility sees its own; the aggregator those it holds; bad paging is refused.
+    // The facility sees its own (the demo's collective one and its new individual one); bad
+    // paging is refused.
     let own = server.graphql_as(&token, LIST, json!({})).await;
     assert_eq!(
         own["data"]["contracts"]["edges"].as_array().unwrap().len(),
@@ -293,6 +305,12 @@ async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none(
         seen["data"]["contracts"]["edges"][0]["node"]["id"], contract["id"],
         "{seen}"
     );
+    // Besides, the individual contracts of the demo's three Yokohama facilities.
+    assert_eq!(
+        seen["data"]["contracts"]["edges"].as_array().unwrap().len(),
+        1 + 3,
+        "{seen}"
+    );
     let node = server
         .graphql_as(
             &yokohama,
@@ -326,11 +344,23 @@ async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none(
     let later = server.graphql_as(&yokohama, LIST, json!({})).await;
     assert_eq!(
         setagaya_seen_by_yokohama(&later),
-        1,
+        1 + 3,
         "Yokohama does not see Setagaya's contract"
     );
     server.stop().await;
 }
+
+/// The demo's facilities, by code: WS-KANTO-01 delivers to every one.
+const DEMO_FACILITIES: [&str; 8] = [
+    "目黒区病院01",
+    "目黒区診療所01",
+    "世田谷区病院01",
+    "港区診療所01",
+    "目黒区特設会場01",
+    "横浜病院01",
+    "横浜診療所01",
+    "横浜特設会場01",
+];
 
 const DESTINATIONS: &str = "query($w: ID) { deliveryDestinations(wholesalerId: $w) { edges { node { id name address phone openingHours } } } }";
 const SET_WHOLESALER: &str = "mutation($f: ID!, $w: ID) { setDeliveringWholesaler(facilityId: $f, wholesalerId: $w) { id deliveringWholesaler { name } } }";
@@ -344,8 +374,17 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
     let wholesaler = organization(&server, "WHOLESALER").await;
     let aggregator = organization(&server, "AGGREGATOR").await;
 
-    // The facility names it; its municipality may too, without the proxy flag.
+    // Every demo facility names the wholesaler. The facility clears and names it again; its
+    // municipality may do the same, without the proxy flag.
     let token = hospital_user(&server).await;
+    let unset = server
+        .graphql_as(&token, SET_WHOLESALER, json!({ "f": hospital }))
+        .await;
+    assert_eq!(
+        unset["data"]["setDeliveringWholesaler"]["deliveringWholesaler"],
+        Value::Null,
+        "{unset}"
+    );
     let set = server
         .graphql_as(
             &token,
@@ -359,6 +398,13 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
         "{set}"
     );
     let meguro = server.sign_in("meguro.admin").await;
+    let unset_by_municipality = server
+        .graphql_as(&meguro, SET_WHOLESALER, json!({ "f": clinic }))
+        .await;
+    assert!(
+        unset_by_municipality["errors"].is_null(),
+        "{unset_by_municipality}"
+    );
     let by_municipality = server
         .graphql_as(
             &meguro,
@@ -378,7 +424,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
         .iter()
         .map(|e| e["node"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["目黒区病院01", "目黒区診療所01"]);
+    assert_eq!(names, DEMO_FACILITIES);
     let own = server
         .graphql_as(
             &seller,
@@ -437,7 +483,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
             .as_array()
             .unwrap()
             .len(),
-        2
+        DEMO_FACILITIES.len()
     );
 
     // Bad input: not a wholesaler, another area's facility, no right; nothing changes.
@@ -497,7 +543,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
             "SELECT COUNT(*) FROM facilities WHERE delivering_wholesaler_id IS NOT NULL"
         )
         .await,
-        2
+        DEMO_FACILITIES.len() as i64
     );
 
     // Cleared: the wholesaler no longer sees it.
@@ -510,13 +556,17 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
         "{cleared}"
     );
     let after = server.graphql_as(&seller, DESTINATIONS, json!({})).await;
-    assert_eq!(
-        after["data"]["deliveryDestinations"]["edges"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    let names: Vec<&str> = after["data"]["deliveryDestinations"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = DEMO_FACILITIES
+        .into_iter()
+        .filter(|name| *name != "目黒区診療所01")
+        .collect();
+    assert_eq!(names, expected);
     // The facility's delivering wholesaler is not public.
     assert_eq!(
         code(
@@ -540,8 +590,10 @@ const MEMBERS: &str =
 #[tokio::test]
 async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_received() {
     let server = TestServer::start().await;
-    let (hospital, hospital_code) = facility(&server, "Meguro Hospital 01").await;
-    let (_, clinic_code) = facility(&server, "Meguro Clinic 01").await;
+    // The demo's Meguro Hospital 01 is already a member, with a power of attorney received;
+    // Meguro Clinic 01 and Meguro Special Venue 01 are not members.
+    let (clinic, clinic_code) = facility(&server, "Meguro Clinic 01").await;
+    let (_, venue_code) = facility(&server, "Meguro Special Venue 01").await;
     let (yokohama_hospital, _) = facility(&server, "Yokohama Hospital 01").await;
     let aggregator_id = organization(&server, "AGGREGATOR").await;
     let aggregator = server.sign_in("meguro-ma.admin").await;
@@ -551,28 +603,30 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
         .graphql_as(
             &aggregator,
             RECORD,
-            json!({ "f": hospital, "d": "2021-02-10" }),
+            json!({ "f": clinic, "d": "2021-02-10" }),
         )
         .await;
     let power = recorded["data"]["recordPowerOfAttorney"].clone();
     assert_eq!(power["status"], "RECEIVED", "{recorded}");
+    assert_eq!(power["facility"]["name"], "目黒区診療所01");
     assert_eq!(power["aggregator"]["name"], "目黒区医師会");
     assert_eq!(power["version"], 1);
 
-    server
+    let joined = server
         .graphql_as(
             &aggregator,
             REGISTER,
             json!({ "rows": [
-                { "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
-                { "facilityCode": clinic_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15", "withdrawalDate": "2021-03-31" },
+                { "facilityCode": clinic_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" },
+                { "facilityCode": venue_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15", "withdrawalDate": "2021-03-31" },
             ] }),
         )
         .await;
+    assert!(joined["errors"].is_null(), "{joined}");
     let members = server.graphql_as(&aggregator, MEMBERS, json!({})).await;
     assert_eq!(
         members["data"]["memberFacilities"]["edges"],
-        json!([{ "node": { "name": "目黒区病院01" } }]),
+        json!([{ "node": { "name": "目黒区病院01" } }, { "node": { "name": "目黒区診療所01" } }]),
         "a member that has left is no longer listed: {members}"
     );
 
@@ -581,7 +635,7 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
         .graphql_as(
             &aggregator,
             RECORD,
-            json!({ "f": hospital, "d": "2021-02-12", "s": "DEFICIENT", "n": "押印なし" }),
+            json!({ "f": clinic, "d": "2021-02-12", "s": "DEFICIENT", "n": "押印なし" }),
         )
         .await;
     assert_eq!(
@@ -594,34 +648,48 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
         "押印なし"
     );
     let listed = server.graphql_as(&aggregator, POWERS, json!({})).await;
+    let listed = listed["data"]["powersOfAttorney"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .clone();
+    assert_eq!(listed.len(), 2, "the demo hospital's and the clinic's");
+    let demo_power = listed
+        .iter()
+        .find(|edge| edge["node"]["id"] != power["id"])
+        .unwrap()["node"]
+        .clone();
+    assert!(
+        listed.contains(&json!({ "node": { "id": power["id"], "status": "DEFICIENT", "receivedDate": "2021-02-12", "facility": { "name": "目黒区診療所01" } } })),
+        "{listed:?}"
+    );
     assert_eq!(
-        listed["data"]["powersOfAttorney"]["edges"],
-        json!([{ "node": { "id": power["id"], "status": "DEFICIENT", "receivedDate": "2021-02-12", "facility": { "name": "目黒区病院01" } } }]),
-        "{listed}"
+        demo_power,
+        json!({ "id": demo_power["id"], "status": "RECEIVED", "receivedDate": "2021-02-15", "facility": { "name": "目黒区病院01" } })
     );
     let received_only = server
         .graphql_as(&aggregator, POWERS, json!({ "s": "RECEIVED" }))
         .await;
     assert_eq!(
         received_only["data"]["powersOfAttorney"]["edges"],
-        json!([])
+        json!([{ "node": demo_power }]),
+        "only the demo hospital's"
     );
 
     // Bad input: nothing changes, and the attempt is audited.
     let before = count(&server, "SELECT COUNT(*) FROM powers_of_attorney").await;
     for (variables, expected, field) in [
         (
-            json!({ "f": hospital, "d": "2999-01-01" }),
+            json!({ "f": clinic, "d": "2999-01-01" }),
             "INVALID_INPUT",
             Some("receivedDate"),
         ),
         (
-            json!({ "f": hospital, "d": "2021-13-01" }),
+            json!({ "f": clinic, "d": "2021-13-01" }),
             "INVALID_INPUT",
             Some("receivedDate"),
         ),
         (
-            json!({ "f": hospital, "d": "2021-02-01", "n": "x".repeat(501) }),
+            json!({ "f": clinic, "d": "2021-02-01", "n": "x".repeat(501) }),
             "INVALID_INPUT",
             Some("note"),
         ),
@@ -652,7 +720,7 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
     assert_eq!(
         code(
             &server
-                .graphql_as(&seller, RECORD, json!({ "f": hospital, "d": "2021-02-01" }))
+                .graphql_as(&seller, RECORD, json!({ "f": clinic, "d": "2021-02-01" }))
                 .await
         ),
         "FORBIDDEN"
@@ -661,11 +729,18 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
         count(&server, "SELECT COUNT(*) FROM powers_of_attorney").await,
         before
     );
-    let status: String = sqlx::query_scalar("SELECT status FROM powers_of_attorney")
-        .fetch_one(server.state.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(status, "DEFICIENT");
+    let status: Vec<String> = sqlx::query_scalar(
+        "SELECT p.status FROM powers_of_attorney p JOIN organizations o ON o.id = p.facility_id \
+         ORDER BY o.code",
+    )
+    .fetch_all(server.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        status,
+        ["RECEIVED", "DEFICIENT"],
+        "the hospital's, the clinic's"
+    );
 
     // The roster is the aggregator's own: another holder does not see it; the nation does.
     let association = server.sign_in("tokyo-ma.admin").await;
@@ -694,7 +769,7 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
             .as_array()
             .unwrap()
             .len(),
-        1
+        2
     );
     let node = "query($id: ID!) { node(id: $id) { ... on PowerOfAttorney { status } } }";
     assert_eq!(
@@ -756,6 +831,25 @@ async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
         }
     };
     register(meguro_code.clone(), "2021-03-01").await;
+    // Yokohama Hospital 01's individual contract in the demo ends first (an event in Yokohama's
+    // area, after Meguro's), so that a new one may start.
+    let nation = server.sign_in("nation.admin").await;
+    let demo_contract = server
+        .graphql_as(
+            &nation,
+            LIST,
+            json!({ "f": { "facilityId": yokohama_hospital } }),
+        )
+        .await;
+    let demo_contract = demo_contract["data"]["contracts"]["edges"][0]["node"]["id"].clone();
+    let ended = server
+        .graphql_as(
+            &desk,
+            "mutation($ids: [ID!]!) { withdrawContract(contractIds: $ids, withdrawalDate: \"2021-02-28\") { id } }",
+            json!({ "ids": [demo_contract] }),
+        )
+        .await;
+    assert!(ended["errors"].is_null(), "{ended}");
     register(yokohama_code, "2021-03-01").await;
 
     let meguro = server.sign_in("meguro.admin").await;
@@ -776,10 +870,17 @@ async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
         facility_row(&meguro_hospital)
     );
     let theirs = next_contract_event(&mut yokohama_ws).await;
+    assert_eq!(theirs["topic"], "contract.withdrawn");
     assert_eq!(
         theirs["payload"]["facilityId"],
         facility_row(&yokohama_hospital),
         "Yokohama skips Meguro's contract"
+    );
+    let registered = next_contract_event(&mut yokohama_ws).await;
+    assert_eq!(registered["topic"], "contract.registered");
+    assert_eq!(
+        registered["payload"]["facilityId"],
+        facility_row(&yokohama_hospital)
     );
     // Live: a later Meguro contract is Meguro's next event (Yokohama's was skipped).
     register(meguro_code, "2021-03-31").await;
@@ -799,18 +900,22 @@ async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
 #[tokio::test]
 async fn an_approved_collective_date_change_is_a_contract_event_too() {
     let server = TestServer::start().await;
-    let (hospital, hospital_code) = facility(&server, "Meguro Hospital 01").await;
-    let aggregator = server.sign_in("meguro-ma.admin").await;
-    let registered = server
+    let (hospital, _) = facility(&server, "Meguro Hospital 01").await;
+    // The demo hospital is in the Meguro medical association's collective contract.
+    let token = hospital_user(&server).await;
+    let contracts = server
         .graphql_as(
-            &aggregator,
-            REGISTER,
-            json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-02-15" }] }),
+            &token,
+            "query($f: ID!) { node(id: $f) { ... on Facility { contracts { kind current withdrawalDate aggregator { name } } } } }",
+            json!({ "f": hospital }),
         )
         .await;
-    assert!(registered["errors"].is_null(), "{registered}");
+    assert_eq!(
+        contracts["data"]["node"]["contracts"],
+        json!([{ "kind": "COLLECTIVE", "current": true, "withdrawalDate": null, "aggregator": { "name": "目黒区医師会" } }]),
+        "{contracts}"
+    );
     // The facility changes its collective withdrawal date: an approval field.
-    let token = hospital_user(&server).await;
     let filed = server
         .graphql_as(
             &token,
