@@ -93,8 +93,14 @@ async fn ordinary_fields_apply_at_once_and_approval_fields_wait_for_the_municipa
         approved["data"]["approveFacilityChange"]["status"], "APPROVED",
         "{approved}"
     );
-    let now = server.data(FACILITY, json!({ "f": facility })).await;
+    let now = server
+        .graphql_as(&token, FACILITY, json!({ "f": facility }))
+        .await["data"]
+        .clone();
     assert_eq!(now["node"]["representativeName"], "院長 花子");
+    // A person's name: the facility's area reads it, the public does not.
+    let public = server.graphql(FACILITY, json!({ "f": facility })).await;
+    assert_eq!(code(&public), "FORBIDDEN", "{public}");
     assert_eq!(now["node"]["generalAcceptance"], true);
 
     // Deciding again is a conflict; nothing changes.

@@ -30,11 +30,7 @@ macro_rules! db_enum {
             ) -> Result<Self, sqlx::error::BoxDynError> {
                 let text = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
                 <$name>::from_db(text).ok_or_else(|| {
-                    format!(
-                        "unknown {} in the database: {text:?}",
-                        stringify!($name)
-                    )
-                    .into()
+                    format!("unknown {} in the database: {text:?}", stringify!($name)).into()
                 })
             }
         }

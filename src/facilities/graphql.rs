@@ -780,6 +780,16 @@ impl FacilitySubscription {
     }
 }
 
+/// The representative's name is a person's name: the facility's area only (FORBIDDEN
+/// elsewhere, as every private field of a public object).
+pub fn private_representative_name(
+    ctx: &Context<'_>,
+    facility: &OrganizationRecord,
+) -> async_graphql::Result<Option<String>> {
+    may_see(current_actor(ctx), facility)?;
+    Ok(facility.representative_name.clone())
+}
+
 /// The facility fields only its area may read.
 pub async fn private_doctors(
     ctx: &Context<'_>,

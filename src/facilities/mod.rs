@@ -24,6 +24,7 @@ pub use graphql::{
     ApprovalStatus, Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery,
     FacilitySubscription, RegistryNode, load_registry_node, private_approval_status,
     private_contracts, private_doctors, private_eligibility, private_pending_change_request,
+    private_representative_name,
 };
 pub use loader::PendingRequestLoader;
 pub use partners::DeliveringWholesalerLoader;

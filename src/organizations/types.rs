@@ -324,9 +324,9 @@ organization_object! {
             load_required(ctx, self.0.prefecture_id.as_deref()).await.map(Prefecture)
         }
 
-        /// Representative's name (代表者名).
-        async fn representative_name(&self) -> Option<String> {
-            self.0.representative_name.clone()
+        /// Representative's name (代表者名): personal data, for the facility's area only.
+        async fn representative_name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+            crate::facilities::private_representative_name(ctx, &self.0)
         }
 
         /// Vaccines handled (取扱いワクチン), as product codes.
