@@ -4,6 +4,7 @@
 //! no way to change or delete it.
 
 mod query;
+mod store;
 
 pub use query::{AuditEntryView, AuditQuery};
 
@@ -128,7 +129,7 @@ pub async fn record(tx: &mut WriteTx, meta: &RequestMeta, entry: Entry) -> AppRe
     .bind(entry.detail)
     .bind(meta.ip.clone())
     .bind(meta.request_id.clone())
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -1,16 +1,15 @@
 //! `Query.auditLog`: for the nation and the service desk.
 
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, InputObject, Json, Object};
-use sqlx::AssertSqlSafe;
-
+use super::store::{self, AuditEntry, LogFilter};
 use super::{Entry, Outcome, record_alone};
 use crate::authz::{Action, Target, decide};
-use crate::db::{Db, Filter, format_timestamp};
+use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 use crate::identity::{current_actor, request_meta};
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, InputObject, Json, Object};
 
 /// How an audited operation ended.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,26 +40,6 @@ pub struct AuditLogFilter {
     pub outcome: Option<AuditOutcomeFilter>,
 }
 
-/// One audit log row.
-#[derive(sqlx::FromRow)]
-pub struct AuditEntry {
-    pub id: String,
-    pub occurred_at: String,
-    pub actor_username: Option<String>,
-    pub actor_role: Option<String>,
-    pub actor_organization_id: Option<String>,
-    pub operation: String,
-    pub outcome: String,
-    pub object_type: Option<String>,
-    pub object_id: Option<String>,
-    pub organization_id: Option<String>,
-    pub before_state: Option<String>,
-    pub after_state: Option<String>,
-    pub detail: Option<String>,
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
-}
-
 #[derive(Default)]
 pub struct AuditQuery;
 
@@ -81,50 +60,22 @@ impl AuditQuery {
         let filter = filter.unwrap_or_default();
         let db = ctx.data_unchecked::<Db>();
 
-        let mut sql_filter = Filter::default();
-        if let Some(from) = filter.from {
-            sql_filter.and("occurred_at >= ?", [format_timestamp(parse(&from)?)]);
-        }
-        if let Some(to) = filter.to {
-            sql_filter.and("occurred_at < ?", [format_timestamp(parse(&to)?)]);
-        }
-        if let Some(username) = filter.username {
-            let username = crate::identity::Username::from_input(&username).into_string();
-            sql_filter.and("actor_username = ?", [username]);
-        }
-        if let Some(operation) = filter.operation {
-            sql_filter.and("operation = ?", [operation]);
-        }
-        if let Some(object_id) = filter.object_id {
-            sql_filter.and("object_id = ?", [object_id]);
-        }
-        if let Some(outcome) = filter.outcome {
-            let outcome = match outcome {
-                AuditOutcomeFilter::Success => Outcome::Success,
-                AuditOutcomeFilter::Failure => Outcome::Failure,
-                AuditOutcomeFilter::Denied => Outcome::Denied,
-            };
-            sql_filter.and("outcome = ?", [outcome.as_db().to_owned()]);
-        }
-        if let Some(after) = &page.after {
-            sql_filter.and(
-                "(occurred_at, id) < (?, ?)",
-                [after[0].clone(), after[1].clone()],
-            );
-        }
-        let sql = format!(
-            "SELECT id, occurred_at, actor_username, actor_role, actor_organization_id, operation, outcome, \
-             object_type, object_id, organization_id, before_state, after_state, detail, ip, request_id \
-             FROM audit_log{} ORDER BY occurred_at DESC, id DESC LIMIT {}",
-            sql_filter.where_clause(),
-            page.fetch_limit()
-        );
-        let query = sqlx::query_as::<_, AuditEntry>(AssertSqlSafe(sql));
-        let rows = sql_filter
-            .bind(query)
-            .fetch_all(db.pool())
-            .await
-            .map_err(AppError::from)?;
+        let outcome = filter.outcome.map(|outcome| match outcome {
+            AuditOutcomeFilter::Success => Outcome::Success,
+            AuditOutcomeFilter::Failure => Outcome::Failure,
+            AuditOutcomeFilter::Denied => Outcome::Denied,
+        });
+        let log_filter = LogFilter {
+            from: filter.from.as_ref().map(parse).transpose()?,
+            to: filter.to.as_ref().map(parse).transpose()?,
+            username: filter
+                .username
+                .map(|u| crate::identity::Username::from_input(&u).into_string()),
+            operation: filter.operation,
+            object_id: filter.object_id,
+            outcome,
+        };
+        let rows = store::list(db, &log_filter, &page).await?;
         let (rows, has_next) = split_page(rows, &page);
 
         record_alone(

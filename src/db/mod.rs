@@ -54,6 +54,11 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+
+    /// The transaction's connection, to run statements on: `query.execute(tx.conn())`.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl Deref for WriteTx {

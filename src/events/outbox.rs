@@ -148,7 +148,7 @@ pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE event_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
     )
-    .fetch_one(&mut ***tx)
+    .fetch_one(tx.conn())
     .await?;
     // The area columns are copied from the organisation in the same statement: no extra round
     // trip, and the event keeps the area it had when it happened.
@@ -166,7 +166,7 @@ pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
     .bind(event.organization_id.as_deref())
     .bind(event.payload.to_string())
     .bind(now_utc())
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     Ok(seq)
 }

@@ -55,7 +55,7 @@ async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ChangeRequestR
     let sql = format!("SELECT {COLUMNS} FROM facility_change_requests WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(&mut ***tx)
+        .fetch_optional(tx.conn())
         .await?)
 }
 
@@ -94,7 +94,7 @@ async fn refresh_approval_status(tx: &mut WriteTx, facility_id: &str) -> AppResu
              LIMIT 1), 'NONE') WHERE organization_id = $1",
     )
     .bind(facility_id)
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }
@@ -111,7 +111,7 @@ async fn open_or_rejected(
     );
     let latest: Option<ChangeRequestRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(facility_id)
-        .fetch_optional(&mut ***tx)
+        .fetch_optional(tx.conn())
         .await?;
     Ok(latest.filter(|r| r.status != "APPROVED"))
 }
@@ -166,7 +166,7 @@ pub async fn submit(
                 sqlx::query("DELETE FROM facility_change_requests WHERE id = $1 AND version = $2")
                     .bind(&open.id)
                     .bind(open.version)
-                    .execute(&mut ***tx)
+                    .execute(tx.conn())
                     .await?;
                 refresh_approval_status(tx, &facility.id).await?;
                 audit::record(
@@ -212,7 +212,7 @@ pub async fn submit(
             .bind(proxy)
             .bind(&now)
             .bind(&open.status)
-            .execute(&mut ***tx)
+            .execute(tx.conn())
             .await?;
             if updated.rows_affected() != 1 {
                 return Err(AppError::Conflict(
@@ -235,7 +235,7 @@ pub async fn submit(
             .bind(serde_json::to_string(&[&actor.user_id]).unwrap_or_default())
             .bind(proxy)
             .bind(&now)
-            .execute(&mut ***tx)
+            .execute(tx.conn())
             .await?;
             (id, "submitted")
         }
@@ -381,7 +381,7 @@ pub async fn decide(
     .bind(&actor.user_id)
     .bind(&now)
     .bind(reason.clone())
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     if decided.rows_affected() != 1 {
         // Someone decided (or the facility amended the request) in the meantime.
@@ -479,7 +479,7 @@ async fn apply(
             Value::Number(n) => query.bind(n.as_i64()),
             _ => query.bind(None::<String>),
         };
-        query.execute(&mut ***tx).await?;
+        query.execute(tx.conn()).await?;
     }
     apply_supply(tx, facility_id, after).await?;
     // Both contract dates in one statement, so moving both never passes through an order the
@@ -498,13 +498,13 @@ async fn apply(
         .bind(join)
         .bind(withdrawal)
         .bind(now)
-        .execute(&mut ***tx)
+        .execute(tx.conn())
         .await?;
     }
     sqlx::query("UPDATE organizations SET updated_at = $2, version = version + 1 WHERE id = $1")
         .bind(facility_id)
         .bind(now)
-        .execute(&mut ***tx)
+        .execute(tx.conn())
         .await?;
     Ok(())
 }
@@ -540,7 +540,7 @@ async fn apply_supply(
         let satellites: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM facilities WHERE basic_facility_id = $1")
                 .bind(facility_id)
-                .fetch_one(&mut ***tx)
+                .fetch_one(tx.conn())
                 .await?;
         if !qualifies || satellites > 0 {
             return Err(AppError::Conflict(
@@ -555,7 +555,7 @@ async fn apply_supply(
     .bind(supply)
     .bind(i64::from(basic.is_some()))
     .bind(basic_row)
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -69,7 +69,7 @@ async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ContractRecord
     let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(&mut ***tx)
+        .fetch_optional(tx.conn())
         .await?)
 }
 
@@ -122,7 +122,7 @@ pub async fn append_approved_date_change(
     );
     let contract: Option<ContractRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(facility_id)
-        .fetch_optional(&mut ***tx)
+        .fetch_optional(tx.conn())
         .await?;
     if let Some(contract) = contract {
         append(tx, &event(topic, &contract)).await?;
@@ -390,7 +390,7 @@ pub async fn register(
         .bind(&row.facility.id)
         .bind(kind)
         .bind(&row.join)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.conn())
         .await?;
         if open > 0 {
             return Err(AppError::Conflict(format!(
@@ -411,7 +411,7 @@ pub async fn register(
         .bind(&actor.user_id)
         .bind(&now)
         .bind(row.counterpart.clone())
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         audit::record(
             &mut tx,
@@ -544,7 +544,7 @@ pub async fn withdraw(
             .bind(id)
             .bind(&date)
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         audit::record(
             &mut tx,

@@ -55,7 +55,7 @@ async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<DoctorRecord>>
     let sql = format!("SELECT {COLUMNS} FROM doctors WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(&mut ***tx)
+        .fetch_optional(tx.conn())
         .await?)
 }
 
@@ -161,7 +161,7 @@ pub async fn register(
     let existing: Option<DoctorRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&facility.id)
         .bind(&licence)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(tx.conn())
         .await?;
     let (id, before, detail) = match existing {
         None => {
@@ -177,7 +177,7 @@ pub async fn register(
             .bind(i32::from(doctor.responsible))
             .bind(i32::from(doctor.vaccinating))
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await
             .map_err(|e| match AppError::from(e) {
                 // Registered by someone else at the same moment.
@@ -198,7 +198,7 @@ pub async fn register(
             .bind(i32::from(doctor.responsible))
             .bind(i32::from(doctor.vaccinating))
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
             let before = found.audit_view();
             (
@@ -231,7 +231,7 @@ pub async fn register(
             .bind(i32::from(responsible))
             .bind(i32::from(vaccinating))
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
             let before = found.audit_view();
             (
@@ -308,7 +308,7 @@ pub async fn update(
     .bind(i32::from(responsible))
     .bind(i32::from(vaccinating))
     .bind(now_utc())
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await
     .map_err(|e| match AppError::from(e) {
         AppError::Conflict(_) => AppError::Conflict(
@@ -361,7 +361,7 @@ pub async fn withdraw(
     .bind(&doctor.id)
     .bind(&date)
     .bind(now_utc())
-    .execute(&mut **tx)
+    .execute(tx.conn())
     .await?;
     if updated.rows_affected() != 1 {
         return Err(already());

@@ -122,12 +122,12 @@ pub async fn set_delivering_wholesaler(
     sqlx::query("UPDATE facilities SET delivering_wholesaler_id = $2 WHERE organization_id = $1")
         .bind(&facility.id)
         .bind(wholesaler_id)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     sqlx::query("UPDATE organizations SET updated_at = $2, version = version + 1 WHERE id = $1")
         .bind(&facility.id)
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     let after = store::load_in(&mut tx, &facility.id)
         .await?
@@ -356,7 +356,7 @@ pub async fn record_power_of_attorney(
     let existing: Option<PowerOfAttorneyRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&actor.organization.id)
         .bind(&facility.id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(tx.conn())
         .await?;
     let id = match &existing {
         Some(found) => {
@@ -370,7 +370,7 @@ pub async fn record_power_of_attorney(
             .bind(note)
             .bind(&actor.user_id)
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
             found.id.clone()
         }
@@ -388,7 +388,7 @@ pub async fn record_power_of_attorney(
             .bind(note)
             .bind(&actor.user_id)
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
             id
         }
@@ -396,7 +396,7 @@ pub async fn record_power_of_attorney(
     let sql = format!("SELECT {POA_COLUMNS} FROM powers_of_attorney p WHERE p.id = $1");
     let record: PowerOfAttorneyRecord = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&id)
-        .fetch_one(&mut **tx)
+        .fetch_one(tx.conn())
         .await?;
     audit::record(
         &mut tx,

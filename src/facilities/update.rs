@@ -485,7 +485,7 @@ async fn apply_update(
             Value::String(s) => query.bind(s.clone()),
             _ => query.bind(None::<String>),
         };
-        query.execute(&mut **tx).await?;
+        query.execute(tx.conn()).await?;
     }
     if !immediate.is_empty() {
         sqlx::query(
@@ -493,7 +493,7 @@ async fn apply_update(
         )
         .bind(&facility.id)
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     }
     let change_request = if requested.is_empty() {

@@ -131,7 +131,7 @@ impl Identity {
             .bind(&user.id)
             .bind(hash)
             .bind(now_utc())
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         // Other sessions end: whoever else held the old password is out.
         let others = Sessions::AllOf {
@@ -188,7 +188,7 @@ impl Identity {
             .bind(&user.id)
             .bind(self.from_now(time::Duration::minutes(RESET_MINUTES)))
             .bind(now_utc())
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         audit::record(
             &mut tx,
@@ -258,7 +258,7 @@ impl Identity {
         )
         .bind(hash_token(token))
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         if used.rows_affected() != 1 {
             return Err(AppError::InvalidCredentials);
@@ -270,7 +270,7 @@ impl Identity {
         .bind(&user.id)
         .bind(hash)
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         let all = Sessions::AllOf {
             user_id: &user.id,
@@ -362,7 +362,7 @@ impl Identity {
         )
         .bind(hash_token(setup_token))
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         if used.rows_affected() != 1 {
             return Err(AppError::InvalidCredentials);
@@ -376,7 +376,7 @@ impl Identity {
         .bind(&now)
         .bind(question)
         .bind(answer_hash)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         let activated = store::user_by_id_in(&mut tx, &user.id)
             .await?
@@ -456,7 +456,7 @@ impl Identity {
         .bind(&actor.user_id)
         .bind(&now)
         .bind(privacy::CURRENT_VERSION)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         audit::record(
             &mut tx,
@@ -520,7 +520,7 @@ impl Identity {
         .bind(question)
         .bind(answer_hash)
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         audit::record(
             &mut tx,
@@ -554,7 +554,7 @@ impl Identity {
             .bind(&actor.user_id)
             .bind(self.keys.totp.seal(&actor.user_id, &secret))
             .bind(now_utc())
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         audit::record(
             &mut tx,
@@ -603,7 +603,7 @@ impl Identity {
         )
         .bind(&user.id)
         .bind(now_utc())
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         audit::record(
             &mut tx,

@@ -205,7 +205,7 @@ impl Identity {
         .bind(invitation.role.as_db())
         .bind(i32::from(invitation.is_org_admin))
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         if updated.rows_affected() != 1 {
             return Err(username_taken());
@@ -269,7 +269,7 @@ impl Identity {
         )
         .bind(&user.id)
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         if touched.rows_affected() != 1 {
             return Err(AppError::Conflict(
@@ -314,7 +314,7 @@ impl Identity {
             .bind(&user.id)
             .bind(self.from_now(time::Duration::hours(self.config.setup_link_hours)))
             .bind(now)
-            .execute(&mut ***tx)
+            .execute(tx.conn())
             .await?;
         let link = format!(
             "{}/setup#token={token}",
@@ -365,7 +365,7 @@ impl Identity {
         sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL, updated_at = $2, version = version + 1 WHERE id = $1")
             .bind(&user.id)
             .bind(now_utc())
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         let after = store::user_by_id_in(&mut tx, &user.id)
             .await?
@@ -432,7 +432,7 @@ impl Identity {
         )
         .bind(&user.id)
         .bind(&now)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         if cleared.rows_affected() != 1 {
             return Err(AppError::Conflict(
@@ -535,7 +535,7 @@ impl Identity {
         .bind(to)
         .bind(&now)
         .bind(from)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         if switched.rows_affected() != 1 {
             return Err(AppError::Conflict(
@@ -653,7 +653,7 @@ pub(super) async fn insert_invited(
     .bind(invitation.role.as_db())
     .bind(i32::from(invitation.is_org_admin))
     .bind(now)
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await
     .map_err(|e| match AppError::from(e) {
         AppError::Conflict(_) => username_taken(),
@@ -671,7 +671,7 @@ async fn revoke_setup_links(tx: &mut WriteTx, user_id: &str, now: &str) -> AppRe
     )
     .bind(user_id)
     .bind(now)
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     sqlx::query(
         "UPDATE challenges SET expires_at = $2 WHERE user_id = $1 AND purpose = 'FIRST_LOGIN' \
@@ -679,7 +679,7 @@ async fn revoke_setup_links(tx: &mut WriteTx, user_id: &str, now: &str) -> AppRe
     )
     .bind(user_id)
     .bind(now)
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     Ok(revoked.rows_affected())
 }
@@ -691,7 +691,7 @@ async fn expire_password_resets(tx: &mut WriteTx, user_id: &str, now: &str) -> A
     )
     .bind(user_id)
     .bind(now)
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -155,7 +155,7 @@ pub async fn create_demo_accounts(db: &Db) -> AppResult<()> {
         .bind(&now)
         .bind(DEMO_SECURITY_QUESTION)
         .bind(&answer_hash)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
     }
     tx.commit().await?;

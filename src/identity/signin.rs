@@ -131,7 +131,7 @@ impl Identity {
         .bind(code.as_deref().map(hash_token))
         .bind(&expires_at)
         .bind(now_utc())
-        .execute(&mut ***tx)
+        .execute(tx.conn())
         .await?;
         if let Some(code) = code {
             let minutes = self.config.email_code_minutes;
@@ -284,14 +284,14 @@ impl Identity {
         .bind(&now)
         .bind(&expires_at)
         .bind(meta.ip.clone())
-        .execute(&mut ***tx)
+        .execute(tx.conn())
         .await?;
         sqlx::query(
             "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in_at = $2, updated_at = $2 WHERE id = $1",
         )
         .bind(&user.id)
         .bind(&now)
-        .execute(&mut ***tx)
+        .execute(tx.conn())
         .await?;
         let actor = self.actor(user, session_id.clone()).await?;
         audit::record(
@@ -345,7 +345,7 @@ impl Identity {
             Sessions::One(id) => {
                 sqlx::query_scalar("SELECT id FROM sessions WHERE id = $1 AND revoked_at IS NULL")
                     .bind(id)
-                    .fetch_all(&mut ***tx)
+                    .fetch_all(tx.conn())
                     .await?
             }
             Sessions::AllOf { user_id, except } => sqlx::query_scalar(
@@ -353,14 +353,14 @@ impl Identity {
             )
             .bind(user_id)
             .bind(except.unwrap_or_default())
-            .fetch_all(&mut ***tx)
+            .fetch_all(tx.conn())
             .await?,
         };
         for id in ids {
             sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1")
                 .bind(&id)
                 .bind(&now)
-                .execute(&mut ***tx)
+                .execute(tx.conn())
                 .await?;
             let event = NewEvent {
                 topic: SESSION_ENDED.into(),

@@ -35,7 +35,7 @@ pub async fn user_by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<UserR
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(&mut ***tx)
+        .fetch_optional(tx.conn())
         .await?)
 }
 
@@ -140,7 +140,7 @@ pub async fn consume_challenge(tx: &mut WriteTx, id: &str, now: &str) -> AppResu
         sqlx::query("UPDATE challenges SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL")
             .bind(id)
             .bind(now)
-            .execute(&mut ***tx)
+            .execute(tx.conn())
             .await?;
     Ok(done.rows_affected() == 1)
 }

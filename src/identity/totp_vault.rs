@@ -172,7 +172,7 @@ impl TotpVault {
             "SELECT id, totp_secret, totp_pending_secret FROM users \
              WHERE totp_secret IS NOT NULL OR totp_pending_secret IS NOT NULL",
         )
-        .fetch_all(&mut **tx)
+        .fetch_all(tx.conn())
         .await?;
         let mut changed = 0;
         for (id, secret, pending) in rows {
@@ -199,7 +199,7 @@ impl TotpVault {
             .bind(new_pending.or(pending.clone()))
             .bind(secret.unwrap_or_default())
             .bind(pending.unwrap_or_default())
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
             changed += 1;
         }

@@ -38,7 +38,7 @@ pub async fn enqueue(tx: &mut WriteTx, mail: &Mail) -> AppResult<()> {
     .bind(&mail.subject)
     .bind(&mail.body)
     .bind(now)
-    .execute(&mut ***tx)
+    .execute(tx.conn())
     .await?;
     Ok(())
 }

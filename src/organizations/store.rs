@@ -47,7 +47,7 @@ pub async fn load_in(
     let sql = format!("{SELECT} WHERE o.id = $1");
     Ok(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(&mut ***tx)
+        .fetch_optional(tx.conn())
         .await?)
 }
 
@@ -227,7 +227,7 @@ pub async fn insert_in(
                 .bind(org.prefecture_id.clone())
                 .bind(org.municipality_id.clone());
         }
-        query.execute(&mut ***tx).await?;
+        query.execute(tx.conn()).await?;
 
         let facilities: Vec<_> = chunk
             .iter()
@@ -259,7 +259,7 @@ pub async fn insert_in(
                 .bind(facility.basic_facility_id.clone())
                 .bind(facility.operating_municipality_id.clone());
         }
-        query.execute(&mut ***tx).await?;
+        query.execute(tx.conn()).await?;
     }
     Ok(())
 }

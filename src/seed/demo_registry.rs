@@ -127,7 +127,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         .bind(serde_json::json!([VACCINE]).to_string())
         .bind(facility.weekly_capacity)
         .bind(&wholesaler)
-        .execute(&mut **tx)
+        .execute(tx.conn())
         .await?;
         let (kind, aggregator, counterpart) = match facility.contract {
             Contract::None => (None, None, None),
@@ -153,7 +153,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .bind(JOINED)
             .bind(counterpart.as_deref())
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         }
         if let Some(aggregator) = &aggregator {
@@ -168,7 +168,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .bind(JOINED)
             .bind(&recorder)
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         }
         if let Some((name, licence)) = facility.doctor {
@@ -182,7 +182,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .bind(name)
             .bind(licence)
             .bind(&now)
-            .execute(&mut **tx)
+            .execute(tx.conn())
             .await?;
         }
     }
