@@ -3,8 +3,9 @@
 
 mod common;
 
+use common::api::{expect_error_code, meguro_id};
 use common::{TestServer, serve_args};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use vsys::identity::demo::{DEMO_PASSWORD, DEMO_SECURITY_ANSWER};
 use vsys::identity::totp;
@@ -23,12 +24,6 @@ const GENEROUS_RATES: [&str; 4] = [
     "10000",
 ];
 
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected an error: {response}"))
-}
-
 /// The decoy the server used to pick: an unkeyed hash anyone can compute.
 fn unkeyed_choice(username: &str) -> usize {
     let hash = hex::encode(Sha256::digest(username.as_bytes()));
@@ -45,13 +40,6 @@ async fn decoy(server: &TestServer, username: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-async fn meguro_id(server: &TestServer) -> Value {
-    server
-        .data(r#"{ municipality(code: "131105") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone()
 }
 
 async fn sql(server: &TestServer, statement: &str, binds: &[&str]) {
@@ -144,7 +132,11 @@ async fn usernames_differing_only_in_case_or_width_are_one_account() {
                 json!({ "o": meguro, "u": variant, "e": "twin@meguro.example.jp" }),
             )
             .await;
-        assert_eq!(code(&response), "CONFLICT", "{variant}: {response}");
+        assert_eq!(
+            expect_error_code(&response),
+            "CONFLICT",
+            "{variant}: {response}"
+        );
     }
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = $1")
         .bind("twin@meguro.example.jp")
@@ -210,7 +202,7 @@ async fn an_invited_username_is_stored_normalised_and_a_width_variant_is_the_sam
             json!({ "o": meguro, "u": "田中太郎", "e": "kanji@meguro.example.jp" }),
         )
         .await;
-    assert_eq!(code(&kanji), "INVALID_INPUT");
+    assert_eq!(expect_error_code(&kanji), "INVALID_INPUT");
     assert_eq!(kanji["errors"][0]["extensions"]["field"], "username");
     // The audit log is searched in the same form.
     let audit = server

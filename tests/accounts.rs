@@ -5,51 +5,14 @@
 mod common;
 
 use common::TestServer;
+use common::api::{error_code, error_field, error_reason, meguro_id, municipality_id};
+use common::db::{audited, count, execute};
 use serde_json::{Value, json};
 use vsys::identity::demo::DEMO_PASSWORD;
 use vsys::identity::privacy;
 
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-fn reason(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["reason"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-fn field(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-/// How many audit entries `operation` has with `outcome`.
-async fn audited(server: &TestServer, operation: &str, outcome: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE operation = $1 AND outcome = $2")
-        .bind(operation)
-        .bind(outcome)
-        .fetch_one(server.state.db.pool())
-        .await
-        .unwrap()
-}
-
 async fn count_users(server: &TestServer) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(server.state.db.pool())
-        .await
-        .unwrap()
-}
-
-async fn sql(server: &TestServer, statement: &'static str, value: &str) {
-    sqlx::query(statement)
-        .bind(value)
-        .execute(server.state.db.pool())
-        .await
-        .unwrap();
+    count(server, "SELECT COUNT(*) FROM users").await
 }
 
 /// The set-up token in the newest mail to `address`.
@@ -60,13 +23,6 @@ async fn setup_token(server: &TestServer, address: &str) -> String {
         .unwrap_or_else(|| panic!("no set-up link in {mail}"))
         .trim()
         .to_owned()
-}
-
-async fn meguro(server: &TestServer) -> Value {
-    server
-        .data(r#"{ municipality(code: "131105") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone()
 }
 
 /// A demo user's global id (signing the user in to ask).
@@ -88,7 +44,7 @@ async fn invite(server: &TestServer, username: &str, email: &str) -> (String, Va
         .graphql_as(
             &desk,
             INVITE,
-            json!({ "o": meguro(server).await, "u": username, "e": email }),
+            json!({ "o": meguro_id(server).await, "u": username, "e": email }),
         )
         .await;
     let id = invited["data"]["inviteUser"]["id"].clone();
@@ -128,8 +84,8 @@ async fn a_lost_set_up_link_is_reissued_and_only_the_newest_link_works_once() {
     assert_eq!(audited(&server, "reissueSetupLink", "SUCCESS").await, 1);
 
     let old = server.graphql(REQUEST_CODE, json!({ "t": first })).await;
-    assert_eq!(code(&old), "UNAUTHENTICATED", "{old}");
-    assert_eq!(reason(&old), "SETUP_LINK_REPLACED");
+    assert_eq!(error_code(&old), "UNAUTHENTICATED", "{old}");
+    assert_eq!(error_reason(&old), "SETUP_LINK_REPLACED");
     let done = first_login(&server, &second, email).await;
     assert_eq!(
         done["data"]["completeFirstLogin"]["user"]["status"], "ACTIVE",
@@ -138,8 +94,8 @@ async fn a_lost_set_up_link_is_reissued_and_only_the_newest_link_works_once() {
     // The reissued link used a second time: a clear error, nothing changes, audited.
     let failures_before = audited(&server, "requestFirstLoginCode", "FAILURE").await;
     let twice = server.graphql(REQUEST_CODE, json!({ "t": second })).await;
-    assert_eq!(code(&twice), "UNAUTHENTICATED");
-    assert_eq!(reason(&twice), "SETUP_LINK_USED");
+    assert_eq!(error_code(&twice), "UNAUTHENTICATED");
+    assert_eq!(error_reason(&twice), "SETUP_LINK_USED");
     assert!(
         twice["errors"][0]["message"]
             .as_str()
@@ -155,7 +111,7 @@ async fn a_lost_set_up_link_is_reissued_and_only_the_newest_link_works_once() {
     let active = server
         .graphql_as(&admin, REISSUE, json!({ "u": user }))
         .await;
-    assert_eq!(code(&active), "CONFLICT");
+    assert_eq!(error_code(&active), "CONFLICT");
     assert_eq!(audited(&server, "reissueSetupLink", "FAILURE").await, 1);
     server.stop().await;
 }
@@ -166,14 +122,14 @@ async fn an_expired_link_says_so_and_the_desk_reissues_one_that_works() {
     let email = "late@meguro.example.jp";
     let (desk, user) = invite(&server, "meguro.late", email).await;
     let expired = setup_token(&server, email).await;
-    sql(
+    execute(
         &server,
         "UPDATE setup_links SET expires_at = '2000-01-01T00:00:00.000Z' WHERE $1 = $1",
         "x",
     )
     .await;
     let refused = server.graphql(REQUEST_CODE, json!({ "t": expired })).await;
-    assert_eq!(reason(&refused), "SETUP_LINK_EXPIRED", "{refused}");
+    assert_eq!(error_reason(&refused), "SETUP_LINK_EXPIRED", "{refused}");
     assert!(
         refused["errors"][0]["message"]
             .as_str()
@@ -210,11 +166,11 @@ async fn a_code_requested_with_a_replaced_link_cannot_complete_the_first_login()
     let with_old = server
         .graphql(COMPLETE, json!({ "t": first, "c": code_sent }))
         .await;
-    assert_eq!(reason(&with_old), "SETUP_LINK_REPLACED", "{with_old}");
+    assert_eq!(error_reason(&with_old), "SETUP_LINK_REPLACED", "{with_old}");
     let with_new = server
         .graphql(COMPLETE, json!({ "t": second, "c": code_sent }))
         .await;
-    assert_eq!(code(&with_new), "UNAUTHENTICATED", "{with_new}");
+    assert_eq!(error_code(&with_new), "UNAUTHENTICATED", "{with_new}");
     server.stop().await;
 }
 
@@ -226,12 +182,12 @@ async fn reissuing_is_for_the_desk_and_the_organisations_administrators() {
     let response = server
         .graphql_as(&staff, REISSUE, json!({ "u": user }))
         .await;
-    assert_eq!(code(&response), "FORBIDDEN");
+    assert_eq!(error_code(&response), "FORBIDDEN");
     let yokohama = server.sign_in("yokohama.admin").await;
     let response = server
         .graphql_as(&yokohama, REISSUE, json!({ "u": user }))
         .await;
-    assert_eq!(code(&response), "NOT_FOUND");
+    assert_eq!(error_code(&response), "NOT_FOUND");
     assert_eq!(audited(&server, "reissueSetupLink", "DENIED").await, 2);
     server.stop().await;
 }
@@ -241,7 +197,7 @@ async fn inviting_an_unused_invitation_again_re_sends_it_and_the_first_link_stop
     let server = TestServer::start().await;
     let (desk, user) = invite(&server, "meguro.typo", "typo@meguro.exmaple.jp").await;
     let first = setup_token(&server, "typo@meguro.exmaple.jp").await;
-    let organization = meguro(&server).await;
+    let organization = meguro_id(&server).await;
     let again = server
         .graphql_as(
             &desk,
@@ -255,7 +211,7 @@ async fn inviting_an_unused_invitation_again_re_sends_it_and_the_first_link_stop
         "typo@meguro.example.jp"
     );
     let old = server.graphql(REQUEST_CODE, json!({ "t": first })).await;
-    assert_eq!(reason(&old), "SETUP_LINK_REPLACED");
+    assert_eq!(error_reason(&old), "SETUP_LINK_REPLACED");
     let fresh = setup_token(&server, "typo@meguro.example.jp").await;
     let done = first_login(&server, &fresh, "typo@meguro.example.jp").await;
     assert_eq!(
@@ -271,7 +227,7 @@ async fn inviting_an_unused_invitation_again_re_sends_it_and_the_first_link_stop
             json!({ "o": organization, "u": "meguro.typo", "e": "x@meguro.example.jp" }),
         )
         .await;
-    assert_eq!(code(&used), "CONFLICT");
+    assert_eq!(error_code(&used), "CONFLICT");
     let active = server
         .graphql_as(
             &desk,
@@ -279,12 +235,9 @@ async fn inviting_an_unused_invitation_again_re_sends_it_and_the_first_link_stop
             json!({ "o": organization, "u": "meguro.admin", "e": "x@meguro.example.jp" }),
         )
         .await;
-    assert_eq!(code(&active), "CONFLICT");
+    assert_eq!(error_code(&active), "CONFLICT");
     let (_, _) = invite(&server, "meguro.pending", "pending@meguro.example.jp").await;
-    let setagaya = server
-        .data(r#"{ municipality(code: "131121") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone();
+    let setagaya = municipality_id(&server, "131121").await;
     let elsewhere = server
         .graphql_as(
             &desk,
@@ -292,7 +245,7 @@ async fn inviting_an_unused_invitation_again_re_sends_it_and_the_first_link_stop
             json!({ "o": setagaya, "u": "meguro.pending", "e": "x@setagaya.example.jp" }),
         )
         .await;
-    assert_eq!(code(&elsewhere), "CONFLICT");
+    assert_eq!(error_code(&elsewhere), "CONFLICT");
     assert!(audited(&server, "inviteUser", "FAILURE").await >= 3);
     server.stop().await;
 }
@@ -301,7 +254,7 @@ async fn inviting_an_unused_invitation_again_re_sends_it_and_the_first_link_stop
 async fn an_invitation_with_an_address_lettre_refuses_is_invalid_input_and_audited() {
     let server = TestServer::start().await;
     let desk = server.sign_in("helpdesk.admin").await;
-    let organization = meguro(&server).await;
+    let organization = meguro_id(&server).await;
     for bad in [
         "no-at-sign",
         "two@@example.jp",
@@ -315,8 +268,8 @@ async fn an_invitation_with_an_address_lettre_refuses_is_invalid_input_and_audit
                 json!({ "o": organization, "u": "meguro.bad", "e": bad }),
             )
             .await;
-        assert_eq!(code(&response), "INVALID_INPUT", "{bad}: {response}");
-        assert_eq!(field(&response), "email");
+        assert_eq!(error_code(&response), "INVALID_INPUT", "{bad}: {response}");
+        assert_eq!(error_field(&response), "email");
     }
     assert_eq!(audited(&server, "inviteUser", "FAILURE").await, 4);
     server.stop().await;
@@ -352,8 +305,8 @@ async fn the_desk_resets_a_forgotten_security_answer_and_the_user_chooses_a_new_
     let blocked = server
         .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
         .await;
-    assert_eq!(code(&blocked), "FORBIDDEN");
-    assert_eq!(reason(&blocked), "SECURITY_QUESTION_REQUIRED");
+    assert_eq!(error_code(&blocked), "FORBIDDEN");
+    assert_eq!(error_reason(&blocked), "SECURITY_QUESTION_REQUIRED");
     let questions = server
         .graphql_as(&token, "{ securityQuestions }", json!({}))
         .await;
@@ -368,7 +321,7 @@ async fn the_desk_resets_a_forgotten_security_answer_and_the_user_chooses_a_new_
             json!({ "p": "Not-The-One-1", "q": question, "a": "Pochi" }),
         )
         .await;
-    assert_eq!(code(&wrong_password), "UNAUTHENTICATED");
+    assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
     let not_listed = server
         .graphql_as(
             &token,
@@ -376,7 +329,7 @@ async fn the_desk_resets_a_forgotten_security_answer_and_the_user_chooses_a_new_
             json!({ "p": DEMO_PASSWORD, "q": "What is my PIN?", "a": "Pochi" }),
         )
         .await;
-    assert_eq!(field(&not_listed), "securityQuestion");
+    assert_eq!(error_field(&not_listed), "securityQuestion");
     assert_eq!(audited(&server, "setSecurityQuestion", "FAILURE").await, 2);
     let chosen = server
         .graphql_as(
@@ -425,20 +378,20 @@ async fn only_the_desk_resets_security_answers_and_never_its_own() {
     let response = server
         .graphql_as(&admin, RESET_ANSWER, json!({ "u": staff }))
         .await;
-    assert_eq!(code(&response), "FORBIDDEN");
+    assert_eq!(error_code(&response), "FORBIDDEN");
     let yokohama = server.sign_in("yokohama.admin").await;
     let response = server
         .graphql_as(&yokohama, RESET_ANSWER, json!({ "u": staff }))
         .await;
-    assert_eq!(code(&response), "NOT_FOUND");
+    assert_eq!(error_code(&response), "NOT_FOUND");
     assert_eq!(audited(&server, "resetSecurityAnswer", "DENIED").await, 2);
     let desk_id = user_id(&server, "helpdesk.admin").await;
     let desk = server.sign_in("helpdesk.admin").await;
     let own = server
         .graphql_as(&desk, RESET_ANSWER, json!({ "u": desk_id }))
         .await;
-    assert_eq!(code(&own), "INVALID_INPUT");
-    assert_eq!(field(&own), "userId");
+    assert_eq!(error_code(&own), "INVALID_INPUT");
+    assert_eq!(error_field(&own), "userId");
     assert_eq!(audited(&server, "resetSecurityAnswer", "FAILURE").await, 1);
     server.stop().await;
 }
@@ -493,8 +446,8 @@ async fn a_bulk_invitation_with_one_bad_email_invites_nobody_and_names_the_row()
     let response = server
         .graphql_as(&desk, INVITE_USERS, json!({ "csv": csv }))
         .await;
-    assert_eq!(code(&response), "INVALID_INPUT", "{response}");
-    assert_eq!(field(&response), "csv");
+    assert_eq!(error_code(&response), "INVALID_INPUT", "{response}");
+    assert_eq!(error_field(&response), "csv");
     let rows = response["errors"][0]["extensions"]["rows"]
         .as_array()
         .unwrap_or_else(|| panic!("{response}"));
@@ -566,7 +519,7 @@ async fn a_bulk_invitation_reports_every_bad_row_duplicates_taken_names_and_unkn
     let response = server
         .graphql_as(&desk, INVITE_USERS, json!({ "csv": big }))
         .await;
-    assert_eq!(code(&response), "INVALID_INPUT");
+    assert_eq!(error_code(&response), "INVALID_INPUT");
     let message = response["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("row 1001"), "{message}");
     let header = server
@@ -576,7 +529,7 @@ async fn a_bulk_invitation_reports_every_bad_row_duplicates_taken_names_and_unkn
             json!({ "csv": "username,email\na,b@example.jp\n" }),
         )
         .await;
-    assert_eq!(code(&header), "INVALID_INPUT");
+    assert_eq!(error_code(&header), "INVALID_INPUT");
     assert_eq!(count_users(&server).await, before);
     assert_eq!(audited(&server, "inviteUsers", "FAILURE").await, 3);
     server.stop().await;
@@ -617,7 +570,7 @@ async fn only_the_desk_invites_in_bulk() {
         let response = server
             .graphql_as(&token, INVITE_USERS, json!({ "csv": csv }))
             .await;
-        assert_eq!(code(&response), "FORBIDDEN", "{username}");
+        assert_eq!(error_code(&response), "FORBIDDEN", "{username}");
     }
     assert_eq!(audited(&server, "inviteUsers", "DENIED").await, 2);
     server.stop().await;
@@ -664,23 +617,23 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
         .unwrap();
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(code(&body), "UNAUTHENTICATED");
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
     assert_eq!(audited(&server, "authenticate", "FAILURE").await, 1);
     let sign_in = server.sign_in_step_one("meguro.staff", DEMO_PASSWORD).await;
-    assert_eq!(code(&sign_in), "UNAUTHENTICATED");
+    assert_eq!(error_code(&sign_in), "UNAUTHENTICATED");
     // A self-service reset does not bring it back: neither one started before (its link
     // expired with the account, and even revived it is refused) nor one started after.
     let finish = "mutation($t: String!) { resetPasswordWithSecurityAnswer(resetToken: $t, answer: \"blue\", newPassword: \"Came-Back-2021\") }";
     let before = server.graphql(finish, json!({ "t": early_reset })).await;
-    assert_eq!(code(&before), "UNAUTHENTICATED", "{before}");
-    sql(
+    assert_eq!(error_code(&before), "UNAUTHENTICATED", "{before}");
+    execute(
         &server,
         "UPDATE password_resets SET expires_at = '2999-01-01T00:00:00.000Z' WHERE $1 = $1",
         "x",
     )
     .await;
     let revived = server.graphql(finish, json!({ "t": early_reset })).await;
-    assert_eq!(code(&revived), "UNAUTHENTICATED", "{revived}");
+    assert_eq!(error_code(&revived), "UNAUTHENTICATED", "{revived}");
     let reset = server
         .graphql(
             "mutation { requestPasswordReset(username: \"meguro.staff\") { resetToken } }",
@@ -693,7 +646,7 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
             json!({ "t": reset["data"]["requestPasswordReset"]["resetToken"] }),
         )
         .await;
-    assert_eq!(code(&after), "UNAUTHENTICATED");
+    assert_eq!(error_code(&after), "UNAUTHENTICATED");
     let entry: (String, String) = sqlx::query_as(
         "SELECT after_state, detail FROM audit_log WHERE operation = 'setUserStatus' AND outcome = 'SUCCESS'",
     )
@@ -737,8 +690,8 @@ async fn nobody_disables_their_own_account_or_one_outside_their_organisation() {
             json!({ "u": admin_id, "s": "DISABLED" }),
         )
         .await;
-    assert_eq!(code(&own), "INVALID_INPUT");
-    assert_eq!(field(&own), "userId");
+    assert_eq!(error_code(&own), "INVALID_INPUT");
+    assert_eq!(error_field(&own), "userId");
     let staff = server.sign_in("meguro.staff").await;
     let not_admin = server
         .graphql_as(
@@ -747,7 +700,7 @@ async fn nobody_disables_their_own_account_or_one_outside_their_organisation() {
             json!({ "u": admin_id, "s": "DISABLED" }),
         )
         .await;
-    assert_eq!(code(&not_admin), "FORBIDDEN");
+    assert_eq!(error_code(&not_admin), "FORBIDDEN");
     let yokohama = server.sign_in("yokohama.admin").await;
     let foreign = server
         .graphql_as(
@@ -756,13 +709,13 @@ async fn nobody_disables_their_own_account_or_one_outside_their_organisation() {
             json!({ "u": staff_id, "s": "DISABLED" }),
         )
         .await;
-    assert_eq!(code(&foreign), "NOT_FOUND");
+    assert_eq!(error_code(&foreign), "NOT_FOUND");
     // An invitation not yet used has no sign-in to disable.
     let (desk, invited) = invite(&server, "meguro.fresh", "fresh@meguro.example.jp").await;
     let response = server
         .graphql_as(&desk, SET_STATUS, json!({ "u": invited, "s": "DISABLED" }))
         .await;
-    assert_eq!(code(&response), "CONFLICT");
+    assert_eq!(error_code(&response), "CONFLICT");
     assert_eq!(audited(&server, "setUserStatus", "DENIED").await, 2);
     assert_eq!(audited(&server, "setUserStatus", "FAILURE").await, 2);
     // Nothing changed.
@@ -815,7 +768,7 @@ async fn accepting_records_the_version_and_a_new_version_asks_again() {
     let outdated = server
         .graphql_as(&hospital, accept, json!({ "v": "2020-01-01" }))
         .await;
-    assert_eq!(code(&outdated), "CONFLICT");
+    assert_eq!(error_code(&outdated), "CONFLICT");
     assert_eq!(audited(&server, "acceptPrivacyPolicy", "FAILURE").await, 1);
     let accepted = server
         .graphql_as(&hospital, accept, json!({ "v": privacy::CURRENT_VERSION }))
@@ -831,7 +784,7 @@ async fn accepting_records_the_version_and_a_new_version_asks_again() {
     assert!(open.get("errors").is_none(), "{open}");
 
     // The user had accepted an earlier version: the one in force is asked for again.
-    sql(
+    execute(
         &server,
         "UPDATE users SET privacy_policy_version = '2020-04-01' WHERE username = $1",
         "meguro-hospital.admin",
@@ -840,7 +793,11 @@ async fn accepting_records_the_version_and_a_new_version_asks_again() {
     let blocked = server
         .graphql_as(&hospital, "{ facilities { edges { cursor } } }", json!({}))
         .await;
-    assert_eq!(reason(&blocked), "PRIVACY_POLICY_NOT_ACCEPTED", "{blocked}");
+    assert_eq!(
+        error_reason(&blocked),
+        "PRIVACY_POLICY_NOT_ACCEPTED",
+        "{blocked}"
+    );
     let me = server
         .graphql_as(
             &hospital,

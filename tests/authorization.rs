@@ -7,6 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::TestServer;
+use common::api::{facility_id, hospital, organization_id, sign_in_accepting_policy};
 use serde_json::{Value, json};
 use vsys::identity::demo::DEMO_ACCOUNTS;
 
@@ -219,21 +220,8 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
 
     // The objects the facility mutations act on: Meguro Hospital 01, a pending change request
     // of it, and a contract of it.
-    let hospital = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(
-            &hospital,
-            "mutation { acceptPrivacyPolicy { id } }",
-            json!({}),
-        )
-        .await;
-    let facility = server
-        .data(
-            r#"{ facilities(nameContains: "Meguro Hospital 01") { edges { node { id } } } }"#,
-            json!({}),
-        )
-        .await["facilities"]["edges"][0]["node"]["id"]
-        .clone();
+    let hospital = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
     let filed = server
         .graphql_as(&hospital, "mutation($f: ID!) { updateFacility(facilityId: $f, input: { representativeName: \"院長 花子\" }) { changeRequest { id } } }", json!({ "f": facility }))
         .await;
@@ -246,13 +234,7 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .graphql_as(&hospital, r#"mutation($f: ID!) { registerDoctor(facilityId: $f, name: "医師 花子", licenceNumber: "654321", roles: [RESPONSIBLE]) { id } }"#, json!({ "f": facility }))
         .await;
     let doctor = doctor["data"]["registerDoctor"]["id"].clone();
-    let wholesaler = server
-        .data(
-            "{ organizations(kind: WHOLESALER) { edges { node { id } } } }",
-            json!({}),
-        )
-        .await["organizations"]["edges"][0]["node"]["id"]
-        .clone();
+    let wholesaler = organization_id(&server, "WHOLESALER").await;
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
@@ -282,11 +264,8 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
     }
 
     for (n, (username, _, role, _, _, is_admin)) in DEMO_ACCOUNTS.iter().enumerate() {
-        let token = server.sign_in(username).await;
         // Obligations would deny everything; the matrix is about roles, so meet them first.
-        server
-            .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
-            .await;
+        let token = sign_in_accepting_policy(&server, username).await;
         let me = server
             .graphql_as(&token, "{ me { id organization { id } } }", json!({}))
             .await;

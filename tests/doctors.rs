@@ -4,28 +4,9 @@
 mod common;
 
 use common::TestServer;
+use common::api::{error_code, facility, hospital};
+use common::db::{count, last_audit};
 use serde_json::{Value, json};
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-/// The global id and medical-institution code of a demo facility.
-async fn facility(server: &TestServer, name: &str) -> (Value, String) {
-    let data = server
-        .data(
-            "query($n: String) { facilities(nameContains: $n) { edges { node { id code } } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    let node = &data["facilities"]["edges"][0]["node"];
-    (
-        node["id"].clone(),
-        node["code"].as_str().unwrap().to_owned(),
-    )
-}
 
 /// Yokohama's special venue has a contract and no doctors in the demo, so doctors decide its
 /// eligibility. Yokohama enters the venue's data (its proxy flag set directly: the approval
@@ -56,22 +37,7 @@ const ELIGIBILITY: &str = "query($f: ID!) { node(id: $f) { ... on Facility { eli
 
 /// Doctors on record anywhere (the demo's included).
 async fn doctors_row_count(server: &TestServer) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM doctors")
-        .fetch_one(server.state.db.pool())
-        .await
-        .unwrap()
-}
-
-/// (outcome, detail) of the newest audit entry of `operation`.
-async fn last_audit(server: &TestServer, operation: &str) -> (String, String) {
-    sqlx::query_as::<_, (String, Option<String>)>(
-        "SELECT outcome, detail FROM audit_log WHERE operation = $1 ORDER BY occurred_at DESC, id DESC LIMIT 1",
-    )
-    .bind(operation)
-    .fetch_one(server.state.db.pool())
-    .await
-    .map(|(outcome, detail)| (outcome, detail.unwrap_or_default()))
-    .unwrap_or_else(|_| panic!("no audit entry for {operation}"))
+    count(server, "SELECT COUNT(*) FROM doctors").await
 }
 
 #[tokio::test]
@@ -122,11 +88,11 @@ async fn the_same_person_registered_for_the_second_role_holds_both_and_the_venue
     let other_name = server
         .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 二郎", "licence": "98765", "roles": ["VACCINATING"] }))
         .await;
-    assert_eq!(code(&other_name), "CONFLICT", "{other_name}");
+    assert_eq!(error_code(&other_name), "CONFLICT", "{other_name}");
     let again = server
         .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
         .await;
-    assert_eq!(code(&again), "CONFLICT");
+    assert_eq!(error_code(&again), "CONFLICT");
     assert_eq!(last_audit(&server, "registerDoctor").await.0, "FAILURE");
     let unchanged = server
         .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
@@ -198,7 +164,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
             json!({ "d": doctor, "date": "2021-12-31" }),
         )
         .await;
-    assert_eq!(code(&twice), "CONFLICT", "{twice}");
+    assert_eq!(error_code(&twice), "CONFLICT", "{twice}");
     assert!(
         twice["errors"][0]["message"]
             .as_str()
@@ -222,7 +188,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
             json!({ "d": spare, "date": "2021-02-30" }),
         )
         .await;
-    assert_eq!(code(&bad_date), "INVALID_INPUT");
+    assert_eq!(error_code(&bad_date), "INVALID_INPUT");
     assert_eq!(
         bad_date["errors"][0]["extensions"]["field"],
         "withdrawalDate"
@@ -237,7 +203,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
             json!({ "d": spare, "date": "2021-12-31" }),
         )
         .await;
-    assert_eq!(code(&foreign), "NOT_FOUND");
+    assert_eq!(error_code(&foreign), "NOT_FOUND");
     assert_eq!(last_audit(&server, "withdrawDoctor").await.0, "DENIED");
 
     // Registering the withdrawn doctor again reinstates the record.
@@ -263,14 +229,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
 #[tokio::test]
 async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
     let server = TestServer::start().await;
-    let hospital = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(
-            &hospital,
-            "mutation { acceptPrivacyPolicy { id } }",
-            json!({}),
-        )
-        .await;
+    let hospital = hospital(&server).await;
     let (facility, _) = facility(&server, "Meguro Hospital 01").await;
     let first = server
         .graphql_as(&hospital, REGISTER, json!({ "f": facility, "name": "医師 一朗", "licence": "222222", "roles": ["VACCINATING"] }))
@@ -321,7 +280,7 @@ async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
         let response = server
             .graphql_as(&hospital, UPDATE, json!({ "d": doctor, "i": input }))
             .await;
-        assert_eq!(code(&response), expected, "{input}: {response}");
+        assert_eq!(error_code(&response), expected, "{input}: {response}");
         if let Some(field) = field {
             assert_eq!(response["errors"][0]["extensions"]["field"], field);
         }
@@ -336,7 +295,7 @@ async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
             json!({ "d": doctor, "i": { "name": "医師 四郎" } }),
         )
         .await;
-    assert_eq!(code(&proxy), "FORBIDDEN");
+    assert_eq!(error_code(&proxy), "FORBIDDEN");
     assert_eq!(last_audit(&server, "updateDoctor").await.0, "DENIED");
     assert_eq!(snapshot().await, before_bad, "nothing changed");
 
@@ -355,6 +314,6 @@ async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
             json!({ "d": other, "i": { "name": "医師 六郎" } }),
         )
         .await;
-    assert_eq!(code(&withdrawn), "CONFLICT");
+    assert_eq!(error_code(&withdrawn), "CONFLICT");
     server.stop().await;
 }

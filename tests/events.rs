@@ -5,9 +5,10 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::next_event;
 use common::{TestServer, WsClient};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use vsys::events::{NewEvent, Visibility, append, latest_seq};
 
 fn event(topic: &str, n: i64) -> NewEvent {
@@ -31,12 +32,6 @@ async fn subscribe(ws: &mut WsClient, server: &TestServer, id: &str, after: Opti
         "query": "subscription($after: Int) { events(after: $after) { sequence topic payload } }",
         "variables": { "after": after } } }))
         .await;
-}
-
-async fn next_event(ws: &mut WsClient) -> Value {
-    let message = ws.next_json().await;
-    assert_eq!(message["type"], "next", "{message}");
-    message["payload"]["data"]["events"].clone()
 }
 
 #[tokio::test]

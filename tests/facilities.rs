@@ -4,32 +4,8 @@
 mod common;
 
 use common::TestServer;
+use common::api::{error_code, facility_id, hospital};
 use serde_json::{Value, json};
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-async fn facility_id(server: &TestServer, name: &str) -> Value {
-    let data = server
-        .data(
-            "query($n: String) { facilities(nameContains: $n) { edges { node { id } } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    data["facilities"]["edges"][0]["node"]["id"].clone()
-}
-
-/// Signs in the hospital's user and accepts the privacy policy.
-async fn hospital(server: &TestServer) -> String {
-    let token = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
-        .await;
-    token
-}
 
 const UPDATE: &str =
     "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) {
@@ -100,24 +76,20 @@ async fn ordinary_fields_apply_at_once_and_approval_fields_wait_for_the_municipa
     assert_eq!(now["node"]["representativeName"], "院長 花子");
     // A person's name: the facility's area reads it, the public does not.
     let public = server.graphql(FACILITY, json!({ "f": facility })).await;
-    assert_eq!(code(&public), "FORBIDDEN", "{public}");
+    assert_eq!(error_code(&public), "FORBIDDEN", "{public}");
     assert_eq!(now["node"]["generalAcceptance"], true);
 
     // Deciding again is a conflict; nothing changes.
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&meguro, APPROVE, json!({ "r": request["id"] }))
-                .await
-        ),
+        server
+            .code_as(&meguro, APPROVE, json!({ "r": request["id"] }))
+            .await,
         "CONFLICT"
     );
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&meguro, REJECT, json!({ "r": request["id"], "why": "x" }))
-                .await
-        ),
+        server
+            .code_as(&meguro, REJECT, json!({ "r": request["id"], "why": "x" }))
+            .await,
         "CONFLICT"
     );
     // Every transition is audited.
@@ -149,7 +121,7 @@ async fn a_rejection_needs_a_reason_and_an_edit_revises_the_rejected_request() {
     let no_reason = server
         .graphql_as(&meguro, REJECT, json!({ "r": request, "why": "   " }))
         .await;
-    assert_eq!(code(&no_reason), "INVALID_INPUT");
+    assert_eq!(error_code(&no_reason), "INVALID_INPUT");
     let rejected = server
         .graphql_as(
             &meguro,
@@ -162,11 +134,9 @@ async fn a_rejection_needs_a_reason_and_an_edit_revises_the_rejected_request() {
         "REJECTED"
     );
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&meguro, APPROVE, json!({ "r": request }))
-                .await
-        ),
+        server
+            .code_as(&meguro, APPROVE, json!({ "r": request }))
+            .await,
         "CONFLICT",
         "a rejected request cannot be approved"
     );
@@ -210,26 +180,24 @@ async fn only_the_facilitys_municipality_decides() {
     ] {
         let other = server.sign_in(user).await;
         assert_eq!(
-            code(
-                &server
-                    .graphql_as(&other, APPROVE, json!({ "r": request }))
-                    .await
-            ),
+            server
+                .code_as(&other, APPROVE, json!({ "r": request }))
+                .await,
             expected,
             "{user}"
         );
     }
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&token, APPROVE, json!({ "r": request }))
-                .await
-        ),
+        server
+            .code_as(&token, APPROVE, json!({ "r": request }))
+            .await,
         "FORBIDDEN",
         "a clinic cannot approve"
     );
     assert_eq!(
-        code(&server.graphql(APPROVE, json!({ "r": request })).await),
+        server
+            .code_anonymously(APPROVE, json!({ "r": request }))
+            .await,
         "UNAUTHENTICATED"
     );
     // Another municipality cannot edit the facility either.
@@ -241,7 +209,7 @@ async fn only_the_facilitys_municipality_decides() {
             json!({ "f": facility, "i": { "openingHours": "x" } }),
         )
         .await;
-    assert_eq!(code(&edit), "NOT_FOUND");
+    assert_eq!(error_code(&edit), "NOT_FOUND");
     server.stop().await;
 }
 
@@ -269,7 +237,10 @@ async fn two_approvals_at_once_one_wins_the_other_gets_conflict() {
             .iter()
             .filter(|r| r["data"]["approveFacilityChange"]["status"] == "APPROVED")
             .count();
-        let conflicts = [&a, &b].iter().filter(|r| code(r) == "CONFLICT").count();
+        let conflicts = [&a, &b]
+            .iter()
+            .filter(|r| error_code(r) == "CONFLICT")
+            .count();
         assert_eq!((wins, conflicts), (1, 1), "round {round}: {a} {b}");
     }
     server.stop().await;
@@ -289,7 +260,7 @@ async fn a_proxy_municipality_enters_data_but_never_approves_its_own_request() {
             json!({ "f": facility, "i": { "openingHours": "x" } }),
         )
         .await;
-    assert_eq!(code(&refused), "FORBIDDEN");
+    assert_eq!(error_code(&refused), "FORBIDDEN");
     let filed = server
         .graphql_as(
             &token,
@@ -308,11 +279,9 @@ async fn a_proxy_municipality_enters_data_but_never_approves_its_own_request() {
     let request = &by_proxy["data"]["updateFacility"]["changeRequest"];
     assert_eq!(request["proxyOrganization"]["name"], "目黒区", "{by_proxy}");
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&admin, APPROVE, json!({ "r": request["id"] }))
-                .await
-        ),
+        server
+            .code_as(&admin, APPROVE, json!({ "r": request["id"] }))
+            .await,
         "FORBIDDEN",
         "nobody approves their own request"
     );
@@ -360,7 +329,11 @@ async fn bad_facility_input_is_refused_and_changes_nothing() {
         let response = server
             .graphql_as(&token, UPDATE, json!({ "f": facility, "i": input }))
             .await;
-        assert_eq!(code(&response), "INVALID_INPUT", "{input}: {response}");
+        assert_eq!(
+            error_code(&response),
+            "INVALID_INPUT",
+            "{input}: {response}"
+        );
         assert_eq!(response["errors"][0]["extensions"]["field"], field);
     }
     assert_eq!(
@@ -370,7 +343,7 @@ async fn bad_facility_input_is_refused_and_changes_nothing() {
     let nothing = server
         .graphql_as(&token, UPDATE, json!({ "f": facility, "i": {} }))
         .await;
-    assert_eq!(code(&nothing), "INVALID_INPUT");
+    assert_eq!(error_code(&nothing), "INVALID_INPUT");
     let requests: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM facility_change_requests")
         .fetch_one(server.state.db.pool())
         .await
@@ -403,7 +376,7 @@ async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor
     let bad = server
         .graphql_as(&yokohama, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "12-345", "roles": ["RESPONSIBLE"] }))
         .await;
-    assert_eq!(code(&bad), "INVALID_INPUT");
+    assert_eq!(error_code(&bad), "INVALID_INPUT");
     assert_eq!(bad["errors"][0]["extensions"]["field"], "licenceNumber");
     // One person, both roles: registered once with both.
     let both = server
@@ -417,7 +390,7 @@ async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor
     let again = server
         .graphql_as(&yokohama, DOCTOR, json!({ "f": venue, "name": "医師 一郎", "licence": "098765", "roles": ["VACCINATING"] }))
         .await;
-    assert_eq!(code(&again), "CONFLICT");
+    assert_eq!(error_code(&again), "CONFLICT");
     let with_doctor = server
         .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
         .await;
@@ -469,15 +442,15 @@ async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor
     // Doctors are personal data: outside the area they are not shown.
     let meguro = server.sign_in("meguro.admin").await;
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
-                .await
-        ),
+        server
+            .code_as(&meguro, ELIGIBILITY, json!({ "f": venue }))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
-        code(&server.graphql(ELIGIBILITY, json!({ "f": venue })).await),
+        server
+            .code_anonymously(ELIGIBILITY, json!({ "f": venue }))
+            .await,
         "UNAUTHENTICATED"
     );
     server.stop().await;
@@ -532,7 +505,7 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
         let response = server
             .graphql_as(&aggregator, register, json!({ "csv": csv }))
             .await;
-        assert_eq!(code(&response), "INVALID_INPUT", "{csv}: {response}");
+        assert_eq!(error_code(&response), "INVALID_INPUT", "{csv}: {response}");
         assert_eq!(response["errors"][0]["extensions"]["field"], field);
         assert!(
             response["errors"][0]["message"]
@@ -544,21 +517,17 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
     // All or none: a bad second row leaves the first unregistered.
     let mixed = "facilityCode,kind,joinDate\n1311000036,COLLECTIVE,2021-03-01\n9911000017,COLLECTIVE,2021-03-01\n";
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&aggregator, register, json!({ "csv": mixed }))
-                .await
-        ),
+        server
+            .code_as(&aggregator, register, json!({ "csv": mixed }))
+            .await,
         "INVALID_INPUT"
     );
     // Outside the aggregator's prefecture.
     let yokohama = "facilityCode,kind,joinDate\n1411000019,COLLECTIVE,2021-03-01\n";
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&aggregator, register, json!({ "csv": yokohama }))
-                .await
-        ),
+        server
+            .code_as(&aggregator, register, json!({ "csv": yokohama }))
+            .await,
         "FORBIDDEN"
     );
 
@@ -571,7 +540,11 @@ async fn an_aggregator_registers_and_withdraws_its_members_in_bulk() {
             json!({ "ids": ids, "d": "2021-01-01" }),
         )
         .await;
-    assert_eq!(code(&early), "INVALID_INPUT", "withdrawal before join");
+    assert_eq!(
+        error_code(&early),
+        "INVALID_INPUT",
+        "withdrawal before join"
+    );
     let done = server
         .graphql_as(
             &aggregator,
@@ -665,15 +638,15 @@ async fn registry_objects_resolve_by_global_id_within_the_area_only() {
     assert_eq!(seen["data"]["node"]["status"], "PENDING", "{seen}");
     let yokohama = server.sign_in("yokohama.admin").await;
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&yokohama, node, json!({ "id": request }))
-                .await
-        ),
+        server
+            .code_as(&yokohama, node, json!({ "id": request }))
+            .await,
         "NOT_FOUND"
     );
     assert_eq!(
-        code(&server.graphql(node, json!({ "id": request })).await),
+        server
+            .code_anonymously(node, json!({ "id": request }))
+            .await,
         "NOT_FOUND"
     );
     server.stop().await;
@@ -720,25 +693,21 @@ async fn decisions_respect_the_reviewed_version_and_every_contributor_is_exclude
         .await;
     let version = amended["data"]["updateFacility"]["changeRequest"]["version"].clone();
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&admin, APPROVE, json!({ "r": request["id"] }))
-                .await
-        ),
+        server
+            .code_as(&admin, APPROVE, json!({ "r": request["id"] }))
+            .await,
         "FORBIDDEN"
     );
     // A reviewer who saw an older version gets a conflict, not an unseen approval.
     let stale = "mutation($r: ID!, $v: Int) { approveFacilityChange(requestId: $r, expectedVersion: $v) { status } }";
     assert_eq!(
-        code(
-            &server
-                .graphql_as(
-                    &staff,
-                    stale,
-                    json!({ "r": request["id"], "v": request["version"] })
-                )
-                .await
-        ),
+        server
+            .code_as(
+                &staff,
+                stale,
+                json!({ "r": request["id"], "v": request["version"] })
+            )
+            .await,
         "CONFLICT"
     );
     let fresh = server
@@ -828,7 +797,7 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
             json!({ "f": facility, "i": { "medicalInstitutionCode": "1411000035" } }),
         )
         .await;
-    assert_eq!(code(&kanagawa_code), "INVALID_INPUT");
+    assert_eq!(error_code(&kanagawa_code), "INVALID_INPUT");
     let taken = server
         .graphql_as(
             &token,
@@ -836,7 +805,7 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
             json!({ "f": facility, "i": { "medicalInstitutionCode": "1311000028" } }),
         )
         .await;
-    assert_eq!(code(&taken), "CONFLICT");
+    assert_eq!(error_code(&taken), "CONFLICT");
 
     // The demo hospital is in the Meguro medical association's collective contract.
     let contracts = server
@@ -856,11 +825,9 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
     let contract = collective[0]["id"].clone();
     let withdraw = "mutation($ids: [ID!]!) { withdrawContract(contractIds: $ids, withdrawalDate: \"2021-06-30\") { id } }";
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&token, withdraw, json!({ "ids": [contract] }))
-                .await
-        ),
+        server
+            .code_as(&token, withdraw, json!({ "ids": [contract] }))
+            .await,
         "FORBIDDEN"
     );
     // Through a change request instead, whose dates must stay in order.
@@ -871,7 +838,7 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
             json!({ "f": facility, "i": { "collectiveWithdrawalDate": "2021-01-01" } }),
         )
         .await;
-    assert_eq!(code(&backwards), "INVALID_INPUT");
+    assert_eq!(error_code(&backwards), "INVALID_INPUT");
     let join_later = server
         .graphql_as(
             &token,
@@ -891,7 +858,7 @@ async fn codes_must_match_the_prefecture_and_be_unique_and_a_facility_cannot_wit
         )
         .await;
     assert_eq!(
-        code(&past_withdrawal),
+        error_code(&past_withdrawal),
         "INVALID_INPUT",
         "the merged request would put the join after the withdrawal"
     );

@@ -3,33 +3,10 @@
 
 mod common;
 
+use common::api::{error_code, facility_id, hospital};
+use common::ws::{latest_seq, next_event, publish_marker};
 use common::{TestServer, WsClient};
 use serde_json::{Value, json};
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-async fn facility_id(server: &TestServer, name: &str) -> Value {
-    let data = server
-        .data(
-            "query($n: String) { facilities(nameContains: $n) { edges { node { id } } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    data["facilities"]["edges"][0]["node"]["id"].clone()
-}
-
-/// Signs in the hospital's user and accepts the privacy policy.
-async fn hospital(server: &TestServer) -> String {
-    let token = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
-        .await;
-    token
-}
 
 const UPDATE: &str =
     "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) {
@@ -41,19 +18,17 @@ const STATUS: &str = "query($f: ID!) { node(id: $f) { ... on Facility { approval
 const QUEUE: &str = "query($s: ApprovalStatus) { facilities(approvalStatus: $s, first: 100) { edges { node { name approvalStatus pendingChangeRequest { id } } } } }";
 
 async fn update(server: &TestServer, token: &str, facility: &Value, input: Value) -> Value {
-    let response = server
-        .graphql_as(token, UPDATE, json!({ "f": facility, "i": input }))
-        .await;
-    assert!(response.get("errors").is_none(), "{response}");
-    response["data"]["updateFacility"]["changeRequest"].clone()
+    server
+        .data_as(token, UPDATE, json!({ "f": facility, "i": input }))
+        .await["updateFacility"]["changeRequest"]
+        .clone()
 }
 
 async fn status_of(server: &TestServer, token: &str, facility: &Value) -> Value {
-    let response = server
-        .graphql_as(token, STATUS, json!({ "f": facility }))
-        .await;
-    assert!(response.get("errors").is_none(), "{response}");
-    response["data"]["node"].clone()
+    server
+        .data_as(token, STATUS, json!({ "f": facility }))
+        .await["node"]
+        .clone()
 }
 
 /// The names in the caller's queue of facilities with this approval status.
@@ -189,13 +164,17 @@ async fn the_approval_status_and_its_filter_are_for_the_facilitys_area_only() {
         let query =
             format!("query($f: ID!) {{ node(id: $f) {{ ... on Facility {{ {field} }} }} }}");
         assert_eq!(
-            code(&server.graphql(&query, json!({ "f": facility })).await),
+            server
+                .code_anonymously(&query, json!({ "f": facility }))
+                .await,
             "UNAUTHENTICATED",
             "{field}"
         );
     }
     assert_eq!(
-        code(&server.graphql(QUEUE, json!({ "s": "PENDING" })).await),
+        server
+            .code_anonymously(QUEUE, json!({ "s": "PENDING" }))
+            .await,
         "UNAUTHENTICATED"
     );
     // Another prefecture's municipality, a partner: the filter finds nothing, the field is
@@ -211,7 +190,7 @@ async fn the_approval_status_and_its_filter_are_for_the_facilitys_area_only() {
         let response = server
             .graphql_as(&other, STATUS, json!({ "f": facility }))
             .await;
-        assert_eq!(code(&response), "FORBIDDEN", "{user}: {response}");
+        assert_eq!(error_code(&response), "FORBIDDEN", "{user}: {response}");
     }
     // The area sees it: the facility itself, its municipality, its prefecture, the nation.
     for user in [
@@ -239,43 +218,18 @@ async fn the_approval_status_and_its_filter_are_for_the_facilitys_area_only() {
     server.stop().await;
 }
 
-/// Subscribes to the event feed from the latest committed event, as `token` (or anonymously).
-async fn subscribe(server: &TestServer, token: Option<&str>, topics: Value) -> WsClient {
-    let mut ws = server.websocket(Some("graphql-transport-ws")).await;
-    let payload = match token {
-        Some(token) => json!({ "authorization": format!("Bearer {token}") }),
-        None => json!({}),
-    };
-    ws.send(json!({ "type": "connection_init", "payload": payload }))
-        .await;
-    assert_eq!(ws.next_json().await["type"], "connection_ack");
-    let after = vsys::events::latest_seq(&server.state.db).await.unwrap();
-    ws.send(json!({ "id": "e", "type": "subscribe", "payload": {
-        "query": "subscription($after: Int, $topics: [String!]) { events(after: $after, topics: $topics) { topic payload } }",
-        "variables": { "after": after, "topics": topics } } }))
-        .await;
-    ws
-}
+const EVENTS: &str = "subscription($after: Int, $topics: [String!]) { events(after: $after, topics: $topics) { topic payload } }";
 
-async fn next_event(ws: &mut WsClient) -> Value {
-    let message = ws.next_json().await;
-    assert_eq!(message["type"], "next", "{message}");
-    message["payload"]["data"]["events"].clone()
+/// Subscribes to the events of `topics` from now on.
+async fn subscribe(server: &TestServer, token: Option<&str>, topics: Value) -> WsClient {
+    let after = latest_seq(server).await;
+    let payload = json!({ "query": EVENTS, "variables": { "after": after, "topics": topics } });
+    common::ws::subscribe(server, token, "e", payload).await
 }
 
 /// Publishes a public marker event: whatever a subscriber receives before it, it received.
 async fn marker(server: &TestServer) {
-    server
-        .state
-        .events
-        .publish(&vsys::events::NewEvent {
-            topic: "test.marker".into(),
-            visibility: vsys::events::Visibility::Public,
-            organization_id: None,
-            payload: json!({}),
-        })
-        .await
-        .unwrap();
+    publish_marker(server, "test.marker").await;
 }
 
 const PUBLIC_FIELDS: [&str; 13] = [
@@ -488,19 +442,15 @@ async fn whoever_filed_an_earlier_version_cannot_decide_the_revision_but_its_rev
     );
     // The earlier version's author is still a contributor: neither approval nor rejection.
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&admin, APPROVE, json!({ "r": request["id"] }))
-                .await
-        ),
+        server
+            .code_as(&admin, APPROVE, json!({ "r": request["id"] }))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&admin, REJECT, json!({ "r": request["id"], "why": "x" }))
-                .await
-        ),
+        server
+            .code_as(&admin, REJECT, json!({ "r": request["id"], "why": "x" }))
+            .await,
         "FORBIDDEN"
     );
     // The refusals are audited; the request is untouched.
@@ -566,21 +516,17 @@ async fn a_reviewer_who_revises_a_request_becomes_a_contributor_and_cannot_decid
     .await;
     assert_eq!(revised["id"], request["id"]);
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&admin, APPROVE, json!({ "r": request["id"] }))
-                .await
-        ),
+        server
+            .code_as(&admin, APPROVE, json!({ "r": request["id"] }))
+            .await,
         "FORBIDDEN",
         "its own revision"
     );
     // The facility, which filed the first version, never decides anyway; the staff does.
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&token, APPROVE, json!({ "r": request["id"] }))
-                .await
-        ),
+        server
+            .code_as(&token, APPROVE, json!({ "r": request["id"] }))
+            .await,
         "FORBIDDEN"
     );
     let approved = server

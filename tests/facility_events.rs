@@ -3,32 +3,22 @@
 
 mod common;
 
+use common::api::{facility_id, hospital};
+use common::ws::{latest_seq, publish_marker};
 use common::{TestServer, WsClient};
 use serde_json::{Value, json};
 
 const FEED: &str = "subscription($after: Int) { events(after: $after, topics: [\"facility.updated\", \"facility.changed\", \"marker\"]) { topic payload } }";
 
 async fn subscribe(server: &TestServer, token: Option<&str>) -> WsClient {
-    let mut ws = server.websocket(Some("graphql-transport-ws")).await;
-    match token {
-        Some(token) => ws.init_as(token).await,
-        None => ws.init().await,
-    }
-    let after = vsys::events::latest_seq(&server.state.db).await.unwrap();
-    ws.send(json!({ "id": "s", "type": "subscribe", "payload": { "query": FEED, "variables": { "after": after } } }))
-        .await;
-    ws
+    let after = latest_seq(server).await;
+    let payload = json!({ "query": FEED, "variables": { "after": after } });
+    common::ws::subscribe(server, token, "s", payload).await
 }
 
 /// The events a subscriber received up to the public marker published last.
 async fn received(server: &TestServer, ws: &mut WsClient) -> Vec<Value> {
-    let marker = vsys::events::NewEvent {
-        topic: "marker".into(),
-        visibility: vsys::events::Visibility::Public,
-        organization_id: None,
-        payload: json!({}),
-    };
-    server.state.events.publish(&marker).await.unwrap();
+    publish_marker(server, "marker").await;
     let mut events = Vec::new();
     loop {
         let message = ws.next_json().await;
@@ -93,22 +83,9 @@ async fn a_new_special_venue_is_announced_to_the_public_and_its_details_to_its_a
 #[tokio::test]
 async fn naming_the_delivering_wholesaler_is_a_restricted_facility_change() {
     let server = TestServer::start().await;
-    let hospital = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(
-            &hospital,
-            "mutation { acceptPrivacyPolicy { id } }",
-            json!({}),
-        )
-        .await;
+    hospital(&server).await;
     let meguro = server.sign_in("meguro.admin").await;
-    let facility = server
-        .data(
-            "{ facilities(nameContains: \"Meguro Hospital 01\") { edges { node { id } } } }",
-            json!({}),
-        )
-        .await["facilities"]["edges"][0]["node"]["id"]
-        .clone();
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
     let mut anonymous = subscribe(&server, None).await;
     let mut area = subscribe(&server, Some(&meguro)).await;
 

@@ -6,66 +6,10 @@
 mod common;
 
 use common::TestServer;
+use common::api::{error_code, error_field, error_rows, facility_id};
+use common::db::{audit_entries, count};
 use serde_json::{Value, json};
 use vsys::facilities::codes::MedicalInstitutionCode;
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-fn field(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-/// The rows named by a bulk error, as (row, field) pairs.
-fn rows(response: &Value) -> Vec<(u64, String)> {
-    response["errors"][0]["extensions"]["rows"]
-        .as_array()
-        .unwrap_or_else(|| panic!("expected row errors: {response}"))
-        .iter()
-        .map(|r| {
-            (
-                r["row"].as_u64().unwrap(),
-                r["field"].as_str().unwrap_or("-").to_owned(),
-            )
-        })
-        .collect()
-}
-
-async fn facility_id(server: &TestServer, name: &str) -> Value {
-    let data = server
-        .data(
-            "query($n: String) { facilities(nameContains: $n) { edges { node { id } } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    data["facilities"]["edges"][0]["node"]["id"].clone()
-}
-
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(server.state.db.pool())
-        .await
-        .unwrap()
-}
-
-/// (outcome, detail) of the audit entries of `operation`, oldest first.
-async fn audit(server: &TestServer, operation: &str) -> Vec<(String, String)> {
-    sqlx::query_as::<_, (String, Option<String>)>(
-        "SELECT outcome, detail FROM audit_log WHERE operation = $1 ORDER BY occurred_at, id",
-    )
-    .bind(operation)
-    .fetch_all(server.state.db.pool())
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|(o, d)| (o, d.unwrap_or_default()))
-    .collect()
-}
 
 const FACILITIES: i64 = 8;
 const COUNT_FACILITIES: &str = "SELECT COUNT(*) FROM organizations WHERE kind = 'FACILITY'";
@@ -145,7 +89,7 @@ async fn a_venues_operating_municipality_edits_it_without_the_proxy_flag_and_no_
     )
     .await;
     assert_eq!(proxy, 0, "without the proxy flag");
-    let detail = &audit(&server, "updateFacility").await[0];
+    let detail = &audit_entries(&server, "updateFacility").await[0];
     assert_eq!(detail.0, "SUCCESS");
     assert!(detail.1.contains("operating municipality"), "{detail:?}");
     // Its approval fields still go through a change request, decided by another user.
@@ -159,11 +103,9 @@ async fn a_venues_operating_municipality_edits_it_without_the_proxy_flag_and_no_
     let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
     assert!(request.is_string(), "{filed}");
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&meguro, APPROVE, json!({ "r": request }))
-                .await
-        ),
+        server
+            .code_as(&meguro, APPROVE, json!({ "r": request }))
+            .await,
         "FORBIDDEN"
     );
 
@@ -177,7 +119,7 @@ async fn a_venues_operating_municipality_edits_it_without_the_proxy_flag_and_no_
             json!({ "f": venue, "i": { "openingHours": "x" } }),
         )
         .await;
-    assert_eq!(code(&refused), "NOT_FOUND");
+    assert_eq!(error_code(&refused), "NOT_FOUND");
     let yokohama_venue = facility_id(&server, "Yokohama Special Venue 01").await;
     let refused = server
         .graphql_as(
@@ -186,7 +128,7 @@ async fn a_venues_operating_municipality_edits_it_without_the_proxy_flag_and_no_
             json!({ "f": yokohama_venue, "i": { "openingHours": "x" } }),
         )
         .await;
-    assert_eq!(code(&refused), "NOT_FOUND");
+    assert_eq!(error_code(&refused), "NOT_FOUND");
     let clinic = facility_id(&server, "Meguro Clinic 01").await;
     let refused = server
         .graphql_as(
@@ -195,8 +137,8 @@ async fn a_venues_operating_municipality_edits_it_without_the_proxy_flag_and_no_
             json!({ "f": clinic, "i": { "openingHours": "x" } }),
         )
         .await;
-    assert_eq!(code(&refused), "FORBIDDEN");
-    let denied: Vec<_> = audit(&server, "updateFacility")
+    assert_eq!(error_code(&refused), "FORBIDDEN");
+    let denied: Vec<_> = audit_entries(&server, "updateFacility")
         .await
         .into_iter()
         .filter(|(outcome, _)| outcome == "DENIED")
@@ -346,15 +288,12 @@ async fn a_basic_facility_that_is_a_satellite_itself_or_in_another_prefecture_is
         let response = server
             .graphql_as(&meguro, UPDATE, json!({ "f": venue, "i": input }))
             .await;
-        assert_eq!(code(&response), "INVALID_INPUT", "{why}: {response}");
-        assert_eq!(field(&response), "basicFacilityId", "{why}");
+        assert_eq!(error_code(&response), "INVALID_INPUT", "{why}: {response}");
+        assert_eq!(error_field(&response), "basicFacilityId", "{why}");
     }
     // A facility that supplies satellites cannot become one (Meguro Hospital 01 supplies
     // Meguro Clinic 01).
-    let token = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
-        .await;
+    let token = common::api::hospital(&server).await;
     let setagaya = facility_id(&server, "Setagaya Hospital 01").await;
     let response = server
         .graphql_as(
@@ -363,7 +302,7 @@ async fn a_basic_facility_that_is_a_satellite_itself_or_in_another_prefecture_is
             json!({ "f": hospital, "i": { "basicFacilityId": setagaya } }),
         )
         .await;
-    assert_eq!(code(&response), "INVALID_INPUT", "{response}");
+    assert_eq!(error_code(&response), "INVALID_INPUT", "{response}");
     // An unknown facility is not found.
     let unknown = server
         .graphql_as(
@@ -372,7 +311,7 @@ async fn a_basic_facility_that_is_a_satellite_itself_or_in_another_prefecture_is
             json!({ "f": venue, "i": { "basicFacilityId": "RmFjaWxpdHk6bm9uZQ" } }),
         )
         .await;
-    assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
+    assert_eq!(error_code(&unknown), "NOT_FOUND", "{unknown}");
 
     // Nothing changed, nothing was filed, every refusal is in the audit log.
     let now = server.data(SUPPLY, json!({ "f": venue })).await;
@@ -388,7 +327,7 @@ async fn a_basic_facility_that_is_a_satellite_itself_or_in_another_prefecture_is
         count(&server, "SELECT COUNT(*) FROM facility_change_requests").await,
         0
     );
-    let failures: Vec<_> = audit(&server, "updateFacility")
+    let failures: Vec<_> = audit_entries(&server, "updateFacility")
         .await
         .into_iter()
         .filter(|(outcome, _)| outcome == "FAILURE")
@@ -443,7 +382,7 @@ async fn the_service_desk_registers_a_list_of_facilities_with_satellites_in_the_
     assert_eq!(registered[2]["operatingMunicipality"]["name"], "世田谷区");
     assert_eq!(registered[3]["basicFacility"]["code"], "1311000036");
     assert_eq!(count(&server, COUNT_FACILITIES).await, FACILITIES + 4);
-    let audited = audit(&server, "registerFacilities").await;
+    let audited = audit_entries(&server, "registerFacilities").await;
     assert_eq!(audited.len(), 4);
     assert!(audited.iter().all(|(outcome, _)| outcome == "SUCCESS"));
     server.stop().await;
@@ -491,18 +430,18 @@ fn csv_row(code: &str, municipality: &str) -> String {
 /// Sends a CSV that must be refused as a whole, and checks that nothing was registered and
 /// that the refusal is audited.
 async fn refused_csv(server: &TestServer, desk: &str, csv: &str) -> Value {
-    let failures_before = audit(server, "registerFacilities").await.len();
+    let failures_before = audit_entries(server, "registerFacilities").await.len();
     let response = server
         .graphql_as(desk, REGISTER, json!({ "csv": csv }))
         .await;
-    assert_eq!(code(&response), "INVALID_INPUT", "{response}");
+    assert_eq!(error_code(&response), "INVALID_INPUT", "{response}");
     assert_eq!(response["data"], Value::Null);
     assert_eq!(
         count(server, COUNT_FACILITIES).await,
         FACILITIES,
         "all or none"
     );
-    let audited = audit(server, "registerFacilities").await;
+    let audited = audit_entries(server, "registerFacilities").await;
     assert_eq!(audited.len(), failures_before + 1);
     assert_eq!(audited.last().unwrap().0, "FAILURE");
     response
@@ -519,13 +458,13 @@ async fn a_facility_csv_with_a_bad_check_digit_is_refused_by_row_and_field() {
         csv_row("1311000017", "131105")
     );
     let response = refused_csv(&server, &desk, &csv).await;
-    assert_eq!(rows(&response), [(2, "code".to_owned())]);
-    assert_eq!(field(&response), "csv");
+    assert_eq!(error_rows(&response), [(2, "code".to_owned())]);
+    assert_eq!(error_field(&response), "csv");
     let message = response["errors"][0]["extensions"]["rows"][0]["message"]
         .as_str()
         .unwrap();
     assert!(message.contains("check digit"), "{message}");
-    let detail = &audit(&server, "registerFacilities").await[0].1;
+    let detail = &audit_entries(&server, "registerFacilities").await[0].1;
     assert!(detail.contains("row 2 code"), "{detail}");
     server.stop().await;
 }
@@ -542,7 +481,7 @@ async fn a_facility_csv_with_a_duplicate_in_the_file_or_in_the_registry_is_refus
     );
     let response = refused_csv(&server, &desk, &csv).await;
     assert_eq!(
-        rows(&response),
+        error_rows(&response),
         [(2, "code".to_owned()), (3, "code".to_owned())],
         "already registered (目黒区病院01), and the same as row 1"
     );
@@ -576,7 +515,7 @@ async fn a_facility_csv_with_an_unknown_municipality_is_refused() {
     );
     let response = refused_csv(&server, &desk, &csv).await;
     assert_eq!(
-        rows(&response),
+        error_rows(&response),
         [
             (1, "municipalityCode".to_owned()),
             (2, "municipalityCode".to_owned()),
@@ -597,7 +536,7 @@ async fn a_facility_csv_of_more_than_1000_rows_is_refused_at_row_1001() {
         csv.push_str(&csv_row(code.as_str(), "131105"));
     }
     let response = refused_csv(&server, &desk, &csv).await;
-    assert_eq!(rows(&response), [(1001, "-".to_owned())]);
+    assert_eq!(error_rows(&response), [(1001, "-".to_owned())]);
     // The same limit for a list.
     let list: Vec<Value> = (0..1001u32)
         .map(|n| {
@@ -610,8 +549,8 @@ async fn a_facility_csv_of_more_than_1000_rows_is_refused_at_row_1001() {
     let response = server
         .graphql_as(&desk, REGISTER, json!({ "list": list }))
         .await;
-    assert_eq!(rows(&response), [(1001, "-".to_owned())]);
-    assert_eq!(field(&response), "facilities");
+    assert_eq!(error_rows(&response), [(1001, "-".to_owned())]);
+    assert_eq!(error_field(&response), "facilities");
     assert_eq!(count(&server, COUNT_FACILITIES).await, FACILITIES);
     server.stop().await;
 }
@@ -629,7 +568,7 @@ async fn every_bad_row_is_named_in_one_answer_and_bad_columns_refuse_the_file() 
     );
     let response = refused_csv(&server, &desk, &csv).await;
     assert_eq!(
-        rows(&response),
+        error_rows(&response),
         [
             (2, "facilityType".to_owned()),
             (3, "latitude".to_owned()),
@@ -646,7 +585,7 @@ async fn every_bad_row_is_named_in_one_answer_and_bad_columns_refuse_the_file() 
                1311000093,e,131105,CLINIC,SATELLITE,1311000093,東京都,35.6,139.7\n";
     let response = refused_csv(&server, &desk, csv).await;
     assert_eq!(
-        rows(&response),
+        error_rows(&response),
         (1..=5)
             .map(|r| (r, "basicFacilityCode".to_owned()))
             .collect::<Vec<_>>()
@@ -657,7 +596,7 @@ async fn every_bad_row_is_named_in_one_answer_and_bad_columns_refuse_the_file() 
         (HEADER, "no rows"),
     ] {
         let response = refused_csv(&server, &desk, csv).await;
-        assert_eq!(field(&response), "csv", "{what}");
+        assert_eq!(error_field(&response), "csv", "{what}");
     }
     server.stop().await;
 }
@@ -674,10 +613,10 @@ async fn only_the_service_desk_registers_facilities_and_a_refusal_is_audited() {
                 json!({ "list": [clinic("1311000069", "131105")] }),
             )
             .await;
-        assert_eq!(code(&response), "FORBIDDEN", "{user}");
+        assert_eq!(error_code(&response), "FORBIDDEN", "{user}");
     }
     assert_eq!(count(&server, COUNT_FACILITIES).await, FACILITIES);
-    let audited = audit(&server, "registerFacilities").await;
+    let audited = audit_entries(&server, "registerFacilities").await;
     assert_eq!(audited.len(), 3);
     assert!(audited.iter().all(|(outcome, _)| outcome == "DENIED"));
     server.stop().await;
@@ -734,7 +673,7 @@ async fn a_municipality_registers_a_special_venue_in_its_area_and_then_edits_it(
         edited["data"]["updateFacility"]["facility"]["openingHours"], "9:00-12:00",
         "{edited}"
     );
-    let audited = audit(&server, "registerSpecialVenue").await;
+    let audited = audit_entries(&server, "registerSpecialVenue").await;
     assert_eq!(audited.len(), 2);
     assert!(audited.iter().all(|(outcome, _)| outcome == "SUCCESS"));
     server.stop().await;
@@ -749,14 +688,14 @@ async fn a_special_venue_outside_the_municipalitys_area_is_not_found_and_audited
     let response = server
         .graphql_as(&meguro, VENUE, json!({ "i": yokohama }))
         .await;
-    assert_eq!(code(&response), "NOT_FOUND", "{response}");
+    assert_eq!(error_code(&response), "NOT_FOUND", "{response}");
     // A neighbouring ward of the same prefecture is outside its area too.
     let mut setagaya = venue_input("1319000020");
     setagaya["municipalityCode"] = json!("131121");
     let response = server
         .graphql_as(&meguro, VENUE, json!({ "i": setagaya }))
         .await;
-    assert_eq!(code(&response), "NOT_FOUND");
+    assert_eq!(error_code(&response), "NOT_FOUND");
     // The prefecture sees Meguro but does not run venues there; a clinic does not either.
     let tokyo = server.sign_in("tokyo.admin").await;
     let mut in_meguro = venue_input("1319000020");
@@ -764,8 +703,8 @@ async fn a_special_venue_outside_the_municipalitys_area_is_not_found_and_audited
     let response = server
         .graphql_as(&tokyo, VENUE, json!({ "i": in_meguro }))
         .await;
-    assert_eq!(code(&response), "FORBIDDEN");
-    let audited = audit(&server, "registerSpecialVenue").await;
+    assert_eq!(error_code(&response), "FORBIDDEN");
+    let audited = audit_entries(&server, "registerSpecialVenue").await;
     assert_eq!(audited.len(), 3);
     assert!(
         audited.iter().all(|(outcome, _)| outcome == "DENIED"),
@@ -807,11 +746,15 @@ async fn a_special_venue_with_bad_input_is_refused_field_by_field_and_audited() 
         let response = server
             .graphql_as(&meguro, VENUE, json!({ "i": input }))
             .await;
-        assert_eq!(code(&response), "INVALID_INPUT", "{input}: {response}");
-        assert_eq!(field(&response), expected, "{input}");
+        assert_eq!(
+            error_code(&response),
+            "INVALID_INPUT",
+            "{input}: {response}"
+        );
+        assert_eq!(error_field(&response), expected, "{input}");
     }
     assert_eq!(count(&server, COUNT_FACILITIES).await, FACILITIES);
-    let audited = audit(&server, "registerSpecialVenue").await;
+    let audited = audit_entries(&server, "registerSpecialVenue").await;
     assert_eq!(audited.len(), 6);
     assert!(audited.iter().all(|(outcome, _)| outcome == "FAILURE"));
     server.stop().await;

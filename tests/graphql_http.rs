@@ -4,6 +4,7 @@
 mod common;
 
 use common::TestServer;
+use common::api::error_code;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -31,12 +32,6 @@ async fn post_raw(
         .unwrap_or_default();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, media, body)
-}
-
-fn first_code(body: &Value) -> &str {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
 }
 
 #[tokio::test]
@@ -125,7 +120,7 @@ async fn mutations_over_get_are_refused_with_405() {
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "POST");
     let body: Value = response.json().await.unwrap();
-    assert_eq!(first_code(&body), "INVALID_INPUT");
+    assert_eq!(error_code(&body), "INVALID_INPUT");
     server.stop().await;
 }
 
@@ -141,7 +136,7 @@ async fn bodies_that_are_not_json_are_refused_with_415() {
     ] {
         let (status, _, json) = post_raw(&server, content_type, None, body.clone()).await;
         assert_eq!(status, 415, "{content_type:?}");
-        assert_eq!(first_code(&json), "INVALID_INPUT");
+        assert_eq!(error_code(&json), "INVALID_INPUT");
     }
     server.stop().await;
 }
@@ -172,7 +167,7 @@ async fn malformed_bodies_batches_and_oversized_bodies_get_4xx() {
             "{}",
             String::from_utf8_lossy(body)
         );
-        assert_eq!(first_code(&json), "INVALID_INPUT");
+        assert_eq!(error_code(&json), "INVALID_INPUT");
     }
     let huge = format!(
         r#"{{"query":"{{ __typename }}","variables":{{"pad":"{}"}}}}"#,
@@ -181,7 +176,7 @@ async fn malformed_bodies_batches_and_oversized_bodies_get_4xx() {
     let (status, _, json) =
         post_raw(&server, Some("application/json"), None, huge.into_bytes()).await;
     assert_eq!(status, 413);
-    assert_eq!(first_code(&json), "INVALID_INPUT");
+    assert_eq!(error_code(&json), "INVALID_INPUT");
     server.stop().await;
 }
 
@@ -216,7 +211,7 @@ async fn request_errors_are_400_without_data_under_graphql_response_json() {
         .await;
         assert_eq!(status, 400, "{query}");
         assert!(json.get("data").is_none(), "{json}");
-        assert_eq!(first_code(&json), "INVALID_INPUT");
+        assert_eq!(error_code(&json), "INVALID_INPUT");
         // Legacy clients get 200 with the same errors.
         let (status, _, json) = post_raw(
             &server,
@@ -226,7 +221,7 @@ async fn request_errors_are_400_without_data_under_graphql_response_json() {
         )
         .await;
         assert_eq!(status, 200);
-        assert_eq!(first_code(&json), "INVALID_INPUT");
+        assert_eq!(error_code(&json), "INVALID_INPUT");
     }
     server.stop().await;
 }
@@ -243,7 +238,7 @@ async fn bad_input_gets_coded_errors() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(first_code(&response.json().await.unwrap()), "INVALID_INPUT");
+    assert_eq!(error_code(&response.json().await.unwrap()), "INVALID_INPUT");
     // Wrong variable type.
     let code = server
         .error_code(
@@ -288,7 +283,7 @@ async fn bad_input_gets_coded_errors() {
     let response = server
         .graphql(r#"{ municipality(code: "131106") { name } }"#, json!({}))
         .await;
-    assert_eq!(first_code(&response), "INVALID_INPUT");
+    assert_eq!(error_code(&response), "INVALID_INPUT");
     assert!(
         response["errors"][0]["message"]
             .as_str()
@@ -314,7 +309,7 @@ async fn depth_complexity_and_alias_limits_refuse_oversized_operations() {
     assert_eq!(server.error_code(deep, json!({})).await, "INVALID_INPUT");
     let aliases = "{ a: __typename b: __typename c: __typename d: __typename }";
     let response = server.graphql(aliases, json!({})).await;
-    assert_eq!(first_code(&response), "INVALID_INPUT");
+    assert_eq!(error_code(&response), "INVALID_INPUT");
     assert!(
         response["errors"][0]["message"]
             .as_str()
@@ -334,7 +329,7 @@ async fn depth_complexity_and_alias_limits_refuse_oversized_operations() {
     let server = TestServer::start().await;
     let nested = "{ facilities(first: 100) { edges { node { municipality { facilities(first: 100) { edges { node { name } } } } } } } }";
     let response = server.graphql(nested, json!({})).await;
-    assert_eq!(first_code(&response), "INVALID_INPUT");
+    assert_eq!(error_code(&response), "INVALID_INPUT");
     assert!(
         response["errors"][0]["message"]
             .as_str()
@@ -374,12 +369,7 @@ async fn introspection_can_be_turned_off_and_then_no_suggestions_leak() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let server = TestServer::start().await;
-    let response = server
-        .client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/healthz").await;
     assert!(response.headers().get("x-request-id").is_some());
     let response = server
         .client

@@ -4,30 +4,12 @@
 mod common;
 
 use common::TestServer;
+use common::api::{error_code, error_reason, hospital, meguro_id, municipality_id};
+use common::db::execute;
 use serde_json::{Value, json};
 use vsys::identity::demo::{DEMO_PASSWORD, DEMO_SECURITY_ANSWER};
 
 const ME: &str = "{ me { id username role status secondFactor privacyPolicyAccepted organization { id name } } }";
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-fn reason(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["reason"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-async fn sql(server: &TestServer, statement: &'static str, value: &str) {
-    sqlx::query(statement)
-        .bind(value)
-        .execute(server.state.db.pool())
-        .await
-        .unwrap();
-}
 
 async fn verify(server: &TestServer, challenge: &str, code: &str) -> Value {
     server
@@ -60,14 +42,10 @@ async fn sign_in_takes_a_password_then_an_emailed_code_and_gives_a_session() {
     assert_eq!(me["data"]["me"]["organization"]["name"], "目黒区");
     // The code is single use.
     let again = verify(&server, challenge["challengeId"].as_str().unwrap(), &code).await;
-    assert_eq!(code_of(&again), "UNAUTHENTICATED");
+    assert_eq!(error_code(&again), "UNAUTHENTICATED");
     // Anonymous: no user.
     assert_eq!(server.data(ME, json!({})).await["me"], Value::Null);
     server.stop().await;
-}
-
-fn code_of(response: &Value) -> &str {
-    code(response)
 }
 
 #[tokio::test]
@@ -85,11 +63,11 @@ async fn wrong_and_expired_codes_are_refused() {
         "000000"
     };
     let response = verify(&server, &challenge, wrong).await;
-    assert_eq!(code(&response), "UNAUTHENTICATED");
-    assert_eq!(reason(&response), "INVALID_CREDENTIALS");
-    sql(&server, "UPDATE challenges SET expires_at = '2000-01-01T00:00:00.000Z' WHERE consumed_at IS NULL AND $1 = $1", "x").await;
+    assert_eq!(error_code(&response), "UNAUTHENTICATED");
+    assert_eq!(error_reason(&response), "INVALID_CREDENTIALS");
+    execute(&server, "UPDATE challenges SET expires_at = '2000-01-01T00:00:00.000Z' WHERE consumed_at IS NULL AND $1 = $1", "x").await;
     assert_eq!(
-        code(&verify(&server, &challenge, &right).await),
+        error_code(&verify(&server, &challenge, &right).await),
         "UNAUTHENTICATED",
         "expired after 10 minutes"
     );
@@ -105,7 +83,7 @@ async fn unknown_users_wrong_passwords_and_locked_accounts_get_the_same_answer()
     let wrong = server
         .sign_in_step_one("meguro.admin", "Wrong-Pass-123")
         .await;
-    sql(
+    execute(
         &server,
         "UPDATE users SET locked_until = '2999-01-01T00:00:00.000Z' WHERE username = $1",
         "yokohama.admin",
@@ -119,7 +97,7 @@ async fn unknown_users_wrong_passwords_and_locked_accounts_get_the_same_answer()
             response["errors"][0]["message"],
             unknown["errors"][0]["message"]
         );
-        assert_eq!(code(response), "UNAUTHENTICATED");
+        assert_eq!(error_code(response), "UNAUTHENTICATED");
         assert_eq!(response["data"], Value::Null);
     }
     server.stop().await;
@@ -133,11 +111,11 @@ async fn ten_failures_lock_the_account_for_an_hour_until_unlocked() {
         let response = server
             .sign_in_step_one("meguro.staff", "Wrong-Pass-123")
             .await;
-        assert_eq!(code(&response), "UNAUTHENTICATED");
+        assert_eq!(error_code(&response), "UNAUTHENTICATED");
     }
     // The 11th attempt, even with the right password, is refused.
     let response = server.sign_in_step_one("meguro.staff", DEMO_PASSWORD).await;
-    assert_eq!(code(&response), "UNAUTHENTICATED");
+    assert_eq!(error_code(&response), "UNAUTHENTICATED");
     let locked_until: String =
         sqlx::query_scalar("SELECT locked_until FROM users WHERE username = 'meguro.staff'")
             .fetch_one(server.state.db.pool())
@@ -189,7 +167,7 @@ async fn org_id(server: &TestServer, token: &str) -> Value {
 #[tokio::test]
 async fn a_lock_runs_out_after_its_hour() {
     let server = TestServer::start().await;
-    sql(&server, "UPDATE users SET failed_attempts = 10, locked_until = '2000-01-01T00:00:00.000Z' WHERE username = $1", "meguro.staff").await;
+    execute(&server, "UPDATE users SET failed_attempts = 10, locked_until = '2000-01-01T00:00:00.000Z' WHERE username = $1", "meguro.staff").await;
     server.sign_in("meguro.staff").await;
     server.stop().await;
 }
@@ -218,7 +196,7 @@ async fn a_new_code_does_not_reset_the_failure_count() {
         verify(&server, &challenge, wrong).await;
     }
     assert_eq!(
-        code(&verify(&server, &challenge, &right).await),
+        error_code(&verify(&server, &challenge, &right).await),
         "UNAUTHENTICATED",
         "locked: even the right code fails"
     );
@@ -233,7 +211,7 @@ async fn sessions_end_after_15_idle_minutes_and_at_their_lifetime() {
         server.graphql_as(&token, ME, json!({})).await["data"]["me"]["username"],
         "meguro.admin"
     );
-    sql(&server, "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
+    execute(&server, "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
     let response = server
         .client
         .post(server.url("/graphql"))
@@ -244,12 +222,12 @@ async fn sessions_end_after_15_idle_minutes_and_at_their_lifetime() {
         .unwrap();
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(code(&body), "UNAUTHENTICATED");
+    assert_eq!(error_code(&body), "UNAUTHENTICATED");
 
     let token = server.sign_in("meguro.admin").await;
-    sql(&server, "UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
+    execute(&server, "UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
     assert_eq!(
-        code(&server.graphql_as(&token, ME, json!({})).await),
+        server.code_as(&token, ME, json!({})).await,
         "UNAUTHENTICATED"
     );
     server.stop().await;
@@ -276,7 +254,7 @@ async fn sign_out_ends_the_session_and_closes_its_websockets() {
     assert_eq!(out["data"]["signOut"], true);
     assert_eq!(ws.close_code().await, 4403);
     assert_eq!(
-        code(&server.graphql_as(&token, ME, json!({})).await),
+        server.code_as(&token, ME, json!({})).await,
         "UNAUTHENTICATED"
     );
     // A websocket presenting the dead token is refused.
@@ -293,8 +271,8 @@ async fn medical_institutions_accept_the_privacy_policy_before_anything_else() {
     let blocked = server
         .graphql_as(&token, "{ facilities { edges { cursor } } }", json!({}))
         .await;
-    assert_eq!(code(&blocked), "FORBIDDEN");
-    assert_eq!(reason(&blocked), "PRIVACY_POLICY_NOT_ACCEPTED");
+    assert_eq!(error_code(&blocked), "FORBIDDEN");
+    assert_eq!(error_reason(&blocked), "PRIVACY_POLICY_NOT_ACCEPTED");
     assert_eq!(
         server.graphql_as(&token, ME, json!({})).await["data"]["me"]["privacyPolicyAccepted"],
         false
@@ -320,7 +298,7 @@ async fn medical_institutions_accept_the_privacy_policy_before_anything_else() {
 #[tokio::test]
 async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
     let server = TestServer::start().await;
-    sql(
+    execute(
         &server,
         "UPDATE users SET password_changed_at = '2000-01-01T00:00:00.000Z' WHERE username = $1",
         "tokyo.admin",
@@ -330,13 +308,13 @@ async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
     let blocked = server
         .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
         .await;
-    assert_eq!(reason(&blocked), "PASSWORD_EXPIRED");
+    assert_eq!(error_reason(&blocked), "PASSWORD_EXPIRED");
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
     for weak in ["short1A", "alllowercase1", "tokyo.admin", "P@ssw0rd"] {
         let response = server
             .graphql_as(&token, change, json!({ "c": DEMO_PASSWORD, "n": weak }))
             .await;
-        assert_eq!(code(&response), "INVALID_INPUT", "{weak}: {response}");
+        assert_eq!(error_code(&response), "INVALID_INPUT", "{weak}: {response}");
         assert_eq!(response["errors"][0]["extensions"]["field"], "newPassword");
     }
     let wrong_current = server
@@ -346,7 +324,7 @@ async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
             json!({ "c": "Not-The-One-1", "n": "Brand-New-Pass-42" }),
         )
         .await;
-    assert_eq!(code(&wrong_current), "UNAUTHENTICATED");
+    assert_eq!(error_code(&wrong_current), "UNAUTHENTICATED");
     let changed = server
         .graphql_as(
             &token,
@@ -360,7 +338,7 @@ async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
         .await;
     assert!(open.get("errors").is_none(), "{open}");
     let old = server.sign_in_step_one("tokyo.admin", DEMO_PASSWORD).await;
-    assert_eq!(code(&old), "UNAUTHENTICATED");
+    assert_eq!(error_code(&old), "UNAUTHENTICATED");
     server.stop().await;
 }
 
@@ -368,10 +346,7 @@ async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
 async fn an_invited_user_completes_the_first_login_with_the_link_a_code_and_a_new_password() {
     let server = TestServer::start().await;
     let desk = server.sign_in("helpdesk.admin").await;
-    let meguro = server
-        .data(r#"{ municipality(code: "131105") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone();
+    let meguro = meguro_id(&server).await;
     let invite = "mutation($o: ID!) { inviteUser(input: { organizationId: $o, username: \"meguro.new\", email: \"new@meguro.example.jp\", displayName: \"新任 職員\", role: MUNICIPALITY }) { id status } }";
     let invited = server
         .graphql_as(&desk, invite, json!({ "o": meguro }))
@@ -408,7 +383,7 @@ async fn an_invited_user_completes_the_first_login_with_the_link_a_code_and_a_ne
     let weak = server
         .graphql(complete, json!({ "t": token, "c": code_sent, "p": "weak" }))
         .await;
-    assert_eq!(code(&weak), "INVALID_INPUT");
+    assert_eq!(error_code(&weak), "INVALID_INPUT");
     let done = server
         .graphql(
             complete,
@@ -426,7 +401,7 @@ async fn an_invited_user_completes_the_first_login_with_the_link_a_code_and_a_ne
             json!({ "t": token, "c": code_sent, "p": "First-Login-2022" }),
         )
         .await;
-    assert_eq!(code(&reuse), "UNAUTHENTICATED");
+    assert_eq!(error_code(&reuse), "UNAUTHENTICATED");
     let step_one = server
         .sign_in_step_one("meguro.new", "First-Login-2021")
         .await;
@@ -438,10 +413,7 @@ async fn an_invited_user_completes_the_first_login_with_the_link_a_code_and_a_ne
 async fn an_expired_set_up_link_is_refused() {
     let server = TestServer::start().await;
     let desk = server.sign_in("helpdesk.admin").await;
-    let meguro = server
-        .data(r#"{ municipality(code: "131105") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone();
+    let meguro = meguro_id(&server).await;
     server
         .graphql_as(&desk, "mutation($o: ID!) { inviteUser(input: { organizationId: $o, username: \"late.user\", email: \"late@meguro.example.jp\", displayName: \"遅刻\", role: MUNICIPALITY }) { id } }", json!({ "o": meguro }))
         .await;
@@ -452,7 +424,7 @@ async fn an_expired_set_up_link_is_refused() {
         .unwrap()
         .trim()
         .to_owned();
-    sql(
+    execute(
         &server,
         "UPDATE setup_links SET expires_at = '2000-01-01T00:00:00.000Z' WHERE $1 = $1",
         "x",
@@ -464,7 +436,7 @@ async fn an_expired_set_up_link_is_refused() {
             json!({ "t": token }),
         )
         .await;
-    assert_eq!(code(&start), "UNAUTHENTICATED");
+    assert_eq!(error_code(&start), "UNAUTHENTICATED");
     server.stop().await;
 }
 
@@ -498,7 +470,7 @@ async fn a_forgotten_password_is_reset_with_the_security_answer() {
             json!({ "t": reset_token, "a": "green", "p": "Reset-Pass-2021" }),
         )
         .await;
-    assert_eq!(code(&wrong), "UNAUTHENTICATED");
+    assert_eq!(error_code(&wrong), "UNAUTHENTICATED");
     let answer = format!("  {}  ", DEMO_SECURITY_ANSWER.to_uppercase());
     let done = server
         .graphql(
@@ -560,7 +532,7 @@ async fn an_authenticator_app_becomes_the_second_factor_and_codes_work_once() {
         .to_owned();
     // The code already used to confirm is refused: a code is accepted once.
     assert_eq!(
-        code(&verify(&server, &challenge, &code_now).await),
+        error_code(&verify(&server, &challenge, &code_now).await),
         "UNAUTHENTICATED"
     );
     let next_code = vsys::identity::totp::code_at(&secret, now + 30).unwrap();
@@ -579,7 +551,7 @@ async fn a_deployment_can_require_an_authenticator() {
     let blocked = server
         .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
         .await;
-    assert_eq!(reason(&blocked), "TOTP_REQUIRED");
+    assert_eq!(error_reason(&blocked), "TOTP_REQUIRED");
     let enrol = server
         .graphql_as(&token, "mutation { enrollTotp { secret } }", json!({}))
         .await;
@@ -596,7 +568,7 @@ async fn one_sign_in_step_per_request_and_a_rate_limit_per_address() {
             json!({}),
         )
         .await;
-    assert_eq!(code(&twice), "INVALID_INPUT");
+    assert_eq!(error_code(&twice), "INVALID_INPUT");
     let failures: i64 =
         sqlx::query_scalar("SELECT failed_attempts FROM users WHERE username = 'meguro.admin'")
             .fetch_one(server.state.db.pool())
@@ -609,7 +581,7 @@ async fn one_sign_in_step_per_request_and_a_rate_limit_per_address() {
             .await;
     }
     let limited = server.sign_in_step_one("meguro.admin", DEMO_PASSWORD).await;
-    assert_eq!(code(&limited), "RATE_LIMITED");
+    assert_eq!(error_code(&limited), "RATE_LIMITED");
     server.stop().await;
 }
 
@@ -652,12 +624,9 @@ async fn the_audit_log_records_sign_ins_and_changes_and_only_the_nation_and_desk
     );
 
     let tokyo = server.sign_in("tokyo.admin").await;
+    assert_eq!(server.code_as(&tokyo, query, json!({})).await, "FORBIDDEN");
     assert_eq!(
-        code(&server.graphql_as(&tokyo, query, json!({})).await),
-        "FORBIDDEN"
-    );
-    assert_eq!(
-        code(&server.graphql(query, json!({})).await),
+        server.code_anonymously(query, json!({})).await,
         "UNAUTHENTICATED"
     );
     // Nothing in the API edits or deletes the log.
@@ -683,56 +652,33 @@ async fn the_audit_log_records_sign_ins_and_changes_and_only_the_nation_and_desk
 async fn another_prefectures_municipality_is_not_found_and_a_clinic_cannot_administer() {
     let server = TestServer::start().await;
     let tokyo = server.sign_in("tokyo.admin").await;
-    let yokohama = server
-        .data(r#"{ municipality(code: "141003") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone();
-    let meguro = server
-        .data(r#"{ municipality(code: "131105") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone();
+    let yokohama = municipality_id(&server, "141003").await;
+    let meguro = meguro_id(&server).await;
     let users = "query($o: ID!) { users(organizationId: $o) { username } }";
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&tokyo, users, json!({ "o": yokohama }))
-                .await
-        ),
+        server
+            .code_as(&tokyo, users, json!({ "o": yokohama }))
+            .await,
         "NOT_FOUND"
     );
     // In its area but not its own organisation: forbidden, not hidden.
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&tokyo, users, json!({ "o": meguro }))
-                .await
-        ),
+        server.code_as(&tokyo, users, json!({ "o": meguro })).await,
         "FORBIDDEN"
     );
     let invite = "mutation($o: ID!) { inviteUser(input: { organizationId: $o, username: \"intruder\", email: \"i@example.jp\", displayName: \"x\", role: MUNICIPALITY }) { id } }";
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&tokyo, invite, json!({ "o": yokohama }))
-                .await
-        ),
+        server
+            .code_as(&tokyo, invite, json!({ "o": yokohama }))
+            .await,
         "NOT_FOUND"
     );
 
-    let clinic = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(
-            &clinic,
-            "mutation { acceptPrivacyPolicy { id } }",
-            json!({}),
-        )
-        .await;
+    let clinic = hospital(&server).await;
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&clinic, invite, json!({ "o": meguro }))
-                .await
-        ),
+        server
+            .code_as(&clinic, invite, json!({ "o": meguro }))
+            .await,
         "NOT_FOUND"
     );
     // Another user's account by global id: not found.
@@ -745,7 +691,7 @@ async fn another_prefectures_municipality_is_not_found_and_a_clinic_cannot_admin
             json!({ "id": tokyo_user }),
         )
         .await;
-    assert_eq!(code(&node), "NOT_FOUND");
+    assert_eq!(error_code(&node), "NOT_FOUND");
     let own = server
         .graphql_as(
             &tokyo,
@@ -785,7 +731,7 @@ async fn an_expired_session_closes_its_websockets() {
     let mut ws = server.websocket(Some("graphql-transport-ws")).await;
     ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
     assert_eq!(ws.next_json().await["type"], "connection_ack");
-    sql(&server, "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
+    execute(&server, "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
     assert_eq!(ws.close_code().await, 4403);
     server.stop().await;
 }
@@ -793,7 +739,7 @@ async fn an_expired_session_closes_its_websockets() {
 #[tokio::test]
 async fn a_user_with_two_obligations_can_settle_either_first() {
     let server = TestServer::start().await;
-    sql(
+    execute(
         &server,
         "UPDATE users SET password_changed_at = '2000-01-01T00:00:00.000Z' WHERE username = $1",
         "meguro-hospital.admin",
@@ -830,8 +776,8 @@ async fn credential_checks_on_a_signed_in_account_respect_the_lock_and_the_one_p
     let twice = server
         .graphql_as(&token, "mutation { a: changePassword(currentPassword: \"x1\", newPassword: \"Brand-New-Pass-42\") b: changePassword(currentPassword: \"x2\", newPassword: \"Brand-New-Pass-42\") }", json!({}))
         .await;
-    assert_eq!(code(&twice), "INVALID_INPUT");
-    sql(
+    assert_eq!(error_code(&twice), "INVALID_INPUT");
+    execute(
         &server,
         "UPDATE users SET locked_until = '2999-01-01T00:00:00.000Z' WHERE username = $1",
         "tokyo.admin",
@@ -845,7 +791,7 @@ async fn credential_checks_on_a_signed_in_account_respect_the_lock_and_the_one_p
             json!({ "c": DEMO_PASSWORD, "n": "Brand-New-Pass-42" }),
         )
         .await;
-    assert_eq!(code(&locked), "UNAUTHENTICATED");
+    assert_eq!(error_code(&locked), "UNAUTHENTICATED");
     let until: String =
         sqlx::query_scalar("SELECT locked_until FROM users WHERE username = 'tokyo.admin'")
             .fetch_one(server.state.db.pool())
@@ -884,7 +830,7 @@ async fn a_reset_reveals_nothing_about_which_accounts_exist() {
     let bogus = server
         .graphql(reset, json!({ "t": "bogus", "a": "green", "p": "weak" }))
         .await;
-    assert_eq!(code(&real), "UNAUTHENTICATED");
+    assert_eq!(error_code(&real), "UNAUTHENTICATED");
     assert_eq!(real["errors"][0]["message"], bogus["errors"][0]["message"]);
     server.stop().await;
 }
@@ -907,7 +853,7 @@ async fn changing_the_password_ends_other_sessions_but_keeps_the_callers() {
         .await;
     assert_eq!(changed["data"]["changePassword"], true);
     assert_eq!(
-        code(&server.graphql_as(&other, ME, json!({})).await),
+        server.code_as(&other, ME, json!({})).await,
         "UNAUTHENTICATED"
     );
     assert_eq!(

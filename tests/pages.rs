@@ -3,40 +3,21 @@
 mod common;
 
 use common::TestServer;
+use common::api::meguro_id;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn health_and_readiness_probes_answer() {
     let server = TestServer::start().await;
-    let health = server
-        .client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let health = server.get("/healthz").await;
     assert_eq!(health.status(), 200);
-    let ready = server
-        .client
-        .get(server.url("/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let ready = server.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     // With the database gone, the process is alive but not ready.
     server.state.db.close().await;
-    let ready = server
-        .client
-        .get(server.url("/readyz"))
-        .send()
-        .await
-        .unwrap();
+    let ready = server.get("/readyz").await;
     assert_eq!(ready.status(), 503);
-    let health = server
-        .client
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let health = server.get("/healthz").await;
     assert_eq!(health.status(), 200);
     server.stop().await;
 }
@@ -64,11 +45,8 @@ async fn the_playground_is_self_contained() {
 async fn every_example_operation_is_listed_and_valid_against_the_schema() {
     let server = TestServer::start().await;
     let operations: Vec<Value> = server
-        .client
-        .get(server.url("/playground/operations"))
-        .send()
+        .get("/playground/operations")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -165,10 +143,7 @@ async fn the_setup_and_reset_pages_are_served_self_contained_in_both_languages()
 async fn the_invitation_link_points_at_the_setup_page() {
     let server = TestServer::start().await;
     let desk = server.sign_in("helpdesk.admin").await;
-    let meguro = server
-        .data(r#"{ municipality(code: "131105") { id } }"#, json!({}))
-        .await["municipality"]["id"]
-        .clone();
+    let meguro = meguro_id(&server).await;
     server
         .graphql_as(
             &desk,

@@ -5,64 +5,10 @@
 mod common;
 
 use common::TestServer;
+use common::api::{error_code, facility, organization_id};
+use common::db::{count, last_outcome};
+use common::ws::next_event;
 use serde_json::{Value, json};
-
-fn code(response: &Value) -> &str {
-    response["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or("<none>")
-}
-
-/// The global id and medical-institution code of a demo facility.
-async fn facility(server: &TestServer, name: &str) -> (Value, String) {
-    let data = server
-        .data(
-            "query($n: String) { facilities(nameContains: $n) { edges { node { id code } } } }",
-            json!({ "n": name }),
-        )
-        .await;
-    let node = &data["facilities"]["edges"][0]["node"];
-    (
-        node["id"].clone(),
-        node["code"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn organization(server: &TestServer, kind: &str) -> Value {
-    server
-        .data(
-            "query($k: OrganizationKind!) { organizations(kind: $k) { edges { node { id } } } }",
-            json!({ "k": kind }),
-        )
-        .await["organizations"]["edges"][0]["node"]["id"]
-        .clone()
-}
-
-async fn hospital_user(server: &TestServer) -> String {
-    let token = server.sign_in("meguro-hospital.admin").await;
-    server
-        .graphql_as(&token, "mutation { acceptPrivacyPolicy { id } }", json!({}))
-        .await;
-    token
-}
-
-async fn count(server: &TestServer, sql: &str) -> i64 {
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(server.state.db.pool())
-        .await
-        .unwrap()
-}
-
-/// The newest audit outcome of `operation`.
-async fn last_outcome(server: &TestServer, operation: &str) -> String {
-    sqlx::query_scalar(
-        "SELECT outcome FROM audit_log WHERE operation = $1 ORDER BY occurred_at DESC, id DESC LIMIT 1",
-    )
-    .bind(operation)
-    .fetch_one(server.state.db.pool())
-    .await
-    .unwrap_or_else(|_| panic!("no audit entry for {operation}"))
-}
 
 const REGISTER: &str = "mutation($rows: [RegisterContractInput!]) { registerContract(contracts: $rows) { id kind counterpartMunicipality { code name } aggregator { name } } }";
 const LIST: &str = "query($f: ContractListFilter, $first: Int, $after: String) { contracts(filter: $f, first: $first, after: $after) {
@@ -95,7 +41,7 @@ async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with
         .unwrap_or_else(|| panic!("{collective}"))
         .clone();
     assert_eq!(collective[0]["counterpartMunicipality"], Value::Null);
-    let token = hospital_user(&server).await;
+    let token = common::api::hospital(&server).await;
     let individual = server
         .graphql_as(
             &token,
@@ -139,7 +85,7 @@ async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with
         )
         .await;
     assert_eq!(
-        code(&refused),
+        error_code(&refused),
         "CONFLICT",
         "an open collective contract exists"
     );
@@ -198,7 +144,7 @@ async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with
     assert_eq!(listed(json!({ "kind": "COLLECTIVE" })).await, 1 + 2);
     assert_eq!(listed(json!({ "kind": "INDIVIDUAL" })).await, 6 + 1);
     assert_eq!(listed(json!({ "facilityId": hospital })).await, 2);
-    let aggregator_id = organization(&server, "AGGREGATOR").await;
+    let aggregator_id = organization_id(&server, "AGGREGATOR").await;
     assert_eq!(
         listed(json!({ "aggregatorId": aggregator_id })).await,
         1 + 2
@@ -220,11 +166,11 @@ async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with
     let too_many = server
         .graphql_as(&nation, LIST, json!({ "first": 101 }))
         .await;
-    assert_eq!(code(&too_many), "INVALID_INPUT");
+    assert_eq!(error_code(&too_many), "INVALID_INPUT");
     let bad_cursor = server
         .graphql_as(&nation, LIST, json!({ "after": "bm90LWEtY3Vyc29y" }))
         .await;
-    assert_eq!(code(&bad_cursor), "INVALID_INPUT");
+    assert_eq!(error_code(&bad_cursor), "INVALID_INPUT");
     server.stop().await;
 }
 
@@ -232,7 +178,7 @@ async fn contracts_append_events_in_their_transaction_and_list_page_by_page_with
 async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none() {
     let server = TestServer::start().await;
     let (_, hospital_code) = facility(&server, "Meguro Hospital 01").await;
-    let token = hospital_user(&server).await;
+    let token = common::api::hospital(&server).await;
     let before = count(&server, "SELECT COUNT(*) FROM contracts").await;
     for (municipality, field) in [
         ("131120", "municipalityCode"),
@@ -247,7 +193,7 @@ async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none(
             )
             .await;
         assert_eq!(
-            code(&response),
+            error_code(&response),
             "INVALID_INPUT",
             "{municipality}: {response}"
         );
@@ -261,7 +207,7 @@ async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none(
             json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-03-01", "municipalityCode": "131105" }] }),
         )
         .await;
-    assert_eq!(code(&collective), "INVALID_INPUT");
+    assert_eq!(error_code(&collective), "INVALID_INPUT");
     assert_eq!(
         collective["errors"][0]["extensions"]["field"],
         "municipalityCode"
@@ -283,7 +229,7 @@ async fn an_individual_contract_names_its_counterpart_and_a_collective_one_none(
             json!({ "rows": [{ "facilityCode": hospital_code, "kind": "COLLECTIVE", "joinDate": "2021-03-01" }] }),
         )
         .await;
-    assert_eq!(code(&by_desk), "FORBIDDEN");
+    assert_eq!(error_code(&by_desk), "FORBIDDEN");
     assert_eq!(last_outcome(&server, "registerContract").await, "DENIED");
 
     // A municipality elsewhere as counterpart: it sees the contract made with it.
@@ -371,12 +317,12 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
     let (hospital, _) = facility(&server, "Meguro Hospital 01").await;
     let (clinic, _) = facility(&server, "Meguro Clinic 01").await;
     let (yokohama_hospital, _) = facility(&server, "Yokohama Hospital 01").await;
-    let wholesaler = organization(&server, "WHOLESALER").await;
-    let aggregator = organization(&server, "AGGREGATOR").await;
+    let wholesaler = organization_id(&server, "WHOLESALER").await;
+    let aggregator = organization_id(&server, "AGGREGATOR").await;
 
     // Every demo facility names the wholesaler. The facility clears and names it again; its
     // municipality may do the same, without the proxy flag.
-    let token = hospital_user(&server).await;
+    let token = common::api::hospital(&server).await;
     let unset = server
         .graphql_as(&token, SET_WHOLESALER, json!({ "f": hospital }))
         .await;
@@ -446,7 +392,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
             json!({}),
         )
         .await;
-    assert_eq!(code(&private), "FORBIDDEN");
+    assert_eq!(error_code(&private), "FORBIDDEN");
     let contracts = server
         .graphql_as(
             &seller,
@@ -463,15 +409,13 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
     // Other partners neither list nor guess another's destinations.
     let dry_ice = server.sign_in("dryice.admin").await;
     assert_eq!(
-        code(&server.graphql_as(&dry_ice, DESTINATIONS, json!({})).await),
+        server.code_as(&dry_ice, DESTINATIONS, json!({})).await,
         "INVALID_INPUT"
     );
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&dry_ice, DESTINATIONS, json!({ "w": wholesaler }))
-                .await
-        ),
+        server
+            .code_as(&dry_ice, DESTINATIONS, json!({ "w": wholesaler }))
+            .await,
         "NOT_FOUND"
     );
     let nation = server.sign_in("nation.admin").await;
@@ -494,7 +438,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
             json!({ "f": hospital, "w": aggregator }),
         )
         .await;
-    assert_eq!(code(&not_wholesaler), "INVALID_INPUT");
+    assert_eq!(error_code(&not_wholesaler), "INVALID_INPUT");
     assert_eq!(
         not_wholesaler["errors"][0]["extensions"]["field"],
         "wholesalerId"
@@ -510,7 +454,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
             json!({ "f": hospital, "w": "not-an-id" }),
         )
         .await;
-    assert_eq!(code(&garbage), "INVALID_INPUT");
+    assert_eq!(error_code(&garbage), "INVALID_INPUT");
     assert_eq!(garbage["errors"][0]["extensions"]["field"], "wholesalerId");
     assert_eq!(
         last_outcome(&server, "setDeliveringWholesaler").await,
@@ -524,7 +468,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
             json!({ "f": yokohama_hospital, "w": wholesaler }),
         )
         .await;
-    assert_eq!(code(&foreign), "NOT_FOUND");
+    assert_eq!(error_code(&foreign), "NOT_FOUND");
     assert_eq!(
         last_outcome(&server, "setDeliveringWholesaler").await,
         "DENIED"
@@ -536,7 +480,7 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
             json!({ "f": yokohama_hospital, "w": wholesaler }),
         )
         .await;
-    assert_eq!(code(&by_seller), "NOT_FOUND");
+    assert_eq!(error_code(&by_seller), "NOT_FOUND");
     assert_eq!(
         count(
             &server,
@@ -569,14 +513,10 @@ async fn a_wholesaler_sees_the_facilities_naming_it_and_nothing_private() {
     assert_eq!(names, expected);
     // The facility's delivering wholesaler is not public.
     assert_eq!(
-        code(
-            &server
-                .graphql(
+        server.code_anonymously(
                     "query($f: ID!) { node(id: $f) { ... on Facility { deliveringWholesaler { name } } } }",
                     json!({ "f": hospital }),
-                )
-                .await
-        ),
+                ).await,
         "UNAUTHENTICATED"
     );
     server.stop().await;
@@ -595,7 +535,7 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
     let (clinic, clinic_code) = facility(&server, "Meguro Clinic 01").await;
     let (_, venue_code) = facility(&server, "Meguro Special Venue 01").await;
     let (yokohama_hospital, _) = facility(&server, "Yokohama Hospital 01").await;
-    let aggregator_id = organization(&server, "AGGREGATOR").await;
+    let aggregator_id = organization_id(&server, "AGGREGATOR").await;
     let aggregator = server.sign_in("meguro-ma.admin").await;
 
     // A power of attorney first, then the contract it allows.
@@ -702,7 +642,7 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
         let response = server
             .graphql_as(&aggregator, RECORD, variables.clone())
             .await;
-        assert_eq!(code(&response), expected, "{variables}: {response}");
+        assert_eq!(error_code(&response), expected, "{variables}: {response}");
         if let Some(field) = field {
             assert_eq!(response["errors"][0]["extensions"]["field"], field);
         }
@@ -718,11 +658,9 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
     }
     let seller = server.sign_in("wholesaler.admin").await;
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&seller, RECORD, json!({ "f": clinic, "d": "2021-02-01" }))
-                .await
-        ),
+        server
+            .code_as(&seller, RECORD, json!({ "f": clinic, "d": "2021-02-01" }))
+            .await,
         "FORBIDDEN"
     );
     assert_eq!(
@@ -745,19 +683,15 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
     // The roster is the aggregator's own: another holder does not see it; the nation does.
     let association = server.sign_in("tokyo-ma.admin").await;
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&association, POWERS, json!({ "a": aggregator_id }))
-                .await
-        ),
+        server
+            .code_as(&association, POWERS, json!({ "a": aggregator_id }))
+            .await,
         "NOT_FOUND"
     );
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&association, MEMBERS, json!({ "a": aggregator_id }))
-                .await
-        ),
+        server
+            .code_as(&association, MEMBERS, json!({ "a": aggregator_id }))
+            .await,
         "NOT_FOUND"
     );
     let nation = server.sign_in("nation.admin").await;
@@ -779,32 +713,17 @@ async fn an_aggregator_sees_its_members_and_records_the_powers_of_attorney_it_re
         "DEFICIENT"
     );
     assert_eq!(
-        code(
-            &server
-                .graphql_as(&seller, node, json!({ "id": power["id"] }))
-                .await
-        ),
+        server
+            .code_as(&seller, node, json!({ "id": power["id"] }))
+            .await,
         "NOT_FOUND"
     );
     server.stop().await;
 }
 
-/// The next `contract.*` event a signed-in subscriber receives (payload).
-async fn next_contract_event(ws: &mut common::WsClient) -> Value {
-    let message = ws.next_json().await;
-    assert_eq!(message["type"], "next", "{message}");
-    message["payload"]["data"]["events"].clone()
-}
-
 async fn subscribe_as(server: &TestServer, token: &str) -> common::WsClient {
-    let mut ws = server.websocket(Some("graphql-transport-ws")).await;
-    ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }))
-        .await;
-    assert_eq!(ws.next_json().await["type"], "connection_ack");
-    ws.send(json!({ "id": "s", "type": "subscribe", "payload": {
-        "query": "subscription { events(after: 0, topics: [\"contract.registered\", \"contract.withdrawn\"]) { topic payload } }" } }))
-        .await;
-    ws
+    let payload = json!({ "query": "subscription { events(after: 0, topics: [\"contract.registered\", \"contract.withdrawn\"]) { topic payload } }" });
+    common::ws::subscribe(server, Some(token), "s", payload).await
 }
 
 #[tokio::test]
@@ -863,20 +782,20 @@ async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
             .unwrap();
         String::from_utf8(decoded).unwrap()["Facility:".len()..].to_owned()
     };
-    let first = next_contract_event(&mut meguro_ws).await;
+    let first = next_event(&mut meguro_ws).await;
     assert_eq!(first["topic"], "contract.registered");
     assert_eq!(
         first["payload"]["facilityId"],
         facility_row(&meguro_hospital)
     );
-    let theirs = next_contract_event(&mut yokohama_ws).await;
+    let theirs = next_event(&mut yokohama_ws).await;
     assert_eq!(theirs["topic"], "contract.withdrawn");
     assert_eq!(
         theirs["payload"]["facilityId"],
         facility_row(&yokohama_hospital),
         "Yokohama skips Meguro's contract"
     );
-    let registered = next_contract_event(&mut yokohama_ws).await;
+    let registered = next_event(&mut yokohama_ws).await;
     assert_eq!(registered["topic"], "contract.registered");
     assert_eq!(
         registered["payload"]["facilityId"],
@@ -884,7 +803,7 @@ async fn contract_events_reach_the_facilitys_area_and_no_one_else() {
     );
     // Live: a later Meguro contract is Meguro's next event (Yokohama's was skipped).
     register(meguro_code, "2021-03-31").await;
-    let live = next_contract_event(&mut meguro_ws).await;
+    let live = next_event(&mut meguro_ws).await;
     assert_eq!(
         live["payload"]["facilityId"],
         facility_row(&meguro_hospital)
@@ -902,7 +821,7 @@ async fn an_approved_collective_date_change_is_a_contract_event_too() {
     let server = TestServer::start().await;
     let (hospital, _) = facility(&server, "Meguro Hospital 01").await;
     // The demo hospital is in the Meguro medical association's collective contract.
-    let token = hospital_user(&server).await;
+    let token = common::api::hospital(&server).await;
     let contracts = server
         .graphql_as(
             &token,

@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod api;
+pub mod db;
+pub mod ws;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -190,6 +194,11 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// A plain GET of `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
     }
 
     /// Runs an operation over HTTP POST and returns the whole JSON response.
