@@ -74,9 +74,15 @@ async fn ordinary_fields_apply_at_once_and_approval_fields_wait_for_the_municipa
         .await["data"]
         .clone();
     assert_eq!(now["node"]["representativeName"], "院長 花子");
-    // A person's name: the facility's area reads it, the public does not.
+    // A person's name: the facility's area reads it; the public must sign in, and another
+    // area may not.
     let public = server.graphql(FACILITY, json!({ "f": facility })).await;
-    assert_eq!(error_code(&public), "FORBIDDEN", "{public}");
+    assert_eq!(error_code(&public), "UNAUTHENTICATED", "{public}");
+    let yokohama = server.sign_in("yokohama.admin").await;
+    let foreign = server
+        .graphql_as(&yokohama, FACILITY, json!({ "f": facility }))
+        .await;
+    assert_eq!(error_code(&foreign), "FORBIDDEN", "{foreign}");
     assert_eq!(now["node"]["generalAcceptance"], true);
 
     // Deciding again is a conflict; nothing changes.
@@ -152,7 +158,9 @@ async fn a_rejection_needs_a_reason_and_an_edit_revises_the_rejected_request() {
     assert_eq!(revised["status"], "PENDING");
     assert_eq!(revised["changes"][0]["after"], json!(["MODERNA", "PFIZER"]));
     assert_eq!(
-        server.data(FACILITY, json!({ "f": facility })).await["node"]["vaccinesHandled"],
+        server
+            .data_as(&token, FACILITY, json!({ "f": facility }))
+            .await["node"]["vaccinesHandled"],
         json!(["PFIZER"]),
         "the approved value stays until the revision is decided"
     );
@@ -337,7 +345,9 @@ async fn bad_facility_input_is_refused_and_changes_nothing() {
         assert_eq!(response["errors"][0]["extensions"]["field"], field);
     }
     assert_eq!(
-        server.data(FACILITY, json!({ "f": facility })).await["node"]["openingHours"],
+        server
+            .data_as(&token, FACILITY, json!({ "f": facility }))
+            .await["node"]["openingHours"],
         Value::Null
     );
     let nothing = server
