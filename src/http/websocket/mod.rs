@@ -146,8 +146,10 @@ fn message_rate(per_second: u32) -> MessageRate {
     governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
+/// Boxed, so that the slots of a connection's queue are a pointer each: the queue's first block
+/// is allocated with the connection, idle or not.
 enum Outgoing {
-    Message(ServerMessage),
+    Message(Box<ServerMessage>),
     Close(u16, String),
 }
 
@@ -246,7 +248,9 @@ impl Connection {
                         tracing::info!(ip = ?self.meta.ip, "websocket message flood; closing");
                         Flow::Close(close_code::POLICY_VIOLATION, "Too many messages".into())
                     }
-                    Some(Ok(Message::Text(text))) => self.handle(text.as_str()).await,
+                    // Boxed: handling a message (sign-in, starting an operation) is a large
+                    // future; inline, every idle connection's task would be sized for it.
+                    Some(Ok(Message::Text(text))) => Box::pin(self.handle(text.as_str())).await,
                     Some(Ok(Message::Binary(_))) => {
                         Flow::Close(close_code::BAD_REQUEST, "Binary messages are not supported".into())
                     }
@@ -326,7 +330,10 @@ impl Connection {
     }
 
     async fn send(&self, message: ServerMessage) {
-        let _ = self.outgoing.send(Outgoing::Message(message)).await;
+        let _ = self
+            .outgoing
+            .send(Outgoing::Message(Box::new(message)))
+            .await;
     }
 
     async fn handle(&mut self, text: &str) -> Flow {
@@ -461,14 +468,19 @@ async fn run_operation(
                 payload: serde_json::json!(response),
             }
         };
-        if outgoing.send(Outgoing::Message(message)).await.is_err() || failed {
+        if outgoing
+            .send(Outgoing::Message(Box::new(message)))
+            .await
+            .is_err()
+            || failed
+        {
             break;
         }
     }
     registry.lock().expect("operations lock").remove(&id);
     if !failed {
         let _ = outgoing
-            .send(Outgoing::Message(ServerMessage::Complete { id }))
+            .send(Outgoing::Message(Box::new(ServerMessage::Complete { id })))
             .await;
     }
 }
