@@ -255,22 +255,36 @@ async fn execute(state: &AppState, media: MediaType, params: Params, caller: Cal
         None => request,
     };
     let response = state.schema.execute(request).await;
-    let (status, body) = if is_request_error(&response) && media == MediaType::GraphqlResponse {
+    // Serialised straight from async-graphql's values: no intermediate `serde_json::Value`
+    // tree (the profile showed the copy and its allocations on every request).
+    let request_error = is_request_error(&response) && media == MediaType::GraphqlResponse;
+    let (status, body) = if request_error {
         (
             StatusCode::BAD_REQUEST,
-            json!({ "errors": response.errors }),
+            serde_json::to_vec(&ResponseBody {
+                data: None,
+                errors: Some(&response.errors),
+                extensions: None,
+            }),
         )
     } else {
-        let mut body = json!({ "data": response.data });
-        if !response.errors.is_empty() {
-            body["errors"] = json!(response.errors);
-        }
-        if !response.extensions.is_empty() {
-            body["extensions"] = json!(response.extensions);
-        }
-        (StatusCode::OK, body)
+        (
+            StatusCode::OK,
+            serde_json::to_vec(&ResponseBody {
+                data: Some(&response.data),
+                errors: (!response.errors.is_empty()).then_some(&response.errors[..]),
+                extensions: (!response.extensions.is_empty()).then_some(&response.extensions),
+            }),
+        )
     };
-    let mut http = json_response(media, status, &body);
+    let body = match body {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(?error, "response serialisation failed");
+            return error_body(media, "internal error", code::INTERNAL);
+        }
+    };
+    let mut http = bytes_response(media, status, body);
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name, value.clone());
     }
@@ -464,8 +478,24 @@ fn error_body(media: MediaType, message: &str, error_code: &str) -> Response {
     json_response(media, StatusCode::OK, &json!({ "errors": [error] }))
 }
 
+/// The GraphQL response: `data` (when anything was executed), `errors` and `extensions` only
+/// when present, in the order the specification shows.
+#[derive(serde::Serialize)]
+struct ResponseBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [ServerError]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extensions: Option<&'a std::collections::BTreeMap<String, async_graphql::Value>>,
+}
+
 fn json_response(media: MediaType, status: StatusCode, body: &Value) -> Response {
-    let mut response = Response::new(Body::from(body.to_string()));
+    bytes_response(media, status, body.to_string().into_bytes())
+}
+
+fn bytes_response(media: MediaType, status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(

@@ -46,10 +46,10 @@ pub mod close_code {
 const MAX_OPERATIONS_PER_CONNECTION: usize = 100;
 /// How often the legacy protocol's keep-alive is sent.
 const LEGACY_KEEP_ALIVE: Duration = Duration::from_secs(15);
-/// Initial read buffer of a connection. GraphQL messages from clients are small (a subscribe
+/// Read chunk of a connection. GraphQL messages from clients are small (a subscribe
 /// of a few hundred bytes, pings); the library's default of 128 KiB per connection is what made
 /// 10,000 idle subscribers cost 1.5 GB. A larger message grows the buffer as needed.
-const READ_BUFFER: usize = 4 * 1024;
+const READ_BUFFER: usize = 1024;
 /// Outgoing messages are written at once (each is flushed anyway), so no write buffer is kept.
 const WRITE_BUFFER: usize = 0;
 /// Messages queued for a connection's writer.
