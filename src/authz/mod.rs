@@ -45,6 +45,10 @@ pub enum Action {
     ReissueSetupLink,
     /// Disable or re-enable an account.
     SetUserStatus,
+    /// Register a facility's individual contract.
+    RegisterIndividualContract,
+    /// Set the withdrawal date of a contract.
+    WithdrawContract,
     /// Clear a user's forgotten security question, so that a new one is chosen (service desk).
     ResetSecurityAnswer,
     /// Invite many accounts across organisations from a CSV (service desk).
@@ -52,7 +56,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -69,6 +73,8 @@ impl Action {
         Action::ReadPartnerRoster,
         Action::ReissueSetupLink,
         Action::SetUserStatus,
+        Action::RegisterIndividualContract,
+        Action::WithdrawContract,
         Action::ResetSecurityAnswer,
         Action::InviteUsersInBulk,
     ];
@@ -92,6 +98,15 @@ pub enum Target<'a> {
         scope: &'a OrgScope,
         proxy_input: bool,
         operator: Option<&'a str>,
+    },
+    /// A facility's contract: the facility (as for `Facility`), whether the contract is
+    /// collective, and the organisation holding it (a collective contract's aggregator).
+    Contract {
+        facility: &'a OrgScope,
+        proxy_input: bool,
+        operator: Option<&'a str>,
+        collective: bool,
+        holder: Option<&'a str>,
     },
 }
 
@@ -265,6 +280,63 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
                 Ok(())
             } else {
                 Err(AppError::NotFound("organization"))
+            }
+        }
+        // Individual contracts: the service desk enters those received through the
+        // contract-intake system (seed p. 12); otherwise whoever may edit the facility.
+        (
+            Action::RegisterIndividualContract,
+            Target::Facility {
+                scope,
+                proxy_input,
+                operator,
+            },
+        ) => {
+            if actor.role == Role::SystemAdmin {
+                return Ok(());
+            }
+            decide(
+                Some(actor),
+                Action::EditFacility,
+                Target::Facility {
+                    scope,
+                    proxy_input,
+                    operator,
+                },
+            )
+        }
+        // The holder of a collective contract (its aggregator) and the service desk withdraw
+        // it directly. Whoever may edit the facility withdraws an individual contract; a
+        // facility changes its collective contract's dates only through a change request
+        // that its municipality approves. Contracts outside the area are not confirmed to
+        // exist.
+        (
+            Action::WithdrawContract,
+            Target::Contract {
+                facility,
+                proxy_input,
+                operator,
+                collective,
+                holder,
+            },
+        ) => {
+            if actor.role == Role::SystemAdmin || holder == Some(actor.organization.id.as_str()) {
+                return Ok(());
+            }
+            let edit = decide(
+                Some(actor),
+                Action::EditFacility,
+                Target::Facility {
+                    scope: facility,
+                    proxy_input,
+                    operator,
+                },
+            );
+            match edit {
+                Ok(()) if collective => Err(AppError::Forbidden),
+                Ok(()) => Ok(()),
+                Err(AppError::NotFound(_)) => Err(AppError::NotFound("contract")),
+                Err(other) => Err(other),
             }
         }
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
@@ -872,5 +944,76 @@ mod tests {
             Some(&yokohama_admin),
             &event_about(&hospital, Visibility::Restricted, Audience::Area)
         ));
+    }
+
+    #[test]
+    fn contracts_are_registered_and_withdrawn_by_their_rules_for_every_role() {
+        let hospital = hospital();
+        let yokohama_clinic = org(
+            "yokohama-clinic",
+            K::Facility,
+            Some("kanagawa"),
+            Some("yokohama"),
+        );
+        for role in Role::ALL {
+            let a = actor(role, false);
+            let facility = |scope| Target::Facility {
+                scope,
+                proxy_input: false,
+                operator: None,
+            };
+            // Individual: the facility itself or the desk; a foreign facility is not found.
+            let expected = match role {
+                Role::MedicalInstitution | Role::SystemAdmin => "ALLOW",
+                _ if within_area(&a, &hospital) => "FORBIDDEN",
+                _ => "NOT_FOUND",
+            };
+            assert_eq!(
+                code(decide(
+                    Some(&a),
+                    Action::RegisterIndividualContract,
+                    facility(&hospital)
+                )),
+                expected,
+                "{role:?} register"
+            );
+            for collective in [false, true] {
+                let contract = |scope, holder| Target::Contract {
+                    facility: scope,
+                    proxy_input: false,
+                    operator: None,
+                    collective,
+                    holder,
+                };
+                let expected = match role {
+                    Role::SystemAdmin => "ALLOW",
+                    // The facility withdraws its individual contract, never its collective one.
+                    Role::MedicalInstitution if collective => "FORBIDDEN",
+                    Role::MedicalInstitution => "ALLOW",
+                    _ if within_area(&a, &hospital) => "FORBIDDEN",
+                    _ => "NOT_FOUND",
+                };
+                assert_eq!(
+                    code(decide(
+                        Some(&a),
+                        Action::WithdrawContract,
+                        contract(&hospital, None)
+                    )),
+                    expected,
+                    "{role:?} withdraw, collective {collective}"
+                );
+                // The holder withdraws its contract wherever the facility lies.
+                let own = a.organization.id.clone();
+                assert_eq!(
+                    code(decide(
+                        Some(&a),
+                        Action::WithdrawContract,
+                        contract(&yokohama_clinic, Some(own.as_str()))
+                    )),
+                    "ALLOW",
+                    "{role:?} as holder"
+                );
+            }
+        }
     }
 }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use super::access::{may_edit, scope_of};
+use super::access::scope_of;
 use super::codes::{MedicalInstitutionCode, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
@@ -485,12 +485,19 @@ fn authorize(actor: &Actor, facility: &OrganizationRecord, collective: bool) -> 
             },
         );
     }
-    // The service desk enters individual contracts received through the contract-intake
-    // system (seed p. 12).
-    if actor.role == Role::SystemAdmin {
-        return Ok(());
+    if facility.kind() != crate::organizations::OrganizationKind::Facility {
+        return Err(AppError::NotFound("facility"));
     }
-    may_edit(actor, facility).map(|_| ())
+    let scope = scope_of(facility);
+    decide(
+        Some(actor),
+        Action::RegisterIndividualContract,
+        Target::Facility {
+            scope: &scope,
+            proxy_input: facility.proxy_input == Some(1),
+            operator: facility.operating_municipality_id.as_deref(),
+        },
+    )
 }
 
 /// Sets the withdrawal date of contracts, all or none.
@@ -519,21 +526,18 @@ pub async fn withdraw(
         let facility = store::load_in(&mut tx, &contract.facility_id)
             .await?
             .ok_or(AppError::NotFound("contract"))?;
-        let holder = contract.aggregator_id.as_deref() == Some(actor.organization.id.as_str());
-        if !(holder || actor.role == Role::SystemAdmin) {
-            may_edit(actor, &facility).map_err(|e| {
-                if matches!(e, AppError::NotFound(_)) {
-                    AppError::NotFound("contract")
-                } else {
-                    e
-                }
-            })?;
-            // A facility changes its collective contract's dates only through a change
-            // request its municipality approves; the aggregator withdraws it directly.
-            if contract.kind == "COLLECTIVE" {
-                return Err(AppError::Forbidden);
-            }
-        }
+        let scope = scope_of(&facility);
+        decide(
+            Some(actor),
+            Action::WithdrawContract,
+            Target::Contract {
+                facility: &scope,
+                proxy_input: facility.proxy_input == Some(1),
+                operator: facility.operating_municipality_id.as_deref(),
+                collective: contract.kind == "COLLECTIVE",
+                holder: contract.aggregator_id.as_deref(),
+            },
+        )?;
         if date < contract.join_date {
             return Err(AppError::invalid_field(
                 "withdrawalDate",
