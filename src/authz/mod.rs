@@ -171,12 +171,48 @@ pub fn may_receive(actor: Option<&Actor>, event: &StoredEvent) -> bool {
 /// The same area as [`within_area`], as a list's condition on organisations below the actor:
 /// the column that must equal the value, or `None` for the whole country.
 pub fn area_column(actor: &Actor) -> Option<(&'static str, String)> {
+    area_filter(actor).column()
+}
+
+/// The area a list shows an actor: the one filter every list applies (the same rule as
+/// [`within_area`], as SQL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AreaFilter {
+    /// The nation and the service desk see the whole country.
+    Everywhere,
+    /// Rows whose organisation lies in this prefecture.
+    Prefecture(String),
+    /// Rows whose organisation lies in this municipality.
+    Municipality(String),
+    /// Rows of this organisation only.
+    Organization(String),
+}
+
+impl AreaFilter {
+    /// The organisation column to compare and its value; `None` for the whole country.
+    pub fn column(&self) -> Option<(&'static str, String)> {
+        match self {
+            AreaFilter::Everywhere => None,
+            AreaFilter::Prefecture(id) => Some(("prefecture_id", id.clone())),
+            AreaFilter::Municipality(id) => Some(("municipality_id", id.clone())),
+            AreaFilter::Organization(id) => Some(("id", id.clone())),
+        }
+    }
+
+    /// The condition on the organisations table aliased `alias`, with its one `?` value.
+    pub fn condition(&self, alias: &str) -> Option<(String, String)> {
+        self.column()
+            .map(|(column, value)| (format!("{alias}.{column} = ?"), value))
+    }
+}
+
+pub fn area_filter(actor: &Actor) -> AreaFilter {
     let own = actor.organization.id.clone();
     match actor.role {
-        Role::Nation | Role::SystemAdmin => None,
-        Role::Prefecture => Some(("prefecture_id", own)),
-        Role::Municipality => Some(("municipality_id", own)),
-        _ => Some(("id", own)),
+        Role::Nation | Role::SystemAdmin => AreaFilter::Everywhere,
+        Role::Prefecture => AreaFilter::Prefecture(own),
+        Role::Municipality => AreaFilter::Municipality(own),
+        _ => AreaFilter::Organization(own),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::authz::{Action, Target, decide};
 use crate::db::{Db, Filter, WriteTx, new_id, now_utc};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent, Visibility, append};
-use crate::identity::{Actor, Role};
+use crate::identity::Actor;
 use crate::organizations::codes::MunicipalityCode;
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
 
@@ -154,22 +154,14 @@ pub async fn list(
 ) -> AppResult<Vec<(String, ContractRecord)>> {
     let own = actor.organization.id.clone();
     let mut sql_filter = Filter::default();
-    match actor.role {
-        Role::Nation | Role::SystemAdmin => {}
-        Role::Prefecture => {
-            sql_filter.and("o.prefecture_id = ?", [own]);
-        }
-        // A municipality also sees the individual contracts made with it by facilities
-        // elsewhere: it is their counterpart.
-        Role::Municipality => {
-            sql_filter.and(
-                "(o.municipality_id = ? OR c.aggregator_id = ? OR c.counterpart_municipality_id = ?)",
-                [own.clone(), own.clone(), own],
-            );
-        }
-        _ => {
-            sql_filter.and("(o.id = ? OR c.aggregator_id = ?)", [own.clone(), own]);
-        }
+    // The contracts of facilities in the actor's area (the one area filter), plus those its
+    // organisation holds (an aggregator's collective contracts) or is the counterpart of (a
+    // municipality's individual contracts with facilities elsewhere).
+    if let Some((area, value)) = crate::authz::area_filter(actor).condition("o") {
+        sql_filter.and(
+            &format!("({area} OR c.aggregator_id = ? OR c.counterpart_municipality_id = ?)"),
+            [value, own.clone(), own],
+        );
     }
     if let Some(facility_id) = &filter.facility_id {
         sql_filter.and("c.facility_id = ?", [facility_id.clone()]);
