@@ -5,6 +5,7 @@
 //! Folders follow the product's areas: `organizations` (the hierarchy), `events` (the outbox
 //! and realtime delivery); `graphql`, `http` and `db` are the shared machinery.
 
+pub mod actor;
 pub mod audit;
 pub mod authz;
 pub mod cli;

@@ -10,9 +10,9 @@ pub use query::{AuditEntryView, AuditQuery};
 
 use serde_json::Value as Json;
 
+use crate::actor::Actor;
 use crate::db::{Db, WriteTx, new_id, now_utc};
 use crate::error::AppResult;
-use crate::identity::Actor;
 
 /// How an audited operation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,12 +32,7 @@ impl Outcome {
     }
 }
 
-/// Where a request came from, for the log.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub ip: Option<String>,
-    pub request_id: Option<String>,
-}
+pub use crate::actor::RequestMeta;
 
 /// One entry.
 #[derive(Debug, Clone)]

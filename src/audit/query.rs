@@ -2,12 +2,12 @@
 
 use super::store::{self, AuditEntry, LogFilter};
 use super::{Entry, Outcome, record_alone};
+use crate::actor::{current_actor, request_meta};
 use crate::authz::{Action, Target, decide};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
-use crate::identity::{current_actor, request_meta};
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Json, Object};
 
@@ -70,7 +70,7 @@ impl AuditQuery {
             to: filter.to.as_ref().map(parse).transpose()?,
             username: filter
                 .username
-                .map(|u| crate::identity::Username::from_input(&u).into_string()),
+                .map(|u| crate::actor::Username::from_input(&u).into_string()),
             operation: filter.operation,
             object_id: filter.object_id,
             outcome,

@@ -5,9 +5,9 @@
 //! the actor's area is `NOT_FOUND`, so a probe cannot learn that it exists; an object inside the
 //! area that the role may not touch is `FORBIDDEN`.
 
+use crate::actor::{Actor, OrgScope, Role};
 use crate::error::AppError;
 use crate::events::{Audience, StoredEvent, Visibility};
-use crate::identity::{Actor, OrgScope, Role};
 
 /// What an actor wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

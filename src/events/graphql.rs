@@ -7,10 +7,10 @@ use async_graphql::{Context, Json, Object, Subscription};
 use futures_util::{Stream, StreamExt};
 
 use super::{Events, StoredEvent};
+use crate::actor::current_actor;
 use crate::authz::may_receive;
 use crate::error::AppError;
 use crate::graphql::scalars::DateTime;
-use crate::identity::current_actor;
 
 /// Most topics one subscription may filter on.
 const MAX_TOPICS: usize = 50;

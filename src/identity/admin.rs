@@ -8,7 +8,7 @@ use super::secrets::{hash_token, random_token};
 use super::service::Identity;
 use super::signin::Sessions;
 use super::store;
-use super::username::Username;
+use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{WriteTx, new_id, now_utc};

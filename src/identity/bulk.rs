@@ -7,7 +7,7 @@ use super::admin::{Earlier, Invitation, audit_view, insert_invited, validate_inv
 use super::model::{Actor, OrgScope, Role, UserRecord};
 use super::service::Identity;
 use super::store;
-use super::username::Username;
+use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::now_utc;

@@ -5,26 +5,12 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
-use async_graphql::{Context, ServerError, ServerResult, Variables};
+use async_graphql::{ServerError, ServerResult, Variables};
 
 use super::model::Actor;
-use crate::audit::RequestMeta;
-use crate::error::{AppError, code};
+use crate::error::code;
 
-/// The caller, if signed in.
-pub fn current_actor<'a>(ctx: &Context<'a>) -> Option<&'a Actor> {
-    ctx.data_opt::<Actor>()
-}
-
-/// The caller, who must be signed in.
-pub fn require_actor<'a>(ctx: &Context<'a>) -> Result<&'a Actor, AppError> {
-    current_actor(ctx).ok_or(AppError::Unauthenticated)
-}
-
-/// Where the request came from, for the audit log.
-pub fn request_meta(ctx: &Context<'_>) -> RequestMeta {
-    ctx.data_opt::<RequestMeta>().cloned().unwrap_or_default()
-}
+pub use crate::actor::{current_actor, request_meta, require_actor};
 
 /// Root mutations that prove a credential: one per request, so a request cannot try many
 /// passwords or codes at once behind aliases.

@@ -9,7 +9,7 @@ use sha2::Sha256;
 
 use super::secrets::fill_random;
 use super::totp_vault::{TotpKey, TotpVault};
-use super::username::Username;
+use crate::actor::Username;
 use crate::config::AuthArgs;
 use crate::db::{Db, now_utc};
 

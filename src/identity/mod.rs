@@ -18,11 +18,10 @@ mod signin;
 mod store;
 pub mod totp;
 pub mod totp_vault;
-pub mod username;
 
+pub use crate::actor::Username;
 pub use context::{SessionGate, current_actor, request_meta, require_actor};
 pub use graphql::{IdentityMutation, IdentityQuery, User, load_user_node};
 pub use model::{Actor, Obligation, OrgScope, Role, SecondFactorMethod, UserRecord};
 pub use service::Identity;
 pub use signin::SESSION_ENDED;
-pub use username::Username;

@@ -10,7 +10,7 @@ use super::password::PasswordPolicy;
 use super::privacy;
 use super::secrets::hash_token;
 use super::store;
-use super::username::Username;
+use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::config::AuthArgs;
 use crate::db::{Db, format_timestamp, now_utc, parse_timestamp};

@@ -3,7 +3,7 @@
 use sqlx::Any;
 
 use super::model::{OrgScope, UserRecord};
-use super::username::Username;
+use crate::actor::Username;
 use crate::db::{Db, WriteTx};
 use crate::error::AppResult;
 use crate::organizations::OrganizationKind;
