@@ -101,7 +101,7 @@ async fn ordinary_fields_apply_at_once_and_approval_fields_wait_for_the_municipa
     // Every transition is audited.
     let nation = server.sign_in("nation.admin").await;
     let log = server
-        .graphql_as(&nation, "{ auditLog(filter: { operation: \"approveFacilityChange\" }) { edges { node { actorUsername before after } } } }", json!({}))
+        .graphql_as(&nation, "{ auditLog(filter: { operation: \"approveFacilityChange\", outcome: SUCCESS }) { edges { node { actorUsername before after } } } }", json!({}))
         .await;
     let entry = &log["data"]["auditLog"]["edges"][0]["node"];
     assert_eq!(entry["actorUsername"], "meguro.admin");
@@ -915,6 +915,63 @@ async fn an_old_rejection_is_not_revived_after_a_later_approval() {
     assert_ne!(
         third["data"]["updateFacility"]["changeRequest"]["id"], first_id,
         "a new request, history untouched"
+    );
+    server.stop().await;
+}
+
+/// A decision refused for bad input or a conflict (stale version, empty reason, already
+/// decided) changes nothing and is audited as a failure, like every refusal.
+#[tokio::test]
+async fn refused_decisions_are_audited_and_change_nothing() {
+    let server = TestServer::start().await;
+    let token = hospital(&server).await;
+    let facility = facility_id(&server, "Meguro Hospital 01").await;
+    let filed = server
+        .graphql_as(
+            &token,
+            UPDATE,
+            json!({ "f": facility, "i": { "generalAcceptance": true } }),
+        )
+        .await;
+    let request = filed["data"]["updateFacility"]["changeRequest"]["id"].clone();
+    let meguro = server.sign_in("meguro.admin").await;
+
+    let stale = server
+        .graphql_as(
+            &meguro,
+            "mutation($r: ID!) { approveFacilityChange(requestId: $r, expectedVersion: 99) { status } }",
+            json!({ "r": request }),
+        )
+        .await;
+    assert_eq!(error_code(&stale), "CONFLICT", "{stale}");
+    let empty = server
+        .graphql_as(&meguro, REJECT, json!({ "r": request, "why": "  " }))
+        .await;
+    assert_eq!(error_code(&empty), "INVALID_INPUT", "{empty}");
+    assert_eq!(
+        common::db::audited(&server, "approveFacilityChange", "FAILURE").await,
+        1
+    );
+    assert_eq!(
+        common::db::audited(&server, "rejectFacilityChange", "FAILURE").await,
+        1
+    );
+
+    // Still pending: the refusals changed nothing. Deciding it twice is a conflict, audited.
+    let approved = server
+        .graphql_as(&meguro, APPROVE, json!({ "r": request }))
+        .await;
+    assert_eq!(
+        approved["data"]["approveFacilityChange"]["status"],
+        "APPROVED"
+    );
+    let again = server
+        .graphql_as(&meguro, APPROVE, json!({ "r": request }))
+        .await;
+    assert_eq!(error_code(&again), "CONFLICT", "{again}");
+    assert_eq!(
+        common::db::audited(&server, "approveFacilityChange", "FAILURE").await,
+        2
     );
     server.stop().await;
 }

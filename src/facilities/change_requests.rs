@@ -324,11 +324,11 @@ pub async fn decide(
         }
         Ok(()) => None,
     };
+    let operation = match decision {
+        Decision::Approve => "approveFacilityChange",
+        Decision::Reject(_) => "rejectFacilityChange",
+    };
     if let Some((error, why)) = refusal {
-        let operation = match decision {
-            Decision::Approve => "approveFacilityChange",
-            Decision::Reject(_) => "rejectFacilityChange",
-        };
         audit::record_alone(
             db,
             meta,
@@ -340,12 +340,36 @@ pub async fn decide(
         .await?;
         return Err(error);
     }
+    // A stale version, a missing reason or a request already decided is refused, and the
+    // refusal is audited like every other.
+    let checked = check_decision(&request, expected_version, &decision);
+    let reason = match checked {
+        Ok(reason) => reason,
+        Err(error) => {
+            super::audit_refusal(db, meta, actor, operation, Some(&facility.id), &error).await?;
+            return Err(error);
+        }
+    };
+    let outcome = write_decision(db, events, meta, actor, &request, &facility, reason).await;
+    if let Err(error @ AppError::Conflict(_)) = &outcome {
+        super::audit_refusal(db, meta, actor, operation, Some(&facility.id), error).await?;
+    }
+    outcome
+}
+
+/// What must hold before a decision is written: the version the decider read, a reason for a
+/// rejection, and a request still waiting. Returns the rejection reason, if any.
+fn check_decision(
+    request: &ChangeRequestRecord,
+    expected_version: Option<i64>,
+    decision: &Decision,
+) -> AppResult<Option<String>> {
     if expected_version.is_some_and(|v| v != request.version) {
         return Err(AppError::Conflict(
             "the request changed since you read it: reload it / 申請が更新されています。再読込してください".into(),
         ));
     }
-    let reason = match &decision {
+    let reason = match decision {
         Decision::Reject(reason) => {
             let reason = reason.trim();
             if reason.is_empty() || reason.chars().count() > 500 {
@@ -364,6 +388,19 @@ pub async fn decide(
             request.status
         )));
     }
+    Ok(reason)
+}
+
+/// Writes the decision, the approved values, the audit row and the events in one transaction.
+async fn write_decision(
+    db: &Db,
+    events: &Events,
+    meta: &RequestMeta,
+    actor: &Actor,
+    request: &ChangeRequestRecord,
+    facility: &OrganizationRecord,
+    reason: Option<String>,
+) -> AppResult<ChangeRequestRecord> {
     let now = now_utc();
     let mut tx = db.begin_write().await?;
     let status = if reason.is_some() {
