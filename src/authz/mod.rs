@@ -168,12 +168,6 @@ pub fn may_receive(actor: Option<&Actor>, event: &StoredEvent) -> bool {
     }
 }
 
-/// The same area as [`within_area`], as a list's condition on organisations below the actor:
-/// the column that must equal the value, or `None` for the whole country.
-pub fn area_column(actor: &Actor) -> Option<(&'static str, String)> {
-    area_filter(actor).column()
-}
-
 /// The area a list shows an actor: the one filter every list applies (the same rule as
 /// [`within_area`], as SQL).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -702,7 +696,7 @@ mod tests {
     }
 
     #[test]
-    fn the_area_column_selects_exactly_the_facilities_within_the_area() {
+    fn the_area_filter_selects_exactly_the_facilities_within_the_area() {
         let facilities = [
             hospital(),
             org(
@@ -715,7 +709,7 @@ mod tests {
         for role in Role::ALL {
             let a = actor(role, false);
             for facility in &facilities {
-                let selected = match area_column(&a) {
+                let selected = match area_filter(&a).column() {
                     None => true,
                     Some(("prefecture_id", v)) => facility.prefecture_id.as_deref() == Some(&v),
                     Some(("municipality_id", v)) => facility.municipality_id.as_deref() == Some(&v),

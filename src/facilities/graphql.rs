@@ -16,11 +16,11 @@ use super::doctors::{self, DoctorCorrection, DoctorRecord};
 use super::loader::PendingRequestLoader;
 use super::update::{FacilityUpdate, update_facility};
 use crate::audit::{Entry, Outcome, RequestMeta};
-use crate::authz::{area_column, may_receive};
+use crate::authz::{area_filter, may_receive};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::Events;
-use crate::graphql::node::{global_id, parse_global_id};
+use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 use crate::identity::{Actor, current_actor, request_meta, require_actor};
@@ -73,22 +73,6 @@ pub fn audit_view(record: &OrganizationRecord) -> Value {
         "supplyType": record.supply_type, "basicFacilityId": record.basic_facility_id,
         "operatingMunicipalityId": record.operating_municipality_id,
     })
-}
-
-pub(super) fn facility_row(id: &ID) -> Result<String, AppError> {
-    let (type_name, row) = parse_global_id(id)?;
-    if type_name != "Facility" {
-        return Err(AppError::NotFound("facility"));
-    }
-    Ok(row)
-}
-
-pub(super) fn row_of(id: &ID, expected: &str, what: &'static str) -> Result<String, AppError> {
-    let (type_name, row) = parse_global_id(id)?;
-    if type_name != expected {
-        return Err(AppError::NotFound(what));
-    }
-    Ok(row)
 }
 
 /// The state of a change request.
@@ -443,8 +427,12 @@ impl FacilityQuery {
         };
         let list_filter = ListFilter {
             status: filter.status.map(|s| status_db(s).to_owned()),
-            facility_id: filter.facility_id.as_ref().map(facility_row).transpose()?,
-            area: area_column(actor),
+            facility_id: filter
+                .facility_id
+                .as_ref()
+                .map(|id| row_of(id, &["Facility"], "facility"))
+                .transpose()?,
+            area: area_filter(actor).column(),
             from: parse_time(filter.from)?,
             to: parse_time(filter.to)?,
         };
@@ -480,10 +468,14 @@ impl FacilityQuery {
         let aggregator_id = filter
             .aggregator_id
             .as_ref()
-            .map(|id| parse_global_id(id).map(|(_, row)| row))
+            .map(|id| row_of(id, ORGANIZATION_TYPES, "aggregator"))
             .transpose()?;
         let list_filter = ContractFilter {
-            facility_id: filter.facility_id.as_ref().map(facility_row).transpose()?,
+            facility_id: filter
+                .facility_id
+                .as_ref()
+                .map(|id| row_of(id, &["Facility"], "facility"))
+                .transpose()?,
             aggregator_id,
             kind: filter.kind.map(|kind| match kind {
                 ContractKind::Individual => "INDIVIDUAL",
@@ -534,7 +526,7 @@ impl FacilityMutation {
             ctx.data_unchecked::<Arc<Events>>(),
             &request_meta(ctx),
             actor,
-            &facility_row(&facility_id)?,
+            &row_of(&facility_id, &["Facility"], "facility")?,
             input,
         )
         .await?;
@@ -555,7 +547,7 @@ impl FacilityMutation {
         expected_version: Option<i64>,
     ) -> async_graphql::Result<FacilityChangeRequest> {
         let actor = require_actor(ctx)?;
-        let row = row_of(&request_id, "FacilityChangeRequest", "change request")?;
+        let row = row_of(&request_id, &["FacilityChangeRequest"], "change request")?;
         let record = change_requests::decide(
             ctx.data_unchecked::<Db>(),
             ctx.data_unchecked::<Arc<Events>>(),
@@ -579,7 +571,7 @@ impl FacilityMutation {
         expected_version: Option<i64>,
     ) -> async_graphql::Result<FacilityChangeRequest> {
         let actor = require_actor(ctx)?;
-        let row = row_of(&request_id, "FacilityChangeRequest", "change request")?;
+        let row = row_of(&request_id, &["FacilityChangeRequest"], "change request")?;
         let record = change_requests::decide(
             ctx.data_unchecked::<Db>(),
             ctx.data_unchecked::<Arc<Events>>(),
@@ -643,7 +635,7 @@ impl FacilityMutation {
         let actor = require_actor(ctx)?;
         let ids = contract_ids
             .iter()
-            .map(|id| row_of(id, "Contract", "contract"))
+            .map(|id| row_of(id, &["Contract"], "contract"))
             .collect::<Result<Vec<_>, _>>()?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
         let result = contracts::withdraw(
@@ -675,7 +667,7 @@ impl FacilityMutation {
         let actor = require_actor(ctx)?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
         // A malformed id is refused and audited like any other refusal.
-        let parsed = facility_row(&facility_id);
+        let parsed = row_of(&facility_id, &["Facility"], "facility");
         let facility = audited(db, &meta, actor, "registerDoctor", None, parsed).await?;
         let doctor = doctors::NewDoctor {
             facility_id: &facility,
@@ -700,7 +692,7 @@ impl FacilityMutation {
     ) -> async_graphql::Result<Doctor> {
         let actor = require_actor(ctx)?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
-        let parsed = row_of(&doctor_id, "Doctor", "doctor");
+        let parsed = row_of(&doctor_id, &["Doctor"], "doctor");
         let row = audited(db, &meta, actor, "updateDoctor", None, parsed).await?;
         let correction = DoctorCorrection {
             name: input.name,
@@ -729,7 +721,7 @@ impl FacilityMutation {
     ) -> async_graphql::Result<Doctor> {
         let actor = require_actor(ctx)?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
-        let parsed = row_of(&doctor_id, "Doctor", "doctor");
+        let parsed = row_of(&doctor_id, &["Doctor"], "doctor");
         let row = audited(db, &meta, actor, "withdrawDoctor", None, parsed).await?;
         let result = doctors::withdraw(db, &meta, actor, &row, &withdrawal_date).await;
         let object = Some(("Doctor", row.as_str()));

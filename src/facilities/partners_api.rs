@@ -6,13 +6,13 @@ use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, Object};
 
 use super::eligibility::today_in_japan;
-use super::graphql::{audited, facility_row};
+use super::graphql::audited;
 use super::partners::{
     self, DeliveringWholesalerLoader, PowerOfAttorneyInput, PowerOfAttorneyRecord,
 };
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::node::{global_id, parse_global_id};
+use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::graphql::scalars::DateTime;
 use crate::identity::{current_actor, request_meta, require_actor};
@@ -117,7 +117,7 @@ pub async fn load_power_of_attorney_node(
 }
 
 fn partner_row(id: Option<&ID>) -> Result<Option<String>, AppError> {
-    id.map(|id| parse_global_id(id).map(|(_, row)| row))
+    id.map(|id| row_of(id, ORGANIZATION_TYPES, "organization"))
         .transpose()
 }
 
@@ -267,7 +267,7 @@ impl PartnerMutation {
         let actor = require_actor(ctx)?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
         // Malformed ids are refused and audited like any other refusal.
-        let parsed = facility_row(&facility_id).and_then(|facility| {
+        let parsed = row_of(&facility_id, &["Facility"], "facility").and_then(|facility| {
             let wholesaler = partner_row(wholesaler_id.as_ref()).map_err(|_| {
                 AppError::invalid_field("wholesalerId", "not a wholesaler / 卸業者ではありません")
             })?;
@@ -308,7 +308,7 @@ impl PartnerMutation {
     ) -> async_graphql::Result<PowerOfAttorney> {
         let actor = require_actor(ctx)?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
-        let parsed = facility_row(&facility_id);
+        let parsed = row_of(&facility_id, &["Facility"], "facility");
         let facility = audited(db, &meta, actor, "recordPowerOfAttorney", None, parsed).await?;
         let today = today_in_japan();
         let input = PowerOfAttorneyInput {

@@ -11,7 +11,7 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, now_utc};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, append};
-use crate::graphql::node::{global_id, parse_global_id};
+use crate::graphql::node::{global_id, row_of};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
 
@@ -260,7 +260,7 @@ async fn requested_approval_values(
                 ));
             }
             (Some(id), _) => {
-                let (_, row) = parse_global_id(id).map_err(|_| AppError::NotFound("facility"))?;
+                let row = row_of(id, &["Facility"], "facility")?;
                 let basic = store::load_by_ids(db, std::slice::from_ref(&row))
                     .await?
                     .remove(&row)
@@ -317,8 +317,7 @@ pub fn basic_facility_value(basic: Option<&OrganizationRecord>) -> Value {
 /// The row id inside a change request's basic-facility value.
 pub fn basic_facility_row(value: &Value) -> Option<String> {
     let id = value.get("id")?.as_str()?;
-    let (_, row) = parse_global_id(&ID::from(id)).ok()?;
-    Some(row)
+    row_of(id, &["Facility"], "facility").ok()
 }
 
 /// A facility may be supplied through `basic` only if it is another facility of the same

@@ -49,6 +49,25 @@ pub fn parse_global_id(id: &str) -> Result<(String, String), AppError> {
     Ok((type_name.to_owned(), row_id.to_owned()))
 }
 
+/// The type names of organisations' global ids.
+pub const ORGANIZATION_TYPES: &[&str] = &[
+    "Nation",
+    "Prefecture",
+    "Municipality",
+    "Facility",
+    "PartnerOrganization",
+];
+
+/// The row id inside a global id of one of the `types`. Any other id — malformed, or of another
+/// type — is `NOT_FOUND` for `what`, never a hint at what it is. The one parser of ids that
+/// arguments name.
+pub fn row_of(id: &str, types: &[&str], what: &'static str) -> Result<String, AppError> {
+    match parse_global_id(id) {
+        Ok((type_name, row)) if types.contains(&type_name.as_str()) => Ok(row),
+        _ => Err(AppError::NotFound(what)),
+    }
+}
+
 #[derive(Default)]
 pub struct NodeQuery;
 
@@ -121,5 +140,22 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn an_id_of_another_type_is_not_found_as_what_was_asked_for() {
+        let facility = global_id("Facility", "f1");
+        assert_eq!(row_of(&facility, &["Facility"], "facility").unwrap(), "f1");
+        assert_eq!(
+            row_of(&facility, ORGANIZATION_TYPES, "organization").unwrap(),
+            "f1"
+        );
+        let user = global_id("User", "u1");
+        let refused = row_of(&user, ORGANIZATION_TYPES, "organization").unwrap_err();
+        assert!(matches!(refused, AppError::NotFound("organization")));
+        assert!(matches!(
+            row_of("%%%", &["Facility"], "facility").unwrap_err(),
+            AppError::NotFound("facility")
+        ));
     }
 }

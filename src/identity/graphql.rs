@@ -12,7 +12,7 @@ use super::store;
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::error::AppError;
-use crate::graphql::node::{global_id, parse_global_id};
+use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::scalars::DateTime;
 use crate::organizations::{OrganizationNode, load_organization};
 
@@ -293,15 +293,6 @@ pub struct InviteUserInput {
     pub is_organization_admin: bool,
 }
 
-/// The row id inside a global id of the expected type; anything else is not found.
-fn row_id(id: &ID, expected: &str, what: &'static str) -> Result<String, AppError> {
-    let (type_name, row) = parse_global_id(id)?;
-    if type_name != expected && !(expected == "Organization" && type_name != "User") {
-        return Err(AppError::NotFound(what));
-    }
-    Ok(row)
-}
-
 #[derive(Default)]
 pub struct IdentityQuery;
 
@@ -341,7 +332,7 @@ impl IdentityQuery {
     ) -> async_graphql::Result<Vec<User>> {
         let actor = require_actor(ctx)?;
         let identity = identity(ctx);
-        let org_row = row_id(&organization_id, "Organization", "organization")?;
+        let org_row = row_of(&organization_id, ORGANIZATION_TYPES, "organization")?;
         let scope = store::org_scope(&identity.db, &org_row)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
@@ -596,7 +587,7 @@ impl IdentityMutation {
     ) -> async_graphql::Result<User> {
         let actor = require_actor(ctx)?;
         let invitation = Invitation {
-            organization_id: row_id(&input.organization_id, "Organization", "organization")?,
+            organization_id: row_of(&input.organization_id, ORGANIZATION_TYPES, "organization")?,
             username: input.username,
             email: input.email,
             display_name: input.display_name,
@@ -637,7 +628,7 @@ impl IdentityMutation {
         #[graphql(desc = "The invited user's global id.")] user_id: ID,
     ) -> async_graphql::Result<User> {
         let actor = require_actor(ctx)?;
-        let row = row_id(&user_id, "User", "user")?;
+        let row = row_of(&user_id, &["User"], "user")?;
         Ok(User(
             identity(ctx)
                 .reissue_setup_link(&request_meta(ctx), actor, &row)
@@ -658,7 +649,7 @@ impl IdentityMutation {
         >,
     ) -> async_graphql::Result<User> {
         let actor = require_actor(ctx)?;
-        let row = row_id(&user_id, "User", "user")?;
+        let row = row_of(&user_id, &["User"], "user")?;
         let change = match status {
             AccountSwitch::Active => StatusChange::Enable,
             AccountSwitch::Disabled => StatusChange::Disable,
@@ -678,7 +669,7 @@ impl IdentityMutation {
         #[graphql(desc = "The user's global id.")] user_id: ID,
     ) -> async_graphql::Result<User> {
         let actor = require_actor(ctx)?;
-        let row = row_id(&user_id, "User", "user")?;
+        let row = row_of(&user_id, &["User"], "user")?;
         Ok(User(
             identity(ctx)
                 .reset_security_answer(&request_meta(ctx), actor, &row)
@@ -694,7 +685,7 @@ impl IdentityMutation {
         #[graphql(desc = "The user's global id.")] user_id: ID,
     ) -> async_graphql::Result<User> {
         let actor = require_actor(ctx)?;
-        let row = row_id(&user_id, "User", "user")?;
+        let row = row_of(&user_id, &["User"], "user")?;
         Ok(User(
             identity(ctx)
                 .unlock_user(&request_meta(ctx), actor, &row)

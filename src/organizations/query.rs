@@ -8,7 +8,7 @@ use super::loader::load_organization;
 use super::model::{FacilityType, OrganizationKind};
 use super::store::{self, OrganizationFilter};
 use super::types::{Facility, Municipality, OrganizationNode, Prefecture, organization_connection};
-use crate::authz::area_column;
+use crate::authz::area_filter;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::parse_global_id;
@@ -131,7 +131,7 @@ impl OrganizationQuery {
             // what the caller may read (authz ReadFacilityPrivate is the area).
             let actor = require_actor(ctx)?;
             filter.approval_status = Some(status.as_db());
-            filter.area = area_column(actor);
+            filter.area = area_filter(actor).column();
         }
         // A valid code that names no area gives an empty list, as any filter matching nothing.
         if let Some(code) = prefecture_code {

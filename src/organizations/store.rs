@@ -104,7 +104,7 @@ pub struct OrganizationFilter {
     /// Only facilities whose latest change request is in this state (`facilities.approval_status`).
     pub approval_status: Option<&'static str>,
     /// The caller's area, when the list is limited to it: a column of the organisation
-    /// (`prefecture_id` / `municipality_id` / `id`) and its value (see `authz::area_column`).
+    /// (`prefecture_id` / `municipality_id` / `id`) and its value (see `authz::area_filter`).
     pub area: Option<(&'static str, String)>,
 }
 
