@@ -9,6 +9,7 @@ pub mod actor;
 pub mod audit;
 pub mod authz;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;

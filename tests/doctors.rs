@@ -130,7 +130,7 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
         json!({ "id": spare, "active": true, "withdrawalDate": "2999-12-31" })
     );
 
-    let today = vsys::facilities::today_in_japan();
+    let today = server.state.db.clock().today_in_japan();
     let withdrawn = server
         .graphql_as(&yokohama, WITHDRAW, json!({ "d": doctor, "date": today }))
         .await;

@@ -410,7 +410,7 @@ async fn a_special_venue_needs_a_contract_a_responsible_and_a_vaccinating_doctor
         "{with_doctor}"
     );
     // Without a current contract the doctors are not enough.
-    let today = vsys::facilities::today_in_japan();
+    let today = server.state.db.clock().today_in_japan();
     let contracts = server
         .graphql_as(
             &yokohama,

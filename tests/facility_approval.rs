@@ -569,7 +569,7 @@ async fn the_queue_with_each_facilitys_pending_request_costs_the_same_statements
             .bind(vsys::db::new_id())
             .bind(&facility)
             .bind(&requester)
-            .bind(vsys::db::now_utc())
+            .bind(db.now())
             .execute(db.pool())
             .await
             .unwrap();

@@ -215,7 +215,7 @@ async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
         .graphql_as(
             &meguro,
             "mutation($d: ID!, $date: String!) { withdrawDoctor(doctorId: $d, withdrawalDate: $date) { active } }",
-            json!({ "d": doctors[0]["id"], "date": vsys::facilities::today_in_japan() }),
+            json!({ "d": doctors[0]["id"], "date": server.state.db.clock().today_in_japan() }),
         )
         .await;
     assert_eq!(left["data"]["withdrawDoctor"]["active"], false, "{left}");

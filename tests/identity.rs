@@ -65,7 +65,7 @@ async fn wrong_and_expired_codes_are_refused() {
     let response = verify(&server, &challenge, wrong).await;
     assert_eq!(error_code(&response), "UNAUTHENTICATED");
     assert_eq!(error_reason(&response), "INVALID_CREDENTIALS");
-    execute(&server, "UPDATE challenges SET expires_at = '2000-01-01T00:00:00.000Z' WHERE consumed_at IS NULL AND $1 = $1", "x").await;
+    server.advance_clock(time::Duration::minutes(10) + time::Duration::seconds(1));
     assert_eq!(
         error_code(&verify(&server, &challenge, &right).await),
         "UNAUTHENTICATED",
@@ -121,7 +121,12 @@ async fn ten_failures_lock_the_account_for_an_hour_until_unlocked() {
             .fetch_one(server.state.db.pool())
             .await
             .unwrap();
-    let in_an_hour = vsys::db::timestamp_after(time::Duration::minutes(59));
+    let in_an_hour = server
+        .state
+        .db
+        .clock()
+        .after(time::Duration::minutes(59))
+        .to_string();
     assert!(
         locked_until > in_an_hour,
         "locked for 60 minutes: {locked_until}"
@@ -166,8 +171,16 @@ async fn org_id(server: &TestServer, token: &str) -> Value {
 
 #[tokio::test]
 async fn a_lock_runs_out_after_its_hour() {
-    let server = TestServer::start().await;
-    execute(&server, "UPDATE users SET failed_attempts = 10, locked_until = '2000-01-01T00:00:00.000Z' WHERE username = $1", "meguro.staff").await;
+    let server = TestServer::start_with(&["--sign-in-rate-per-account", "100"]).await;
+    for _ in 0..10 {
+        server
+            .sign_in_step_one("meguro.staff", "Wrong-Pass-123")
+            .await;
+    }
+    server.advance_clock(time::Duration::minutes(59));
+    let still_locked = server.sign_in_step_one("meguro.staff", DEMO_PASSWORD).await;
+    assert_eq!(error_code(&still_locked), "UNAUTHENTICATED");
+    server.advance_clock(time::Duration::minutes(1) + time::Duration::seconds(1));
     server.sign_in("meguro.staff").await;
     server.stop().await;
 }
@@ -207,11 +220,15 @@ async fn a_new_code_does_not_reset_the_failure_count() {
 async fn sessions_end_after_15_idle_minutes_and_at_their_lifetime() {
     let server = TestServer::start().await;
     let token = server.sign_in("meguro.admin").await;
-    assert_eq!(
-        server.graphql_as(&token, ME, json!({})).await["data"]["me"]["username"],
-        "meguro.admin"
-    );
-    execute(&server, "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
+    // Fourteen minutes between requests keep a session alive.
+    for _ in 0..3 {
+        server.advance_clock(time::Duration::minutes(14));
+        assert_eq!(
+            server.graphql_as(&token, ME, json!({})).await["data"]["me"]["username"],
+            "meguro.admin"
+        );
+    }
+    server.advance_clock(time::Duration::minutes(15) + time::Duration::seconds(1));
     let response = server
         .client
         .post(server.url("/graphql"))
@@ -224,8 +241,16 @@ async fn sessions_end_after_15_idle_minutes_and_at_their_lifetime() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
 
+    // An active session still ends at its lifetime (12 hours by default).
     let token = server.sign_in("meguro.admin").await;
-    execute(&server, "UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
+    for _ in 0..(12 * 60 / 14) {
+        server.advance_clock(time::Duration::minutes(14));
+        assert_eq!(
+            server.graphql_as(&token, ME, json!({})).await["data"]["me"]["username"],
+            "meguro.admin"
+        );
+    }
+    server.advance_clock(time::Duration::minutes(14));
     assert_eq!(
         server.code_as(&token, ME, json!({})).await,
         "UNAUTHENTICATED"
@@ -298,12 +323,8 @@ async fn medical_institutions_accept_the_privacy_policy_before_anything_else() {
 #[tokio::test]
 async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
     let server = TestServer::start().await;
-    execute(
-        &server,
-        "UPDATE users SET password_changed_at = '2000-01-01T00:00:00.000Z' WHERE username = $1",
-        "tokyo.admin",
-    )
-    .await;
+    // Three months (90 days) after the password was set.
+    server.advance_clock(time::Duration::days(90) + time::Duration::seconds(1));
     let token = server.sign_in("tokyo.admin").await;
     let blocked = server
         .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
@@ -424,12 +445,7 @@ async fn an_expired_set_up_link_is_refused() {
         .unwrap()
         .trim()
         .to_owned();
-    execute(
-        &server,
-        "UPDATE setup_links SET expires_at = '2000-01-01T00:00:00.000Z' WHERE $1 = $1",
-        "x",
-    )
-    .await;
+    server.advance_clock(time::Duration::hours(24) + time::Duration::seconds(1));
     let start = server
         .graphql(
             "mutation($t: String!) { requestFirstLoginCode(setupToken: $t) { expiresAt } }",
@@ -731,7 +747,7 @@ async fn an_expired_session_closes_its_websockets() {
     let mut ws = server.websocket(Some("graphql-transport-ws")).await;
     ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
     assert_eq!(ws.next_json().await["type"], "connection_ack");
-    execute(&server, "UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE revoked_at IS NULL AND $1 = $1", "x").await;
+    server.advance_clock(time::Duration::minutes(15) + time::Duration::seconds(1));
     assert_eq!(ws.close_code().await, 4403);
     server.stop().await;
 }
@@ -739,12 +755,7 @@ async fn an_expired_session_closes_its_websockets() {
 #[tokio::test]
 async fn a_user_with_two_obligations_can_settle_either_first() {
     let server = TestServer::start().await;
-    execute(
-        &server,
-        "UPDATE users SET password_changed_at = '2000-01-01T00:00:00.000Z' WHERE username = $1",
-        "meguro-hospital.admin",
-    )
-    .await;
+    server.advance_clock(time::Duration::days(90) + time::Duration::seconds(1));
     let token = server.sign_in("meguro-hospital.admin").await;
     let accepted = server
         .graphql_as(

@@ -11,7 +11,7 @@ pub use query::{AuditEntryView, AuditQuery};
 use serde_json::Value as Json;
 
 use crate::actor::Actor;
-use crate::db::{Db, WriteTx, new_id, now_utc};
+use crate::db::{Db, WriteTx, new_id};
 use crate::error::AppResult;
 
 /// How an audited operation ended.
@@ -105,7 +105,7 @@ pub async fn record(tx: &mut WriteTx, meta: &RequestMeta, entry: Entry) -> AppRe
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
     )
     .bind(new_id())
-    .bind(now_utc())
+    .bind(tx.now())
     .bind(actor.map(|a| a.user_id.clone()))
     .bind(
         actor

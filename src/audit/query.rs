@@ -4,10 +4,9 @@ use super::store::{self, AuditEntry, LogFilter};
 use super::{Entry, Outcome, record_alone};
 use crate::actor::{current_actor, request_meta};
 use crate::authz::{Action, Target, decide};
+use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::error::AppError;
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
-use crate::graphql::scalars::DateTime;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, InputObject, Json, Object};
 
@@ -27,9 +26,9 @@ pub enum AuditOutcomeFilter {
 #[derive(InputObject, Default)]
 pub struct AuditLogFilter {
     /// Entries at or after this instant.
-    pub from: Option<DateTime>,
+    pub from: Option<Timestamp>,
     /// Entries before this instant.
-    pub to: Option<DateTime>,
+    pub to: Option<Timestamp>,
     /// Entries of this username (actor, or the username tried at a failed sign-in).
     pub username: Option<String>,
     /// Entries of this operation, e.g. "signIn".
@@ -66,8 +65,8 @@ impl AuditQuery {
             AuditOutcomeFilter::Denied => Outcome::Denied,
         });
         let log_filter = LogFilter {
-            from: filter.from.as_ref().map(parse).transpose()?,
-            to: filter.to.as_ref().map(parse).transpose()?,
+            from: filter.from,
+            to: filter.to,
             username: filter
                 .username
                 .map(|u| crate::actor::Username::from_input(&u).into_string()),
@@ -88,15 +87,11 @@ impl AuditQuery {
 
         let mut connection = Connection::new(page.after.is_some(), has_next);
         connection.edges.extend(rows.into_iter().map(|row| {
-            let cursor = page.cursor(&[&row.occurred_at, &row.id]);
+            let cursor = page.cursor(&[&row.occurred_at.to_string(), &row.id]);
             Edge::new(cursor, AuditEntryView(row))
         }));
         Ok(connection)
     }
-}
-
-fn parse(value: &DateTime) -> Result<time::OffsetDateTime, AppError> {
-    crate::db::parse_timestamp(&value.0).ok_or_else(|| AppError::invalid("invalid date-time"))
 }
 
 pub struct AuditEntryView(AuditEntry);
@@ -109,8 +104,8 @@ impl AuditEntryView {
         &self.0.id
     }
     /// When it happened (UTC).
-    async fn occurred_at(&self) -> DateTime {
-        DateTime(self.0.occurred_at.clone())
+    async fn occurred_at(&self) -> Timestamp {
+        self.0.occurred_at
     }
     /// The acting user's username, or the username tried at a failed sign-in.
     async fn actor_username(&self) -> Option<&str> {

@@ -1,10 +1,11 @@
 //! The audit log's reads (writes are `audit::record`). One function per read; resolvers hold no
 //! SQL.
 
+use crate::clock::Timestamp;
 use sqlx::AssertSqlSafe;
 
 use super::Outcome;
-use crate::db::{Db, Filter, format_timestamp};
+use crate::db::{Db, Filter};
 use crate::error::AppResult;
 use crate::graphql::pagination::PageRequest;
 
@@ -12,7 +13,7 @@ use crate::graphql::pagination::PageRequest;
 #[derive(sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: String,
-    pub occurred_at: String,
+    pub occurred_at: Timestamp,
     pub actor_username: Option<String>,
     pub actor_role: Option<String>,
     pub actor_organization_id: Option<String>,
@@ -31,8 +32,8 @@ pub struct AuditEntry {
 /// Which entries to read; every part is optional and they combine with AND.
 #[derive(Debug, Default)]
 pub struct LogFilter {
-    pub from: Option<time::OffsetDateTime>,
-    pub to: Option<time::OffsetDateTime>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
     /// Normalised, as usernames are stored.
     pub username: Option<String>,
     pub operation: Option<String>,
@@ -44,10 +45,10 @@ pub struct LogFilter {
 pub async fn list(db: &Db, filter: &LogFilter, page: &PageRequest) -> AppResult<Vec<AuditEntry>> {
     let mut sql_filter = Filter::default();
     if let Some(from) = filter.from {
-        sql_filter.and("occurred_at >= ?", [format_timestamp(from)]);
+        sql_filter.and("occurred_at >= ?", [from.to_string()]);
     }
     if let Some(to) = filter.to {
-        sql_filter.and("occurred_at < ?", [format_timestamp(to)]);
+        sql_filter.and("occurred_at < ?", [to.to_string()]);
     }
     if let Some(username) = &filter.username {
         sql_filter.and("actor_username = ?", [username.clone()]);

@@ -922,7 +922,7 @@ mod tests {
             prefecture_id: scope.prefecture_id.clone(),
             municipality_id: scope.municipality_id.clone(),
             payload: serde_json::json!({}),
-            occurred_at: String::new(),
+            occurred_at: Default::default(),
         }
     }
 

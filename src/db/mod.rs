@@ -8,7 +8,8 @@ mod enums;
 mod ids;
 mod sql;
 
-pub use ids::{format_timestamp, new_id, now_utc, parse_timestamp, timestamp_after};
+pub use crate::clock::{Clock, Timestamp};
+pub use ids::new_id;
 pub use sql::{Filter, placeholders};
 
 use std::ops::{Deref, DerefMut};
@@ -42,15 +43,27 @@ pub struct Db {
     sqlite_writer: Option<Arc<Semaphore>>,
     /// Statements sent through [`Db::pool`]; read by tests that count queries per request.
     statements: Arc<AtomicU64>,
+    /// What time it is for everything stored through this handle.
+    clock: Clock,
 }
 
 /// A write transaction; on SQLite it also holds this process's writer slot until it ends.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _writer: Option<OwnedSemaphorePermit>,
+    clock: Clock,
 }
 
 impl WriteTx {
+    /// The current instant, by the clock of the handle that began the transaction.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
@@ -112,6 +125,7 @@ impl Db {
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1))),
             statements: Arc::default(),
+            clock: Clock::system(),
         })
     }
 
@@ -124,6 +138,16 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The clock everything stored through this handle is stamped with; tests advance it.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The current instant by [`Db::clock`].
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// The pool, for one read statement. Counted, so tests can prove batching.
@@ -151,11 +175,13 @@ impl Db {
                 Ok(WriteTx {
                     tx,
                     _writer: Some(permit),
+                    clock: self.clock.clone(),
                 })
             }
             None => Ok(WriteTx {
                 tx: self.pool.begin().await?,
                 _writer: None,
+                clock: self.clock.clone(),
             }),
         }
     }

@@ -9,8 +9,8 @@ use futures_util::{Stream, StreamExt};
 use super::{Events, StoredEvent};
 use crate::actor::current_actor;
 use crate::authz::may_receive;
+use crate::clock::Timestamp;
 use crate::error::AppError;
-use crate::graphql::scalars::DateTime;
 
 /// Most topics one subscription may filter on.
 const MAX_TOPICS: usize = 50;
@@ -31,8 +31,8 @@ impl Event {
     }
 
     /// When the change was committed (UTC).
-    async fn occurred_at(&self) -> DateTime {
-        DateTime(self.0.occurred_at.clone())
+    async fn occurred_at(&self) -> Timestamp {
+        self.0.occurred_at
     }
 
     /// The event's data; its shape depends on the topic.

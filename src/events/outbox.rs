@@ -4,9 +4,10 @@
 //! organisation's prefecture and municipality, and the topic's audience), so a subscription
 //! decides from the event alone. The payload is decoded once, when the row is read.
 
+use crate::clock::Timestamp;
 use serde_json::Value as Json;
 
-use crate::db::{Db, WriteTx, now_utc};
+use crate::db::{Db, WriteTx};
 use crate::error::{AppError, AppResult};
 
 /// Who may receive an event.
@@ -97,7 +98,7 @@ pub struct StoredEvent {
     pub prefecture_id: Option<String>,
     pub municipality_id: Option<String>,
     pub payload: Json,
-    pub occurred_at: String,
+    pub occurred_at: Timestamp,
 }
 
 impl StoredEvent {
@@ -117,7 +118,7 @@ struct EventRow {
     prefecture_id: Option<String>,
     municipality_id: Option<String>,
     payload: String,
-    occurred_at: String,
+    occurred_at: Timestamp,
 }
 
 impl TryFrom<EventRow> for StoredEvent {
@@ -165,7 +166,7 @@ pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
     .bind(Audience::of_topic(&event.topic).as_db())
     .bind(event.organization_id.as_deref())
     .bind(event.payload.to_string())
-    .bind(now_utc())
+    .bind(tx.now())
     .execute(tx.conn())
     .await?;
     Ok(seq)

@@ -10,6 +10,7 @@
 //! updates on (status, version), so of two municipality users deciding at once exactly one
 //! wins and the other gets CONFLICT.
 
+use crate::clock::Timestamp;
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
@@ -17,7 +18,7 @@ use serde_json::{Map, Value, json};
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::{Acting, may_decide};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, Filter, WriteTx, new_id, now_utc, placeholders};
+use crate::db::{Db, Filter, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -33,9 +34,9 @@ pub struct ChangeRequestRecord {
     pub requested_by: String,
     pub contributors: String,
     pub proxy_organization_id: Option<String>,
-    pub requested_at: String,
+    pub requested_at: Timestamp,
     pub decided_by: Option<String>,
-    pub decided_at: Option<String>,
+    pub decided_at: Option<Timestamp>,
     pub rejection_reason: Option<String>,
     pub version: i64,
 }
@@ -138,7 +139,7 @@ pub async fn submit(
     current: &Map<String, Value>,
     requested: Map<String, Value>,
 ) -> AppResult<Option<ChangeRequestRecord>> {
-    let now = now_utc();
+    let now = tx.now();
     let proxy = (acting == Acting::Proxy).then(|| actor.organization.id.clone());
     let existing = open_or_rejected(tx, &facility.id).await?;
     let mut after: Map<String, Value> = match &existing {
@@ -210,7 +211,7 @@ pub async fn submit(
             .bind(&actor.user_id)
             .bind(serde_json::to_string(&contributors).unwrap_or_default())
             .bind(proxy)
-            .bind(&now)
+            .bind(now)
             .bind(&open.status)
             .execute(tx.conn())
             .await?;
@@ -234,7 +235,7 @@ pub async fn submit(
             .bind(&actor.user_id)
             .bind(serde_json::to_string(&[&actor.user_id]).unwrap_or_default())
             .bind(proxy)
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
             (id, "submitted")
@@ -401,7 +402,7 @@ async fn write_decision(
     facility: &OrganizationRecord,
     reason: Option<String>,
 ) -> AppResult<ChangeRequestRecord> {
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let status = if reason.is_some() {
         "REJECTED"
@@ -416,7 +417,7 @@ async fn write_decision(
     .bind(request.version)
     .bind(status)
     .bind(&actor.user_id)
-    .bind(&now)
+    .bind(now)
     .bind(reason.clone())
     .execute(tx.conn())
     .await?;
@@ -484,7 +485,7 @@ async fn apply(
     tx: &mut WriteTx,
     facility_id: &str,
     after: &Map<String, Value>,
-    now: &str,
+    now: &Timestamp,
 ) -> AppResult<()> {
     for (field, value) in after {
         let (sql, bound): (&'static str, Value) = match field.as_str() {
@@ -604,8 +605,8 @@ pub struct ListFilter {
     /// The area condition: a column of the facility (`prefecture_id` / `municipality_id` /
     /// `id`) and its value; `None` for the whole country.
     pub area: Option<(&'static str, String)>,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
 }
 
 pub async fn list(
@@ -625,10 +626,10 @@ pub async fn list(
         sql_filter.and(&format!("o.{column} = ?"), [value.clone()]);
     }
     if let Some(from) = &filter.from {
-        sql_filter.and("r.requested_at >= ?", [from.clone()]);
+        sql_filter.and("r.requested_at >= ?", [from.to_string()]);
     }
     if let Some(to) = &filter.to {
-        sql_filter.and("r.requested_at < ?", [to.clone()]);
+        sql_filter.and("r.requested_at < ?", [to.to_string()]);
     }
     if let Some(after) = after {
         sql_filter.and(

@@ -9,7 +9,7 @@ use super::access::scope_of;
 use super::codes::{MedicalInstitutionCode, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
-use crate::db::{Db, Filter, WriteTx, new_id, now_utc};
+use crate::db::{Db, Filter, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -365,7 +365,7 @@ pub async fn register(
             counterpart,
         });
     }
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let mut records = Vec::with_capacity(prepared.len());
     for row in prepared {
@@ -401,7 +401,7 @@ pub async fn register(
         .bind(&row.join)
         .bind(row.withdrawal)
         .bind(&actor.user_id)
-        .bind(&now)
+        .bind(now)
         .bind(row.counterpart.clone())
         .execute(tx.conn())
         .await?;
@@ -508,7 +508,7 @@ pub async fn withdraw(
         ));
     }
     let date = parse_date("withdrawalDate", date)?.to_string();
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let mut done = Vec::new();
     for id in ids {
@@ -539,7 +539,7 @@ pub async fn withdraw(
         sqlx::query("UPDATE contracts SET withdrawal_date = $2, updated_at = $3 WHERE id = $1")
             .bind(id)
             .bind(&date)
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
         audit::record(

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::access::{Acting, may_edit};
 use super::codes::{parse_date, parse_licence_number};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, WriteTx, new_id, now_utc};
+use crate::db::{Db, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationRecord, store};
@@ -154,7 +154,7 @@ pub async fn register(
     if !doctor.responsible && !doctor.vaccinating {
         return Err(no_role());
     }
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let sql =
         format!("SELECT {COLUMNS} FROM doctors WHERE facility_id = $1 AND licence_number = $2");
@@ -176,7 +176,7 @@ pub async fn register(
             .bind(&licence)
             .bind(i32::from(doctor.responsible))
             .bind(i32::from(doctor.vaccinating))
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await
             .map_err(|e| match AppError::from(e) {
@@ -197,7 +197,7 @@ pub async fn register(
             .bind(&name)
             .bind(i32::from(doctor.responsible))
             .bind(i32::from(doctor.vaccinating))
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
             let before = found.audit_view();
@@ -230,7 +230,7 @@ pub async fn register(
             .bind(&found.id)
             .bind(i32::from(responsible))
             .bind(i32::from(vaccinating))
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
             let before = found.audit_view();
@@ -307,7 +307,7 @@ pub async fn update(
     .bind(licence.as_deref().unwrap_or(&doctor.licence_number))
     .bind(i32::from(responsible))
     .bind(i32::from(vaccinating))
-    .bind(now_utc())
+    .bind(db.now())
     .execute(tx.conn())
     .await
     .map_err(|e| match AppError::from(e) {
@@ -360,7 +360,7 @@ pub async fn withdraw(
     )
     .bind(&doctor.id)
     .bind(&date)
-    .bind(now_utc())
+    .bind(db.now())
     .execute(tx.conn())
     .await?;
     if updated.rows_affected() != 1 {

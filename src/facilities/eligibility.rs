@@ -29,17 +29,8 @@ pub struct Eligibility {
     pub reasons: Vec<EligibilityReason>,
 }
 
-/// Today's date in Japan (the contracts' dates are Japanese calendar days).
-pub fn today_in_japan() -> String {
-    let jst = time::UtcOffset::from_hms(9, 0, 0).expect("a valid offset");
-    time::OffsetDateTime::now_utc()
-        .to_offset(jst)
-        .date()
-        .to_string()
-}
-
 pub async fn eligibility_of(db: &Db, facility: &OrganizationRecord) -> AppResult<Eligibility> {
-    let today = today_in_japan();
+    let today = db.clock().today_in_japan();
     let mut reasons = Vec::new();
     let contracts = contracts::of_facility(db, &facility.id).await?;
     if !contracts.iter().any(|c| c.is_current(&today)) {

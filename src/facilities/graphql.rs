@@ -17,12 +17,12 @@ use super::loader::PendingRequestLoader;
 use super::update::{FacilityUpdate, update_facility};
 use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{area_filter, may_receive};
+use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::Events;
 use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
-use crate::graphql::scalars::DateTime;
 use crate::identity::{Actor, current_actor, request_meta, require_actor};
 use crate::organizations::{
     Facility, Municipality, OrganizationNode, OrganizationRecord, load_organization,
@@ -171,8 +171,8 @@ impl FacilityChangeRequest {
             .collect()
     }
     /// When it was filed (or last amended).
-    async fn requested_at(&self) -> DateTime {
-        DateTime(self.0.requested_at.clone())
+    async fn requested_at(&self) -> Timestamp {
+        self.0.requested_at
     }
     /// The organisation that entered it for the facility (代行入力), if any.
     async fn proxy_organization(
@@ -187,8 +187,8 @@ impl FacilityChangeRequest {
         }
     }
     /// When it was decided.
-    async fn decided_at(&self) -> Option<DateTime> {
-        self.0.decided_at.clone().map(DateTime)
+    async fn decided_at(&self) -> Option<Timestamp> {
+        self.0.decided_at
     }
     /// Why it was rejected.
     async fn rejection_reason(&self) -> Option<&str> {
@@ -265,8 +265,9 @@ impl Contract {
         }
     }
     /// Whether the contract is in force today (Japan time).
-    async fn current(&self) -> bool {
-        self.0.is_current(&super::eligibility::today_in_japan())
+    async fn current(&self, ctx: &Context<'_>) -> bool {
+        self.0
+            .is_current(&ctx.data_unchecked::<Db>().clock().today_in_japan())
     }
 }
 
@@ -314,8 +315,9 @@ impl Doctor {
     }
     /// Whether the doctor counts today (Japan time): not withdrawn, or withdrawn from a later
     /// day.
-    async fn active(&self) -> bool {
-        self.0.is_active(&super::eligibility::today_in_japan())
+    async fn active(&self, ctx: &Context<'_>) -> bool {
+        self.0
+            .is_active(&ctx.data_unchecked::<Db>().clock().today_in_japan())
     }
 }
 
@@ -386,9 +388,9 @@ pub struct FacilityChangeRequestFilter {
     /// Only this facility's requests.
     pub facility_id: Option<ID>,
     /// Filed at or after this instant.
-    pub from: Option<DateTime>,
+    pub from: Option<Timestamp>,
     /// Filed before this instant.
-    pub to: Option<DateTime>,
+    pub to: Option<Timestamp>,
 }
 
 fn status_db(status: ChangeRequestStatus) -> &'static str {
@@ -417,14 +419,6 @@ impl FacilityQuery {
         let actor = require_actor(ctx)?;
         let page = PageRequest::parse("facilityChangeRequests", first, after, 2)?;
         let filter = filter.unwrap_or_default();
-        let parse_time = |t: Option<DateTime>| -> Result<Option<String>, AppError> {
-            t.map(|t| {
-                crate::db::parse_timestamp(&t.0)
-                    .map(crate::db::format_timestamp)
-                    .ok_or_else(|| AppError::invalid("invalid date-time"))
-            })
-            .transpose()
-        };
         let list_filter = ListFilter {
             status: filter.status.map(|s| status_db(s).to_owned()),
             facility_id: filter
@@ -433,8 +427,8 @@ impl FacilityQuery {
                 .map(|id| row_of(id, &["Facility"], "facility"))
                 .transpose()?,
             area: area_filter(actor).column(),
-            from: parse_time(filter.from)?,
-            to: parse_time(filter.to)?,
+            from: filter.from,
+            to: filter.to,
         };
         let rows = change_requests::list(
             ctx.data_unchecked::<Db>(),
@@ -446,7 +440,7 @@ impl FacilityQuery {
         let (rows, has_next) = split_page(rows, &page);
         let mut connection = Connection::new(page.after.is_some(), has_next);
         connection.edges.extend(rows.into_iter().map(|row| {
-            let cursor = page.cursor(&[&row.requested_at, &row.id]);
+            let cursor = page.cursor(&[&row.requested_at.to_string(), &row.id]);
             Edge::new(cursor, FacilityChangeRequest(row))
         }));
         Ok(connection)
@@ -482,7 +476,7 @@ impl FacilityQuery {
                 ContractKind::Collective => "COLLECTIVE",
             }),
             in_force: filter.in_force,
-            today: super::eligibility::today_in_japan(),
+            today: ctx.data_unchecked::<Db>().clock().today_in_japan(),
         };
         let rows = contracts::list(
             ctx.data_unchecked::<Db>(),

@@ -16,7 +16,7 @@ mod partners_api;
 mod registration;
 mod update;
 
-pub use eligibility::{Eligibility, EligibilityReason, eligibility_of, today_in_japan};
+pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
 pub use events::{
     CHANGED_TOPIC as FACILITY_CHANGED_TOPIC, UPDATED_TOPIC as FACILITY_UPDATED_TOPIC,
 };

@@ -3,6 +3,7 @@
 //! aggregator sees its member facilities and records the powers of attorney (委任状) it received
 //! from them (seed p. 46, 委任状受領管理).
 
+use crate::clock::Timestamp;
 use std::collections::HashMap;
 
 use async_graphql::ErrorExtensions as _;
@@ -13,7 +14,7 @@ use super::access::scope_of;
 use super::codes::parse_date;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
-use crate::db::{Db, Filter, new_id, now_utc, placeholders};
+use crate::db::{Db, Filter, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
@@ -117,7 +118,7 @@ pub async fn set_delivering_wholesaler(
             "nothing to change / 変更内容がありません",
         ));
     }
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE facilities SET delivering_wholesaler_id = $2 WHERE organization_id = $1")
         .bind(&facility.id)
@@ -126,7 +127,7 @@ pub async fn set_delivering_wholesaler(
         .await?;
     sqlx::query("UPDATE organizations SET updated_at = $2, version = version + 1 WHERE id = $1")
         .bind(&facility.id)
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
     let after = store::load_in(&mut tx, &facility.id)
@@ -282,7 +283,7 @@ pub struct PowerOfAttorneyRecord {
     pub received_date: String,
     pub status: String,
     pub note: Option<String>,
-    pub updated_at: String,
+    pub updated_at: Timestamp,
     pub version: i64,
 }
 
@@ -348,7 +349,7 @@ pub async fn record_power_of_attorney(
             "at most 500 characters / 500文字以内で入力してください",
         ));
     }
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let sql = format!(
         "SELECT {POA_COLUMNS} FROM powers_of_attorney p WHERE p.aggregator_id = $1 AND p.facility_id = $2"
@@ -369,7 +370,7 @@ pub async fn record_power_of_attorney(
             .bind(input.status)
             .bind(note)
             .bind(&actor.user_id)
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
             found.id.clone()
@@ -387,7 +388,7 @@ pub async fn record_power_of_attorney(
             .bind(input.status)
             .bind(note)
             .bind(&actor.user_id)
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
             id
@@ -471,6 +472,6 @@ struct ListedPowerOfAttorney {
     received_date: String,
     status: String,
     note: Option<String>,
-    updated_at: String,
+    updated_at: Timestamp,
     version: i64,
 }

@@ -5,16 +5,15 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, Object};
 
-use super::eligibility::today_in_japan;
 use super::graphql::audited;
 use super::partners::{
     self, DeliveringWholesalerLoader, PowerOfAttorneyInput, PowerOfAttorneyRecord,
 };
+use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
-use crate::graphql::scalars::DateTime;
 use crate::identity::{current_actor, request_meta, require_actor};
 use crate::organizations::{
     Facility, OrganizationKind, OrganizationRecord, PartnerOrganization, load_organization,
@@ -83,8 +82,8 @@ impl PowerOfAttorney {
         self.0.note.as_deref()
     }
     /// When it was last recorded (UTC).
-    async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at.clone())
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at
     }
     /// Grows with every change.
     async fn version(&self) -> i64 {
@@ -198,7 +197,7 @@ impl PartnerQuery {
         let rows = partners::member_facilities(
             db,
             &aggregator.id,
-            &today_in_japan(),
+            &db.clock().today_in_japan(),
             page.after.as_deref(),
             page.fetch_limit(),
         )
@@ -310,7 +309,7 @@ impl PartnerMutation {
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
         let parsed = row_of(&facility_id, &["Facility"], "facility");
         let facility = audited(db, &meta, actor, "recordPowerOfAttorney", None, parsed).await?;
-        let today = today_in_japan();
+        let today = db.clock().today_in_japan();
         let input = PowerOfAttorneyInput {
             facility_id: &facility,
             received_date: &received_date,

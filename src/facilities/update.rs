@@ -8,7 +8,7 @@ use super::access::{Acting, may_edit};
 use super::change_requests::{self, ChangeRequestRecord};
 use super::codes::{MedicalInstitutionCode, check_coordinates, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, now_utc};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, append};
 use crate::graphql::node::{global_id, row_of};
@@ -470,7 +470,7 @@ async fn apply_update(
     let before = store::load_in(&mut tx, &facility.id)
         .await?
         .ok_or(AppError::NotFound("facility"))?;
-    let now = now_utc();
+    let now = db.now();
     for (table, column, value) in &immediate {
         let sql = match *table {
             "organizations" => format!("UPDATE organizations SET {column} = $2 WHERE id = $1"),
@@ -491,7 +491,7 @@ async fn apply_update(
             "UPDATE organizations SET updated_at = $2, version = version + 1 WHERE id = $1",
         )
         .bind(&facility.id)
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
     }

@@ -2,24 +2,24 @@
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 
-use crate::db::parse_timestamp;
+use crate::clock::Timestamp;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DateTime(pub String);
-
-/// An instant in RFC 3339 format, always UTC, e.g. "2021-02-17T09:00:00.000Z".
+/// An instant in RFC 3339 format, always UTC with milliseconds, e.g.
+/// "2021-02-17T09:00:00.000Z". Input may use any offset ("2021-02-17T18:00:00+09:00").
 #[Scalar(name = "DateTime")]
-impl ScalarType for DateTime {
+impl ScalarType for Timestamp {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(text) if parse_timestamp(text).is_some() => Ok(DateTime(text.clone())),
-            _ => Err(InputValueError::custom(
-                "expected an RFC 3339 date-time, e.g. 2021-02-17T09:00:00Z",
-            )),
+            Value::String(text) => Timestamp::parse(text).ok_or_else(invalid),
+            _ => Err(invalid()),
         }
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.clone())
+        Value::String(self.to_string())
     }
+}
+
+fn invalid() -> InputValueError<Timestamp> {
+    InputValueError::custom("expected an RFC 3339 date-time, e.g. 2021-02-17T09:00:00Z")
 }

@@ -9,7 +9,7 @@ use super::signin::{IssuedChallenge, IssuedSession, Sessions};
 use super::{privacy, store, totp};
 use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::now_utc;
+
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, Mail};
 
@@ -110,7 +110,7 @@ impl Identity {
         let user = self.user(&actor.user_id).await?;
         // A locked account proves nothing more until the lock runs out, and a guess does not
         // extend the lock.
-        if user.is_locked_at(&now_utc()) {
+        if user.is_locked_at(&self.db.now()) {
             return Err(AppError::InvalidCredentials);
         }
         self.policy.check("newPassword", &new, &user.username)?;
@@ -130,7 +130,7 @@ impl Identity {
         sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3, version = version + 1 WHERE id = $1")
             .bind(&user.id)
             .bind(hash)
-            .bind(now_utc())
+            .bind(self.db.now())
             .execute(tx.conn())
             .await?;
         // Other sessions end: whoever else held the old password is out.
@@ -187,7 +187,7 @@ impl Identity {
             .bind(hash_token(&token))
             .bind(&user.id)
             .bind(self.from_now(time::Duration::minutes(RESET_MINUTES)))
-            .bind(now_utc())
+            .bind(self.db.now())
             .execute(tx.conn())
             .await?;
         audit::record(
@@ -213,7 +213,7 @@ impl Identity {
         new: String,
     ) -> AppResult<()> {
         self.check_rate(meta.ip.as_deref(), None)?;
-        let now = now_utc();
+        let now = self.db.now();
         let link = store::password_reset(&self.db, &hash_token(token)).await?;
         let Some(link) = link.filter(|l| l.used_at.is_none() && l.expires_at > now) else {
             verify_against_dummy(answer.to_owned()).await;
@@ -257,7 +257,7 @@ impl Identity {
             "UPDATE password_resets SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL",
         )
         .bind(hash_token(token))
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         if used.rows_affected() != 1 {
@@ -269,7 +269,7 @@ impl Identity {
         )
         .bind(&user.id)
         .bind(hash)
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         let all = Sessions::AllOf {
@@ -337,7 +337,7 @@ impl Identity {
         self.policy
             .check("newPassword", &new_password, &user.username)?;
         let question = check_security_question(question, answer)?;
-        let now = now_utc();
+        let now = self.db.now();
         let challenge = store::open_first_login_challenge(&self.db, &user.id, &now).await?;
         let matched = match &challenge {
             Some(challenge) if !user.is_locked_at(&now) => {
@@ -361,7 +361,7 @@ impl Identity {
             "UPDATE setup_links SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL",
         )
         .bind(hash_token(setup_token))
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         if used.rows_affected() != 1 {
@@ -373,7 +373,7 @@ impl Identity {
         )
         .bind(&user.id)
         .bind(password_hash)
-        .bind(&now)
+        .bind(now)
         .bind(question)
         .bind(answer_hash)
         .execute(tx.conn())
@@ -395,7 +395,7 @@ impl Identity {
         operation: &'static str,
         setup_token: &str,
     ) -> AppResult<UserRecord> {
-        let now = now_utc();
+        let now = self.db.now();
         let Some(link) = store::setup_link(&self.db, &hash_token(setup_token)).await? else {
             audit::record_alone(
                 &self.db,
@@ -449,12 +449,12 @@ impl Identity {
             return Err(error);
         }
         let mut tx = self.db.begin_write().await?;
-        let now = now_utc();
+        let now = self.db.now();
         sqlx::query(
             "UPDATE users SET privacy_accepted_at = $2, privacy_policy_version = $3, updated_at = $2 WHERE id = $1",
         )
         .bind(&actor.user_id)
-        .bind(&now)
+        .bind(now)
         .bind(privacy::CURRENT_VERSION)
         .execute(tx.conn())
         .await?;
@@ -482,7 +482,7 @@ impl Identity {
     ) -> AppResult<UserRecord> {
         self.check_rate(meta.ip.as_deref(), Some(&actor.username))?;
         let user = self.user(&actor.user_id).await?;
-        if user.is_locked_at(&now_utc()) {
+        if user.is_locked_at(&self.db.now()) {
             return Err(AppError::InvalidCredentials);
         }
         let question = match check_security_question(question, answer) {
@@ -510,7 +510,7 @@ impl Identity {
                 .await?);
         }
         let answer_hash = hash_password(normalise_answer(answer)).await?;
-        let now = now_utc();
+        let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         sqlx::query(
             "UPDATE users SET security_question = $2, security_answer_hash = $3, updated_at = $4, \
@@ -519,7 +519,7 @@ impl Identity {
         .bind(&user.id)
         .bind(question)
         .bind(answer_hash)
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         audit::record(
@@ -553,7 +553,7 @@ impl Identity {
         sqlx::query("UPDATE users SET totp_pending_secret = $2, updated_at = $3 WHERE id = $1")
             .bind(&actor.user_id)
             .bind(self.keys.totp.seal(&actor.user_id, &secret))
-            .bind(now_utc())
+            .bind(self.db.now())
             .execute(tx.conn())
             .await?;
         audit::record(
@@ -579,7 +579,7 @@ impl Identity {
     ) -> AppResult<UserRecord> {
         self.check_rate(meta.ip.as_deref(), Some(&actor.username))?;
         let user = self.user(&actor.user_id).await?;
-        if user.is_locked_at(&now_utc()) {
+        if user.is_locked_at(&self.db.now()) {
             return Err(AppError::InvalidCredentials);
         }
         let Some(sealed) = user.totp_pending_secret.as_deref() else {
@@ -602,7 +602,7 @@ impl Identity {
              updated_at = $2, version = version + 1 WHERE id = $1",
         )
         .bind(&user.id)
-        .bind(now_utc())
+        .bind(self.db.now())
         .execute(tx.conn())
         .await?;
         audit::record(

@@ -1,6 +1,7 @@
 //! Account administration: invitations and unlocks, by the service desk and by an
 //! organisation's own administrators.
 
+use crate::clock::Timestamp;
 use serde_json::json;
 
 use super::model::{Actor, OrgScope, Role, UserRecord};
@@ -11,7 +12,7 @@ use super::store;
 use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
-use crate::db::{WriteTx, new_id, now_utc};
+use crate::db::{WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, Mail};
 
@@ -165,7 +166,7 @@ impl Identity {
             .await?;
             return Err(error);
         }
-        let now = now_utc();
+        let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         let user = insert_invited(&mut tx, &organization.id, &invitation, &now).await?;
         self.issue_setup_link(&mut tx, &user, &now, Earlier::None)
@@ -192,7 +193,7 @@ impl Identity {
         before: UserRecord,
         invitation: Invitation,
     ) -> AppResult<UserRecord> {
-        let now = now_utc();
+        let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         // Conditional on the account still being invited: a first login completed meanwhile wins.
         let updated = sqlx::query(
@@ -204,7 +205,7 @@ impl Identity {
         .bind(invitation.display_name.trim())
         .bind(invitation.role.as_db())
         .bind(i32::from(invitation.is_org_admin))
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         if updated.rows_affected() != 1 {
@@ -262,13 +263,13 @@ impl Identity {
             .await?;
             return Err(error);
         }
-        let now = now_utc();
+        let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         let touched = sqlx::query(
             "UPDATE users SET updated_at = $2, version = version + 1 WHERE id = $1 AND status = 'INVITED'",
         )
         .bind(&user.id)
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         if touched.rows_affected() != 1 {
@@ -301,7 +302,7 @@ impl Identity {
         &self,
         tx: &mut WriteTx,
         user: &UserRecord,
-        now: &str,
+        now: &Timestamp,
         earlier: Earlier,
     ) -> AppResult<u64> {
         let revoked = match earlier {
@@ -364,7 +365,7 @@ impl Identity {
         let mut tx = self.db.begin_write().await?;
         sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL, updated_at = $2, version = version + 1 WHERE id = $1")
             .bind(&user.id)
-            .bind(now_utc())
+            .bind(self.db.now())
             .execute(tx.conn())
             .await?;
         let after = store::user_by_id_in(&mut tx, &user.id)
@@ -424,14 +425,14 @@ impl Identity {
             .await?;
             return Err(error);
         }
-        let now = now_utc();
+        let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         let cleared = sqlx::query(
             "UPDATE users SET security_question = NULL, security_answer_hash = NULL, updated_at = $2, \
              version = version + 1 WHERE id = $1 AND status = 'ACTIVE'",
         )
         .bind(&user.id)
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         if cleared.rows_affected() != 1 {
@@ -526,14 +527,14 @@ impl Identity {
             // Asked twice (two administrators at once, a retried request): nothing to do.
             return Ok(user);
         }
-        let now = now_utc();
+        let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         let switched = sqlx::query(
             "UPDATE users SET status = $2, updated_at = $3, version = version + 1 WHERE id = $1 AND status = $4",
         )
         .bind(&user.id)
         .bind(to)
-        .bind(&now)
+        .bind(now)
         .bind(from)
         .execute(tx.conn())
         .await?;
@@ -638,7 +639,7 @@ pub(super) async fn insert_invited(
     tx: &mut WriteTx,
     organization_id: &str,
     invitation: &Invitation,
-    now: &str,
+    now: &Timestamp,
 ) -> AppResult<UserRecord> {
     let id = new_id();
     sqlx::query(
@@ -665,7 +666,7 @@ pub(super) async fn insert_invited(
 }
 
 /// Revokes a user's unused set-up links and ends the first-login codes requested with them.
-async fn revoke_setup_links(tx: &mut WriteTx, user_id: &str, now: &str) -> AppResult<u64> {
+async fn revoke_setup_links(tx: &mut WriteTx, user_id: &str, now: &Timestamp) -> AppResult<u64> {
     let revoked = sqlx::query(
         "UPDATE setup_links SET revoked_at = $2 WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL",
     )
@@ -685,7 +686,7 @@ async fn revoke_setup_links(tx: &mut WriteTx, user_id: &str, now: &str) -> AppRe
 }
 
 /// Ends a user's unfinished self-service password resets.
-async fn expire_password_resets(tx: &mut WriteTx, user_id: &str, now: &str) -> AppResult<()> {
+async fn expire_password_resets(tx: &mut WriteTx, user_id: &str, now: &Timestamp) -> AppResult<()> {
     sqlx::query(
         "UPDATE password_resets SET expires_at = $2 WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2",
     )

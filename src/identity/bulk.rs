@@ -10,7 +10,7 @@ use super::store;
 use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
-use crate::db::now_utc;
+
 use crate::error::{AppError, AppResult};
 use crate::organizations::OrganizationKind;
 
@@ -279,7 +279,7 @@ impl Identity {
                 return Err(refusal);
             }
         };
-        let now = now_utc();
+        let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         let mut users = Vec::with_capacity(prepared.len());
         for (row, organization, invitation) in &prepared {

@@ -2,7 +2,7 @@
 
 use super::model::Role;
 use super::password::hash_password;
-use crate::db::{Db, new_id, now_utc};
+use crate::db::{Db, new_id};
 use crate::error::AppResult;
 use crate::organizations::{OrganizationKind, store};
 
@@ -133,7 +133,7 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role, OrganizationKind, &str, bool); 14] 
 pub async fn create_demo_accounts(db: &Db) -> AppResult<()> {
     let password_hash = hash_password(DEMO_PASSWORD.to_owned()).await?;
     let answer_hash = hash_password(DEMO_SECURITY_ANSWER.to_owned()).await?;
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     for (username, display_name, role, kind, code, admin) in DEMO_ACCOUNTS {
         let Some(organization) = store::find_by_code(db, kind, code).await? else {
@@ -152,7 +152,7 @@ pub async fn create_demo_accounts(db: &Db) -> AppResult<()> {
         .bind(role.as_db())
         .bind(i32::from(admin))
         .bind(&password_hash)
-        .bind(&now)
+        .bind(now)
         .bind(DEMO_SECURITY_QUESTION)
         .bind(&answer_hash)
         .execute(tx.conn())

@@ -11,9 +11,9 @@ use super::signin::{IssuedChallenge, IssuedSession};
 use super::store;
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
+use crate::clock::Timestamp;
 use crate::error::AppError;
 use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
-use crate::graphql::scalars::DateTime;
 use crate::organizations::{OrganizationNode, load_organization};
 
 fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
@@ -98,23 +98,17 @@ impl User {
         self.0.security_answer_hash.is_some()
     }
     /// When the password must be changed (3 months after it was set).
-    async fn password_expires_at(&self, ctx: &Context<'_>) -> Option<DateTime> {
-        identity(ctx)
-            .password_expires_at(&self.0)
-            .map(|t| DateTime(crate::db::format_timestamp(t)))
+    async fn password_expires_at(&self, ctx: &Context<'_>) -> Option<Timestamp> {
+        identity(ctx).password_expires_at(&self.0)
     }
     /// Until when the account is locked after too many failures; null when it is not.
-    async fn locked_until(&self) -> Option<DateTime> {
-        let now = crate::db::now_utc();
-        self.0
-            .locked_until
-            .clone()
-            .filter(|until| *until > now)
-            .map(DateTime)
+    async fn locked_until(&self, ctx: &Context<'_>) -> Option<Timestamp> {
+        let now = identity(ctx).now();
+        self.0.locked_until.filter(|until| *until > now)
     }
     /// The last completed sign-in.
-    async fn last_sign_in_at(&self) -> Option<DateTime> {
-        self.0.last_sign_in_at.clone().map(DateTime)
+    async fn last_sign_in_at(&self) -> Option<Timestamp> {
+        self.0.last_sign_in_at
     }
 }
 
@@ -132,8 +126,8 @@ impl SignInChallenge {
         self.0.method
     }
     /// When the challenge expires.
-    async fn expires_at(&self) -> DateTime {
-        DateTime(self.0.expires_at.clone())
+    async fn expires_at(&self) -> Timestamp {
+        self.0.expires_at
     }
 }
 
@@ -148,8 +142,8 @@ impl SessionPayload {
         &self.0.token
     }
     /// When the session ends at the latest; it also ends after 15 idle minutes.
-    async fn expires_at(&self) -> DateTime {
-        DateTime(self.0.expires_at.clone())
+    async fn expires_at(&self) -> Timestamp {
+        self.0.expires_at
     }
     /// The signed-in user.
     async fn user(&self) -> User {

@@ -11,7 +11,7 @@ use super::secrets::fill_random;
 use super::totp_vault::{TotpKey, TotpVault};
 use crate::actor::Username;
 use crate::config::AuthArgs;
-use crate::db::{Db, now_utc};
+use crate::db::Db;
 
 /// The keys identity works with, loaded once at start-up.
 pub struct IdentityKeys {
@@ -52,7 +52,7 @@ pub async fn server_secret(db: &Db, name: &str) -> anyhow::Result<Vec<u8>> {
     )
     .bind(name)
     .bind(STANDARD.encode(fresh))
-    .bind(now_utc())
+    .bind(db.now())
     .execute(db.pool())
     .await
     .with_context(|| format!("cannot store the server secret {name}"))?;

@@ -1,5 +1,6 @@
 //! Accounts as stored. The signed-in actor and its role live in `crate::actor`.
 
+use crate::clock::Timestamp;
 use async_graphql::Enum;
 
 pub use crate::actor::{Actor, Obligation, OrgScope, Role};
@@ -43,21 +44,21 @@ pub struct UserRecord {
     pub is_org_admin: i32,
     pub status: String,
     pub password_hash: Option<String>,
-    pub password_changed_at: Option<String>,
+    pub password_changed_at: Option<Timestamp>,
     pub security_question: Option<String>,
     pub security_answer_hash: Option<String>,
     pub second_factor: String,
     pub totp_secret: Option<String>,
     pub totp_pending_secret: Option<String>,
     pub totp_last_step: Option<i64>,
-    pub privacy_accepted_at: Option<String>,
+    pub privacy_accepted_at: Option<Timestamp>,
     /// The policy version accepted (see `privacy::CURRENT_VERSION`).
     pub privacy_policy_version: Option<String>,
     pub failed_attempts: i32,
-    pub locked_until: Option<String>,
-    pub last_sign_in_at: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub locked_until: Option<Timestamp>,
+    pub last_sign_in_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl UserRecord {
@@ -65,9 +66,7 @@ impl UserRecord {
         self.role
     }
 
-    pub fn is_locked_at(&self, now: &str) -> bool {
-        self.locked_until
-            .as_deref()
-            .is_some_and(|until| until > now)
+    pub fn is_locked_at(&self, now: &Timestamp) -> bool {
+        self.locked_until.is_some_and(|until| until > *now)
     }
 }

@@ -1,8 +1,7 @@
 //! The identity service: sessions and the helpers the flows share.
 
+use crate::clock::Timestamp;
 use std::sync::Arc;
-
-use time::OffsetDateTime;
 
 use super::keys::IdentityKeys;
 use super::model::{Actor, Obligation, Role, UserRecord};
@@ -13,7 +12,7 @@ use super::store;
 use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::config::AuthArgs;
-use crate::db::{Db, format_timestamp, now_utc, parse_timestamp};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::Events;
 use crate::mail::Mailer;
@@ -71,7 +70,7 @@ impl Identity {
         let session = store::session_by_token(&self.db, &hash_token(token))
             .await?
             .ok_or(AppError::Unauthenticated)?;
-        let now = now_utc();
+        let now = self.db.now();
         let user = store::user_by_id(&self.db, &session.user_id).await?;
         if let Some(user) = user.as_ref().filter(|u| u.status == "DISABLED") {
             audit::record_alone(
@@ -95,7 +94,7 @@ impl Identity {
         if touch && session.last_seen_at < self.ago(TOUCH_EVERY) {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
                 .bind(&session.id)
-                .bind(&now)
+                .bind(now)
                 .execute(self.db.pool())
                 .await?;
         }
@@ -104,16 +103,16 @@ impl Identity {
 
     /// Whether a session (by id) is still valid, without touching it.
     pub async fn session_valid(&self, session_id: &str) -> AppResult<bool> {
-        let now = now_utc();
+        let now = self.db.now();
         Ok(store::session_by_id(&self.db, session_id)
             .await?
             .is_some_and(|s| self.session_alive(&s, &now)))
     }
 
-    fn session_alive(&self, session: &store::SessionRecord, now: &str) -> bool {
+    fn session_alive(&self, session: &store::SessionRecord, now: &Timestamp) -> bool {
         let idle_limit = self.ago(time::Duration::minutes(self.config.session_idle_minutes));
         session.revoked_at.is_none()
-            && session.expires_at.as_str() > now
+            && session.expires_at > *now
             && session.last_seen_at >= idle_limit
     }
 
@@ -152,28 +151,33 @@ impl Identity {
         obligations
     }
 
-    pub fn password_expires_at(&self, user: &UserRecord) -> Option<OffsetDateTime> {
-        let changed = parse_timestamp(user.password_changed_at.as_deref()?)?;
+    pub fn password_expires_at(&self, user: &UserRecord) -> Option<Timestamp> {
+        let changed = user.password_changed_at?;
         Some(changed + time::Duration::days(self.config.password_expiry_days))
     }
 
     fn password_expired(&self, user: &UserRecord) -> bool {
         self.password_expires_at(user)
-            .is_some_and(|expires| expires <= OffsetDateTime::now_utc())
+            .is_some_and(|expires| expires <= self.db.now())
     }
 
-    /// The stored timestamp `offset` ago.
-    pub fn ago(&self, offset: time::Duration) -> String {
-        format_timestamp(OffsetDateTime::now_utc() - offset)
+    /// The current instant, by the server's clock.
+    pub fn now(&self) -> Timestamp {
+        self.db.now()
     }
 
-    /// The stored timestamp `offset` from now.
-    pub fn from_now(&self, offset: time::Duration) -> String {
-        format_timestamp(OffsetDateTime::now_utc() + offset)
+    /// The instant `offset` ago.
+    pub fn ago(&self, offset: time::Duration) -> Timestamp {
+        self.db.now() - offset
+    }
+
+    /// The instant `offset` from now.
+    pub fn from_now(&self, offset: time::Duration) -> Timestamp {
+        self.db.now() + offset
     }
 
     /// When a lock that starts now ends.
-    pub fn lock_until(&self) -> String {
+    pub fn lock_until(&self) -> Timestamp {
         self.from_now(time::Duration::minutes(self.config.lockout_minutes))
     }
 

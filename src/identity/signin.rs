@@ -1,5 +1,6 @@
 //! Sign-in: password, then a second factor at every login; sign-out.
 
+use crate::clock::Timestamp;
 use serde_json::json;
 
 use super::model::{Actor, SecondFactorMethod, UserRecord};
@@ -9,7 +10,7 @@ use super::service::Identity;
 use super::{store, totp};
 use crate::actor::Username;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{WriteTx, new_id, now_utc};
+use crate::db::{WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
 use crate::mail::{self, Mail};
@@ -18,13 +19,13 @@ use crate::mail::{self, Mail};
 pub struct IssuedChallenge {
     pub token: String,
     pub method: SecondFactorMethod,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 /// A new session.
 pub struct IssuedSession {
     pub token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     pub user: UserRecord,
 }
 
@@ -51,7 +52,7 @@ impl Identity {
     ) -> AppResult<IssuedChallenge> {
         let username = &Username::from_input(username);
         self.check_rate(meta.ip.as_deref(), Some(username.as_str()))?;
-        let now = now_utc();
+        let now = self.db.now();
         let user = store::user_by_username(&self.db, username).await?;
         let Some(user) = user.filter(|u| u.status == "ACTIVE") else {
             verify_against_dummy(password).await;
@@ -129,8 +130,8 @@ impl Identity {
         .bind(purpose)
         .bind(method.as_db())
         .bind(code.as_deref().map(hash_token))
-        .bind(&expires_at)
-        .bind(now_utc())
+        .bind(expires_at)
+        .bind(self.db.now())
         .execute(tx.conn())
         .await?;
         if let Some(code) = code {
@@ -166,7 +167,7 @@ impl Identity {
         code: &str,
     ) -> AppResult<IssuedSession> {
         self.check_rate(meta.ip.as_deref(), None)?;
-        let now = now_utc();
+        let now = self.db.now();
         let challenge = store::challenge_by_token(&self.db, &hash_token(challenge_token))
             .await?
             .filter(|c| c.purpose == "SIGN_IN")
@@ -249,7 +250,7 @@ impl Identity {
         code: &str,
         last_step: Option<i64>,
     ) -> AppResult<bool> {
-        let unix = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let unix = self.db.clock().unix_seconds();
         let Some(step) = totp::verify(secret, code.trim(), unix, last_step) else {
             return Ok(false);
         };
@@ -270,7 +271,7 @@ impl Identity {
         meta: &RequestMeta,
         user: &UserRecord,
     ) -> AppResult<IssuedSession> {
-        let now = now_utc();
+        let now = self.db.now();
         let token = random_token();
         let expires_at = self.from_now(time::Duration::hours(self.config.session_lifetime_hours));
         let session_id = new_id();
@@ -281,8 +282,8 @@ impl Identity {
         .bind(&session_id)
         .bind(hash_token(&token))
         .bind(&user.id)
-        .bind(&now)
-        .bind(&expires_at)
+        .bind(now)
+        .bind(expires_at)
         .bind(meta.ip.clone())
         .execute(tx.conn())
         .await?;
@@ -290,7 +291,7 @@ impl Identity {
             "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in_at = $2, updated_at = $2 WHERE id = $1",
         )
         .bind(&user.id)
-        .bind(&now)
+        .bind(now)
         .execute(tx.conn())
         .await?;
         let actor = self.actor(user, session_id.clone()).await?;
@@ -340,7 +341,7 @@ impl Identity {
         sessions: Sessions<'_>,
         organization_id: &str,
     ) -> AppResult<()> {
-        let now = now_utc();
+        let now = self.db.now();
         let ids: Vec<String> = match sessions {
             Sessions::One(id) => {
                 sqlx::query_scalar("SELECT id FROM sessions WHERE id = $1 AND revoked_at IS NULL")
@@ -359,7 +360,7 @@ impl Identity {
         for id in ids {
             sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1")
                 .bind(&id)
-                .bind(&now)
+                .bind(now)
                 .execute(tx.conn())
                 .await?;
             let event = NewEvent {
@@ -383,7 +384,7 @@ impl Identity {
         user: &UserRecord,
         why: &str,
     ) -> AppResult<AppError> {
-        let now = now_utc();
+        let now = self.db.now();
         if !user.is_locked_at(&now) {
             store::record_failure(
                 self.db.pool(),

@@ -1,5 +1,6 @@
 //! SQL for accounts, challenges, sessions and links.
 
+use crate::clock::Timestamp;
 use sqlx::Any;
 
 use super::model::{OrgScope, UserRecord};
@@ -72,9 +73,9 @@ pub async fn org_scope(db: &Db, organization_id: &str) -> AppResult<Option<OrgSc
 pub async fn record_failure(
     executor: impl sqlx::Executor<'_, Database = Any>,
     user_id: &str,
-    now: &str,
+    now: &Timestamp,
     threshold: i64,
-    lock_until: &str,
+    lock_until: &Timestamp,
 ) -> AppResult<()> {
     sqlx::query(
         "UPDATE users SET \
@@ -103,8 +104,8 @@ pub struct ChallengeRecord {
     pub purpose: String,
     pub method: String,
     pub code_hash: Option<String>,
-    pub expires_at: String,
-    pub consumed_at: Option<String>,
+    pub expires_at: Timestamp,
+    pub consumed_at: Option<Timestamp>,
 }
 
 pub async fn challenge_by_token(db: &Db, token_hash: &str) -> AppResult<Option<ChallengeRecord>> {
@@ -121,7 +122,7 @@ pub async fn challenge_by_token(db: &Db, token_hash: &str) -> AppResult<Option<C
 pub async fn open_first_login_challenge(
     db: &Db,
     user_id: &str,
-    now: &str,
+    now: &Timestamp,
 ) -> AppResult<Option<ChallengeRecord>> {
     Ok(sqlx::query_as(
         "SELECT id, user_id, purpose, method, code_hash, expires_at, consumed_at FROM challenges \
@@ -135,7 +136,7 @@ pub async fn open_first_login_challenge(
 }
 
 /// Marks a challenge used; false when another request used it first.
-pub async fn consume_challenge(tx: &mut WriteTx, id: &str, now: &str) -> AppResult<bool> {
+pub async fn consume_challenge(tx: &mut WriteTx, id: &str, now: &Timestamp) -> AppResult<bool> {
     let done =
         sqlx::query("UPDATE challenges SET consumed_at = $2 WHERE id = $1 AND consumed_at IS NULL")
             .bind(id)
@@ -150,9 +151,9 @@ pub async fn consume_challenge(tx: &mut WriteTx, id: &str, now: &str) -> AppResu
 pub struct SessionRecord {
     pub id: String,
     pub user_id: String,
-    pub last_seen_at: String,
-    pub expires_at: String,
-    pub revoked_at: Option<String>,
+    pub last_seen_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 pub async fn session_by_token(db: &Db, token_hash: &str) -> AppResult<Option<SessionRecord>> {
@@ -177,17 +178,17 @@ pub async fn session_by_id(db: &Db, id: &str) -> AppResult<Option<SessionRecord>
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LinkRecord {
     pub user_id: String,
-    pub expires_at: String,
-    pub used_at: Option<String>,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
 }
 
 /// A set-up link row: a link also stops working when a newer one replaces it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SetupLinkRecord {
     pub user_id: String,
-    pub expires_at: String,
-    pub used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 pub async fn setup_link(db: &Db, token_hash: &str) -> AppResult<Option<SetupLinkRecord>> {

@@ -15,7 +15,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use tokio::sync::Notify;
 
 use crate::config::AuthArgs;
-use crate::db::{Db, WriteTx, new_id, now_utc};
+use crate::db::{Db, WriteTx, new_id};
 use crate::error::AppResult;
 
 /// A message to send.
@@ -28,7 +28,7 @@ pub struct Mail {
 
 /// Writes `mail` into the outbox inside `tx`; it is sent after the transaction commits.
 pub async fn enqueue(tx: &mut WriteTx, mail: &Mail) -> AppResult<()> {
-    let now = now_utc();
+    let now = tx.now();
     sqlx::query(
         "INSERT INTO mail_outbox (id, to_address, subject, body, status, next_attempt_at, created_at) \
          VALUES ($1, $2, $3, $4, 'PENDING', $5, $5)",
@@ -135,8 +135,8 @@ impl Mailer {
 
     /// Claims and sends one due message: `None` when none is due, else whether it went out.
     async fn send_next(&self) -> anyhow::Result<Option<bool>> {
-        let now = now_utc();
-        let stale = crate::db::timestamp_after(-STALE_CLAIM);
+        let now = self.db.now();
+        let stale = self.db.clock().after(-STALE_CLAIM);
         let claimed: Option<Claimed> = sqlx::query_as(
             "UPDATE mail_outbox SET status = 'SENDING', claimed_at = $1, attempts = attempts + 1 \
              WHERE id = (SELECT id FROM mail_outbox \
@@ -146,8 +146,8 @@ impl Mailer {
                AND (status = 'PENDING' OR (status = 'SENDING' AND claimed_at < $2)) \
              RETURNING id, to_address, subject, body, attempts",
         )
-        .bind(&now)
-        .bind(&stale)
+        .bind(now)
+        .bind(stale)
         .fetch_optional(self.db.pool())
         .await?;
         let Some(mail) = claimed else {
@@ -163,7 +163,7 @@ impl Mailer {
                     "UPDATE mail_outbox SET status = 'SENT', sent_at = $2, last_error = NULL, body = '' WHERE id = $1",
                 )
                     .bind(&mail.id)
-                    .bind(now_utc())
+                    .bind(self.db.now())
                     .execute(self.db.pool())
                     .await?;
                 Ok(Some(true))
@@ -190,7 +190,7 @@ impl Mailer {
                 )
                 .bind(&mail.id)
                 .bind(error)
-                .bind(crate::db::timestamp_after(time::Duration::seconds(backoff)))
+                .bind(self.db.clock().after(time::Duration::seconds(backoff)))
                 .execute(self.db.pool())
                 .await?;
                 Ok(Some(false))

@@ -1,5 +1,6 @@
 //! What an organisation is, as stored.
 
+use crate::clock::Timestamp;
 use async_graphql::Enum;
 
 /// The kinds of organisation in the hierarchy (domain.md §1).
@@ -153,8 +154,8 @@ pub struct OrganizationRecord {
     pub parent_id: Option<String>,
     pub prefecture_id: Option<String>,
     pub municipality_id: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub facility_type: Option<String>,
     pub postal_code: Option<String>,
     pub address: Option<String>,

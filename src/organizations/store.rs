@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::AssertSqlSafe;
 
 use super::model::{FacilityType, NewOrganization, OrganizationKind, OrganizationRecord};
-use crate::db::{Db, Filter, now_utc, placeholders};
+use crate::db::{Db, Filter, placeholders};
 use crate::error::AppResult;
 use crate::graphql::pagination::PageRequest;
 
@@ -204,7 +204,7 @@ pub async fn insert_in(
     tx: &mut crate::db::WriteTx,
     organizations: &[NewOrganization],
 ) -> AppResult<()> {
-    let now = now_utc();
+    let now = tx.now();
     for chunk in organizations.chunks(INSERT_BATCH) {
         let rows: Vec<String> = (0..chunk.len())
             .map(|i| format!("({}, $1, $1)", placeholders(i * 9 + 2, 9)))
@@ -214,7 +214,7 @@ pub async fn insert_in(
              prefecture_id, municipality_id, created_at, updated_at) VALUES {}",
             rows.join(", ")
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now.clone());
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(now);
         for org in chunk {
             query = query
                 .bind(org.id.clone())

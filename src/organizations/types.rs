@@ -7,11 +7,11 @@ use super::codes::PrefectureCode;
 use super::loader::{load_organization, prefetch};
 use super::model::{FacilityType, OrganizationKind, OrganizationRecord, SupplyType};
 use super::store::{self, OrganizationFilter};
+use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::node::{Node, global_id};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
-use crate::graphql::scalars::DateTime;
 
 /// Any organisation: a public body, a facility or a partner.
 // The lint mistakes the repeated `ty = …` of separate `field(…)` entries for duplicates.
@@ -43,12 +43,12 @@ use crate::graphql::scalars::DateTime;
     ),
     field(
         name = "created_at",
-        ty = "DateTime",
+        ty = "Timestamp",
         desc = "When the record was created (UTC)."
     ),
     field(
         name = "updated_at",
-        ty = "DateTime",
+        ty = "Timestamp",
         desc = "When the record last changed (UTC)."
     )
 )]
@@ -201,13 +201,13 @@ macro_rules! organization_object {
             }
 
             /// When the record was created (UTC).
-            pub async fn created_at(&self) -> DateTime {
-                DateTime(self.0.created_at.clone())
+            pub async fn created_at(&self) -> Timestamp {
+                self.0.created_at
             }
 
             /// When the record last changed (UTC).
-            pub async fn updated_at(&self) -> DateTime {
-                DateTime(self.0.updated_at.clone())
+            pub async fn updated_at(&self) -> Timestamp {
+                self.0.updated_at
             }
 
             $($fields)*

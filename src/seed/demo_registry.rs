@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use crate::db::{Db, new_id, now_utc};
+use crate::db::{Db, new_id};
 use crate::error::AppResult;
 
 /// The date the demo's contracts start (the first vaccinations in Japan, 2021-02-17).
@@ -115,7 +115,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         .bind(AGGREGATOR_USER)
         .fetch_one(db.pool())
         .await?;
-    let now = now_utc();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     for facility in &REGISTRY {
         let id = id_of("FACILITY", facility.code);
@@ -152,7 +152,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .bind(aggregator.as_deref())
             .bind(JOINED)
             .bind(counterpart.as_deref())
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
         }
@@ -167,7 +167,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .bind(&id)
             .bind(JOINED)
             .bind(&recorder)
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
         }
@@ -181,7 +181,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .bind(&id)
             .bind(name)
             .bind(licence)
-            .bind(&now)
+            .bind(now)
             .execute(tx.conn())
             .await?;
         }

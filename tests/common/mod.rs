@@ -192,6 +192,11 @@ impl TestServer {
         }
     }
 
+    /// Moves the server's clock forward: everything in the server reads the time from it.
+    pub fn advance_clock(&self, by: time::Duration) {
+        self.state.db.clock().advance(by);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
