@@ -12,6 +12,8 @@ use crate::error::AppError;
 use crate::organizations::OrganizationKind;
 
 /// What a user may do is decided by its role and its organisation (domain.md §1).
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
@@ -55,26 +57,6 @@ impl Role {
         Role::SupplyWarehouse,
         Role::SystemAdmin,
     ];
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Role::Nation => "NATION",
-            Role::Prefecture => "PREFECTURE",
-            Role::Municipality => "MUNICIPALITY",
-            Role::MedicalInstitution => "MEDICAL_INSTITUTION",
-            Role::Aggregator => "AGGREGATOR",
-            Role::MedicalAssociation => "MEDICAL_ASSOCIATION",
-            Role::Manufacturer => "MANUFACTURER",
-            Role::Wholesaler => "WHOLESALER",
-            Role::DryIceSupplier => "DRY_ICE_SUPPLIER",
-            Role::SupplyWarehouse => "SUPPLY_WAREHOUSE",
-            Role::SystemAdmin => "SYSTEM_ADMIN",
-        }
-    }
-
-    pub fn from_db(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|role| role.as_db() == text)
-    }
 
     /// Whether a user with this role may belong to an organisation of `kind`. An aggregator
     /// may be a medical association's or a municipality's office (domain.md §1).

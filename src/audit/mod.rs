@@ -15,6 +15,8 @@ use crate::db::{Db, WriteTx, new_id};
 use crate::error::AppResult;
 
 /// How an audited operation ended.
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Success,
@@ -22,15 +24,7 @@ pub enum Outcome {
     Denied,
 }
 
-impl Outcome {
-    fn as_db(self) -> &'static str {
-        match self {
-            Outcome::Success => "SUCCESS",
-            Outcome::Failure => "FAILURE",
-            Outcome::Denied => "DENIED",
-        }
-    }
-}
+crate::db_enum!(Outcome);
 
 pub use crate::actor::RequestMeta;
 

@@ -81,6 +81,10 @@ impl sqlx::Type<sqlx::Any> for Timestamp {
     fn type_info() -> sqlx::any::AnyTypeInfo {
         <str as sqlx::Type<sqlx::Any>>::type_info()
     }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <str as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
 }
 
 impl<'q> sqlx::Encode<'q, sqlx::Any> for Timestamp {

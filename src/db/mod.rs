@@ -5,10 +5,12 @@
 //! timestamps as TEXT), so the same SQL runs on both backends.
 
 mod enums;
+mod flag;
 mod ids;
 mod sql;
 
 pub use crate::clock::{Clock, Timestamp};
+pub use flag::Flag;
 pub use ids::new_id;
 pub use sql::{Filter, placeholders};
 

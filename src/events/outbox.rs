@@ -11,6 +11,8 @@ use crate::db::{Db, WriteTx};
 use crate::error::{AppError, AppResult};
 
 /// Who may receive an event.
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     /// Anyone, signed in or not (e.g. navigator availability).
@@ -21,24 +23,12 @@ pub enum Visibility {
     Internal,
 }
 
-impl Visibility {
-    fn as_db(self) -> &'static str {
-        match self {
-            Visibility::Public => "PUBLIC",
-            Visibility::Restricted => "RESTRICTED",
-            Visibility::Internal => "INTERNAL",
-        }
-    }
-
-    fn from_db(text: &str) -> Option<Self> {
-        [Self::Public, Self::Restricted, Self::Internal]
-            .into_iter()
-            .find(|v| v.as_db() == text)
-    }
-}
+crate::db_enum!(Visibility);
 
 /// Within the area of a restricted event's organisation, who receives it. A property of the
 /// topic, decided in one place ([`Audience::of_topic`]) and stored with the row.
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
     /// Everyone whose area includes the organisation, the organisation itself included.
@@ -48,6 +38,8 @@ pub enum Audience {
     /// may not see yet.
     Administration,
 }
+
+crate::db_enum!(Audience);
 
 /// Topic prefixes whose events only the administrative chain receives.
 const ADMINISTRATION_TOPICS: &[&str] = &[];
@@ -59,19 +51,6 @@ impl Audience {
         } else {
             Audience::Area
         }
-    }
-
-    fn as_db(self) -> &'static str {
-        match self {
-            Audience::Area => "AREA",
-            Audience::Administration => "ADMINISTRATION",
-        }
-    }
-
-    fn from_db(text: &str) -> Option<Self> {
-        [Self::Area, Self::Administration]
-            .into_iter()
-            .find(|a| a.as_db() == text)
     }
 }
 

@@ -29,7 +29,7 @@ pub fn scope_of(record: &OrganizationRecord) -> OrgScope {
 fn target<'a>(scope: &'a OrgScope, facility: &'a OrganizationRecord) -> Target<'a> {
     Target::Facility {
         scope,
-        proxy_input: facility.proxy_input == Some(1),
+        proxy_input: facility.proxy_input(),
         operator: facility.operating_municipality_id.as_deref(),
     }
 }

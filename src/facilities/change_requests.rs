@@ -28,7 +28,7 @@ use crate::organizations::{OrganizationRecord, store};
 pub struct ChangeRequestRecord {
     pub id: String,
     pub facility_id: String,
-    pub status: String,
+    pub status: ChangeRequestStatus,
     pub before_values: String,
     pub after_values: String,
     pub requested_by: String,
@@ -114,7 +114,7 @@ async fn open_or_rejected(
         .bind(facility_id)
         .fetch_optional(tx.conn())
         .await?;
-    Ok(latest.filter(|r| r.status != "APPROVED"))
+    Ok(latest.filter(|r| r.status != ChangeRequestStatus::Approved))
 }
 
 fn event(kind: &str, request: &ChangeRequestRecord) -> NewEvent {
@@ -143,7 +143,7 @@ pub async fn submit(
     let proxy = (acting == Acting::Proxy).then(|| actor.organization.id.clone());
     let existing = open_or_rejected(tx, &facility.id).await?;
     let mut after: Map<String, Value> = match &existing {
-        Some(open) if open.status == "PENDING" => {
+        Some(open) if open.status == ChangeRequestStatus::Pending => {
             serde_json::from_str(&open.after_values).unwrap_or_default()
         }
         // A revision starts from the new edit.
@@ -163,7 +163,7 @@ pub async fn submit(
         .collect();
     let (id, kind) = match existing {
         Some(open) if after.is_empty() => {
-            if open.status == "PENDING" {
+            if open.status == ChangeRequestStatus::Pending {
                 sqlx::query("DELETE FROM facility_change_requests WHERE id = $1 AND version = $2")
                     .bind(&open.id)
                     .bind(open.version)
@@ -191,7 +191,7 @@ pub async fn submit(
             if !contributors.contains(&actor.user_id) {
                 contributors.push(actor.user_id.clone());
             }
-            let kind = if open.status == "PENDING" {
+            let kind = if open.status == ChangeRequestStatus::Pending {
                 "amended"
             } else {
                 "revised"
@@ -383,7 +383,7 @@ fn check_decision(
         }
         Decision::Approve => None,
     };
-    if request.status != "PENDING" {
+    if request.status != ChangeRequestStatus::Pending {
         return Err(AppError::Conflict(format!(
             "the request is already {} / この申請は処理済みです",
             request.status
@@ -405,9 +405,9 @@ async fn write_decision(
     let now = db.now();
     let mut tx = db.begin_write().await?;
     let status = if reason.is_some() {
-        "REJECTED"
+        ChangeRequestStatus::Rejected
     } else {
-        "APPROVED"
+        ChangeRequestStatus::Approved
     };
     let decided = sqlx::query(
         "UPDATE facility_change_requests SET status = $3, decided_by = $4, decided_at = $5, rejection_reason = $6, \
@@ -429,7 +429,7 @@ async fn write_decision(
     }
     // The approved values reach the facility's events: the public ones only now.
     let mut facility_events = Vec::new();
-    if status == "APPROVED" {
+    if status == ChangeRequestStatus::Approved {
         let after: Map<String, Value> =
             serde_json::from_str(&request.after_values).unwrap_or_default();
         let before_row = store::load_in(&mut tx, &facility.id)
@@ -450,7 +450,7 @@ async fn write_decision(
     let record = by_id_in(&mut tx, &request.id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
-    let operation = if status == "APPROVED" {
+    let operation = if status == ChangeRequestStatus::Approved {
         "approveFacilityChange"
     } else {
         "rejectFacilityChange"
@@ -468,11 +468,11 @@ async fn write_decision(
             .detail(reason.unwrap_or_else(|| "approved".into())),
     )
     .await?;
-    append(&mut tx, &event(&status.to_lowercase(), &record)).await?;
+    append(&mut tx, &event(&status.as_db().to_lowercase(), &record)).await?;
     for event in &facility_events {
         append(&mut tx, event).await?;
     }
-    if status == "APPROVED" {
+    if status == ChangeRequestStatus::Approved {
         super::contracts::append_approved_date_change(&mut tx, &facility.id, &request.after_values)
             .await?;
     }
@@ -600,7 +600,7 @@ async fn apply_supply(
 
 /// Requests of facilities in `facility_ids`' scope, newest first.
 pub struct ListFilter {
-    pub status: Option<String>,
+    pub status: Option<ChangeRequestStatus>,
     pub facility_id: Option<String>,
     /// The area condition: a column of the facility (`prefecture_id` / `municipality_id` /
     /// `id`) and its value; `None` for the whole country.
@@ -617,7 +617,7 @@ pub async fn list(
 ) -> AppResult<Vec<ChangeRequestRecord>> {
     let mut sql_filter = Filter::default();
     if let Some(status) = &filter.status {
-        sql_filter.and("r.status = ?", [status.clone()]);
+        sql_filter.and("r.status = ?", [status.as_db().to_owned()]);
     }
     if let Some(facility) = &filter.facility_id {
         sql_filter.and("r.facility_id = ?", [facility.clone()]);
@@ -650,3 +650,20 @@ pub async fn list(
     let query = sqlx::query_as::<_, ChangeRequestRecord>(sqlx::AssertSqlSafe(sql));
     Ok(sql_filter.bind(query).fetch_all(db.pool()).await?)
 }
+
+/// The state of a change request.
+#[derive(
+    async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeRequestStatus {
+    /// Waiting for the municipality (申請中).
+    Pending,
+    /// Approved; the values are applied.
+    Approved,
+    /// Rejected with a reason; an edit revises it.
+    Rejected,
+}
+
+crate::db_enum!(ChangeRequestStatus);

@@ -31,7 +31,7 @@ pub const MAX_BULK: usize = 1000;
 pub struct ContractRecord {
     pub id: String,
     pub facility_id: String,
-    pub kind: String,
+    pub kind: ContractKind,
     pub aggregator_id: Option<String>,
     pub join_date: String,
     pub withdrawal_date: Option<String>,
@@ -136,7 +136,7 @@ pub struct ContractFilter {
     pub facility_id: Option<String>,
     pub aggregator_id: Option<String>,
     /// "INDIVIDUAL" or "COLLECTIVE".
-    pub kind: Option<&'static str>,
+    pub kind: Option<ContractKind>,
     /// In force on this day (`Some(true)`), or not (`Some(false)`).
     pub in_force: Option<bool>,
     /// The day `in_force` refers to (YYYY-MM-DD, Japan time).
@@ -170,7 +170,7 @@ pub async fn list(
         sql_filter.and("c.aggregator_id = ?", [aggregator_id.clone()]);
     }
     if let Some(kind) = filter.kind {
-        sql_filter.and("c.kind = ?", [kind.to_owned()]);
+        sql_filter.and("c.kind = ?", [kind.as_db().to_owned()]);
     }
     match filter.in_force {
         Some(true) => {
@@ -227,7 +227,7 @@ struct ListedContract {
     facility_code: String,
     id: String,
     facility_id: String,
-    kind: String,
+    kind: ContractKind,
     aggregator_id: Option<String>,
     join_date: String,
     withdrawal_date: Option<String>,
@@ -371,9 +371,9 @@ pub async fn register(
     for row in prepared {
         let id = new_id();
         let kind = if row.collective {
-            "COLLECTIVE"
+            ContractKind::Collective
         } else {
-            "INDIVIDUAL"
+            ContractKind::Individual
         };
         // An open contract of the same kind makes a second one a conflict.
         let open: i64 = sqlx::query_scalar(
@@ -472,7 +472,7 @@ fn authorize(actor: &Actor, facility: &OrganizationRecord, collective: bool) -> 
             Action::RegisterCollectiveContract,
             Target::Facility {
                 scope: &scope,
-                proxy_input: facility.proxy_input == Some(1),
+                proxy_input: facility.proxy_input(),
                 operator: facility.operating_municipality_id.as_deref(),
             },
         );
@@ -486,7 +486,7 @@ fn authorize(actor: &Actor, facility: &OrganizationRecord, collective: bool) -> 
         Action::RegisterIndividualContract,
         Target::Facility {
             scope: &scope,
-            proxy_input: facility.proxy_input == Some(1),
+            proxy_input: facility.proxy_input(),
             operator: facility.operating_municipality_id.as_deref(),
         },
     )
@@ -524,9 +524,9 @@ pub async fn withdraw(
             Action::WithdrawContract,
             Target::Contract {
                 facility: &scope,
-                proxy_input: facility.proxy_input == Some(1),
+                proxy_input: facility.proxy_input(),
                 operator: facility.operating_municipality_id.as_deref(),
-                collective: contract.kind == "COLLECTIVE",
+                collective: contract.kind == ContractKind::Collective,
                 holder: contract.aggregator_id.as_deref(),
             },
         )?;
@@ -565,3 +565,18 @@ pub async fn withdraw(
     events.commit(tx).await?;
     Ok(done)
 }
+
+/// The kind of contract.
+#[derive(
+    async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ContractKind {
+    /// The facility's own contract (個別契約).
+    Individual,
+    /// Through an aggregator (集合契約).
+    Collective,
+}
+
+crate::db_enum!(ContractKind);

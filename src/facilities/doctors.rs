@@ -20,8 +20,10 @@ pub struct DoctorRecord {
     pub facility_id: String,
     pub name: String,
     pub licence_number: String,
-    pub is_responsible: i32,
-    pub is_vaccinating: i32,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub is_responsible: bool,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub is_vaccinating: bool,
     pub withdrawal_date: Option<String>,
 }
 
@@ -34,7 +36,7 @@ impl DoctorRecord {
     fn audit_view(&self) -> serde_json::Value {
         json!({
             "name": self.name, "licenceNumber": self.licence_number,
-            "responsible": self.is_responsible == 1, "vaccinating": self.is_vaccinating == 1,
+            "responsible": self.is_responsible, "vaccinating": self.is_vaccinating,
             "withdrawalDate": self.withdrawal_date,
         })
     }
@@ -214,11 +216,9 @@ pub async fn register(
                     found.name
                 )));
             }
-            let responsible = found.is_responsible == 1 || doctor.responsible;
-            let vaccinating = found.is_vaccinating == 1 || doctor.vaccinating;
-            if responsible == (found.is_responsible == 1)
-                && vaccinating == (found.is_vaccinating == 1)
-            {
+            let responsible = found.is_responsible || doctor.responsible;
+            let vaccinating = found.is_vaccinating || doctor.vaccinating;
+            if responsible == (found.is_responsible) && vaccinating == (found.is_vaccinating) {
                 return Err(AppError::Conflict(
                     "this doctor is already registered here with these roles / この医師はこの役割で登録済みです"
                         .into(),
@@ -295,7 +295,7 @@ pub async fn update(
     }
     let (responsible, vaccinating) = correction
         .roles
-        .unwrap_or((doctor.is_responsible == 1, doctor.is_vaccinating == 1));
+        .unwrap_or((doctor.is_responsible, doctor.is_vaccinating));
     let mut tx = db.begin_write().await?;
     // Conditional on the doctor still being active: a withdrawal committed meanwhile wins.
     let updated = sqlx::query(

@@ -48,10 +48,10 @@ pub async fn eligibility_of(db: &Db, facility: &OrganizationRecord) -> AppResult
             .into_iter()
             .filter(|d| d.is_active(&today))
             .collect();
-        if !doctors.iter().any(|d| d.is_responsible == 1) {
+        if !doctors.iter().any(|d| d.is_responsible) {
             reasons.push(EligibilityReason::NoResponsibleDoctor);
         }
-        if !doctors.iter().any(|d| d.is_vaccinating == 1) {
+        if !doctors.iter().any(|d| d.is_vaccinating) {
             reasons.push(EligibilityReason::NoVaccinatingDoctor);
         }
     }

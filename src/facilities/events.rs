@@ -42,7 +42,7 @@ fn public_view(record: &OrganizationRecord) -> Map<String, Value> {
         "accessNotes": record.access_notes,
         "parkingNotes": record.parking_notes,
         "vaccinesHandled": vaccines,
-        "generalAcceptance": record.general_acceptance == Some(1),
+        "generalAcceptance": record.general_acceptance(),
     });
     match fields {
         Value::Object(map) => map,
@@ -56,7 +56,7 @@ fn restricted_view(record: &OrganizationRecord) -> Map<String, Value> {
         "medicalInstitutionCode": record.code,
         "representativeName": record.representative_name,
         "weeklyCapacity": record.weekly_capacity,
-        "proxyInput": record.proxy_input == Some(1),
+        "proxyInput": record.proxy_input(),
         "supplyType": record.supply_type,
         "basicFacilityId": record
             .basic_facility_id
@@ -150,8 +150,8 @@ mod tests {
             municipality_id: Some("m".into()),
             address: Some("東京都".into()),
             vaccines_handled: Some("[]".into()),
-            general_acceptance: Some(0),
-            proxy_input: Some(0),
+            general_acceptance: Some(crate::db::Flag(false)),
+            proxy_input: Some(crate::db::Flag(false)),
             ..Default::default()
         }
     }

@@ -10,8 +10,10 @@ use serde_json::{Map, Value, json};
 
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::may_see;
-use super::change_requests::{self, ChangeRequestRecord, Decision, ListFilter};
-use super::contracts::{self, ContractFilter, ContractRecord, NewContract};
+use super::change_requests::{
+    self, ChangeRequestRecord, ChangeRequestStatus, Decision, ListFilter,
+};
+use super::contracts::{self, ContractFilter, ContractKind, ContractRecord, NewContract};
 use super::doctors::{self, DoctorCorrection, DoctorRecord};
 use super::loader::PendingRequestLoader;
 use super::update::{FacilityUpdate, update_facility};
@@ -25,7 +27,7 @@ use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::identity::{Actor, current_actor, request_meta, require_actor};
 use crate::organizations::{
-    Facility, Municipality, OrganizationNode, OrganizationRecord, load_organization,
+    ApprovalStatus, Facility, Municipality, OrganizationNode, OrganizationRecord, load_organization,
 };
 
 /// Writes a failed or denied mutation to the audit log (its own change was refused, so the
@@ -75,52 +77,6 @@ pub fn audit_view(record: &OrganizationRecord) -> Value {
     })
 }
 
-/// The state of a change request.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
-pub enum ChangeRequestStatus {
-    /// Waiting for the municipality (申請中).
-    Pending,
-    /// Approved; the values are applied.
-    Approved,
-    /// Rejected with a reason; an edit revises it.
-    Rejected,
-}
-
-/// Where a facility's approval fields stand: the state of its latest change request (seed
-/// p. 27).
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApprovalStatus {
-    /// Nothing waits for the municipality: no request, or the latest one was approved.
-    #[graphql(name = "NONE")]
-    Settled,
-    /// A request waits for the municipality (申請中).
-    #[graphql(name = "PENDING")]
-    Pending,
-    /// The latest request was rejected and has not been revised yet.
-    #[graphql(name = "REJECTED")]
-    Rejected,
-}
-
-impl ApprovalStatus {
-    /// The value stored in `facilities.approval_status`.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            ApprovalStatus::Settled => "NONE",
-            ApprovalStatus::Pending => "PENDING",
-            ApprovalStatus::Rejected => "REJECTED",
-        }
-    }
-
-    fn from_db(text: Option<&str>) -> Self {
-        match text {
-            Some("PENDING") => ApprovalStatus::Pending,
-            Some("REJECTED") => ApprovalStatus::Rejected,
-            _ => ApprovalStatus::Settled,
-        }
-    }
-}
-
 /// One field of a change request, before and after, side by side.
 #[derive(SimpleObject)]
 pub struct FieldChange {
@@ -149,11 +105,7 @@ impl FacilityChangeRequest {
     }
     /// Pending, approved or rejected.
     async fn status(&self) -> ChangeRequestStatus {
-        match self.0.status.as_str() {
-            "APPROVED" => ChangeRequestStatus::Approved,
-            "REJECTED" => ChangeRequestStatus::Rejected,
-            _ => ChangeRequestStatus::Pending,
-        }
+        self.0.status
     }
     /// The requested changes, before and after, field by field.
     async fn changes(&self) -> Vec<FieldChange> {
@@ -200,16 +152,6 @@ impl FacilityChangeRequest {
     }
 }
 
-/// The kind of contract.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
-pub enum ContractKind {
-    /// The facility's own contract (個別契約).
-    Individual,
-    /// Through an aggregator (集合契約).
-    Collective,
-}
-
 pub struct Contract(pub ContractRecord);
 
 /// A vaccination contract (ワクチン接種契約).
@@ -227,7 +169,7 @@ impl Contract {
     }
     /// Individual or collective.
     async fn kind(&self) -> ContractKind {
-        if self.0.kind == "COLLECTIVE" {
+        if self.0.kind == ContractKind::Collective {
             ContractKind::Collective
         } else {
             ContractKind::Individual
@@ -301,10 +243,10 @@ impl Doctor {
     /// The doctor's roles here.
     async fn roles(&self) -> Vec<DoctorRole> {
         let mut roles = Vec::new();
-        if self.0.is_responsible == 1 {
+        if self.0.is_responsible {
             roles.push(DoctorRole::Responsible);
         }
-        if self.0.is_vaccinating == 1 {
+        if self.0.is_vaccinating {
             roles.push(DoctorRole::Vaccinating);
         }
         roles
@@ -393,14 +335,6 @@ pub struct FacilityChangeRequestFilter {
     pub to: Option<Timestamp>,
 }
 
-fn status_db(status: ChangeRequestStatus) -> &'static str {
-    match status {
-        ChangeRequestStatus::Pending => "PENDING",
-        ChangeRequestStatus::Approved => "APPROVED",
-        ChangeRequestStatus::Rejected => "REJECTED",
-    }
-}
-
 #[derive(Default)]
 pub struct FacilityQuery;
 
@@ -420,7 +354,7 @@ impl FacilityQuery {
         let page = PageRequest::parse("facilityChangeRequests", first, after, 2)?;
         let filter = filter.unwrap_or_default();
         let list_filter = ListFilter {
-            status: filter.status.map(|s| status_db(s).to_owned()),
+            status: filter.status,
             facility_id: filter
                 .facility_id
                 .as_ref()
@@ -471,10 +405,7 @@ impl FacilityQuery {
                 .map(|id| row_of(id, &["Facility"], "facility"))
                 .transpose()?,
             aggregator_id,
-            kind: filter.kind.map(|kind| match kind {
-                ContractKind::Individual => "INDIVIDUAL",
-                ContractKind::Collective => "COLLECTIVE",
-            }),
+            kind: filter.kind,
             in_force: filter.in_force,
             today: ctx.data_unchecked::<Db>().clock().today_in_japan(),
         };
@@ -822,7 +753,7 @@ pub async fn private_approval_status(
     facility: &OrganizationRecord,
 ) -> async_graphql::Result<ApprovalStatus> {
     may_see(current_actor(ctx), facility)?;
-    Ok(ApprovalStatus::from_db(facility.approval_status.as_deref()))
+    Ok(facility.approval_status.unwrap_or(ApprovalStatus::Settled))
 }
 
 pub async fn private_pending_change_request(
@@ -831,7 +762,7 @@ pub async fn private_pending_change_request(
 ) -> async_graphql::Result<Option<FacilityChangeRequest>> {
     may_see(current_actor(ctx), facility)?;
     // The row says whether there is one: only pending facilities cost a statement.
-    if ApprovalStatus::from_db(facility.approval_status.as_deref()) != ApprovalStatus::Pending {
+    if facility.approval_status.unwrap_or(ApprovalStatus::Settled) != ApprovalStatus::Pending {
         return Ok(None);
     }
     Ok(ctx

@@ -16,15 +16,17 @@ mod partners_api;
 mod registration;
 mod update;
 
+pub use crate::organizations::ApprovalStatus;
+pub use change_requests::ChangeRequestStatus;
+pub use contracts::ContractKind;
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
 pub use events::{
     CHANGED_TOPIC as FACILITY_CHANGED_TOPIC, UPDATED_TOPIC as FACILITY_UPDATED_TOPIC,
 };
 pub use graphql::{
-    ApprovalStatus, Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery,
-    FacilitySubscription, RegistryNode, load_registry_node, private_approval_status,
-    private_contracts, private_doctors, private_eligibility, private_pending_change_request,
-    private_representative_name,
+    Contract, Doctor, FacilityChangeRequest, FacilityMutation, FacilityQuery, FacilitySubscription,
+    RegistryNode, load_registry_node, private_approval_status, private_contracts, private_doctors,
+    private_eligibility, private_pending_change_request, private_representative_name,
 };
 pub use loader::PendingRequestLoader;
 pub use partners::DeliveringWholesalerLoader;

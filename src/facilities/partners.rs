@@ -29,7 +29,7 @@ fn facility_target<'a>(
 ) -> Target<'a> {
     Target::Facility {
         scope,
-        proxy_input: facility.proxy_input == Some(1),
+        proxy_input: facility.proxy_input(),
         operator: facility.operating_municipality_id.as_deref(),
     }
 }
@@ -274,6 +274,23 @@ pub async fn member_facilities(
     .await
 }
 
+/// The state of a power of attorney (委任状) an aggregator received.
+#[derive(
+    async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString,
+)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum PowerOfAttorneyStatus {
+    /// Received and in order (受領済).
+    Received,
+    /// Received with a defect, sent back for correction (不備あり).
+    Deficient,
+    /// Revoked by the facility (撤回).
+    Revoked,
+}
+
+crate::db_enum!(PowerOfAttorneyStatus);
+
 /// A power of attorney an aggregator received from a facility.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PowerOfAttorneyRecord {
@@ -281,7 +298,7 @@ pub struct PowerOfAttorneyRecord {
     pub aggregator_id: String,
     pub facility_id: String,
     pub received_date: String,
-    pub status: String,
+    pub status: PowerOfAttorneyStatus,
     pub note: Option<String>,
     pub updated_at: Timestamp,
     pub version: i64,
@@ -310,8 +327,7 @@ pub async fn power_of_attorney_by_id(
 pub struct PowerOfAttorneyInput<'a> {
     pub facility_id: &'a str,
     pub received_date: &'a str,
-    /// "RECEIVED", "DEFICIENT" or "REVOKED".
-    pub status: &'static str,
+    pub status: PowerOfAttorneyStatus,
     pub note: Option<&'a str>,
     /// Today in Japan (YYYY-MM-DD): a power of attorney is not received in the future.
     pub today: &'a str,
@@ -419,14 +435,14 @@ pub async fn record_power_of_attorney(
 pub async fn powers_of_attorney(
     db: &Db,
     aggregator_id: &str,
-    status: Option<&'static str>,
+    status: Option<PowerOfAttorneyStatus>,
     after: Option<&[String]>,
     limit: i64,
 ) -> AppResult<Vec<(String, PowerOfAttorneyRecord)>> {
     let mut filter = Filter::default();
     filter.and("p.aggregator_id = ?", [aggregator_id.to_owned()]);
     if let Some(status) = status {
-        filter.and("p.status = ?", [status.to_owned()]);
+        filter.and("p.status = ?", [status.as_db().to_owned()]);
     }
     if let Some(after) = after {
         filter.and(
@@ -470,7 +486,7 @@ struct ListedPowerOfAttorney {
     aggregator_id: String,
     facility_id: String,
     received_date: String,
-    status: String,
+    status: PowerOfAttorneyStatus,
     note: Option<String>,
     updated_at: Timestamp,
     version: i64,

@@ -3,11 +3,12 @@
 
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, ID, Object};
 
 use super::graphql::audited;
 use super::partners::{
     self, DeliveringWholesalerLoader, PowerOfAttorneyInput, PowerOfAttorneyRecord,
+    PowerOfAttorneyStatus,
 };
 use crate::clock::Timestamp;
 use crate::db::Db;
@@ -18,28 +19,6 @@ use crate::identity::{current_actor, request_meta, require_actor};
 use crate::organizations::{
     Facility, OrganizationKind, OrganizationRecord, PartnerOrganization, load_organization,
 };
-
-/// The state of a power of attorney (委任状) an aggregator received.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
-pub enum PowerOfAttorneyStatus {
-    /// Received and in order (受領済).
-    Received,
-    /// Received with a defect, sent back for correction (不備あり).
-    Deficient,
-    /// Revoked by the facility (撤回).
-    Revoked,
-}
-
-impl PowerOfAttorneyStatus {
-    fn as_db(self) -> &'static str {
-        match self {
-            PowerOfAttorneyStatus::Received => "RECEIVED",
-            PowerOfAttorneyStatus::Deficient => "DEFICIENT",
-            PowerOfAttorneyStatus::Revoked => "REVOKED",
-        }
-    }
-}
 
 pub struct PowerOfAttorney(pub PowerOfAttorneyRecord);
 
@@ -71,11 +50,7 @@ impl PowerOfAttorney {
     }
     /// Received, deficient or revoked.
     async fn status(&self) -> PowerOfAttorneyStatus {
-        match self.0.status.as_str() {
-            "DEFICIENT" => PowerOfAttorneyStatus::Deficient,
-            "REVOKED" => PowerOfAttorneyStatus::Revoked,
-            _ => PowerOfAttorneyStatus::Received,
-        }
+        self.0.status
     }
     /// The aggregator's note (e.g. what is missing).
     async fn note(&self) -> Option<&str> {
@@ -231,7 +206,7 @@ impl PartnerQuery {
         let rows = partners::powers_of_attorney(
             db,
             &aggregator.id,
-            status.map(PowerOfAttorneyStatus::as_db),
+            status,
             page.after.as_deref(),
             page.fetch_limit(),
         )
@@ -313,7 +288,7 @@ impl PartnerMutation {
         let input = PowerOfAttorneyInput {
             facility_id: &facility,
             received_date: &received_date,
-            status: status.unwrap_or(PowerOfAttorneyStatus::Received).as_db(),
+            status: status.unwrap_or(PowerOfAttorneyStatus::Received),
             note: note.as_deref(),
             today: &today,
         };

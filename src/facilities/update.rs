@@ -147,7 +147,7 @@ pub async fn approval_values(
         "collectiveWithdrawalDate".into(),
         json!(contract.and_then(|c| c.withdrawal_date)),
     );
-    values.insert("proxyInput".into(), json!(facility.proxy_input == Some(1)));
+    values.insert("proxyInput".into(), json!(facility.proxy_input()));
     values.insert("vaccinesHandled".into(), vaccines);
     values.insert("supplyType".into(), json!(facility.supply().as_db()));
     let basic = match &facility.basic_facility_id {
@@ -159,7 +159,7 @@ pub async fn approval_values(
     values.insert("basicFacility".into(), basic_facility_value(basic.as_ref()));
     values.insert(
         "generalAcceptance".into(),
-        json!(facility.general_acceptance == Some(1)),
+        json!(facility.general_acceptance()),
     );
     Ok(values)
 }

@@ -1,7 +1,7 @@
 //! A user's own account: password change, self-service reset through the security question,
 //! first login from the invitation, privacy policy, authenticator enrolment.
 
-use super::model::{Actor, SecondFactorMethod, UserRecord};
+use super::model::{Actor, SecondFactorMethod, UserRecord, UserStatus};
 use super::password::{hash_password, verify_against_dummy, verify_password};
 use super::secrets::{hash_token, random_token};
 use super::service::Identity;
@@ -166,7 +166,7 @@ impl Identity {
         let token = random_token();
         let user = store::user_by_username(&self.db, username)
             .await?
-            .filter(|u| u.status == "ACTIVE" && u.security_question.is_some());
+            .filter(|u| u.status == UserStatus::Active && u.security_question.is_some());
         let Some(user) = user else {
             self.audit_failure(
                 meta,
@@ -222,7 +222,7 @@ impl Identity {
         let user = self.user(&link.user_id).await?;
         self.check_rate(None, Some(&user.username))?;
         // A disabled account is not brought back by a reset started before it was disabled.
-        if user.status != "ACTIVE" {
+        if user.status != UserStatus::Active {
             verify_against_dummy(answer.to_owned()).await;
             self.audit_failure(
                 meta,
@@ -410,7 +410,7 @@ impl Identity {
             _ if link.used_at.is_some() => Some(SetupLinkState::Used),
             _ if link.revoked_at.is_some() => Some(SetupLinkState::Replaced),
             _ if link.expires_at <= now => Some(SetupLinkState::Expired),
-            Some(user) if user.status == "INVITED" => None,
+            Some(user) if user.status == UserStatus::Invited => None,
             _ => Some(SetupLinkState::Used),
         };
         let Some(user) = user else {

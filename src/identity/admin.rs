@@ -4,7 +4,7 @@
 use crate::clock::Timestamp;
 use serde_json::json;
 
-use super::model::{Actor, OrgScope, Role, UserRecord};
+use super::model::{Actor, OrgScope, Role, UserRecord, UserStatus};
 use super::secrets::{hash_token, random_token};
 use super::service::Identity;
 use super::signin::Sessions;
@@ -34,7 +34,7 @@ pub fn audit_view(user: &UserRecord) -> serde_json::Value {
         "displayName": user.display_name,
         "role": user.role.as_db(),
         "organizationId": user.organization_id,
-        "isOrganizationAdmin": user.is_org_admin == 1,
+        "isOrganizationAdmin": user.is_org_admin,
         "status": user.status,
         "secondFactor": user.second_factor,
         "failedAttempts": user.failed_attempts,
@@ -149,7 +149,8 @@ impl Identity {
         // A name that differs from an existing one only in case or width is that account.
         let existing = store::user_by_username(&self.db, &username).await?;
         if let Some(existing) = existing {
-            if existing.status == "INVITED" && existing.organization_id == organization.id {
+            if existing.status == UserStatus::Invited && existing.organization_id == organization.id
+            {
                 return self
                     .resend_invitation(meta, actor, existing, invitation)
                     .await;
@@ -248,7 +249,7 @@ impl Identity {
                 "reissueSetupLink",
             )
             .await?;
-        if user.status != "INVITED" {
+        if user.status != UserStatus::Invited {
             let error = AppError::Conflict(
                 "the first login is already done: a forgotten password is reset instead / 初回ログインは完了しています（パスワードの再設定をご利用ください）".into(),
             );
@@ -406,7 +407,7 @@ impl Identity {
                 "userId",
                 "change your own question with setSecurityQuestion / ご自身の秘密の質問は setSecurityQuestion で変更してください",
             ))
-        } else if user.status != "ACTIVE" {
+        } else if user.status != UserStatus::Active {
             Some(AppError::Conflict(
                 "only an active account has a security question to reset / 有効なアカウントではありません".into(),
             ))
@@ -491,8 +492,8 @@ impl Identity {
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty());
         let (from, to) = match change {
-            StatusChange::Disable => ("ACTIVE", "DISABLED"),
-            StatusChange::Enable => ("DISABLED", "ACTIVE"),
+            StatusChange::Disable => (UserStatus::Active, UserStatus::Disabled),
+            StatusChange::Enable => (UserStatus::Disabled, UserStatus::Active),
         };
         let refusal = if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
             Some(AppError::invalid_field(
@@ -504,7 +505,7 @@ impl Identity {
                 "userId",
                 "you cannot disable your own account / ご自身のアカウントは無効にできません",
             ))
-        } else if user.status == "INVITED" {
+        } else if user.status == UserStatus::Invited {
             Some(AppError::Conflict(
                 "the invitation has not been used yet: it has no sign-in to disable / 初回ログイン前のアカウントです".into(),
             ))

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object};
 use super::admin::{Invitation, StatusChange};
 use super::bulk::BulkError;
 use super::context::{current_actor, request_meta, require_actor};
-use super::model::{Role, SecondFactorMethod, UserRecord};
+use super::model::{Role, SecondFactorMethod, UserRecord, UserStatus};
 use super::service::Identity;
 use super::signin::{IssuedChallenge, IssuedSession};
 use super::store;
@@ -18,18 +18,6 @@ use crate::organizations::{OrganizationNode, load_organization};
 
 fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {
     ctx.data_unchecked::<std::sync::Arc<Identity>>()
-}
-
-/// The state of an account.
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
-pub enum UserStatus {
-    /// Invited; the first login has not been completed.
-    Invited,
-    /// In use.
-    Active,
-    /// Switched off by an administrator.
-    Disabled,
 }
 
 pub struct User(pub UserRecord);
@@ -60,7 +48,7 @@ impl User {
     }
     /// Whether the user administers its organisation's accounts.
     async fn is_organization_admin(&self) -> bool {
-        self.0.is_org_admin == 1
+        self.0.is_org_admin
     }
     /// The organisation the user belongs to.
     async fn organization(
@@ -73,15 +61,11 @@ impl User {
     }
     /// Invited, active or disabled.
     async fn status(&self) -> UserStatus {
-        match self.0.status.as_str() {
-            "ACTIVE" => UserStatus::Active,
-            "DISABLED" => UserStatus::Disabled,
-            _ => UserStatus::Invited,
-        }
+        self.0.status
     }
     /// How the user proves the second factor.
     async fn second_factor(&self) -> SecondFactorMethod {
-        SecondFactorMethod::from_db(&self.0.second_factor)
+        self.0.second_factor
     }
     /// Whether the personal-information policy in force has been accepted (medical
     /// institutions must); false again when a new version is published.

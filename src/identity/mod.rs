@@ -22,6 +22,6 @@ pub mod totp_vault;
 pub use crate::actor::Username;
 pub use context::{SessionGate, current_actor, request_meta, require_actor};
 pub use graphql::{IdentityMutation, IdentityQuery, User, load_user_node};
-pub use model::{Actor, Obligation, OrgScope, Role, SecondFactorMethod, UserRecord};
+pub use model::{Actor, Obligation, OrgScope, Role, SecondFactorMethod, UserRecord, UserStatus};
 pub use service::Identity;
 pub use signin::SESSION_ENDED;

@@ -6,6 +6,8 @@ use async_graphql::Enum;
 pub use crate::actor::{Actor, Obligation, OrgScope, Role};
 
 /// How a user proves the second factor.
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum SecondFactorMethod {
@@ -15,22 +17,22 @@ pub enum SecondFactorMethod {
     Totp,
 }
 
-impl SecondFactorMethod {
-    pub fn as_db(self) -> &'static str {
-        match self {
-            SecondFactorMethod::Email => "EMAIL",
-            SecondFactorMethod::Totp => "TOTP",
-        }
-    }
+crate::db_enum!(SecondFactorMethod);
 
-    pub fn from_db(text: &str) -> Self {
-        if text == "TOTP" {
-            SecondFactorMethod::Totp
-        } else {
-            SecondFactorMethod::Email
-        }
-    }
+/// The state of an account.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum UserStatus {
+    /// Invited; the first login has not been completed.
+    Invited,
+    /// In use.
+    Active,
+    /// Switched off by an administrator.
+    Disabled,
 }
+
+crate::db_enum!(UserStatus);
 
 /// One account row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -41,13 +43,14 @@ pub struct UserRecord {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    pub is_org_admin: i32,
-    pub status: String,
+    #[sqlx(try_from = "crate::db::Flag")]
+    pub is_org_admin: bool,
+    pub status: UserStatus,
     pub password_hash: Option<String>,
     pub password_changed_at: Option<Timestamp>,
     pub security_question: Option<String>,
     pub security_answer_hash: Option<String>,
-    pub second_factor: String,
+    pub second_factor: SecondFactorMethod,
     pub totp_secret: Option<String>,
     pub totp_pending_secret: Option<String>,
     pub totp_last_step: Option<i64>,

@@ -4,7 +4,7 @@ use crate::clock::Timestamp;
 use std::sync::Arc;
 
 use super::keys::IdentityKeys;
-use super::model::{Actor, Obligation, Role, UserRecord};
+use super::model::{Actor, Obligation, Role, SecondFactorMethod, UserRecord, UserStatus};
 use super::password::PasswordPolicy;
 use super::privacy;
 use super::secrets::hash_token;
@@ -72,7 +72,7 @@ impl Identity {
             .ok_or(AppError::Unauthenticated)?;
         let now = self.db.now();
         let user = store::user_by_id(&self.db, &session.user_id).await?;
-        if let Some(user) = user.as_ref().filter(|u| u.status == "DISABLED") {
+        if let Some(user) = user.as_ref().filter(|u| u.status == UserStatus::Disabled) {
             audit::record_alone(
                 &self.db,
                 meta,
@@ -89,7 +89,7 @@ impl Identity {
             return Err(AppError::Unauthenticated);
         }
         let user = user
-            .filter(|u| u.status == "ACTIVE")
+            .filter(|u| u.status == UserStatus::Active)
             .ok_or(AppError::Unauthenticated)?;
         if touch && session.last_seen_at < self.ago(TOUCH_EVERY) {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
@@ -128,7 +128,7 @@ impl Identity {
             username: user.username.clone(),
             role: user.role(),
             organization,
-            is_org_admin: user.is_org_admin == 1,
+            is_org_admin: user.is_org_admin,
             session_id,
             obligations: self.obligations(user),
         })
@@ -139,13 +139,13 @@ impl Identity {
         if user.role() == Role::MedicalInstitution && !privacy::accepted_current(user) {
             obligations.push(Obligation::AcceptPrivacyPolicy);
         }
-        if user.status == "ACTIVE" && user.security_answer_hash.is_none() {
+        if user.status == UserStatus::Active && user.security_answer_hash.is_none() {
             obligations.push(Obligation::ChooseSecurityQuestion);
         }
         if self.password_expired(user) {
             obligations.push(Obligation::ChangePassword);
         }
-        if self.config.require_totp && user.second_factor != "TOTP" {
+        if self.config.require_totp && user.second_factor != SecondFactorMethod::Totp {
             obligations.push(Obligation::EnrollTotp);
         }
         obligations

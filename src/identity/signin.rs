@@ -3,7 +3,7 @@
 use crate::clock::Timestamp;
 use serde_json::json;
 
-use super::model::{Actor, SecondFactorMethod, UserRecord};
+use super::model::{Actor, SecondFactorMethod, UserRecord, UserStatus};
 use super::password::{verify_against_dummy, verify_password};
 use super::secrets::{constant_time_eq, hash_token, random_token, six_digit_code};
 use super::service::Identity;
@@ -54,7 +54,7 @@ impl Identity {
         self.check_rate(meta.ip.as_deref(), Some(username.as_str()))?;
         let now = self.db.now();
         let user = store::user_by_username(&self.db, username).await?;
-        let Some(user) = user.filter(|u| u.status == "ACTIVE") else {
+        let Some(user) = user.filter(|u| u.status == UserStatus::Active) else {
             verify_against_dummy(password).await;
             self.audit_failure(
                 meta,
@@ -86,7 +86,7 @@ impl Identity {
         }
         // A correct password does not reset the failure count: only a completed sign-in does,
         // or someone holding the password could try codes for ever.
-        let method = SecondFactorMethod::from_db(&user.second_factor);
+        let method = user.second_factor;
         let mut tx = self.db.begin_write().await?;
         let challenge = self
             .issue_challenge(&mut tx, &user, "SIGN_IN", method)
@@ -174,7 +174,7 @@ impl Identity {
             .ok_or(AppError::InvalidCredentials)?;
         let user = store::user_by_id(&self.db, &challenge.user_id)
             .await?
-            .filter(|u| u.status == "ACTIVE")
+            .filter(|u| u.status == UserStatus::Active)
             .ok_or(AppError::InvalidCredentials)?;
         self.check_rate(None, Some(&user.username))?;
         if user.is_locked_at(&now) {
@@ -217,7 +217,7 @@ impl Identity {
         user: &UserRecord,
         code: &str,
     ) -> AppResult<bool> {
-        match SecondFactorMethod::from_db(&challenge.method) {
+        match challenge.method {
             SecondFactorMethod::Email => Ok(challenge
                 .code_hash
                 .as_deref()

@@ -3,7 +3,7 @@
 use crate::clock::Timestamp;
 use sqlx::Any;
 
-use super::model::{OrgScope, UserRecord};
+use super::model::{OrgScope, SecondFactorMethod, UserRecord};
 use crate::actor::Username;
 use crate::db::{Db, WriteTx};
 use crate::error::AppResult;
@@ -102,7 +102,7 @@ pub struct ChallengeRecord {
     pub id: String,
     pub user_id: String,
     pub purpose: String,
-    pub method: String,
+    pub method: SecondFactorMethod,
     pub code_hash: Option<String>,
     pub expires_at: Timestamp,
     pub consumed_at: Option<Timestamp>,

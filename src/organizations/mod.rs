@@ -11,7 +11,8 @@ mod types;
 
 pub use loader::{OrganizationLoader, RequestOrganizationLoader, load_organization};
 pub use model::{
-    FacilityType, NewFacility, NewOrganization, OrganizationKind, OrganizationRecord, SupplyType,
+    ApprovalStatus, FacilityType, NewFacility, NewOrganization, OrganizationKind,
+    OrganizationRecord, SupplyType,
 };
 pub use query::OrganizationQuery;
 pub use types::{

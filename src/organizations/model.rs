@@ -5,6 +5,8 @@ use async_graphql::Enum;
 
 /// The kinds of organisation in the hierarchy (domain.md §1).
 // `Default` only so that an empty record can stand for "before" when a facility is created.
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum OrganizationKind {
@@ -50,27 +52,6 @@ impl OrganizationKind {
         OrganizationKind::ServiceDesk,
     ];
 
-    /// The value stored in `organizations.kind`.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            OrganizationKind::Nation => "NATION",
-            OrganizationKind::Prefecture => "PREFECTURE",
-            OrganizationKind::Municipality => "MUNICIPALITY",
-            OrganizationKind::Facility => "FACILITY",
-            OrganizationKind::Aggregator => "AGGREGATOR",
-            OrganizationKind::MedicalAssociation => "MEDICAL_ASSOCIATION",
-            OrganizationKind::Manufacturer => "MANUFACTURER",
-            OrganizationKind::Wholesaler => "WHOLESALER",
-            OrganizationKind::DryIceSupplier => "DRY_ICE_SUPPLIER",
-            OrganizationKind::SupplyWarehouse => "SUPPLY_WAREHOUSE",
-            OrganizationKind::ServiceDesk => "SERVICE_DESK",
-        }
-    }
-
-    pub fn from_db(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.as_db() == text)
-    }
-
     /// Partners are the organisations outside the administrative hierarchy.
     pub fn is_partner(self) -> bool {
         !matches!(
@@ -84,6 +65,8 @@ impl OrganizationKind {
 }
 
 /// What kind of place a facility is. How it is supplied is its [`SupplyType`].
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum FacilityType {
@@ -95,6 +78,8 @@ pub enum FacilityType {
     SpecialVenue,
 }
 
+crate::db_enum!(FacilityType);
+
 impl FacilityType {
     // The database's CHECK still admits the retired BASIC_TYPE_FACILITY / SATELLITE_FACILITY;
     // migration 20261126000001 moved every row off them and nothing writes them any more.
@@ -103,21 +88,11 @@ impl FacilityType {
         FacilityType::Hospital,
         FacilityType::SpecialVenue,
     ];
-
-    pub fn as_db(self) -> &'static str {
-        match self {
-            FacilityType::Clinic => "CLINIC",
-            FacilityType::Hospital => "HOSPITAL",
-            FacilityType::SpecialVenue => "SPECIAL_VENUE",
-        }
-    }
-
-    pub fn from_db(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_db() == text)
-    }
 }
 
 /// How a facility receives vaccine.
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum SupplyType {
@@ -127,20 +102,27 @@ pub enum SupplyType {
     Satellite,
 }
 
-impl SupplyType {
-    pub fn as_db(self) -> &'static str {
-        match self {
-            SupplyType::Basic => "BASIC",
-            SupplyType::Satellite => "SATELLITE",
-        }
-    }
+crate::db_enum!(SupplyType);
 
-    pub fn from_db(text: &str) -> Option<Self> {
-        [SupplyType::Basic, SupplyType::Satellite]
-            .into_iter()
-            .find(|t| t.as_db() == text)
-    }
+/// Where a facility's approval fields stand: the state of its latest change request (seed
+/// p. 27).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+pub enum ApprovalStatus {
+    /// Nothing waits for the municipality: no request, or the latest one was approved.
+    #[graphql(name = "NONE")]
+    #[strum(serialize = "NONE")]
+    Settled,
+    /// A request waits for the municipality (申請中).
+    #[graphql(name = "PENDING")]
+    #[strum(serialize = "PENDING")]
+    Pending,
+    /// The latest request was rejected and has not been revised yet.
+    #[graphql(name = "REJECTED")]
+    #[strum(serialize = "REJECTED")]
+    Rejected,
 }
+
+crate::db_enum!(ApprovalStatus);
 
 /// One organisation row, with the facility columns when it is a facility.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
@@ -164,10 +146,10 @@ pub struct OrganizationRecord {
     pub phone: Option<String>,
     pub representative_name: Option<String>,
     pub vaccines_handled: Option<String>,
-    pub general_acceptance: Option<i32>,
-    pub proxy_input: Option<i32>,
+    pub general_acceptance: Option<crate::db::Flag>,
+    pub proxy_input: Option<crate::db::Flag>,
     /// NONE / PENDING / REJECTED: the state of the latest change request (facilities only).
-    pub approval_status: Option<String>,
+    pub approval_status: Option<ApprovalStatus>,
     pub weekly_capacity: Option<i64>,
     pub opening_hours: Option<String>,
     pub parking_notes: Option<String>,
@@ -179,6 +161,17 @@ pub struct OrganizationRecord {
 }
 
 impl OrganizationRecord {
+    /// Whether the facility accepts the general public (false for other organisations).
+    pub fn general_acceptance(&self) -> bool {
+        self.general_acceptance.is_some_and(bool::from)
+    }
+
+    /// Whether the municipality enters this facility's data for it (false for other
+    /// organisations).
+    pub fn proxy_input(&self) -> bool {
+        self.proxy_input.is_some_and(bool::from)
+    }
+
     pub fn kind(&self) -> OrganizationKind {
         self.kind
     }

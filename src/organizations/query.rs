@@ -116,7 +116,7 @@ impl OrganizationQuery {
         #[graphql(
             desc = "Only facilities whose latest change request is in this state (PENDING: the municipality's queue). Signed-in users only; lists only facilities in the caller's area."
         )]
-        approval_status: Option<crate::facilities::ApprovalStatus>,
+        approval_status: Option<super::ApprovalStatus>,
         #[graphql(desc = "Page size, at most 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last item of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<String, Facility>> {
@@ -130,7 +130,7 @@ impl OrganizationQuery {
             // The approval status is the facility's private data: the filter is limited to
             // what the caller may read (authz ReadFacilityPrivate is the area).
             let actor = require_actor(ctx)?;
-            filter.approval_status = Some(status.as_db());
+            filter.approval_status = Some(status);
             filter.area = area_filter(actor).column();
         }
         // A valid code that names no area gives an empty list, as any filter matching nothing.

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use sqlx::AssertSqlSafe;
 
-use super::model::{FacilityType, NewOrganization, OrganizationKind, OrganizationRecord};
+use super::model::{
+    ApprovalStatus, FacilityType, NewOrganization, OrganizationKind, OrganizationRecord,
+};
 use crate::db::{Db, Filter, placeholders};
 use crate::error::AppResult;
 use crate::graphql::pagination::PageRequest;
@@ -102,7 +104,7 @@ pub struct OrganizationFilter {
     /// A case-insensitive part of the name, kana or romanised name.
     pub name_contains: Option<String>,
     /// Only facilities whose latest change request is in this state (`facilities.approval_status`).
-    pub approval_status: Option<&'static str>,
+    pub approval_status: Option<ApprovalStatus>,
     /// The caller's area, when the list is limited to it: a column of the organisation
     /// (`prefecture_id` / `municipality_id` / `id`) and its value (see `authz::area_filter`).
     pub area: Option<(&'static str, String)>,
@@ -143,15 +145,18 @@ pub async fn list(
     }
     match filter.approval_status {
         // Most facilities have nothing waiting: filter them while reading in code order.
-        Some("NONE") => {
-            sql_filter.and("f.approval_status = ?", ["NONE".to_owned()]);
+        Some(ApprovalStatus::Settled) => {
+            sql_filter.and(
+                "f.approval_status = ?",
+                [ApprovalStatus::Settled.as_db().to_owned()],
+            );
         }
         // Few wait: start from the index and sort them. (Written as a subquery because SQLite
         // never drives a LEFT JOIN from its right side, and would scan every facility.)
         Some(status) => {
             sql_filter.and(
                 "o.id IN (SELECT organization_id FROM facilities WHERE approval_status = ?)",
-                [status.to_owned()],
+                [status.as_db().to_owned()],
             );
         }
         None => {}

@@ -336,12 +336,12 @@ organization_object! {
 
         /// Whether the facility vaccinates the general public (一般受入).
         async fn general_acceptance(&self) -> bool {
-            self.0.general_acceptance == Some(1)
+            self.0.general_acceptance()
         }
 
         /// Whether its municipality may enter data for it (代行入力).
         async fn proxy_input(&self) -> bool {
-            self.0.proxy_input == Some(1)
+            self.0.proxy_input()
         }
 
         /// Doses it can give per week (接種可能量).
@@ -413,7 +413,7 @@ organization_object! {
         /// Whether a change to the approval fields waits for the municipality (PENDING, 申請中),
         /// was rejected (REJECTED), or nothing waits (NONE): the latest request's state (the
         /// facility's area only).
-        async fn approval_status(&self, ctx: &Context<'_>) -> async_graphql::Result<crate::facilities::ApprovalStatus> {
+        async fn approval_status(&self, ctx: &Context<'_>) -> async_graphql::Result<super::ApprovalStatus> {
             crate::facilities::private_approval_status(ctx, &self.0).await
         }
 

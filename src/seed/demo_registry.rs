@@ -11,6 +11,7 @@
 //! | 港区診療所01 | none | — | NO_CURRENT_CONTRACT |
 //! | 横浜特設会場01 | individual, with Yokohama | none | NO_RESPONSIBLE_DOCTOR, NO_VACCINATING_DOCTOR |
 
+use crate::facilities::ContractKind;
 use std::collections::HashMap;
 
 use crate::db::{Db, new_id};
@@ -131,11 +132,13 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         .await?;
         let (kind, aggregator, counterpart) = match facility.contract {
             Contract::None => (None, None, None),
-            Contract::Collective(code) => {
-                (Some("COLLECTIVE"), Some(id_of("AGGREGATOR", code)), None)
-            }
+            Contract::Collective(code) => (
+                Some(ContractKind::Collective),
+                Some(id_of("AGGREGATOR", code)),
+                None,
+            ),
             Contract::Individual => (
-                Some("INDIVIDUAL"),
+                Some(ContractKind::Individual),
                 None,
                 municipality_of[id.as_str()].clone(),
             ),
