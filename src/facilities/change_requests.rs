@@ -212,7 +212,7 @@ pub async fn submit(
             .bind(serde_json::to_string(&contributors).unwrap_or_default())
             .bind(proxy)
             .bind(now)
-            .bind(&open.status)
+            .bind(open.status)
             .execute(tx.conn())
             .await?;
             if updated.rows_affected() != 1 {
