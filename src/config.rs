@@ -66,7 +66,7 @@ pub struct ServeArgs {
 pub struct AuthArgs {
     /// SMTP server for outgoing mail, e.g. smtps://user:pass@mail.example.jp. Without it every
     /// message is written as an .eml file to --mail-dir.
-    #[arg(long, env = "VSYS_SMTP_URL")]
+    #[arg(long, env = "VSYS_SMTP_URL", value_parser = smtp_url)]
     pub smtp_url: Option<String>,
 
     /// Folder for .eml files when no SMTP server is configured.
@@ -87,7 +87,7 @@ pub struct AuthArgs {
     pub mail_from: String,
 
     /// Public address of the web front end, used in set-up links.
-    #[arg(long, env = "VSYS_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "VSYS_PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_parser = http_url)]
     pub public_url: String,
 
     /// Key that encrypts authenticator (TOTP) secrets in the database: 32 bytes as base64 or
@@ -112,88 +112,49 @@ pub struct AuthArgs {
     pub require_totp: bool,
 
     /// Minutes without activity after which a session ends.
-    #[arg(long, env = "VSYS_SESSION_IDLE_MINUTES", default_value_t = 15)]
+    #[arg(long, env = "VSYS_SESSION_IDLE_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pub session_idle_minutes: i64,
 
     /// Hours after which a session ends whatever the activity.
-    #[arg(long, env = "VSYS_SESSION_LIFETIME_HOURS", default_value_t = 12)]
+    #[arg(long, env = "VSYS_SESSION_LIFETIME_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pub session_lifetime_hours: i64,
 
     /// Consecutive failures (password or code) that lock an account.
-    #[arg(long, env = "VSYS_LOCKOUT_THRESHOLD", default_value_t = 10)]
+    #[arg(long, env = "VSYS_LOCKOUT_THRESHOLD", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pub lockout_threshold: i64,
 
     /// Minutes an account stays locked.
-    #[arg(long, env = "VSYS_LOCKOUT_MINUTES", default_value_t = 60)]
+    #[arg(long, env = "VSYS_LOCKOUT_MINUTES", default_value_t = 60,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pub lockout_minutes: i64,
 
     /// Days after which a password must be changed (3 months).
-    #[arg(long, env = "VSYS_PASSWORD_EXPIRY_DAYS", default_value_t = 90)]
+    #[arg(long, env = "VSYS_PASSWORD_EXPIRY_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pub password_expiry_days: i64,
 
     /// Minutes an e-mailed code stays valid.
-    #[arg(long, env = "VSYS_EMAIL_CODE_MINUTES", default_value_t = 10)]
+    #[arg(long, env = "VSYS_EMAIL_CODE_MINUTES", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pub email_code_minutes: i64,
 
     /// Hours a set-up link stays valid.
-    #[arg(long, env = "VSYS_SETUP_LINK_HOURS", default_value_t = 24)]
+    #[arg(long, env = "VSYS_SETUP_LINK_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(i64).range(1..))]
     pub setup_link_hours: i64,
 
     /// Sign-in attempts allowed per client address per minute.
-    #[arg(long, env = "VSYS_SIGNIN_RATE_PER_IP", default_value_t = 30)]
+    #[arg(long, env = "VSYS_SIGNIN_RATE_PER_IP", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub sign_in_rate_per_ip: u32,
 
     /// Sign-in attempts allowed per account per minute.
-    #[arg(long, env = "VSYS_SIGNIN_RATE_PER_ACCOUNT", default_value_t = 12)]
+    #[arg(long, env = "VSYS_SIGNIN_RATE_PER_ACCOUNT", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..))]
     pub sign_in_rate_per_account: u32,
-}
-
-impl AuthArgs {
-    pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.session_idle_minutes >= 1,
-            "--session-idle-minutes must be at least 1"
-        );
-        anyhow::ensure!(
-            self.session_lifetime_hours >= 1,
-            "--session-lifetime-hours must be at least 1"
-        );
-        anyhow::ensure!(
-            self.lockout_threshold >= 1,
-            "--lockout-threshold must be at least 1"
-        );
-        anyhow::ensure!(
-            self.lockout_minutes >= 1,
-            "--lockout-minutes must be at least 1"
-        );
-        anyhow::ensure!(
-            self.password_expiry_days >= 1,
-            "--password-expiry-days must be at least 1"
-        );
-        anyhow::ensure!(
-            self.email_code_minutes >= 1,
-            "--email-code-minutes must be at least 1"
-        );
-        anyhow::ensure!(
-            self.setup_link_hours >= 1,
-            "--setup-link-hours must be at least 1"
-        );
-        anyhow::ensure!(
-            self.sign_in_rate_per_ip >= 1 && self.sign_in_rate_per_account >= 1,
-            "sign-in rates must be at least 1"
-        );
-        if let Some(url) = &self.smtp_url {
-            anyhow::ensure!(
-                url.starts_with("smtp://") || url.starts_with("smtps://"),
-                "--smtp-url must start with smtp:// or smtps://"
-            );
-        }
-        anyhow::ensure!(
-            self.public_url.starts_with("http://") || self.public_url.starts_with("https://"),
-            "--public-url must start with http:// or https://"
-        );
-        Ok(())
-    }
 }
 
 impl Default for AuthArgs {
@@ -210,22 +171,26 @@ impl Default for AuthArgs {
 #[derive(Debug, Clone, Args)]
 pub struct HttpArgs {
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "VSYS_BODY_LIMIT", default_value_t = 256 * 1024)]
+    #[arg(long, env = "VSYS_BODY_LIMIT", default_value_t = 256 * 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub body_limit: usize,
 
     /// Origins allowed to open a WebSocket from a browser (comma-separated, e.g.
     /// https://navi.example.jp). Empty allows every origin: credentials travel in
     /// `connection_init`, never in cookies. Clients that send no Origin (not browsers) are
     /// always admitted: only browsers send one, so refusing them would protect nothing.
-    #[arg(long, env = "VSYS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..)]
+    #[arg(long, env = "VSYS_ALLOWED_ORIGINS", value_delimiter = ',', num_args = 0..,
+          value_parser = origin)]
     pub allowed_origins: Vec<String>,
 
     /// Seconds a WebSocket client has to send `connection_init`.
-    #[arg(long, env = "VSYS_WS_INIT_TIMEOUT", default_value_t = 10)]
+    #[arg(long, env = "VSYS_WS_INIT_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub ws_init_timeout_secs: u64,
 
     /// Seconds between a signed-in websocket's checks that its session has not expired.
-    #[arg(long, env = "VSYS_WS_SESSION_CHECK_SECS", default_value_t = 30)]
+    #[arg(long, env = "VSYS_WS_SESSION_CHECK_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub ws_session_check_secs: u64,
 
     /// Messages a websocket client may send per second (bursts of twice as many pass); a
@@ -235,7 +200,8 @@ pub struct HttpArgs {
     pub ws_message_rate: u32,
 
     /// Maximum selection depth of an operation.
-    #[arg(long, env = "VSYS_MAX_DEPTH", default_value_t = Limits::default().max_depth)]
+    #[arg(long, env = "VSYS_MAX_DEPTH", default_value_t = Limits::default().max_depth,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..))]
     pub max_depth: usize,
 
     /// Maximum complexity (fields weighted by list size) of an operation.
@@ -251,7 +217,8 @@ pub struct HttpArgs {
     pub disable_introspection: bool,
 
     /// Seconds between the event dispatcher's safety-net reads of the outbox.
-    #[arg(long, env = "VSYS_EVENT_POLL_SECS", default_value_t = 5)]
+    #[arg(long, env = "VSYS_EVENT_POLL_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub event_poll_secs: u64,
 
     /// Seconds in-flight requests get to finish on shutdown.
@@ -271,30 +238,6 @@ impl HttpArgs {
 
     pub fn ws_init_timeout(&self) -> Duration {
         Duration::from_secs(self.ws_init_timeout_secs)
-    }
-
-    /// Checks the values clap cannot: ranges and origin syntax.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            self.body_limit >= 1024,
-            "--body-limit must be at least 1024 bytes"
-        );
-        anyhow::ensure!(self.max_depth >= 2, "--max-depth must be at least 2");
-        anyhow::ensure!(
-            self.ws_init_timeout_secs >= 1,
-            "--ws-init-timeout-secs must be at least 1 second"
-        );
-        anyhow::ensure!(
-            self.event_poll_secs >= 1,
-            "--event-poll-secs must be at least 1 second"
-        );
-        for origin in &self.allowed_origins {
-            anyhow::ensure!(
-                origin.starts_with("http://") || origin.starts_with("https://"),
-                "allowed origin {origin:?} must start with http:// or https://"
-            );
-        }
-        Ok(())
     }
 }
 
@@ -338,4 +281,71 @@ pub struct SeedArgs {
 pub enum SyntheticScale {
     /// The whole country.
     National,
+}
+
+/// An `http(s)://` address, without a trailing slash (links are built by appending paths).
+fn http_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("must be an http:// or https:// address".into());
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// An `smtp://` or `smtps://` address (lettre reads the rest).
+fn smtp_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") || url.host().is_none() {
+        return Err("must be an smtp:// or smtps:// address".into());
+    }
+    Ok(text.to_owned())
+}
+
+/// A browser origin (`https://navi.example.jp`), in the form browsers send in `Origin`:
+/// scheme and host in lower case, no default port, no path.
+fn origin(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("not an origin: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("an origin is http:// or https:// and a host".into());
+    }
+    if !matches!(url.path(), "" | "/") || url.query().is_some() {
+        return Err("an origin has no path or query".into());
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_normalised_as_browsers_send_them() {
+        assert_eq!(
+            origin("HTTPS://Navi.Example.JP:443/").unwrap(),
+            "https://navi.example.jp"
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        for bad in [
+            "navi.example.jp",
+            "ftp://x.jp",
+            "https://x.jp/path",
+            "https://x.jp/?q",
+        ] {
+            assert!(origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses_keep_their_scheme() {
+        assert_eq!(
+            http_url("https://vsys.example.jp/").unwrap(),
+            "https://vsys.example.jp"
+        );
+        assert!(http_url("vsys.example.jp").is_err());
+        assert!(smtp_url("smtps://u:p@mail.example.jp").is_ok());
+        assert!(smtp_url("http://mail.example.jp").is_err());
+    }
 }

@@ -31,8 +31,6 @@ pub struct Server {
 impl Server {
     /// Connects and migrates the database, seeds the demo when asked, binds the socket.
     pub async fn build(args: &ServeArgs) -> anyhow::Result<Server> {
-        args.http.validate()?;
-        args.auth.validate()?;
         let url = &args.database.database_url;
         // Before anything else: an unsupported URL, or PostgreSQL without its key, stops here.
         crate::db::backend_of(url)?;

@@ -3,6 +3,9 @@
 pub mod errors;
 pub mod node;
 pub mod pagination;
+pub mod params;
+
+pub use params::RequestParams;
 pub mod scalars;
 
 use std::sync::Arc;
@@ -148,30 +151,4 @@ pub fn is_request_error(response: &async_graphql::Response) -> bool {
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty())
-}
-
-/// An executable request from the transport-level parameters (HTTP body or query string,
-/// websocket `subscribe` payload).
-pub fn request_from_parts(
-    query: String,
-    variables: Option<serde_json::Map<String, serde_json::Value>>,
-    operation_name: Option<String>,
-    extensions: Option<serde_json::Map<String, serde_json::Value>>,
-) -> async_graphql::Request {
-    let mut request = async_graphql::Request::new(query);
-    if let Some(variables) = variables {
-        request = request.variables(async_graphql::Variables::from_json(
-            serde_json::Value::Object(variables),
-        ));
-    }
-    if let Some(name) = operation_name {
-        request = request.operation_name(name);
-    }
-    if let Some(extensions) = extensions {
-        request.extensions.0 = extensions
-            .into_iter()
-            .filter_map(|(k, v)| async_graphql::Value::from_json(v).ok().map(|v| (k, v)))
-            .collect();
-    }
-    request
 }

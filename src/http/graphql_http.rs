@@ -4,7 +4,6 @@
 //! request error (400 under `application/graphql-response+json`) from an execution result.
 
 use std::any::Any;
-use std::collections::HashMap;
 
 use async_graphql::ServerError;
 use async_graphql::parser::types::OperationType;
@@ -12,13 +11,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::websocket;
 use crate::audit::RequestMeta;
 use crate::error::{AppError, code};
-use crate::graphql::{is_request_error, request_from_parts};
+use crate::graphql::{RequestParams, is_request_error};
 use crate::identity::Actor;
 use crate::organizations::OrganizationLoader;
 use axum::extract::ConnectInfo;
@@ -69,20 +68,7 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
         Ok(caller) => caller,
         Err(response) => return response,
     };
-    let query: HashMap<String, String> = match request.uri().query() {
-        Some(text) => match serde_urlencoded_pairs(text) {
-            Some(pairs) => pairs,
-            None => {
-                return request_error(
-                    media,
-                    StatusCode::BAD_REQUEST,
-                    "the query string is malformed",
-                );
-            }
-        },
-        None => HashMap::new(),
-    };
-    let params = match params_from_query_string(&query) {
+    let params = match RequestParams::from_query_string(request.uri().query().unwrap_or_default()) {
         Ok(params) => params,
         Err(message) => return request_error(media, StatusCode::BAD_REQUEST, &message),
     };
@@ -169,14 +155,6 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     response
 }
 
-#[derive(Debug, Default)]
-struct Params {
-    query: String,
-    variables: Option<Map<String, Value>>,
-    operation_name: Option<String>,
-    extensions: Option<Map<String, Value>>,
-}
-
 fn client_ip(request: &Request) -> Option<String> {
     request
         .extensions()
@@ -241,15 +219,16 @@ impl Caller {
     }
 }
 
-async fn execute(state: &AppState, media: MediaType, params: Params, caller: Caller) -> Response {
-    let request = request_from_parts(
-        params.query,
-        params.variables,
-        params.operation_name,
-        params.extensions,
-    )
-    .data(OrganizationLoader::per_request(state.db.clone()))
-    .data(caller.meta);
+async fn execute(
+    state: &AppState,
+    media: MediaType,
+    params: RequestParams,
+    caller: Caller,
+) -> Response {
+    let request = params
+        .into_request()
+        .data(OrganizationLoader::per_request(state.db.clone()))
+        .data(caller.meta);
     let request = match caller.actor {
         Some(actor) => request.data(actor),
         None => request,
@@ -354,101 +333,13 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), String> {
     Ok(())
 }
 
-fn params_from_body(body: &Bytes) -> Result<Params, String> {
+fn params_from_body(body: &Bytes) -> Result<RequestParams, String> {
     if body.is_empty() {
         return Err("the request body is empty".into());
     }
     let value: Value =
         serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
-    let object = match value {
-        Value::Object(object) => object,
-        Value::Array(_) => {
-            return Err(
-                "batched requests are not supported; send one operation per request".into(),
-            );
-        }
-        _ => return Err("the body must be a JSON object".into()),
-    };
-    let query = match object.get("query") {
-        Some(Value::String(query)) => query.clone(),
-        Some(_) => return Err("query must be a string".into()),
-        None => return Err("query is required".into()),
-    };
-    Ok(Params {
-        query,
-        variables: optional_map(object.get("variables"), "variables")?,
-        operation_name: optional_string(object.get("operationName"), "operationName")?,
-        extensions: optional_map(object.get("extensions"), "extensions")?,
-    })
-}
-
-fn params_from_query_string(pairs: &HashMap<String, String>) -> Result<Params, String> {
-    let query = pairs.get("query").cloned().ok_or("query is required")?;
-    let parse_map = |name: &str| -> Result<Option<Map<String, Value>>, String> {
-        match pairs.get(name) {
-            None => Ok(None),
-            Some(text) if text.is_empty() => Ok(None),
-            Some(text) => {
-                let value: Value = serde_json::from_str(text)
-                    .map_err(|_| format!("{name} must be a JSON object"))?;
-                optional_map(Some(&value), name)
-            }
-        }
-    };
-    Ok(Params {
-        query,
-        variables: parse_map("variables")?,
-        operation_name: pairs
-            .get("operationName")
-            .filter(|n| !n.is_empty())
-            .cloned(),
-        extensions: parse_map("extensions")?,
-    })
-}
-
-fn optional_map(value: Option<&Value>, name: &str) -> Result<Option<Map<String, Value>>, String> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => Ok(Some(map.clone())),
-        Some(_) => Err(format!("{name} must be an object")),
-    }
-}
-
-fn optional_string(value: Option<&Value>, name: &str) -> Result<Option<String>, String> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(_) => Err(format!("{name} must be a string")),
-    }
-}
-
-/// Decodes `a=1&b=%7B%7D` into pairs; `None` when the encoding is broken.
-fn serde_urlencoded_pairs(text: &str) -> Option<HashMap<String, String>> {
-    let mut pairs = HashMap::new();
-    for item in text.split('&').filter(|s| !s.is_empty()) {
-        let (key, value) = item.split_once('=').unwrap_or((item, ""));
-        pairs.insert(percent_decode(key)?, percent_decode(value)?);
-    }
-    Some(pairs)
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = text.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    RequestParams::from_json(value)
 }
 
 fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
@@ -571,13 +462,5 @@ mod tests {
         ] {
             assert!(params_from_body(&Bytes::copy_from_slice(bad)).is_err());
         }
-    }
-
-    #[test]
-    fn query_strings_are_percent_decoded() {
-        let pairs = serde_urlencoded_pairs("query=%7B+a+%7D&variables=%7B%7D").unwrap();
-        assert_eq!(pairs["query"], "{ a }");
-        assert_eq!(pairs["variables"], "{}");
-        assert!(serde_urlencoded_pairs("query=%zz").is_none());
     }
 }

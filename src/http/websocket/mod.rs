@@ -21,9 +21,9 @@ use tokio::task::AbortHandle;
 
 use super::AppState;
 use crate::audit::RequestMeta;
-use crate::graphql::{is_request_error, request_from_parts};
+use crate::graphql::{RequestParams, is_request_error};
 use crate::identity::Actor;
-use protocol::{ClientMessage, Protocol, ServerMessage, SubscribePayload, decode, encode};
+use protocol::{ClientMessage, Protocol, ServerMessage, decode, encode};
 
 /// Close codes of the graphql-ws protocol.
 pub mod close_code {
@@ -390,7 +390,7 @@ impl Connection {
         }
     }
 
-    async fn start(&mut self, id: String, payload: SubscribePayload) -> Flow {
+    async fn start(&mut self, id: String, payload: RequestParams) -> Flow {
         match self.try_start(id, payload) {
             Ok(()) => Flow::Continue,
             Err(Refusal::Close(code, reason)) => Flow::Close(code, reason),
@@ -403,7 +403,7 @@ impl Connection {
 
     /// Registers and spawns the operation. The registry lock is held until the task's handle
     /// is stored, so a task that finishes at once cannot leave a stale entry behind.
-    fn try_start(&self, id: String, payload: SubscribePayload) -> Result<(), Refusal> {
+    fn try_start(&self, id: String, payload: RequestParams) -> Result<(), Refusal> {
         let mut operations = self.operations.lock().expect("operations lock");
         if operations.contains_key(&id) {
             let reason = format!("Subscriber for {id} already exists");
@@ -419,7 +419,7 @@ impl Connection {
         }
         // No per-request loader: a subscription lives for hours, and must not serve rows cached
         // when it started (the shared, uncached loader serves it).
-        let mut request = graphql_request(payload).data(self.meta.clone());
+        let mut request = payload.into_request().data(self.meta.clone());
         if let Some(actor) = &self.actor {
             request = request.data(actor.clone());
         }
@@ -483,15 +483,6 @@ async fn run_operation(
             .send(Outgoing::Message(Box::new(ServerMessage::Complete { id })))
             .await;
     }
-}
-
-fn graphql_request(payload: SubscribePayload) -> async_graphql::Request {
-    request_from_parts(
-        payload.query,
-        payload.variables,
-        payload.operation_name,
-        payload.extensions,
-    )
 }
 
 fn error_message(id: String, message: &str) -> ServerMessage {

@@ -5,6 +5,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::graphql::RequestParams;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     TransportWs,
@@ -30,22 +32,9 @@ pub enum ClientMessage {
     Init(Option<Map<String, Value>>),
     Ping(Option<Value>),
     Pong,
-    Subscribe {
-        id: String,
-        payload: SubscribePayload,
-    },
-    Complete {
-        id: String,
-    },
+    Subscribe { id: String, payload: RequestParams },
+    Complete { id: String },
     Terminate,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct SubscribePayload {
-    pub query: String,
-    pub variables: Option<Map<String, Value>>,
-    pub operation_name: Option<String>,
-    pub extensions: Option<Map<String, Value>>,
 }
 
 /// What the server sends.
@@ -100,30 +89,11 @@ pub fn decode(protocol: Protocol, text: &str) -> Result<ClientMessage, DecodeErr
     }
 }
 
-fn decode_payload(payload: Option<&Value>) -> Result<SubscribePayload, DecodeError> {
-    let Some(Value::Object(payload)) = payload else {
-        return Err("subscribe payload must be an object".into());
-    };
-    let query = match payload.get("query") {
-        Some(Value::String(query)) => query.clone(),
-        _ => return Err("subscribe payload needs a string query".into()),
-    };
-    let map = |name: &str| match payload.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => Ok(Some(map.clone())),
-        Some(_) => Err(format!("{name} must be an object")),
-    };
-    let operation_name = match payload.get("operationName") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(name)) => Some(name.clone()),
-        Some(_) => return Err("operationName must be a string".into()),
-    };
-    Ok(SubscribePayload {
-        query,
-        variables: map("variables")?,
-        operation_name,
-        extensions: map("extensions")?,
-    })
+fn decode_payload(payload: Option<&Value>) -> Result<RequestParams, DecodeError> {
+    match payload {
+        Some(payload @ Value::Object(_)) => RequestParams::from_json(payload.clone()),
+        _ => Err("subscribe payload must be an object".into()),
+    }
 }
 
 /// The wire form of a server message; `None` when the protocol has no such message.
