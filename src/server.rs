@@ -52,7 +52,7 @@ impl Server {
             mailer.start();
         }
         let keys = IdentityKeys::load(&db, &args.auth, totp_key).await?;
-        let identity = Identity::new(db.clone(), events.clone(), mailer, args.auth.clone(), keys);
+        let identity = Identity::new(db.clone(), args.auth.clone(), keys);
         let services = Services {
             db: db.clone(),
             events: events.clone(),
@@ -73,6 +73,7 @@ impl Server {
                 ),
                 db,
                 events,
+                mailer,
                 identity,
                 schema,
                 http: Arc::new(args.http.clone()),

@@ -15,7 +15,7 @@ async fn without_smtp_mail_is_written_as_eml_files() {
     let dir_arg = dir.path().display().to_string();
     let server = TestServer::start_with(&["--mail-dir", &dir_arg]).await;
     server.sign_in_step_one("meguro.admin", DEMO_PASSWORD).await;
-    server.state.identity.mailer.drain().await;
+    server.state.mailer.drain().await;
     let mut found = None;
     for _ in 0..50 {
         found = std::fs::read_dir(dir.path())
@@ -68,7 +68,7 @@ async fn an_unreachable_smtp_server_delays_mail_but_loses_nothing_and_undoes_not
     // The background worker may hold the message while it tries; wait for its verdict.
     let mut row: (String, i32, Option<String>) = (String::new(), 0, None);
     for _ in 0..100 {
-        server.state.identity.mailer.drain().await;
+        server.state.mailer.drain().await;
         row = sqlx::query_as(
             "SELECT status, attempts, last_error FROM mail_outbox ORDER BY created_at DESC LIMIT 1",
         )

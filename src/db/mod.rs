@@ -4,12 +4,14 @@
 //! types (TEXT, BIGINT, INTEGER, DOUBLE PRECISION; flags as INTEGER 0/1; ids and RFC 3339 UTC
 //! timestamps as TEXT), so the same SQL runs on both backends.
 
+mod commit;
 mod enums;
 mod flag;
 mod ids;
 mod sql;
 
 pub use crate::clock::{Clock, Timestamp};
+pub use commit::{CommitSignals, Queued};
 pub use flag::Flag;
 pub use ids::new_id;
 pub use sql::{Filter, placeholders};
@@ -47,6 +49,8 @@ pub struct Db {
     statements: Arc<AtomicU64>,
     /// What time it is for everything stored through this handle.
     clock: Clock,
+    /// Who to wake after a commit (the event dispatcher, the mail sender).
+    signals: Arc<CommitSignals>,
 }
 
 /// A write transaction; on SQLite it also holds this process's writer slot until it ends.
@@ -54,9 +58,48 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _writer: Option<OwnedSemaphorePermit>,
     clock: Clock,
+    signals: Arc<CommitSignals>,
+    queued: Queued,
+    backend: Backend,
 }
 
 impl WriteTx {
+    /// Commits, then wakes whoever must act on what the transaction queued: events are
+    /// never announced, nor mail sent, before the change they belong to is durable.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let WriteTx {
+            tx,
+            _writer,
+            signals,
+            queued,
+            ..
+        } = self;
+        tx.commit().await?;
+        // The writer slot is free before anyone woken reads or writes.
+        drop(_writer);
+        signals.committed(queued);
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// What this transaction has queued so far.
+    pub fn queued(&self) -> Queued {
+        self.queued
+    }
+
+    /// Marks that this transaction appended realtime events.
+    pub fn queue_events(&mut self) {
+        self.queued.events = true;
+    }
+
+    /// Marks that this transaction queued mail.
+    pub fn queue_mail(&mut self) {
+        self.queued.mail = true;
+    }
+
     /// The current instant, by the clock of the handle that began the transaction.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
@@ -64,10 +107,6 @@ impl WriteTx {
 
     pub fn clock(&self) -> &Clock {
         &self.clock
-    }
-
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
     }
 
     /// The transaction's connection, to run statements on: `query.execute(tx.conn())`.
@@ -128,6 +167,7 @@ impl Db {
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1))),
             statements: Arc::default(),
             clock: Clock::system(),
+            signals: Arc::default(),
         })
     }
 
@@ -145,6 +185,11 @@ impl Db {
     /// The clock everything stored through this handle is stamped with; tests advance it.
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// Who is woken after a commit; the server registers them at start-up.
+    pub fn signals(&self) -> &CommitSignals {
+        &self.signals
     }
 
     /// The current instant by [`Db::clock`].
@@ -178,12 +223,18 @@ impl Db {
                     tx,
                     _writer: Some(permit),
                     clock: self.clock.clone(),
+                    signals: self.signals.clone(),
+                    queued: Queued::default(),
+                    backend: self.backend,
                 })
             }
             None => Ok(WriteTx {
                 tx: self.pool.begin().await?,
                 _writer: None,
                 clock: self.clock.clone(),
+                signals: self.signals.clone(),
+                queued: Queued::default(),
+                backend: self.backend,
             }),
         }
     }

@@ -7,8 +7,9 @@ use tokio::sync::broadcast;
 /// data: the outbox is the source of truth, so a lost wake-up delays an event, never loses it.
 #[async_trait]
 pub trait EventBus: Send + Sync + 'static {
-    /// Called after a commit that wrote events.
-    async fn announce(&self);
+    /// Wakes this instance's dispatcher after one of its own commits wrote events. (Other
+    /// instances hear of it through the transport.)
+    fn wake(&self);
     /// Wake-ups for this instance's dispatcher: its own announcements and, across processes,
     /// other instances' (and a reconnect, after which missed notifications must be read).
     fn wakeups(&self) -> broadcast::Receiver<()>;
@@ -35,7 +36,7 @@ impl Default for LocalBus {
 
 #[async_trait]
 impl EventBus for LocalBus {
-    async fn announce(&self) {
+    fn wake(&self) {
         let _ = self.wake.send(());
     }
 

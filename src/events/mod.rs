@@ -24,7 +24,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::sync::broadcast;
 
-use crate::db::{Backend, Db, WriteTx};
+use crate::db::{Backend, Db};
 use crate::error::AppResult;
 
 /// Outbox rows read per statement.
@@ -34,7 +34,8 @@ const LIVE_BUFFER: usize = 1024;
 
 pub struct Events {
     db: Db,
-    bus: Arc<dyn EventBus>,
+    /// Kept alive here: the commit signal holds only a weak reference.
+    _bus: Arc<dyn EventBus>,
     live: broadcast::Sender<Arc<StoredEvent>>,
     attachments: attachments::Attachments,
 }
@@ -44,9 +45,16 @@ impl Events {
     /// starts the dispatcher. `poll` is the safety-net interval.
     pub async fn start(db: Db, database_url: &str, poll: Duration) -> anyhow::Result<Arc<Events>> {
         let bus: Arc<dyn EventBus> = match db.backend() {
-            Backend::Postgres => Arc::new(PostgresBus::start(db.clone(), database_url).await?),
+            Backend::Postgres => Arc::new(PostgresBus::start(database_url).await?),
             Backend::Sqlite => Arc::new(LocalBus::new()),
         };
+        // Every commit that appended events wakes the dispatcher (`WriteTx::commit`).
+        let weak_bus = Arc::downgrade(&bus);
+        db.signals().on_events(move || {
+            if let Some(bus) = weak_bus.upgrade() {
+                bus.wake();
+            }
+        });
         let live = broadcast::channel(LIVE_BUFFER).0;
         let start = latest_seq(&db).await?;
         tokio::spawn(dispatch(
@@ -58,25 +66,17 @@ impl Events {
         ));
         Ok(Arc::new(Events {
             db,
-            bus,
+            _bus: bus,
             live,
             attachments: attachments::Attachments::default(),
         }))
-    }
-
-    /// Commits `tx` (which appended events) and then announces them. Events are never
-    /// published before their change is durable.
-    pub async fn commit(&self, tx: WriteTx) -> AppResult<()> {
-        tx.commit().await?;
-        self.bus.announce().await;
-        Ok(())
     }
 
     /// Appends one event in its own transaction and publishes it.
     pub async fn publish(&self, event: &NewEvent) -> AppResult<i64> {
         let mut tx = self.db.begin_write().await?;
         let seq = append(&mut tx, event).await?;
-        self.commit(tx).await?;
+        tx.commit().await?;
         Ok(seq)
     }
 

@@ -7,7 +7,7 @@
 use crate::clock::Timestamp;
 use serde_json::Value as Json;
 
-use crate::db::{Db, WriteTx};
+use crate::db::{Backend, Db, WriteTx};
 use crate::error::{AppError, AppResult};
 
 /// Who may receive an event.
@@ -148,6 +148,15 @@ pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
     .bind(tx.now())
     .execute(tx.conn())
     .await?;
+    if !tx.queued().events && tx.backend() == Backend::Postgres {
+        // NOTIFY is transactional: PostgreSQL delivers it to every instance's listener at
+        // commit, and drops it on rollback. One per transaction is enough.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(super::postgres::CHANNEL)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.queue_events();
     Ok(seq)
 }
 

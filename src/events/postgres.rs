@@ -7,18 +7,16 @@ use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
 use super::bus::EventBus;
-use crate::db::Db;
 
-const CHANNEL: &str = "vsys_events";
+pub(super) const CHANNEL: &str = "vsys_events";
 
 pub struct PostgresBus {
-    db: Db,
     wake: broadcast::Sender<()>,
 }
 
 impl PostgresBus {
     /// Connects the listener and starts the task that turns notifications into wake-ups.
-    pub async fn start(db: Db, url: &str) -> anyhow::Result<Self> {
+    pub async fn start(url: &str) -> anyhow::Result<Self> {
         let wake = broadcast::channel(16).0;
         let mut listener = PgListener::connect(url).await?;
         listener.listen(CHANNEL).await?;
@@ -38,23 +36,16 @@ impl PostgresBus {
                 let _ = sender.send(());
             }
         });
-        Ok(PostgresBus { db, wake })
+        Ok(PostgresBus { wake })
     }
 }
 
 #[async_trait]
 impl EventBus for PostgresBus {
-    async fn announce(&self) {
-        // Our own dispatcher also hears the NOTIFY; waking it directly saves the round trip.
+    fn wake(&self) {
+        // The NOTIFY went out with the commit (see `outbox::append`); our own dispatcher also
+        // hears it, and waking it directly saves the round trip.
         let _ = self.wake.send(());
-        if let Err(error) = sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANNEL)
-            .execute(self.db.pool())
-            .await
-        {
-            // Other instances still find the event on their periodic outbox read.
-            tracing::warn!(%error, "NOTIFY failed");
-        }
     }
 
     fn wakeups(&self) -> broadcast::Receiver<()> {

@@ -20,7 +20,7 @@ use super::access::{Acting, may_decide};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, Filter, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
-use crate::events::{Events, NewEvent, Visibility, append};
+use crate::events::{NewEvent, Visibility, append};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationRecord, store};
 
@@ -295,7 +295,6 @@ pub enum Decision {
 /// Approves (applying the values) or rejects a PENDING request.
 pub async fn decide(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     request_id: &str,
@@ -351,7 +350,7 @@ pub async fn decide(
             return Err(error);
         }
     };
-    let outcome = write_decision(db, events, meta, actor, &request, &facility, reason).await;
+    let outcome = write_decision(db, meta, actor, &request, &facility, reason).await;
     if let Err(error @ AppError::Conflict(_)) = &outcome {
         super::audit_refusal(db, meta, actor, operation, Some(&facility.id), error).await?;
     }
@@ -395,7 +394,6 @@ fn check_decision(
 /// Writes the decision, the approved values, the audit row and the events in one transaction.
 async fn write_decision(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     request: &ChangeRequestRecord,
@@ -476,7 +474,7 @@ async fn write_decision(
         super::contracts::append_approved_date_change(&mut tx, &facility.id, &request.after_values)
             .await?;
     }
-    events.commit(tx).await?;
+    tx.commit().await?;
     Ok(record)
 }
 

@@ -11,7 +11,7 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, Filter, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
-use crate::events::{Events, NewEvent, Visibility, append};
+use crate::events::{NewEvent, Visibility, append};
 use crate::identity::Actor;
 use crate::organizations::codes::MunicipalityCode;
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
@@ -313,7 +313,6 @@ struct Prepared {
 /// their counterpart municipality.
 pub async fn register(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     rows: Vec<NewContract>,
@@ -426,7 +425,7 @@ pub async fn register(
     for record in &records {
         append(&mut tx, &event(REGISTERED_TOPIC, record)).await?;
     }
-    events.commit(tx).await?;
+    tx.commit().await?;
     Ok(records)
 }
 
@@ -495,7 +494,6 @@ fn authorize(actor: &Actor, facility: &OrganizationRecord, collective: bool) -> 
 /// Sets the withdrawal date of contracts, all or none.
 pub async fn withdraw(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     ids: &[String],
@@ -562,7 +560,7 @@ pub async fn withdraw(
     for record in &done {
         append(&mut tx, &event(WITHDRAWN_TOPIC, record)).await?;
     }
-    events.commit(tx).await?;
+    tx.commit().await?;
     Ok(done)
 }
 

@@ -448,7 +448,6 @@ impl FacilityMutation {
         let actor = require_actor(ctx)?;
         let outcome = update_facility(
             ctx.data_unchecked::<Db>(),
-            ctx.data_unchecked::<Arc<Events>>(),
             &request_meta(ctx),
             actor,
             &row_of(&facility_id, &["Facility"], "facility")?,
@@ -475,7 +474,6 @@ impl FacilityMutation {
         let row = row_of(&request_id, &["FacilityChangeRequest"], "change request")?;
         let record = change_requests::decide(
             ctx.data_unchecked::<Db>(),
-            ctx.data_unchecked::<Arc<Events>>(),
             &request_meta(ctx),
             actor,
             &row,
@@ -499,7 +497,6 @@ impl FacilityMutation {
         let row = row_of(&request_id, &["FacilityChangeRequest"], "change request")?;
         let record = change_requests::decide(
             ctx.data_unchecked::<Db>(),
-            ctx.data_unchecked::<Arc<Events>>(),
             &request_meta(ctx),
             actor,
             &row,
@@ -543,8 +540,7 @@ impl FacilityMutation {
                 .into()),
             };
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
-        let result =
-            contracts::register(db, ctx.data_unchecked::<Arc<Events>>(), &meta, actor, rows).await;
+        let result = contracts::register(db, &meta, actor, rows).await;
         let records = audited(db, &meta, actor, "registerContract", None, result).await?;
         Ok(records.into_iter().map(Contract).collect())
     }
@@ -563,15 +559,7 @@ impl FacilityMutation {
             .map(|id| row_of(id, &["Contract"], "contract"))
             .collect::<Result<Vec<_>, _>>()?;
         let (db, meta) = (ctx.data_unchecked::<Db>(), request_meta(ctx));
-        let result = contracts::withdraw(
-            db,
-            ctx.data_unchecked::<Arc<Events>>(),
-            &meta,
-            actor,
-            &ids,
-            &withdrawal_date,
-        )
-        .await;
+        let result = contracts::withdraw(db, &meta, actor, &ids, &withdrawal_date).await;
         let records = audited(db, &meta, actor, "withdrawContract", None, result).await?;
         Ok(records.into_iter().map(Contract).collect())
     }

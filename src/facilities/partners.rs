@@ -87,7 +87,6 @@ impl Loader<String> for DeliveringWholesalerLoader {
 /// Names (or, with `None`, clears) the wholesaler delivering to a facility.
 pub async fn set_delivering_wholesaler(
     db: &Db,
-    events: &crate::events::Events,
     meta: &RequestMeta,
     actor: &Actor,
     facility_id: &str,
@@ -159,7 +158,7 @@ pub async fn set_delivering_wholesaler(
     for event in super::events::facility_events(&after, &after, &named) {
         crate::events::append(&mut tx, &event).await?;
     }
-    events.commit(tx).await?;
+    tx.commit().await?;
     Ok(after)
 }
 

@@ -249,16 +249,9 @@ impl PartnerMutation {
         });
         let (facility, wholesaler) =
             audited(db, &meta, actor, "setDeliveringWholesaler", None, parsed).await?;
-        let events = ctx.data_unchecked::<std::sync::Arc<crate::events::Events>>();
-        let result = partners::set_delivering_wholesaler(
-            db,
-            events,
-            &meta,
-            actor,
-            &facility,
-            wholesaler.as_deref(),
-        )
-        .await;
+        let result =
+            partners::set_delivering_wholesaler(db, &meta, actor, &facility, wholesaler.as_deref())
+                .await;
         let object = Some(("Facility", facility.as_str()));
         Ok(Facility(
             audited(db, &meta, actor, "setDeliveringWholesaler", object, result).await?,

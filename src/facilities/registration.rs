@@ -12,7 +12,7 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult, RowError};
-use crate::events::{Events, append};
+use crate::events::append;
 use crate::identity::Actor;
 use crate::organizations::codes::MunicipalityCode;
 use crate::organizations::{
@@ -506,7 +506,6 @@ fn audit_after(org: &NewOrganization) -> serde_json::Value {
 /// them back in the order given.
 async fn insert(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     operation: &'static str,
@@ -540,7 +539,7 @@ async fn insert(
             append(&mut tx, &event).await?;
         }
     }
-    events.commit(tx).await?;
+    tx.commit().await?;
     let mut records = store::load_by_ids(db, order).await?;
     Ok(order.iter().filter_map(|id| records.remove(id)).collect())
 }
@@ -549,7 +548,6 @@ async fn insert(
 /// `argument` names the argument the rows came in ("facilities" or "csv").
 pub async fn register_facilities(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     argument: &'static str,
@@ -578,16 +576,7 @@ pub async fn register_facilities(
             .filter_map(|r| MedicalInstitutionCode::parse(&r.code).ok())
             .filter_map(|c| by_code.get(c.as_str()).map(|id| (*id).to_owned()))
             .collect();
-        insert(
-            db,
-            events,
-            meta,
-            actor,
-            "registerFacilities",
-            prepared,
-            &order,
-        )
-        .await
+        insert(db, meta, actor, "registerFacilities", prepared, &order).await
     }
     .await
     .map_err(|error| match error {
@@ -611,7 +600,6 @@ pub struct NewVenue {
 /// `registerSpecialVenue`: a municipality registers a venue it runs, in its own area.
 pub async fn register_special_venue(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     venue: NewVenue,
@@ -659,18 +647,10 @@ pub async fn register_special_venue(
             other => other,
         })?;
         let order: Vec<String> = prepared.iter().map(|o| o.id.clone()).collect();
-        insert(
-            db,
-            events,
-            meta,
-            actor,
-            "registerSpecialVenue",
-            prepared,
-            &order,
-        )
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound("facility"))
+        insert(db, meta, actor, "registerSpecialVenue", prepared, &order)
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound("facility"))
     }
     .await;
     if let Err(error) = &result {
@@ -812,8 +792,7 @@ impl RegistrationMutation {
                 return Err(error.into());
             }
         };
-        let events = ctx.data_unchecked::<std::sync::Arc<Events>>();
-        let records = register_facilities(db, events, &meta, actor, argument, rows, errors).await?;
+        let records = register_facilities(db, &meta, actor, argument, rows, errors).await?;
         Ok(records
             .into_iter()
             .map(crate::organizations::Facility)
@@ -850,7 +829,6 @@ impl RegistrationMutation {
         };
         let record = register_special_venue(
             ctx.data_unchecked::<Db>(),
-            ctx.data_unchecked::<std::sync::Arc<Events>>(),
             &crate::identity::request_meta(ctx),
             actor,
             venue,

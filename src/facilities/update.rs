@@ -10,7 +10,7 @@ use super::codes::{MedicalInstitutionCode, check_coordinates, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::events::{Events, append};
+use crate::events::append;
 use crate::graphql::node::{global_id, row_of};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
@@ -365,13 +365,12 @@ pub async fn check_basic_facility(
 /// edit changes nothing and is audited (FAILURE for bad input, DENIED for no right).
 pub async fn update_facility(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     facility_id: &str,
     update: FacilityUpdate,
 ) -> AppResult<UpdateOutcome> {
-    let result = apply_update(db, events, meta, actor, facility_id, update).await;
+    let result = apply_update(db, meta, actor, facility_id, update).await;
     if let Err(error) = &result {
         super::audit_refusal(db, meta, actor, "updateFacility", Some(facility_id), error).await?;
     }
@@ -380,7 +379,6 @@ pub async fn update_facility(
 
 async fn apply_update(
     db: &Db,
-    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     facility_id: &str,
@@ -531,7 +529,7 @@ async fn apply_update(
     for event in super::events::facility_events(&before, &after, &Map::new()) {
         append(&mut tx, &event).await?;
     }
-    events.commit(tx).await?;
+    tx.commit().await?;
     Ok(UpdateOutcome {
         facility: after,
         change_request,

@@ -33,6 +33,8 @@ pub struct AppState {
     pub db: Db,
     pub events: Arc<Events>,
     pub identity: Arc<Identity>,
+    /// The mail sender (tests drain its outbox themselves).
+    pub mailer: Arc<crate::mail::Mailer>,
     pub schema: AppSchema,
     pub http: Arc<HttpArgs>,
     /// Which signed-in websockets' sessions have ended (one watcher per instance).

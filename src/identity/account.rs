@@ -147,8 +147,7 @@ impl Identity {
         )
         .await?;
         mail::enqueue(&mut tx, &password_changed_mail(&user)).await?;
-        self.events.commit(tx).await?;
-        self.mailer.wake();
+        tx.commit().await?;
         Ok(())
     }
 
@@ -287,8 +286,7 @@ impl Identity {
         )
         .await?;
         mail::enqueue(&mut tx, &password_changed_mail(&user)).await?;
-        self.events.commit(tx).await?;
-        self.mailer.wake();
+        tx.commit().await?;
         Ok(())
     }
 
@@ -315,7 +313,6 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        self.mailer.wake();
         Ok(challenge)
     }
 

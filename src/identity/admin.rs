@@ -182,7 +182,6 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        self.mailer.wake();
         Ok(user)
     }
 
@@ -228,7 +227,6 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        self.mailer.wake();
         Ok(user)
     }
 
@@ -293,7 +291,6 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        self.mailer.wake();
         self.user(&user.id).await
     }
 
@@ -471,7 +468,6 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        self.mailer.wake();
         Ok(after)
     }
 
@@ -568,7 +564,7 @@ impl Identity {
             self.end_sessions(&mut tx, all, &user.organization_id)
                 .await?;
         }
-        self.events.commit(tx).await?;
+        tx.commit().await?;
         Ok(after)
     }
 

@@ -310,7 +310,6 @@ impl Identity {
             users.push(user);
         }
         tx.commit().await?;
-        self.mailer.wake();
         Ok(users)
     }
 

@@ -14,16 +14,12 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::config::AuthArgs;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::events::Events;
-use crate::mail::Mailer;
 
 /// Sessions are touched at most this often, so that every request does not write.
 const TOUCH_EVERY: time::Duration = time::Duration::seconds(30);
 
 pub struct Identity {
     pub db: Db,
-    pub events: Arc<Events>,
-    pub mailer: Arc<Mailer>,
     pub config: AuthArgs,
     pub policy: PasswordPolicy,
     pub keys: IdentityKeys,
@@ -32,13 +28,7 @@ pub struct Identity {
 }
 
 impl Identity {
-    pub fn new(
-        db: Db,
-        events: Arc<Events>,
-        mailer: Arc<Mailer>,
-        config: AuthArgs,
-        keys: IdentityKeys,
-    ) -> Arc<Identity> {
+    pub fn new(db: Db, config: AuthArgs, keys: IdentityKeys) -> Arc<Identity> {
         let policy = PasswordPolicy {
             expiry_days: config.password_expiry_days,
             ..PasswordPolicy::default()
@@ -47,8 +37,6 @@ impl Identity {
         let per_account = RateLimiter::per_minute(config.sign_in_rate_per_account);
         Arc::new(Identity {
             db,
-            events,
-            mailer,
             config,
             policy,
             keys,

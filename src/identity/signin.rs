@@ -105,7 +105,6 @@ impl Identity {
         )
         .await?;
         tx.commit().await?;
-        self.mailer.wake();
         Ok(challenge)
     }
 
@@ -330,7 +329,7 @@ impl Identity {
                 .object("Session", &actor.session_id),
         )
         .await?;
-        self.events.commit(tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 

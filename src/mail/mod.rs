@@ -40,6 +40,7 @@ pub async fn enqueue(tx: &mut WriteTx, mail: &Mail) -> AppResult<()> {
     .bind(now)
     .execute(tx.conn())
     .await?;
+    tx.queue_mail();
     Ok(())
 }
 
@@ -89,12 +90,20 @@ impl Mailer {
             .mail_from
             .parse()
             .context("invalid --mail-from address")?;
-        Ok(Arc::new(Mailer {
+        let mailer = Arc::new(Mailer {
             db,
             transport,
             from,
             wake: Notify::new(),
-        }))
+        });
+        // Every commit that queued mail wakes the sender (`WriteTx::commit`).
+        let weak = Arc::downgrade(&mailer);
+        mailer.db.signals().on_mail(move || {
+            if let Some(mailer) = weak.upgrade() {
+                mailer.wake();
+            }
+        });
+        Ok(mailer)
     }
 
     /// Tells the worker that mail is waiting (called after a commit that enqueued some).
