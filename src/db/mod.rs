@@ -36,6 +36,13 @@ pub enum Backend {
     Postgres,
 }
 
+/// Where a store's read runs: `db.pool()` for a statement of its own, `tx.conn()` inside a
+/// write transaction (to see the transaction's own writes). Each read is one function over
+/// this, not a pool copy and a transaction copy.
+pub trait Exec<'c>: Executor<'c, Database = Any> {}
+
+impl<'c, T: Executor<'c, Database = Any>> Exec<'c> for T {}
+
 /// The database handle shared by the whole server.
 #[derive(Clone)]
 pub struct Db {

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::{Acting, may_decide};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, Filter, WriteTx, new_id, placeholders};
+use crate::db::{Db, Exec, Filter, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -44,21 +44,14 @@ pub struct ChangeRequestRecord {
 const COLUMNS: &str = "id, facility_id, status, before_values, after_values, requested_by, contributors, proxy_organization_id, \
      requested_at, decided_by, decided_at, rejection_reason, version";
 
-pub async fn by_id(db: &Db, id: &str) -> AppResult<Option<ChangeRequestRecord>> {
+pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<ChangeRequestRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM facility_change_requests WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(on)
         .await?)
 }
 
-async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ChangeRequestRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM facility_change_requests WHERE id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?)
-}
 
 /// The open request of each of these facilities that has one (at most one each: a unique
 /// partial index), by facility id.
@@ -242,7 +235,7 @@ pub async fn submit(
         }
     };
     refresh_approval_status(tx, &facility.id).await?;
-    let record = by_id_in(tx, &id)
+    let record = by_id(tx.conn(), &id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
     let operation = match kind {
@@ -301,7 +294,7 @@ pub async fn decide(
     expected_version: Option<i64>,
     decision: Decision,
 ) -> AppResult<ChangeRequestRecord> {
-    let request = by_id(db, request_id)
+    let request = by_id(db.pool(), request_id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
     let facility = store::load_by_ids(db, std::slice::from_ref(&request.facility_id))
@@ -430,11 +423,11 @@ async fn write_decision(
     if status == ChangeRequestStatus::Approved {
         let after: Map<String, Value> =
             serde_json::from_str(&request.after_values).unwrap_or_default();
-        let before_row = store::load_in(&mut tx, &facility.id)
+        let before_row = store::load(tx.conn(), &facility.id)
             .await?
             .ok_or(AppError::NotFound("change request"))?;
         apply(&mut tx, &facility.id, &after, &now).await?;
-        let after_row = store::load_in(&mut tx, &facility.id)
+        let after_row = store::load(tx.conn(), &facility.id)
             .await?
             .ok_or(AppError::NotFound("change request"))?;
         let contract: Map<String, Value> = after
@@ -445,7 +438,7 @@ async fn write_decision(
         facility_events = super::events::facility_events(&before_row, &after_row, &contract);
     }
     refresh_approval_status(&mut tx, &facility.id).await?;
-    let record = by_id_in(&mut tx, &request.id)
+    let record = by_id(tx.conn(), &request.id)
         .await?
         .ok_or(AppError::NotFound("change request"))?;
     let operation = if status == ChangeRequestStatus::Approved {
@@ -559,7 +552,7 @@ async fn apply_supply(
         return Ok(());
     }
     let basic_row = basic.and_then(super::update::basic_facility_row);
-    let facility = store::load_in(tx, facility_id)
+    let facility = store::load(tx.conn(), facility_id)
         .await?
         .ok_or(AppError::NotFound("facility"))?;
     let final_basic = match basic {
@@ -567,7 +560,7 @@ async fn apply_supply(
         None => facility.basic_facility_id.clone(),
     };
     if let Some(row) = &final_basic {
-        let target = store::load_in(tx, row).await?;
+        let target = store::load(tx.conn(), row).await?;
         let qualifies = target.is_some_and(|t| {
             t.supply() == crate::organizations::SupplyType::Basic
                 && t.prefecture_id == facility.prefecture_id

@@ -9,7 +9,7 @@ use super::access::scope_of;
 use super::codes::{MedicalInstitutionCode, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
-use crate::db::{Db, Filter, WriteTx, new_id};
+use crate::db::{Db, Exec, Filter, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -65,19 +65,12 @@ fn event(topic: &str, contract: &ContractRecord) -> NewEvent {
     }
 }
 
-async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<ContractRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?)
-}
 
-pub async fn by_id(db: &Db, id: &str) -> AppResult<Option<ContractRecord>> {
+pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<ContractRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(on)
         .await?)
 }
 
@@ -416,7 +409,7 @@ pub async fn register(
                 }))),
         )
         .await?;
-        let record = by_id_in(&mut tx, &id)
+        let record = by_id(tx.conn(), &id)
             .await?
             .ok_or(AppError::NotFound("contract"))?;
         records.push(record);
@@ -510,10 +503,10 @@ pub async fn withdraw(
     let mut tx = db.begin_write().await?;
     let mut done = Vec::new();
     for id in ids {
-        let contract = by_id_in(&mut tx, id)
+        let contract = by_id(tx.conn(), id)
             .await?
             .ok_or(AppError::NotFound("contract"))?;
-        let facility = store::load_in(&mut tx, &contract.facility_id)
+        let facility = store::load(tx.conn(), &contract.facility_id)
             .await?
             .ok_or(AppError::NotFound("contract"))?;
         let scope = scope_of(&facility);

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::access::{Acting, may_edit};
 use super::codes::{parse_date, parse_licence_number};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, WriteTx, new_id};
+use crate::db::{Db, Exec, new_id};
 use crate::error::{AppError, AppResult};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationRecord, store};
@@ -45,21 +45,14 @@ impl DoctorRecord {
 const COLUMNS: &str =
     "id, facility_id, name, licence_number, is_responsible, is_vaccinating, withdrawal_date";
 
-pub async fn by_id(db: &Db, id: &str) -> AppResult<Option<DoctorRecord>> {
+pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<DoctorRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM doctors WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(on)
         .await?)
 }
 
-async fn by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<DoctorRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM doctors WHERE id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?)
-}
 
 pub async fn of_facility(db: &Db, facility_id: &str) -> AppResult<Vec<DoctorRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM doctors WHERE facility_id = $1 ORDER BY name, id");
@@ -110,7 +103,7 @@ async fn editable(
     actor: &Actor,
     doctor_id: &str,
 ) -> AppResult<(DoctorRecord, OrganizationRecord, Acting)> {
-    let doctor = by_id(db, doctor_id)
+    let doctor = by_id(db.pool(), doctor_id)
         .await?
         .ok_or(AppError::NotFound("doctor"))?;
     let facility = facility_of(db, &doctor.facility_id).await?;
@@ -241,7 +234,7 @@ pub async fn register(
             )
         }
     };
-    let record = by_id_in(&mut tx, &id)
+    let record = by_id(tx.conn(), &id)
         .await?
         .ok_or(AppError::NotFound("doctor"))?;
     let mut entry = entry("registerDoctor", actor, acting, &id, &facility.id)
@@ -322,7 +315,7 @@ pub async fn update(
             "the doctor was withdrawn meanwhile / この医師は削除されています".into(),
         ));
     }
-    let record = by_id_in(&mut tx, &doctor.id)
+    let record = by_id(tx.conn(), &doctor.id)
         .await?
         .ok_or(AppError::NotFound("doctor"))?;
     audit::record(
@@ -366,7 +359,7 @@ pub async fn withdraw(
     if updated.rows_affected() != 1 {
         return Err(already());
     }
-    let record = by_id_in(&mut tx, &doctor.id)
+    let record = by_id(tx.conn(), &doctor.id)
         .await?
         .ok_or(AppError::NotFound("doctor"))?;
     audit::record(

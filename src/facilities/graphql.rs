@@ -676,7 +676,7 @@ impl FacilitySubscription {
                 let id = event.payload_str("changeRequestId")?.to_owned();
                 let record = events
                     .attachment(&event, |db| async move {
-                        change_requests::by_id(&db, &id).await
+                        change_requests::by_id(db.pool(), &id).await
                     })
                     .await?;
                 Some(FacilityChangeRequest(ChangeRequestRecord::clone(&record)))
@@ -778,7 +778,7 @@ pub async fn load_registry_node(
     let not_found = || AppError::NotFound("object");
     let (facility_id, node) = match type_name {
         "FacilityChangeRequest" => {
-            let record = change_requests::by_id(db, id)
+            let record = change_requests::by_id(db.pool(), id)
                 .await?
                 .ok_or_else(not_found)?;
             (
@@ -787,7 +787,7 @@ pub async fn load_registry_node(
             )
         }
         "Contract" => {
-            let record = contracts::by_id(db, id).await?.ok_or_else(not_found)?;
+            let record = contracts::by_id(db.pool(), id).await?.ok_or_else(not_found)?;
             // The aggregator holding a contract, and the municipality it is made with, see it
             // too.
             let holder = current_actor(ctx).is_some_and(|a| {
@@ -804,7 +804,7 @@ pub async fn load_registry_node(
             )
         }
         "Doctor" => {
-            let record = doctors::by_id(db, id).await?.ok_or_else(not_found)?;
+            let record = doctors::by_id(db.pool(), id).await?.ok_or_else(not_found)?;
             (
                 record.facility_id.clone(),
                 RegistryNode::Doctor(Doctor(record)),

@@ -129,7 +129,7 @@ pub async fn set_delivering_wholesaler(
         .bind(now)
         .execute(tx.conn())
         .await?;
-    let after = store::load_in(&mut tx, &facility.id)
+    let after = store::load(tx.conn(), &facility.id)
         .await?
         .ok_or(AppError::NotFound("facility"))?;
     let mut entry = Entry::new("setDeliveringWholesaler", Outcome::Success, Some(actor))

@@ -528,7 +528,7 @@ async fn insert(
     // A new facility is a change like any other: its public fields reach the navigator
     // (`facility.updated`), the rest its area (`facility.changed`). Events go last.
     for org in &organizations {
-        let created = store::load_in(&mut tx, &org.id)
+        let created = store::load(tx.conn(), &org.id)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("facility {} vanished", org.id)))?;
         for event in super::events::facility_events(

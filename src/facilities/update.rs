@@ -465,7 +465,7 @@ async fn apply_update(
     }
 
     let mut tx = db.begin_write().await?;
-    let before = store::load_in(&mut tx, &facility.id)
+    let before = store::load(tx.conn(), &facility.id)
         .await?
         .ok_or(AppError::NotFound("facility"))?;
     let now = db.now();
@@ -499,7 +499,7 @@ async fn apply_update(
         change_requests::submit(&mut tx, meta, &facility, actor, acting, &current, requested)
             .await?
     };
-    let after = store::load_in(&mut tx, &facility.id)
+    let after = store::load(tx.conn(), &facility.id)
         .await?
         .ok_or(AppError::NotFound("facility"))?;
     let mut entry = Entry::new("updateFacility", Outcome::Success, Some(actor))

@@ -375,7 +375,7 @@ impl Identity {
         .bind(answer_hash)
         .execute(tx.conn())
         .await?;
-        let activated = store::user_by_id_in(&mut tx, &user.id)
+        let activated = store::user_by_id(tx.conn(), &user.id)
             .await?
             .ok_or(AppError::InvalidCredentials)?;
         let session = self.open_session(&mut tx, meta, &activated).await?;
@@ -402,7 +402,7 @@ impl Identity {
             .await?;
             return Err(AppError::InvalidCredentials);
         };
-        let user = store::user_by_id(&self.db, &link.user_id).await?;
+        let user = store::user_by_id(self.db.pool(), &link.user_id).await?;
         let refusal = match &user {
             _ if link.used_at.is_some() => Some(SetupLinkState::Used),
             _ if link.revoked_at.is_some() => Some(SetupLinkState::Replaced),
@@ -613,7 +613,7 @@ impl Identity {
     }
 
     pub async fn user(&self, id: &str) -> AppResult<UserRecord> {
-        store::user_by_id(&self.db, id)
+        store::user_by_id(self.db.pool(), id)
             .await?
             .ok_or(AppError::NotFound("user"))
     }

@@ -211,7 +211,7 @@ impl Identity {
         if updated.rows_affected() != 1 {
             return Err(username_taken());
         }
-        let user = store::user_by_id_in(&mut tx, &before.id)
+        let user = store::user_by_id(tx.conn(), &before.id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
         self.issue_setup_link(&mut tx, &user, &now, Earlier::Revoke)
@@ -366,7 +366,7 @@ impl Identity {
             .bind(self.db.now())
             .execute(tx.conn())
             .await?;
-        let after = store::user_by_id_in(&mut tx, &user.id)
+        let after = store::user_by_id(tx.conn(), &user.id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
         audit::record(
@@ -440,7 +440,7 @@ impl Identity {
         }
         // A reset started with the old question cannot be finished any more.
         expire_password_resets(&mut tx, &user.id, &now).await?;
-        let after = store::user_by_id_in(&mut tx, &user.id)
+        let after = store::user_by_id(tx.conn(), &user.id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
         mail::enqueue(
@@ -544,7 +544,7 @@ impl Identity {
             revoke_setup_links(&mut tx, &user.id, &now).await?;
             expire_password_resets(&mut tx, &user.id, &now).await?;
         }
-        let after = store::user_by_id_in(&mut tx, &user.id)
+        let after = store::user_by_id(tx.conn(), &user.id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
         let mut entry = Entry::new("setUserStatus", Outcome::Success, Some(actor))
@@ -578,7 +578,7 @@ impl Identity {
         action: Action,
         operation: &'static str,
     ) -> AppResult<(UserRecord, OrgScope)> {
-        let user = store::user_by_id(&self.db, user_id)
+        let user = store::user_by_id(self.db.pool(), user_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
         let organization = store::org_scope(&self.db, &user.organization_id)
@@ -657,7 +657,7 @@ pub(super) async fn insert_invited(
         AppError::Conflict(_) => username_taken(),
         other => other,
     })?;
-    store::user_by_id_in(tx, &id)
+    store::user_by_id(tx.conn(), &id)
         .await?
         .ok_or(AppError::NotFound("user"))
 }

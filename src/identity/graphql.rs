@@ -332,7 +332,7 @@ impl IdentityQuery {
 /// Loads a user for `Query.node`, or not found when the caller may not see it.
 pub async fn load_user_node(ctx: &Context<'_>, id: &str) -> async_graphql::Result<User> {
     let identity = identity(ctx);
-    let user = store::user_by_id(&identity.db, id)
+    let user = store::user_by_id(identity.db.pool(), id)
         .await?
         .ok_or(AppError::NotFound("object"))?;
     let scope = store::org_scope(&identity.db, &user.organization_id)

@@ -59,7 +59,7 @@ impl Identity {
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let now = self.db.now();
-        let user = store::user_by_id(&self.db, &session.user_id).await?;
+        let user = store::user_by_id(self.db.pool(), &session.user_id).await?;
         if let Some(user) = user.as_ref().filter(|u| u.status == UserStatus::Disabled) {
             audit::record_alone(
                 &self.db,

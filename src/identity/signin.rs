@@ -171,7 +171,7 @@ impl Identity {
             .await?
             .filter(|c| c.purpose == "SIGN_IN")
             .ok_or(AppError::InvalidCredentials)?;
-        let user = store::user_by_id(&self.db, &challenge.user_id)
+        let user = store::user_by_id(self.db.pool(), &challenge.user_id)
             .await?
             .filter(|u| u.status == UserStatus::Active)
             .ok_or(AppError::InvalidCredentials)?;
@@ -303,7 +303,7 @@ impl Identity {
                 .detail("signed in"),
         )
         .await?;
-        let user = store::user_by_id_in(tx, &user.id)
+        let user = store::user_by_id(tx.conn(), &user.id)
             .await?
             .unwrap_or_else(|| user.clone());
         Ok(IssuedSession {

@@ -5,7 +5,7 @@ use sqlx::Any;
 
 use super::model::{OrgScope, SecondFactorMethod, UserRecord};
 use crate::actor::Username;
-use crate::db::{Db, WriteTx};
+use crate::db::{Db, Exec, WriteTx};
 use crate::error::AppResult;
 use crate::organizations::OrganizationKind;
 
@@ -23,22 +23,14 @@ pub async fn user_by_username(db: &Db, username: &Username) -> AppResult<Option<
         .await?)
 }
 
-pub async fn user_by_id(db: &Db, id: &str) -> AppResult<Option<UserRecord>> {
+pub async fn user_by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<UserRecord>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(db.pool())
+        .fetch_optional(on)
         .await?)
 }
 
-/// The same inside a write transaction (the row as this transaction sees it).
-pub async fn user_by_id_in(tx: &mut WriteTx, id: &str) -> AppResult<Option<UserRecord>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(tx.conn())
-        .await?)
-}
 
 pub async fn users_of_organization(db: &Db, organization_id: &str) -> AppResult<Vec<UserRecord>> {
     let sql =

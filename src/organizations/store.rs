@@ -7,7 +7,7 @@ use sqlx::AssertSqlSafe;
 use super::model::{
     ApprovalStatus, FacilityType, NewOrganization, OrganizationKind, OrganizationRecord,
 };
-use crate::db::{Db, Filter, placeholders};
+use crate::db::{Db, Exec, Filter, placeholders};
 use crate::error::AppResult;
 use crate::graphql::pagination::PageRequest;
 
@@ -41,15 +41,12 @@ pub async fn load_by_ids(
     Ok(found)
 }
 
-/// One organisation by id, read inside a write transaction.
-pub async fn load_in(
-    tx: &mut crate::db::WriteTx,
-    id: &str,
-) -> AppResult<Option<OrganizationRecord>> {
+/// One organisation by id.
+pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<OrganizationRecord>> {
     let sql = format!("{SELECT} WHERE o.id = $1");
     Ok(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(tx.conn())
+        .fetch_optional(on)
         .await?)
 }
 
