@@ -17,8 +17,10 @@ use serde_json::{Map, Value, json};
 
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::{Acting, may_decide};
+use super::approval::{ApprovalField, ApprovalValues};
+use super::contracts::ContractKind;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, Exec, Filter, WriteTx, new_id, placeholders};
+use crate::db::{Db, Exec, Filter, Flag, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
 use crate::identity::Actor;
@@ -29,8 +31,8 @@ pub struct ChangeRequestRecord {
     pub id: String,
     pub facility_id: String,
     pub status: ChangeRequestStatus,
-    pub before_values: String,
-    pub after_values: String,
+    pub before_values: ApprovalValues,
+    pub after_values: ApprovalValues,
     pub requested_by: String,
     pub contributors: String,
     pub proxy_organization_id: Option<String>,
@@ -51,7 +53,6 @@ pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<ChangeRe
         .fetch_optional(on)
         .await?)
 }
-
 
 /// The open request of each of these facilities that has one (at most one each: a unique
 /// partial index), by facility id.
@@ -129,31 +130,29 @@ pub async fn submit(
     facility: &OrganizationRecord,
     actor: &Actor,
     acting: Acting,
-    current: &Map<String, Value>,
-    requested: Map<String, Value>,
+    current: &ApprovalValues,
+    requested: ApprovalValues,
 ) -> AppResult<Option<ChangeRequestRecord>> {
     let now = tx.now();
     let proxy = (acting == Acting::Proxy).then(|| actor.organization.id.clone());
     let existing = open_or_rejected(tx, &facility.id).await?;
-    let mut after: Map<String, Value> = match &existing {
-        Some(open) if open.status == ChangeRequestStatus::Pending => {
-            serde_json::from_str(&open.after_values).unwrap_or_default()
-        }
+    let mut after = match &existing {
+        Some(open) if open.status == ChangeRequestStatus::Pending => open.after_values.clone(),
         // A revision starts from the new edit.
-        _ => Map::new(),
+        _ => ApprovalValues::default(),
     };
-    for (field, value) in requested {
-        if current.get(&field) == Some(&value) {
-            after.remove(&field);
+    for (field, value) in requested.iter() {
+        if current.get(field) == Some(value) {
+            after.remove(field);
         } else {
-            after.insert(field, value);
+            after.insert(field, value.clone());
         }
     }
     check_contract_dates(current, &after)?;
-    let before: Map<String, Value> = after
-        .keys()
-        .map(|k| (k.clone(), current.get(k).cloned().unwrap_or(Value::Null)))
-        .collect();
+    let mut before = ApprovalValues::default();
+    for field in after.fields() {
+        before.insert(field, current.get(field).cloned().unwrap_or(Value::Null));
+    }
     let (id, kind) = match existing {
         Some(open) if after.is_empty() => {
             if open.status == ChangeRequestStatus::Pending {
@@ -199,8 +198,8 @@ pub async fn submit(
             )
             .bind(&open.id)
             .bind(open.version)
-            .bind(Value::Object(before.clone()).to_string())
-            .bind(Value::Object(after.clone()).to_string())
+            .bind(&before)
+            .bind(&after)
             .bind(&actor.user_id)
             .bind(serde_json::to_string(&contributors).unwrap_or_default())
             .bind(proxy)
@@ -223,8 +222,8 @@ pub async fn submit(
             )
             .bind(&id)
             .bind(&facility.id)
-            .bind(Value::Object(before.clone()).to_string())
-            .bind(Value::Object(after.clone()).to_string())
+            .bind(&before)
+            .bind(&after)
             .bind(&actor.user_id)
             .bind(serde_json::to_string(&[&actor.user_id]).unwrap_or_default())
             .bind(proxy)
@@ -246,7 +245,7 @@ pub async fn submit(
     let mut entry = Entry::new(operation, Outcome::Success, Some(actor))
         .object("FacilityChangeRequest", &id)
         .organization(&facility.id)
-        .change(Some(Value::Object(before)), Some(Value::Object(after)));
+        .change(Some(before.to_api_json()), Some(after.to_api_json()));
     if acting == Acting::Proxy {
         entry = entry.detail(format!(
             "proxy input by {} for the facility",
@@ -259,17 +258,18 @@ pub async fn submit(
 }
 
 /// The collective contract's dates, as they would be after approval, must stay in order.
-fn check_contract_dates(current: &Map<String, Value>, after: &Map<String, Value>) -> AppResult<()> {
-    let date = |field: &str| {
+fn check_contract_dates(current: &ApprovalValues, after: &ApprovalValues) -> AppResult<()> {
+    let date = |field: ApprovalField| {
         after
             .get(field)
             .or_else(|| current.get(field))
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    if let (Some(join), Some(withdrawal)) =
-        (date("collectiveJoinDate"), date("collectiveWithdrawalDate"))
-        && withdrawal < join
+    if let (Some(join), Some(withdrawal)) = (
+        date(ApprovalField::CollectiveJoinDate),
+        date(ApprovalField::CollectiveWithdrawalDate),
+    ) && withdrawal < join
     {
         return Err(AppError::invalid_field(
             "collectiveWithdrawalDate",
@@ -421,19 +421,24 @@ async fn write_decision(
     // The approved values reach the facility's events: the public ones only now.
     let mut facility_events = Vec::new();
     if status == ChangeRequestStatus::Approved {
-        let after: Map<String, Value> =
-            serde_json::from_str(&request.after_values).unwrap_or_default();
+        let after = &request.after_values;
         let before_row = store::load(tx.conn(), &facility.id)
             .await?
             .ok_or(AppError::NotFound("change request"))?;
-        apply(&mut tx, &facility.id, &after, &now).await?;
+        apply(&mut tx, &facility.id, after, &now).await?;
         let after_row = store::load(tx.conn(), &facility.id)
             .await?
             .ok_or(AppError::NotFound("change request"))?;
+        // The contract's dates are not facility columns: the event names them as the API does.
         let contract: Map<String, Value> = after
             .iter()
-            .filter(|(field, _)| field.starts_with("collective"))
-            .map(|(field, value)| (field.clone(), value.clone()))
+            .filter(|(field, _)| {
+                matches!(
+                    field,
+                    ApprovalField::CollectiveJoinDate | ApprovalField::CollectiveWithdrawalDate
+                )
+            })
+            .map(|(field, value)| (field.api_name().to_owned(), value.clone()))
             .collect();
         facility_events = super::events::facility_events(&before_row, &after_row, &contract);
     }
@@ -453,8 +458,8 @@ async fn write_decision(
             .object("FacilityChangeRequest", &request.id)
             .organization(&facility.id)
             .change(
-                serde_json::from_str(&request.before_values).ok(),
-                serde_json::from_str(&request.after_values).ok(),
+                Some(request.before_values.to_api_json()),
+                Some(request.after_values.to_api_json()),
             )
             .detail(reason.unwrap_or_else(|| "approved".into())),
     )
@@ -475,58 +480,78 @@ async fn write_decision(
 async fn apply(
     tx: &mut WriteTx,
     facility_id: &str,
-    after: &Map<String, Value>,
+    after: &ApprovalValues,
     now: &Timestamp,
 ) -> AppResult<()> {
-    for (field, value) in after {
-        let (sql, bound): (&'static str, Value) = match field.as_str() {
-            "medicalInstitutionCode" => (
-                "UPDATE organizations SET code = $2 WHERE id = $1",
-                value.clone(),
-            ),
-            "representativeName" => (
-                "UPDATE facilities SET representative_name = $2 WHERE organization_id = $1",
-                value.clone(),
-            ),
-            "vaccinesHandled" => (
-                "UPDATE facilities SET vaccines_handled = $2 WHERE organization_id = $1",
-                json!(value.to_string()),
-            ),
-            "proxyInput" => (
-                "UPDATE facilities SET proxy_input = $2 WHERE organization_id = $1",
-                json!(i64::from(value == &json!(true))),
-            ),
-            "generalAcceptance" => (
-                "UPDATE facilities SET general_acceptance = $2 WHERE organization_id = $1",
-                json!(i64::from(value == &json!(true))),
-            ),
-            _ => continue,
-        };
-        let query = sqlx::query(sql).bind(facility_id);
-        let query = match bound {
-            Value::String(s) => query.bind(s),
-            Value::Number(n) => query.bind(n.as_i64()),
-            _ => query.bind(None::<String>),
-        };
-        query.execute(tx.conn()).await?;
+    let flag = |field| after.get(field).map(|v| Flag(v == &Value::Bool(true)));
+    // Every field is named here, so a new approval field cannot be forgotten.
+    for field in after.fields() {
+        match field {
+            ApprovalField::MedicalInstitutionCode => {
+                sqlx::query("UPDATE organizations SET code = $2 WHERE id = $1")
+                    .bind(facility_id)
+                    .bind(after.text(field))
+                    .execute(tx.conn())
+                    .await?;
+            }
+            ApprovalField::RepresentativeName => {
+                sqlx::query(
+                    "UPDATE facilities SET representative_name = $2 WHERE organization_id = $1",
+                )
+                .bind(facility_id)
+                .bind(after.text(field))
+                .execute(tx.conn())
+                .await?;
+            }
+            ApprovalField::VaccinesHandled => {
+                let vaccines = after.get(field).map(Value::to_string);
+                sqlx::query(
+                    "UPDATE facilities SET vaccines_handled = $2 WHERE organization_id = $1",
+                )
+                .bind(facility_id)
+                .bind(vaccines)
+                .execute(tx.conn())
+                .await?;
+            }
+            ApprovalField::ProxyInput => {
+                sqlx::query("UPDATE facilities SET proxy_input = $2 WHERE organization_id = $1")
+                    .bind(facility_id)
+                    .bind(flag(field))
+                    .execute(tx.conn())
+                    .await?;
+            }
+            ApprovalField::GeneralAcceptance => {
+                sqlx::query(
+                    "UPDATE facilities SET general_acceptance = $2 WHERE organization_id = $1",
+                )
+                .bind(facility_id)
+                .bind(flag(field))
+                .execute(tx.conn())
+                .await?;
+            }
+            // Written together below: each pair is one statement.
+            ApprovalField::CollectiveJoinDate
+            | ApprovalField::CollectiveWithdrawalDate
+            | ApprovalField::SupplyType
+            | ApprovalField::BasicFacility => {}
+        }
     }
     apply_supply(tx, facility_id, after).await?;
     // Both contract dates in one statement, so moving both never passes through an order the
     // CHECK constraint refuses.
-    let join = after.get("collectiveJoinDate").and_then(Value::as_str);
-    let withdrawal = after
-        .get("collectiveWithdrawalDate")
-        .and_then(Value::as_str);
+    let join = after.text(ApprovalField::CollectiveJoinDate);
+    let withdrawal = after.text(ApprovalField::CollectiveWithdrawalDate);
     if join.is_some() || withdrawal.is_some() {
         sqlx::query(
             "UPDATE contracts SET join_date = COALESCE($2, join_date), withdrawal_date = COALESCE($3, withdrawal_date), \
-             updated_at = $4 WHERE id = (SELECT id FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' \
+             updated_at = $4 WHERE id = (SELECT id FROM contracts WHERE facility_id = $1 AND kind = $5 \
              ORDER BY join_date DESC LIMIT 1)",
         )
         .bind(facility_id)
         .bind(join)
         .bind(withdrawal)
         .bind(now)
+        .bind(ContractKind::Collective)
         .execute(tx.conn())
         .await?;
     }
@@ -544,10 +569,10 @@ async fn apply(
 async fn apply_supply(
     tx: &mut WriteTx,
     facility_id: &str,
-    after: &Map<String, Value>,
+    after: &ApprovalValues,
 ) -> AppResult<()> {
-    let supply = after.get("supplyType").and_then(Value::as_str);
-    let basic = after.get("basicFacility");
+    let supply = after.text(ApprovalField::SupplyType);
+    let basic = after.get(ApprovalField::BasicFacility);
     if supply.is_none() && basic.is_none() {
         return Ok(());
     }

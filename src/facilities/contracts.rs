@@ -65,7 +65,6 @@ fn event(topic: &str, contract: &ContractRecord) -> NewEvent {
     }
 }
 
-
 pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<ContractRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM contracts WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -99,13 +98,12 @@ pub async fn latest_collective(db: &Db, facility_id: &str) -> AppResult<Option<C
 pub async fn append_approved_date_change(
     tx: &mut WriteTx,
     facility_id: &str,
-    after_values: &str,
+    after: &super::approval::ApprovalValues,
 ) -> AppResult<()> {
-    let after: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(after_values).unwrap_or_default();
-    let topic = if after.contains_key("collectiveWithdrawalDate") {
+    use super::approval::ApprovalField;
+    let topic = if after.contains(ApprovalField::CollectiveWithdrawalDate) {
         WITHDRAWN_TOPIC
-    } else if after.contains_key("collectiveJoinDate") {
+    } else if after.contains(ApprovalField::CollectiveJoinDate) {
         UPDATED_TOPIC
     } else {
         return Ok(());

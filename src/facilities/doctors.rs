@@ -53,7 +53,6 @@ pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<DoctorRe
         .await?)
 }
 
-
 pub async fn of_facility(db: &Db, facility_id: &str) -> AppResult<Vec<DoctorRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM doctors WHERE facility_id = $1 ORDER BY name, id");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -6,7 +6,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::may_see;
@@ -109,16 +109,14 @@ impl FacilityChangeRequest {
     }
     /// The requested changes, before and after, field by field.
     async fn changes(&self) -> Vec<FieldChange> {
-        let before: Map<String, Value> =
-            serde_json::from_str(&self.0.before_values).unwrap_or_default();
-        let after: Map<String, Value> =
-            serde_json::from_str(&self.0.after_values).unwrap_or_default();
-        after
-            .into_iter()
+        let before = &self.0.before_values;
+        self.0
+            .after_values
+            .iter()
             .map(|(field, value)| FieldChange {
-                before: Json(before.get(&field).cloned().unwrap_or(Value::Null)),
-                after: Json(value),
-                field,
+                field: field.api_name().to_owned(),
+                before: Json(before.get(field).cloned().unwrap_or(Value::Null)),
+                after: Json(value.clone()),
             })
             .collect()
     }
@@ -787,7 +785,9 @@ pub async fn load_registry_node(
             )
         }
         "Contract" => {
-            let record = contracts::by_id(db.pool(), id).await?.ok_or_else(not_found)?;
+            let record = contracts::by_id(db.pool(), id)
+                .await?
+                .ok_or_else(not_found)?;
             // The aggregator holding a contract, and the municipality it is made with, see it
             // too.
             let holder = current_actor(ctx).is_some_and(|a| {

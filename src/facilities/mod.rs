@@ -3,6 +3,7 @@
 //! that need it.
 
 mod access;
+mod approval;
 mod change_requests;
 pub mod codes;
 mod contracts;

@@ -5,10 +5,11 @@ use async_graphql::ID;
 use serde_json::{Map, Value, json};
 
 use super::access::{Acting, may_edit};
+use super::approval::{ApprovalField, ApprovalValues};
 use super::change_requests::{self, ChangeRequestRecord};
 use super::codes::{MedicalInstitutionCode, check_coordinates, parse_date};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::Db;
+use crate::db::{Db, Flag, Timestamp, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::events::append;
 use crate::graphql::node::{global_id, row_of};
@@ -63,6 +64,151 @@ pub struct FacilityUpdate {
     pub basic_facility_id: Option<ID>,
     /// General acceptance, 一般受入 (needs approval).
     pub general_acceptance: Option<bool>,
+}
+
+/// The validated fields that apply at once. `None`: unchanged; for the fields that may be
+/// emptied, `Some(None)` clears them.
+#[derive(Debug, Default)]
+struct ImmediateChanges {
+    name: Option<String>,
+    name_kana: Option<Option<String>>,
+    name_romaji: Option<Option<String>>,
+    postal_code: Option<String>,
+    address: Option<String>,
+    coordinates: Option<(f64, f64)>,
+    phone: Option<Option<String>>,
+    weekly_capacity: Option<i64>,
+    opening_hours: Option<Option<String>>,
+    parking_notes: Option<Option<String>>,
+    access_notes: Option<Option<String>>,
+}
+
+/// Empty text clears an optional field.
+fn clearable(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+impl ImmediateChanges {
+    fn validate(update: &FacilityUpdate, facility: &OrganizationRecord) -> AppResult<Self> {
+        let optional = |value: &Option<String>, field: &str, max: usize| {
+            value
+                .as_deref()
+                .map(|v| text(field, v, max).map(clearable))
+                .transpose()
+        };
+        let coordinates = if update.latitude.is_some() || update.longitude.is_some() {
+            let latitude = update.latitude.or(facility.latitude).unwrap_or_default();
+            let longitude = update.longitude.or(facility.longitude).unwrap_or_default();
+            check_coordinates(latitude, longitude)?;
+            Some((latitude, longitude))
+        } else {
+            None
+        };
+        if let Some(v) = update.weekly_capacity
+            && !(0..=1_000_000).contains(&v)
+        {
+            return Err(AppError::invalid_field(
+                "weeklyCapacity",
+                "0 to 1,000,000 doses a week / 0〜1,000,000回",
+            ));
+        }
+        Ok(ImmediateChanges {
+            name: update
+                .name
+                .as_deref()
+                .map(|v| required("name", v, 200))
+                .transpose()?,
+            name_kana: optional(&update.name_kana, "nameKana", 200)?,
+            name_romaji: optional(&update.name_romaji, "nameRomaji", 200)?,
+            postal_code: update.postal_code.as_deref().map(postal_code).transpose()?,
+            address: update
+                .address
+                .as_deref()
+                .map(|v| required("address", v, 300))
+                .transpose()?,
+            coordinates,
+            phone: update
+                .phone
+                .as_deref()
+                .map(|v| phone(v).map(clearable))
+                .transpose()?,
+            weekly_capacity: update.weekly_capacity,
+            opening_hours: optional(&update.opening_hours, "openingHours", 500)?,
+            parking_notes: optional(&update.parking_notes, "parkingNotes", 500)?,
+            access_notes: optional(&update.access_notes, "accessNotes", 500)?,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.name_kana.is_none()
+            && self.name_romaji.is_none()
+            && self.postal_code.is_none()
+            && self.address.is_none()
+            && self.coordinates.is_none()
+            && self.phone.is_none()
+            && self.weekly_capacity.is_none()
+            && self.opening_hours.is_none()
+            && self.parking_notes.is_none()
+            && self.access_notes.is_none()
+    }
+
+    /// One statement per table; each column is written only when its flag says it changed.
+    async fn write(&self, tx: &mut WriteTx, facility_id: &str, now: Timestamp) -> AppResult<()> {
+        let set = |changed: bool| Flag(changed);
+        sqlx::query(
+            "UPDATE organizations SET \
+             name = CASE WHEN $2 = 1 THEN $3 ELSE name END, \
+             name_kana = CASE WHEN $4 = 1 THEN $5 ELSE name_kana END, \
+             name_romaji = CASE WHEN $6 = 1 THEN $7 ELSE name_romaji END, \
+             updated_at = $8, version = version + 1 WHERE id = $1",
+        )
+        .bind(facility_id)
+        .bind(set(self.name.is_some()))
+        .bind(self.name.as_deref())
+        .bind(set(self.name_kana.is_some()))
+        .bind(self.name_kana.clone().flatten())
+        .bind(set(self.name_romaji.is_some()))
+        .bind(self.name_romaji.clone().flatten())
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+        let (latitude, longitude) = self.coordinates.unzip();
+        sqlx::query(
+            "UPDATE facilities SET \
+             postal_code = CASE WHEN $2 = 1 THEN $3 ELSE postal_code END, \
+             address = CASE WHEN $4 = 1 THEN $5 ELSE address END, \
+             latitude = CASE WHEN $6 = 1 THEN $7 ELSE latitude END, \
+             longitude = CASE WHEN $6 = 1 THEN $8 ELSE longitude END, \
+             phone = CASE WHEN $9 = 1 THEN $10 ELSE phone END, \
+             weekly_capacity = CASE WHEN $11 = 1 THEN $12 ELSE weekly_capacity END, \
+             opening_hours = CASE WHEN $13 = 1 THEN $14 ELSE opening_hours END, \
+             parking_notes = CASE WHEN $15 = 1 THEN $16 ELSE parking_notes END, \
+             access_notes = CASE WHEN $17 = 1 THEN $18 ELSE access_notes END \
+             WHERE organization_id = $1",
+        )
+        .bind(facility_id)
+        .bind(set(self.postal_code.is_some()))
+        .bind(self.postal_code.as_deref())
+        .bind(set(self.address.is_some()))
+        .bind(self.address.as_deref())
+        .bind(set(self.coordinates.is_some()))
+        .bind(latitude)
+        .bind(longitude)
+        .bind(set(self.phone.is_some()))
+        .bind(self.phone.clone().flatten())
+        .bind(set(self.weekly_capacity.is_some()))
+        .bind(self.weekly_capacity)
+        .bind(set(self.opening_hours.is_some()))
+        .bind(self.opening_hours.clone().flatten())
+        .bind(set(self.parking_notes.is_some()))
+        .bind(self.parking_notes.clone().flatten())
+        .bind(set(self.access_notes.is_some()))
+        .bind(self.access_notes.clone().flatten())
+        .execute(tx.conn())
+        .await?;
+        Ok(())
+    }
 }
 
 /// What an update did.
@@ -123,42 +269,42 @@ pub(super) fn phone(value: &str) -> AppResult<String> {
 }
 
 /// The approval fields' current values, as the change request shows them.
-pub async fn approval_values(
-    db: &Db,
-    facility: &OrganizationRecord,
-) -> AppResult<Map<String, Value>> {
+pub async fn approval_values(db: &Db, facility: &OrganizationRecord) -> AppResult<ApprovalValues> {
     let contract = super::contracts::latest_collective(db, &facility.id).await?;
     let vaccines: Value = facility
         .vaccines_handled
         .as_deref()
         .and_then(|v| serde_json::from_str(v).ok())
         .unwrap_or_else(|| json!([]));
-    let mut values = Map::new();
-    values.insert("medicalInstitutionCode".into(), json!(facility.code));
+    let mut values = ApprovalValues::default();
+    values.insert(ApprovalField::MedicalInstitutionCode, json!(facility.code));
     values.insert(
-        "representativeName".into(),
+        ApprovalField::RepresentativeName,
         json!(facility.representative_name),
     );
     values.insert(
-        "collectiveJoinDate".into(),
+        ApprovalField::CollectiveJoinDate,
         json!(contract.as_ref().map(|c| c.join_date.clone())),
     );
     values.insert(
-        "collectiveWithdrawalDate".into(),
+        ApprovalField::CollectiveWithdrawalDate,
         json!(contract.and_then(|c| c.withdrawal_date)),
     );
-    values.insert("proxyInput".into(), json!(facility.proxy_input()));
-    values.insert("vaccinesHandled".into(), vaccines);
-    values.insert("supplyType".into(), json!(facility.supply().as_db()));
+    values.insert(ApprovalField::ProxyInput, json!(facility.proxy_input()));
+    values.insert(ApprovalField::VaccinesHandled, vaccines);
+    values.insert(ApprovalField::SupplyType, json!(facility.supply().as_db()));
     let basic = match &facility.basic_facility_id {
         Some(id) => store::load_by_ids(db, std::slice::from_ref(id))
             .await?
             .remove(id),
         None => None,
     };
-    values.insert("basicFacility".into(), basic_facility_value(basic.as_ref()));
     values.insert(
-        "generalAcceptance".into(),
+        ApprovalField::BasicFacility,
+        basic_facility_value(basic.as_ref()),
+    );
+    values.insert(
+        ApprovalField::GeneralAcceptance,
         json!(facility.general_acceptance()),
     );
     Ok(values)
@@ -168,10 +314,10 @@ pub async fn approval_values(
 async fn requested_approval_values(
     db: &Db,
     facility: &OrganizationRecord,
-    current: &Map<String, Value>,
+    current: &ApprovalValues,
     update: &FacilityUpdate,
-) -> AppResult<Map<String, Value>> {
-    let mut requested = Map::new();
+) -> AppResult<ApprovalValues> {
+    let mut requested = ApprovalValues::default();
     if let Some(code) = &update.medical_institution_code {
         let code = MedicalInstitutionCode::parse(code)?;
         let prefecture_ids: Vec<String> = facility.prefecture_id.iter().cloned().collect();
@@ -198,11 +344,11 @@ async fn requested_approval_values(
                     .into(),
             ));
         }
-        requested.insert("medicalInstitutionCode".into(), json!(code.as_str()));
+        requested.insert(ApprovalField::MedicalInstitutionCode, json!(code.as_str()));
     }
     if let Some(name) = &update.representative_name {
         requested.insert(
-            "representativeName".into(),
+            ApprovalField::RepresentativeName,
             json!(required("representativeName", name, 100)?),
         );
     }
@@ -218,24 +364,27 @@ async fn requested_approval_values(
         .transpose()?;
     if join.is_some() || withdrawal.is_some() {
         // Their order (with the dates not changed) is checked when the request is filed.
-        if current.get("collectiveJoinDate").is_none_or(Value::is_null) {
+        if current
+            .get(ApprovalField::CollectiveJoinDate)
+            .is_none_or(Value::is_null)
+        {
             return Err(AppError::invalid_field(
                 "collectiveJoinDate",
                 "the facility has no collective contract / 集合契約がありません",
             ));
         }
         if let Some(join) = join {
-            requested.insert("collectiveJoinDate".into(), json!(join.to_string()));
+            requested.insert(ApprovalField::CollectiveJoinDate, json!(join.to_string()));
         }
         if let Some(withdrawal) = withdrawal {
             requested.insert(
-                "collectiveWithdrawalDate".into(),
+                ApprovalField::CollectiveWithdrawalDate,
                 json!(withdrawal.to_string()),
             );
         }
     }
     if let Some(proxy) = update.proxy_input {
-        requested.insert("proxyInput".into(), json!(proxy));
+        requested.insert(ApprovalField::ProxyInput, json!(proxy));
     }
     if let Some(vaccines) = &update.vaccines_handled {
         if vaccines.len() > 20 || vaccines.iter().any(|v| v.trim().is_empty() || v.len() > 32) {
@@ -247,7 +396,7 @@ async fn requested_approval_values(
         let mut vaccines: Vec<String> = vaccines.iter().map(|v| v.trim().to_uppercase()).collect();
         vaccines.sort();
         vaccines.dedup();
-        requested.insert("vaccinesHandled".into(), json!(vaccines));
+        requested.insert(ApprovalField::VaccinesHandled, json!(vaccines));
     }
     if update.supply_type.is_some() || update.basic_facility_id.is_some() {
         // Both fields are always filed together, so the request never pairs a supply type
@@ -272,15 +421,21 @@ async fn requested_approval_values(
             (None, Some(SupplyType::Basic)) => None,
             (None, _) => {
                 // SATELLITE alone keeps the current basic-type facility, if there is one.
-                if current.get("basicFacility").is_none_or(Value::is_null) {
+                if current
+                    .get(ApprovalField::BasicFacility)
+                    .is_none_or(Value::is_null)
+                {
                     return Err(AppError::invalid_field(
                         "basicFacilityId",
                         "a satellite names the basic-type facility supplying it / サテライト型接種施設は基本型接種施設を指定してください",
                     ));
                 }
-                if let Some(value) = current.get("basicFacility") {
-                    requested.insert("supplyType".into(), json!(SupplyType::Satellite.as_db()));
-                    requested.insert("basicFacility".into(), value.clone());
+                if let Some(value) = current.get(ApprovalField::BasicFacility) {
+                    requested.insert(
+                        ApprovalField::SupplyType,
+                        json!(SupplyType::Satellite.as_db()),
+                    );
+                    requested.insert(ApprovalField::BasicFacility, value.clone());
                 }
                 return Ok(finish(requested, update));
             }
@@ -290,15 +445,18 @@ async fn requested_approval_values(
         } else {
             SupplyType::Basic
         };
-        requested.insert("supplyType".into(), json!(supply.as_db()));
-        requested.insert("basicFacility".into(), basic_facility_value(basic.as_ref()));
+        requested.insert(ApprovalField::SupplyType, json!(supply.as_db()));
+        requested.insert(
+            ApprovalField::BasicFacility,
+            basic_facility_value(basic.as_ref()),
+        );
     }
     Ok(finish(requested, update))
 }
 
-fn finish(mut requested: Map<String, Value>, update: &FacilityUpdate) -> Map<String, Value> {
+fn finish(mut requested: ApprovalValues, update: &FacilityUpdate) -> ApprovalValues {
     if let Some(general) = update.general_acceptance {
-        requested.insert("generalAcceptance".into(), json!(general));
+        requested.insert(ApprovalField::GeneralAcceptance, json!(general));
     }
     requested
 }
@@ -391,70 +549,7 @@ async fn apply_update(
     let acting = may_edit(actor, &facility)?;
 
     // Validate everything before changing anything.
-    let mut immediate: Vec<(&'static str, &'static str, Value)> = Vec::new();
-    if let Some(v) = &update.name {
-        immediate.push(("organizations", "name", json!(required("name", v, 200)?)));
-    }
-    if let Some(v) = &update.name_kana {
-        immediate.push((
-            "organizations",
-            "name_kana",
-            json!(text("nameKana", v, 200)?),
-        ));
-    }
-    if let Some(v) = &update.name_romaji {
-        immediate.push((
-            "organizations",
-            "name_romaji",
-            json!(text("nameRomaji", v, 200)?),
-        ));
-    }
-    if let Some(v) = &update.postal_code {
-        immediate.push(("facilities", "postal_code", json!(postal_code(v)?)));
-    }
-    if let Some(v) = &update.address {
-        immediate.push(("facilities", "address", json!(required("address", v, 300)?)));
-    }
-    if update.latitude.is_some() || update.longitude.is_some() {
-        let latitude = update.latitude.or(facility.latitude).unwrap_or_default();
-        let longitude = update.longitude.or(facility.longitude).unwrap_or_default();
-        check_coordinates(latitude, longitude)?;
-        immediate.push(("facilities", "latitude", json!(latitude)));
-        immediate.push(("facilities", "longitude", json!(longitude)));
-    }
-    if let Some(v) = &update.phone {
-        immediate.push(("facilities", "phone", json!(phone(v)?)));
-    }
-    if let Some(v) = update.weekly_capacity {
-        if !(0..=1_000_000).contains(&v) {
-            return Err(AppError::invalid_field(
-                "weeklyCapacity",
-                "0 to 1,000,000 doses a week / 0〜1,000,000回",
-            ));
-        }
-        immediate.push(("facilities", "weekly_capacity", json!(v)));
-    }
-    if let Some(v) = &update.opening_hours {
-        immediate.push((
-            "facilities",
-            "opening_hours",
-            json!(text("openingHours", v, 500)?),
-        ));
-    }
-    if let Some(v) = &update.parking_notes {
-        immediate.push((
-            "facilities",
-            "parking_notes",
-            json!(text("parkingNotes", v, 500)?),
-        ));
-    }
-    if let Some(v) = &update.access_notes {
-        immediate.push((
-            "facilities",
-            "access_notes",
-            json!(text("accessNotes", v, 500)?),
-        ));
-    }
+    let immediate = ImmediateChanges::validate(&update, &facility)?;
     let current = approval_values(db, &facility).await?;
     // Values equal to the current ones stay in: in an amendment they withdraw that field.
     let requested = requested_approval_values(db, &facility, &current, &update).await?;
@@ -469,29 +564,8 @@ async fn apply_update(
         .await?
         .ok_or(AppError::NotFound("facility"))?;
     let now = db.now();
-    for (table, column, value) in &immediate {
-        let sql = match *table {
-            "organizations" => format!("UPDATE organizations SET {column} = $2 WHERE id = $1"),
-            _ => format!("UPDATE facilities SET {column} = $2 WHERE organization_id = $1"),
-        };
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&facility.id);
-        let query = match value {
-            Value::Number(n) if n.is_f64() => query.bind(n.as_f64()),
-            Value::Number(n) => query.bind(n.as_i64()),
-            Value::String(s) if s.is_empty() && *column != "name" => query.bind(None::<String>),
-            Value::String(s) => query.bind(s.clone()),
-            _ => query.bind(None::<String>),
-        };
-        query.execute(tx.conn()).await?;
-    }
     if !immediate.is_empty() {
-        sqlx::query(
-            "UPDATE organizations SET updated_at = $2, version = version + 1 WHERE id = $1",
-        )
-        .bind(&facility.id)
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
+        immediate.write(&mut tx, &facility.id, now).await?;
     }
     let change_request = if requested.is_empty() {
         None

@@ -31,7 +31,6 @@ pub async fn user_by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<Use
         .await?)
 }
 
-
 pub async fn users_of_organization(db: &Db, organization_id: &str) -> AppResult<Vec<UserRecord>> {
     let sql =
         format!("SELECT {USER_COLUMNS} FROM users WHERE organization_id = $1 ORDER BY username");
