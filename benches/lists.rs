@@ -26,7 +26,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use support::{Backend, BenchDb, ServerProcess};
 use vsys::db::Db;
-use vsys::graphql::node::global_id;
+use vsys::graphql::ids::global_id;
 use vsys::graphql::pagination::PageRequest;
 use vsys::organizations::OrganizationKind;
 use vsys::organizations::store::{self, OrganizationFilter};

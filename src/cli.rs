@@ -2,7 +2,7 @@
 
 use crate::config::{Cli, Command, SeedArgs, SyntheticScale};
 use crate::db::Db;
-use crate::{graphql, seed, server};
+use crate::{seed, server};
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -15,7 +15,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed(args) => run_seed(args).await,
         Command::Schema => {
-            print!("{}", graphql::sdl());
+            print!("{}", crate::schema::sdl());
             Ok(())
         }
     }

@@ -12,12 +12,12 @@ use tokio::sync::watch;
 use crate::config::ServeArgs;
 use crate::db::Db;
 use crate::events::Events;
-use crate::graphql::{Services, build_schema};
 use crate::http::{AppState, router};
 use crate::identity::Identity;
 use crate::identity::keys::IdentityKeys;
 use crate::identity::totp_vault::resolve_key;
 use crate::mail::Mailer;
+use crate::schema::{Services, build_schema};
 use crate::seed;
 
 /// A bound, ready server. Tests build one on port 0 and keep its state to inspect.

@@ -122,7 +122,7 @@ async fn anonymous_subscribers_do_not_receive_restricted_events() {
         .as_str()
         .unwrap()
         .to_owned();
-    let (_, row_id) = vsys::graphql::node::parse_global_id(&nation_id).unwrap();
+    let (_, row_id) = vsys::graphql::ids::parse_global_id(&nation_id).unwrap();
     let restricted = NewEvent {
         topic: "secret".into(),
         visibility: Visibility::Restricted,
@@ -179,7 +179,7 @@ async fn org_row(server: &TestServer, kind: &str, code: &str) -> String {
     let query = format!("{{ {kind}(code: \"{code}\") {{ id }} }}");
     let data = server.data(&query, json!({})).await;
     let id = data[kind]["id"].as_str().unwrap();
-    vsys::graphql::node::parse_global_id(id).unwrap().1
+    vsys::graphql::ids::parse_global_id(id).unwrap().1
 }
 
 /// Restricted events are decided from the event row alone, by the same area rule as queries:

@@ -133,8 +133,8 @@ async fn global_ids_resolve_through_node_and_organization() {
     );
 
     // An id whose type does not match its row is forged: not found.
-    let (_, row) = vsys::graphql::node::parse_global_id(facility["id"].as_str().unwrap()).unwrap();
-    let forged = vsys::graphql::node::global_id("Prefecture", &row);
+    let (_, row) = vsys::graphql::ids::parse_global_id(facility["id"].as_str().unwrap()).unwrap();
+    let forged = vsys::graphql::ids::global_id("Prefecture", &row);
     let code = server
         .error_code(
             "query($id: ID!) { node(id: $id) { id } }",

@@ -19,7 +19,7 @@ async fn checked_in_schema_equals_the_served_schema() {
         "schema.graphql is out of date: run `cargo run -- schema > schema.graphql`"
     );
     assert_eq!(
-        vsys::graphql::sdl(),
+        vsys::schema::sdl(),
         served,
         "`vsys schema` prints what the server serves"
     );

@@ -14,7 +14,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::events::{NewEvent, Visibility};
-use crate::graphql::node::global_id;
+use crate::graphql::ids::global_id;
 use crate::organizations::OrganizationRecord;
 
 /// Public facility data changed.
@@ -61,11 +61,11 @@ fn restricted_view(record: &OrganizationRecord) -> Map<String, Value> {
         "basicFacilityId": record
             .basic_facility_id
             .as_deref()
-            .map(|id| crate::graphql::node::global_id("Facility", id).to_string()),
+            .map(|id| crate::graphql::ids::global_id("Facility", id).to_string()),
         "operatingMunicipalityId": record
             .operating_municipality_id
             .as_deref()
-            .map(|id| crate::graphql::node::global_id("Municipality", id).to_string()),
+            .map(|id| crate::graphql::ids::global_id("Municipality", id).to_string()),
     });
     match fields {
         Value::Object(map) => map,

@@ -152,7 +152,7 @@ pub async fn set_delivering_wholesaler(
         "deliveringWholesalerId".into(),
         json!(
             wholesaler_id
-                .map(|id| crate::graphql::node::global_id("PartnerOrganization", id).to_string())
+                .map(|id| crate::graphql::ids::global_id("PartnerOrganization", id).to_string())
         ),
     );
     for event in super::events::facility_events(&after, &after, &named) {

@@ -13,7 +13,7 @@ use super::partners::{
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
+use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 use crate::identity::{current_actor, request_meta, require_actor};
 use crate::organizations::{

@@ -12,7 +12,7 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, Flag, Timestamp, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::events::append;
-use crate::graphql::node::{global_id, row_of};
+use crate::graphql::ids::{global_id, row_of};
 use crate::identity::Actor;
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
 

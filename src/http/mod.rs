@@ -24,8 +24,8 @@ use tower_http::trace::TraceLayer;
 use crate::config::HttpArgs;
 use crate::db::Db;
 use crate::events::Events;
-use crate::graphql::AppSchema;
 use crate::identity::Identity;
+use crate::schema::AppSchema;
 
 /// What every handler shares.
 #[derive(Clone)]

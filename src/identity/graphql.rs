@@ -13,7 +13,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::clock::Timestamp;
 use crate::error::AppError;
-use crate::graphql::node::{ORGANIZATION_TYPES, global_id, row_of};
+use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::organizations::{OrganizationNode, load_organization};
 
 fn identity<'a>(ctx: &Context<'a>) -> &'a Identity {

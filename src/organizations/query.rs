@@ -11,7 +11,7 @@ use super::types::{Facility, Municipality, OrganizationNode, Prefecture, organiz
 use crate::authz::area_filter;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::node::parse_global_id;
+use crate::graphql::ids::parse_global_id;
 use crate::graphql::pagination::page_complexity;
 use crate::identity::require_actor;
 

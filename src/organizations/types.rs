@@ -10,7 +10,7 @@ use super::store::{self, OrganizationFilter};
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::node::{Node, global_id};
+use crate::graphql::ids::global_id;
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 
 /// Any organisation: a public body, a facility or a partner.
@@ -69,18 +69,6 @@ impl From<OrganizationRecord> for OrganizationNode {
             OrganizationKind::Municipality => OrganizationNode::Municipality(Municipality(record)),
             OrganizationKind::Facility => OrganizationNode::Facility(Facility(record)),
             _ => OrganizationNode::PartnerOrganization(PartnerOrganization(record)),
-        }
-    }
-}
-
-impl From<OrganizationRecord> for Node {
-    fn from(record: OrganizationRecord) -> Self {
-        match OrganizationNode::from(record) {
-            OrganizationNode::Nation(o) => Node::Nation(o),
-            OrganizationNode::Prefecture(o) => Node::Prefecture(o),
-            OrganizationNode::Municipality(o) => Node::Municipality(o),
-            OrganizationNode::Facility(o) => Node::Facility(o),
-            OrganizationNode::PartnerOrganization(o) => Node::PartnerOrganization(o),
         }
     }
 }

@@ -443,7 +443,7 @@ enum Refusal {
 /// Streams one operation's results to the client: `next` per result, then `complete`; a
 /// request error (the document did not validate) is one `error` message instead.
 async fn run_operation(
-    schema: crate::graphql::AppSchema,
+    schema: crate::schema::AppSchema,
     request: async_graphql::Request,
     id: String,
     outgoing: mpsc::Sender<Outgoing>,
