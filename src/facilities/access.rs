@@ -1,9 +1,9 @@
 //! Who may act on a facility, asked of the one authorization function (`authz::decide`):
 //! its own users, and its municipality where the facility allows proxy input (代行入力).
 
+use crate::actor::{Actor, OrgScope};
 use crate::authz::{Action, Target, decide};
 use crate::error::AppError;
-use crate::identity::{Actor, OrgScope};
 use crate::organizations::{OrganizationKind, OrganizationRecord};
 
 /// How the actor acts on the facility.

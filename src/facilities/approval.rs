@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use serde::ser::SerializeMap;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use crate::graphql::ids::{global_id, row_of};
+use crate::organizations::OrganizationRecord;
 
 /// One approval field. The order is the order a municipality reads them in.
 #[derive(
@@ -177,6 +180,23 @@ impl<'r> sqlx::Decode<'r, sqlx::Any> for ApprovalValues {
         let text = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
         ApprovalValues::from_storage(text).map_err(Into::into)
     }
+}
+
+/// How a change request shows a basic-type facility: its global id, code and name, so the
+/// municipality reads who it is side by side; null for none.
+pub fn basic_facility_value(basic: Option<&OrganizationRecord>) -> Value {
+    match basic {
+        Some(b) => {
+            json!({ "id": global_id("Facility", &b.id).to_string(), "code": b.code, "name": b.name })
+        }
+        None => Value::Null,
+    }
+}
+
+/// The row id inside a change request's basic-facility value.
+pub fn basic_facility_row(value: &Value) -> Option<String> {
+    let id = value.get("id")?.as_str()?;
+    row_of(id, &["Facility"], "facility").ok()
 }
 
 #[cfg(test)]

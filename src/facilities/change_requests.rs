@@ -19,11 +19,11 @@ use super::CHANGE_REQUEST_TOPIC;
 use super::access::{Acting, may_decide};
 use super::approval::{ApprovalField, ApprovalValues};
 use super::contracts::ContractKind;
+use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, Exec, Filter, Flag, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
-use crate::identity::Actor;
 use crate::organizations::{OrganizationRecord, store};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -576,7 +576,7 @@ async fn apply_supply(
     if supply.is_none() && basic.is_none() {
         return Ok(());
     }
-    let basic_row = basic.and_then(super::update::basic_facility_row);
+    let basic_row = basic.and_then(super::approval::basic_facility_row);
     let facility = store::load(tx.conn(), facility_id)
         .await?
         .ok_or(AppError::NotFound("facility"))?;

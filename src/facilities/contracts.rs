@@ -7,12 +7,12 @@ use serde_json::json;
 
 use super::access::scope_of;
 use super::codes::{MedicalInstitutionCode, parse_date};
+use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, Exec, Filter, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
-use crate::identity::Actor;
 use crate::organizations::codes::MunicipalityCode;
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
 

@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::access::{Acting, may_edit};
 use super::codes::{parse_date, parse_licence_number};
+use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, Exec, new_id};
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
 use crate::organizations::{OrganizationRecord, store};
 
 #[derive(Debug, Clone, sqlx::FromRow)]

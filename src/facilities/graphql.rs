@@ -6,7 +6,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::CHANGE_REQUEST_TOPIC;
 use super::access::may_see;
@@ -17,6 +17,7 @@ use super::contracts::{self, ContractFilter, ContractKind, ContractRecord, NewCo
 use super::doctors::{self, DoctorCorrection, DoctorRecord};
 use super::loader::PendingRequestLoader;
 use super::update::{FacilityUpdate, update_facility};
+use crate::actor::{Actor, current_actor, request_meta, require_actor};
 use crate::audit::{Entry, Outcome, RequestMeta};
 use crate::authz::{area_filter, may_receive};
 use crate::clock::Timestamp;
@@ -25,7 +26,6 @@ use crate::error::{AppError, AppResult};
 use crate::events::Events;
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
-use crate::identity::{Actor, current_actor, request_meta, require_actor};
 use crate::organizations::{
     ApprovalStatus, Facility, Municipality, OrganizationNode, OrganizationRecord, load_organization,
 };
@@ -61,20 +61,6 @@ pub(super) async fn audited<T>(
         }
     }
     result
-}
-
-/// What the audit log keeps of a facility.
-pub fn audit_view(record: &OrganizationRecord) -> Value {
-    json!({
-        "code": record.code, "name": record.name, "nameKana": record.name_kana, "nameRomaji": record.name_romaji,
-        "address": record.address, "postalCode": record.postal_code, "latitude": record.latitude,
-        "longitude": record.longitude, "phone": record.phone, "weeklyCapacity": record.weekly_capacity,
-        "openingHours": record.opening_hours, "parkingNotes": record.parking_notes, "accessNotes": record.access_notes,
-        "representativeName": record.representative_name, "vaccinesHandled": record.vaccines_handled,
-        "generalAcceptance": record.general_acceptance, "proxyInput": record.proxy_input,
-        "supplyType": record.supply_type, "basicFacilityId": record.basic_facility_id,
-        "operatingMunicipalityId": record.operating_municipality_id,
-    })
 }
 
 /// One field of a change request, before and after, side by side.

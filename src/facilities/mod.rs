@@ -10,6 +10,7 @@ mod contracts;
 mod doctors;
 mod eligibility;
 mod events;
+mod facility_type;
 mod graphql;
 mod loader;
 mod partners;
@@ -46,7 +47,7 @@ pub const CHANGE_REQUEST_TOPIC: &str = "facility.change_request";
 pub(crate) async fn audit_refusal(
     db: &crate::db::Db,
     meta: &crate::audit::RequestMeta,
-    actor: &crate::identity::Actor,
+    actor: &crate::actor::Actor,
     operation: &'static str,
     organization_id: Option<&str>,
     error: &crate::error::AppError,
@@ -70,4 +71,18 @@ pub(crate) async fn audit_refusal(
         entry = entry.organization(id);
     }
     crate::audit::record_alone(db, meta, entry).await
+}
+
+/// What the audit log keeps of a facility.
+pub fn audit_view(record: &crate::organizations::OrganizationRecord) -> serde_json::Value {
+    serde_json::json!({
+        "code": record.code, "name": record.name, "nameKana": record.name_kana, "nameRomaji": record.name_romaji,
+        "address": record.address, "postalCode": record.postal_code, "latitude": record.latitude,
+        "longitude": record.longitude, "phone": record.phone, "weeklyCapacity": record.weekly_capacity,
+        "openingHours": record.opening_hours, "parkingNotes": record.parking_notes, "accessNotes": record.access_notes,
+        "representativeName": record.representative_name, "vaccinesHandled": record.vaccines_handled,
+        "generalAcceptance": record.general_acceptance, "proxyInput": record.proxy_input,
+        "supplyType": record.supply_type, "basicFacilityId": record.basic_facility_id,
+        "operatingMunicipalityId": record.operating_municipality_id,
+    })
 }

@@ -12,11 +12,11 @@ use serde_json::json;
 
 use super::access::scope_of;
 use super::codes::parse_date;
+use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, Filter, new_id, placeholders};
 use crate::error::{AppError, AppResult};
-use crate::identity::Actor;
 use crate::organizations::{OrganizationKind, OrganizationRecord, store};
 
 async fn load(db: &Db, id: &str) -> AppResult<Option<OrganizationRecord>> {
@@ -24,7 +24,7 @@ async fn load(db: &Db, id: &str) -> AppResult<Option<OrganizationRecord>> {
 }
 
 fn facility_target<'a>(
-    scope: &'a crate::identity::OrgScope,
+    scope: &'a crate::actor::OrgScope,
     facility: &'a OrganizationRecord,
 ) -> Target<'a> {
     Target::Facility {

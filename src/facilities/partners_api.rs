@@ -10,12 +10,12 @@ use super::partners::{
     self, DeliveringWholesalerLoader, PowerOfAttorneyInput, PowerOfAttorneyRecord,
     PowerOfAttorneyStatus,
 };
+use crate::actor::{current_actor, request_meta, require_actor};
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
-use crate::identity::{current_actor, request_meta, require_actor};
 use crate::organizations::{
     Facility, OrganizationKind, OrganizationRecord, PartnerOrganization, load_organization,
 };

@@ -8,12 +8,12 @@ use std::collections::{HashMap, HashSet};
 use super::access::scope_of;
 use super::codes::{MedicalInstitutionCode, check_coordinates};
 use super::update::{phone, postal_code, required, text};
+use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult, RowError};
 use crate::events::append;
-use crate::identity::Actor;
 use crate::organizations::codes::MunicipalityCode;
 use crate::organizations::{
     FacilityType, NewFacility, NewOrganization, OrganizationKind, OrganizationRecord, SupplyType,
@@ -748,9 +748,9 @@ impl RegistrationMutation {
         >,
         #[graphql(desc = "The facilities, as CSV text with a header row.")] csv: Option<String>,
     ) -> async_graphql::Result<Vec<crate::organizations::Facility>> {
-        let actor = crate::identity::require_actor(ctx)?;
+        let actor = crate::actor::require_actor(ctx)?;
         let db = ctx.data_unchecked::<Db>();
-        let meta = crate::identity::request_meta(ctx);
+        let meta = crate::actor::request_meta(ctx);
         let argument = if csv.is_some() { "csv" } else { "facilities" };
         let (rows, errors) = match (facilities, csv) {
             (Some(list), None) => {
@@ -807,7 +807,7 @@ impl RegistrationMutation {
         ctx: &async_graphql::Context<'_>,
         #[graphql(desc = "The venue.")] input: RegisterSpecialVenueInput,
     ) -> async_graphql::Result<crate::organizations::Facility> {
-        let actor = crate::identity::require_actor(ctx)?;
+        let actor = crate::actor::require_actor(ctx)?;
         let venue = NewVenue {
             municipality_code: input.municipality_code,
             row: FacilityRow {
@@ -829,7 +829,7 @@ impl RegistrationMutation {
         };
         let record = register_special_venue(
             ctx.data_unchecked::<Db>(),
-            &crate::identity::request_meta(ctx),
+            &crate::actor::request_meta(ctx),
             actor,
             venue,
         )

@@ -5,15 +5,15 @@ use async_graphql::ID;
 use serde_json::{Map, Value, json};
 
 use super::access::{Acting, may_edit};
-use super::approval::{ApprovalField, ApprovalValues};
+use super::approval::{ApprovalField, ApprovalValues, basic_facility_value};
 use super::change_requests::{self, ChangeRequestRecord};
 use super::codes::{MedicalInstitutionCode, check_coordinates, parse_date};
+use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, Flag, Timestamp, WriteTx};
 use crate::error::{AppError, AppResult};
 use crate::events::append;
-use crate::graphql::ids::{global_id, row_of};
-use crate::identity::Actor;
+use crate::graphql::ids::row_of;
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
 
 /// Changes to a facility. Leave out what does not change.
@@ -461,23 +461,6 @@ fn finish(mut requested: ApprovalValues, update: &FacilityUpdate) -> ApprovalVal
     requested
 }
 
-/// How a change request shows a basic-type facility: its global id, code and name, so the
-/// municipality reads who it is side by side; null for none.
-pub fn basic_facility_value(basic: Option<&OrganizationRecord>) -> Value {
-    match basic {
-        Some(b) => {
-            json!({ "id": global_id("Facility", &b.id).to_string(), "code": b.code, "name": b.name })
-        }
-        None => Value::Null,
-    }
-}
-
-/// The row id inside a change request's basic-facility value.
-pub fn basic_facility_row(value: &Value) -> Option<String> {
-    let id = value.get("id")?.as_str()?;
-    row_of(id, &["Facility"], "facility").ok()
-}
-
 /// A facility may be supplied through `basic` only if it is another facility of the same
 /// prefecture that is itself supplied directly; and a facility that supplies satellites cannot
 /// become one.
@@ -580,8 +563,8 @@ async fn apply_update(
         .object("Facility", &facility.id)
         .organization(&facility.id)
         .change(
-            Some(super::graphql::audit_view(&before)),
-            Some(super::graphql::audit_view(&after)),
+            Some(super::audit_view(&before)),
+            Some(super::audit_view(&after)),
         );
     match acting {
         Acting::Proxy => {

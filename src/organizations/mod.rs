@@ -17,4 +17,5 @@ pub use model::{
 pub use query::OrganizationQuery;
 pub use types::{
     Facility, Municipality, Nation, OrganizationNode, PartnerOrganization, Prefecture,
+    load_required,
 };

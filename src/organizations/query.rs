@@ -8,12 +8,12 @@ use super::loader::load_organization;
 use super::model::{FacilityType, OrganizationKind};
 use super::store::{self, OrganizationFilter};
 use super::types::{Facility, Municipality, OrganizationNode, Prefecture, organization_connection};
+use crate::actor::require_actor;
 use crate::authz::area_filter;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::ids::parse_global_id;
 use crate::graphql::pagination::page_complexity;
-use crate::identity::require_actor;
 
 /// Longest accepted name search text.
 const MAX_SEARCH_LENGTH: usize = 100;

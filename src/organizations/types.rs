@@ -1,16 +1,15 @@
 //! The GraphQL face of the organisation hierarchy.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, Interface, Object, OutputType};
+use async_graphql::{Context, ID, Interface, OutputType};
 
 use super::codes::PrefectureCode;
 use super::loader::{load_organization, prefetch};
-use super::model::{FacilityType, OrganizationKind, OrganizationRecord, SupplyType};
+use super::model::{FacilityType, OrganizationKind, OrganizationRecord};
 use super::store::{self, OrganizationFilter};
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::graphql::ids::global_id;
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
 
 /// Any organisation: a public body, a facility or a partner.
@@ -74,7 +73,7 @@ impl From<OrganizationRecord> for OrganizationNode {
 }
 
 /// Loads an organisation that the database guarantees exists (a foreign key points at it).
-async fn load_required(
+pub async fn load_required(
     ctx: &Context<'_>,
     id: Option<&str>,
 ) -> async_graphql::Result<OrganizationRecord> {
@@ -139,23 +138,23 @@ fn referenced_ids(ctx: &Context<'_>, rows: &[OrganizationRecord]) -> Vec<String>
 /// Estimated complexity of one row of a nested list (see `organization_object!`).
 const NESTED_ROW_COMPLEXITY: usize = 10;
 
-/// Expands to an organisation type: the fields every organisation shares, then its own.
-macro_rules! organization_object {
+/// The GraphQL object of an organisation type: the fields every organisation shares, then its
+/// own. The hierarchy declares every kind of organisation (the `Organization` interface lists
+/// them); the area that owns a kind implements its object with this macro, so the hierarchy
+/// never imports the areas above it (facilities implement `Facility`).
+#[macro_export]
+macro_rules! organization_impl {
     ($(#[$meta:meta])* $ty:ident { $($fields:tt)* }) => {
         $(#[$meta])*
-        #[derive(Clone)]
-        pub struct $ty(pub OrganizationRecord);
-
-        $(#[$meta])*
-        #[Object]
+        #[async_graphql::Object]
         impl $ty {
             /// Globally unique, opaque id.
-            pub async fn id(&self) -> ID {
-                global_id(stringify!($ty), &self.0.id)
+            pub async fn id(&self) -> async_graphql::ID {
+                $crate::graphql::ids::global_id(stringify!($ty), &self.0.id)
             }
 
             /// What kind of organisation this is.
-            pub async fn kind(&self) -> OrganizationKind {
+            pub async fn kind(&self) -> $crate::organizations::OrganizationKind {
                 self.0.kind()
             }
 
@@ -181,25 +180,41 @@ macro_rules! organization_object {
             }
 
             /// The organisation above this one in the hierarchy; null for the nation.
-            pub async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<OrganizationNode>> {
+            pub async fn parent(
+                &self,
+                ctx: &async_graphql::Context<'_>,
+            ) -> async_graphql::Result<Option<$crate::organizations::OrganizationNode>> {
                 match &self.0.parent_id {
-                    Some(id) => Ok(load_organization(ctx, id).await?.map(OrganizationNode::from)),
+                    Some(id) => Ok($crate::organizations::load_organization(ctx, id)
+                        .await?
+                        .map($crate::organizations::OrganizationNode::from)),
                     None => Ok(None),
                 }
             }
 
             /// When the record was created (UTC).
-            pub async fn created_at(&self) -> Timestamp {
+            pub async fn created_at(&self) -> $crate::clock::Timestamp {
                 self.0.created_at
             }
 
             /// When the record last changed (UTC).
-            pub async fn updated_at(&self) -> Timestamp {
+            pub async fn updated_at(&self) -> $crate::clock::Timestamp {
                 self.0.updated_at
             }
 
             $($fields)*
         }
+    };
+}
+
+/// Declares an organisation type of the hierarchy and implements its object.
+macro_rules! organization_object {
+    ($(#[$meta:meta])* $ty:ident { $($fields:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Clone)]
+        pub struct $ty(pub OrganizationRecord);
+
+        $crate::organization_impl! { $(#[$meta])* $ty { $($fields)* } }
     };
 }
 
@@ -268,149 +283,10 @@ organization_object! {
     }
 }
 
-organization_object! {
-    /// A facility that vaccinates (医療機関・接種会場): a clinic, hospital or special venue,
-    /// supplied directly (basic-type) or through a basic-type facility (satellite).
-    Facility {
-        /// What kind of place this is.
-        async fn facility_type(&self) -> Option<FacilityType> {
-            self.0.facility_type.as_deref().and_then(FacilityType::from_db)
-        }
-
-        /// Postal code, as "123-4567".
-        async fn postal_code(&self) -> Option<String> {
-            self.0.postal_code.clone()
-        }
-
-        /// Street address in Japanese, from the prefecture down.
-        async fn address(&self) -> Option<String> {
-            self.0.address.clone()
-        }
-
-        /// Latitude in degrees (WGS 84).
-        async fn latitude(&self) -> Option<f64> {
-            self.0.latitude
-        }
-
-        /// Longitude in degrees (WGS 84).
-        async fn longitude(&self) -> Option<f64> {
-            self.0.longitude
-        }
-
-        /// Telephone number for the public.
-        async fn phone(&self) -> Option<String> {
-            self.0.phone.clone()
-        }
-
-        /// The municipality the facility is in.
-        async fn municipality(&self, ctx: &Context<'_>) -> async_graphql::Result<Municipality> {
-            load_required(ctx, self.0.municipality_id.as_deref()).await.map(Municipality)
-        }
-
-        /// The prefecture the facility is in.
-        async fn prefecture(&self, ctx: &Context<'_>) -> async_graphql::Result<Prefecture> {
-            load_required(ctx, self.0.prefecture_id.as_deref()).await.map(Prefecture)
-        }
-
-        /// Representative's name (代表者名): personal data, for the facility's area only.
-        async fn representative_name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-            crate::facilities::private_representative_name(ctx, &self.0)
-        }
-
-        /// Vaccines handled (取扱いワクチン), as product codes.
-        async fn vaccines_handled(&self) -> Vec<String> {
-            self.0.vaccines_handled.as_deref().and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default()
-        }
-
-        /// Whether the facility vaccinates the general public (一般受入).
-        async fn general_acceptance(&self) -> bool {
-            self.0.general_acceptance()
-        }
-
-        /// Whether its municipality may enter data for it (代行入力).
-        async fn proxy_input(&self) -> bool {
-            self.0.proxy_input()
-        }
-
-        /// Doses it can give per week (接種可能量).
-        async fn weekly_capacity(&self) -> Option<i64> {
-            self.0.weekly_capacity
-        }
-
-        /// Opening hours, for the navigator.
-        async fn opening_hours(&self) -> Option<String> {
-            self.0.opening_hours.clone()
-        }
-
-        /// Parking, for the navigator.
-        async fn parking_notes(&self) -> Option<String> {
-            self.0.parking_notes.clone()
-        }
-
-        /// Access by public transport, for the navigator.
-        async fn access_notes(&self) -> Option<String> {
-            self.0.access_notes.clone()
-        }
-
-        /// How the facility receives vaccine: directly (basic-type) or through a basic-type
-        /// facility (satellite).
-        async fn supply_type(&self) -> SupplyType {
-            self.0.supply()
-        }
-
-        /// The basic-type facility supplying this satellite (基本型接種施設); null for a
-        /// basic-type facility. An approval field.
-        async fn basic_facility(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Facility>> {
-            match &self.0.basic_facility_id {
-                Some(id) => Ok(load_organization(ctx, id).await?.map(Facility)),
-                None => Ok(None),
-            }
-        }
-
-        /// The municipality running this special venue (特設会場); it edits the venue without
-        /// the proxy flag. Null for other facilities.
-        async fn operating_municipality(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Municipality>> {
-            match &self.0.operating_municipality_id {
-                Some(id) => Ok(load_organization(ctx, id).await?.map(Municipality)),
-                None => Ok(None),
-            }
-        }
-
-        /// Registered doctors (personal data: the facility's area only).
-        async fn doctors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::facilities::Doctor>> {
-            crate::facilities::private_doctors(ctx, &self.0).await
-        }
-
-        /// Vaccination contracts (the facility's area only).
-        async fn contracts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::facilities::Contract>> {
-            crate::facilities::private_contracts(ctx, &self.0).await
-        }
-
-        /// The wholesaler delivering to the facility (the facility's area and the wholesaler
-        /// itself).
-        async fn delivering_wholesaler(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<PartnerOrganization>> {
-            crate::facilities::delivering_wholesaler(ctx, &self.0).await
-        }
-
-        /// Whether the facility may receive allocations and offer reservations, and why not
-        /// (the facility's area only).
-        async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<crate::facilities::Eligibility> {
-            crate::facilities::private_eligibility(ctx, &self.0).await
-        }
-
-        /// Whether a change to the approval fields waits for the municipality (PENDING, 申請中),
-        /// was rejected (REJECTED), or nothing waits (NONE): the latest request's state (the
-        /// facility's area only).
-        async fn approval_status(&self, ctx: &Context<'_>) -> async_graphql::Result<super::ApprovalStatus> {
-            crate::facilities::private_approval_status(ctx, &self.0).await
-        }
-
-        /// The change request waiting for the municipality, if any (the facility's area only).
-        async fn pending_change_request(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<crate::facilities::FacilityChangeRequest>> {
-            crate::facilities::private_pending_change_request(ctx, &self.0).await
-        }
-    }
-}
+/// A facility (its GraphQL object is implemented by the facilities area:
+/// `crate::facilities::facility_type`).
+#[derive(Clone)]
+pub struct Facility(pub OrganizationRecord);
 
 organization_object! {
     /// An organisation outside the administrative hierarchy: manufacturer, wholesaler, dry-ice
