@@ -7,7 +7,6 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::graphql::Limits;
-use crate::identity::totp_vault::TotpKey;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -347,5 +346,69 @@ mod value_tests {
         assert!(http_url("vsys.example.jp").is_err());
         assert!(smtp_url("smtps://u:p@mail.example.jp").is_ok());
         assert!(smtp_url("http://mail.example.jp").is_err());
+    }
+}
+
+/// Bytes of a TOTP key.
+pub const KEY_BYTES: usize = 32;
+
+/// The key that seals authenticator secrets (`--totp-key`): 32 bytes, given as base64 (44
+/// characters) or hex (64). Never printed; its [`TotpKey::id`] names it in logs and stored values.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TotpKey([u8; KEY_BYTES]);
+
+impl std::fmt::Debug for TotpKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TotpKey({})", self.id())
+    }
+}
+
+impl std::str::FromStr for TotpKey {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let text = text.trim();
+        let bytes = if text.len() == 2 * KEY_BYTES && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(text).ok()
+        } else {
+            STANDARD
+                .decode(text)
+                .or_else(|_| URL_SAFE_NO_PAD.decode(text))
+                .ok()
+        };
+        bytes
+            .and_then(|b| <[u8; KEY_BYTES]>::try_from(b).ok())
+            .map(TotpKey)
+            .ok_or_else(|| {
+                "a TOTP key is 32 bytes, as base64 or hex (e.g. `openssl rand -base64 32`)".into()
+            })
+    }
+}
+
+impl TotpKey {
+    pub fn from_bytes(bytes: [u8; KEY_BYTES]) -> TotpKey {
+        TotpKey(bytes)
+    }
+
+    pub fn bytes(&self) -> &[u8; KEY_BYTES] {
+        &self.0
+    }
+
+    /// The key as written to a key file (base64).
+    pub fn to_base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(self.0)
+    }
+
+    /// A short public name of the key: the first 8 hex digits of a domain-separated hash.
+    pub fn id(&self) -> String {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::new()
+            .chain_update(b"vsys totp key id\0")
+            .chain_update(self.0)
+            .finalize();
+        hex::encode(&digest[..4])
     }
 }

@@ -71,6 +71,18 @@ const RULES: &[(&str, &[&str], &str)] = &[
         &["facilities", "schema", "http", "server", "seed"],
         "accounts do not depend on the registry",
     ),
+    (
+        "config",
+        &[
+            "identity",
+            "facilities",
+            "organizations",
+            "schema",
+            "http",
+            "server",
+        ],
+        "configuration is read before any area starts",
+    ),
 ];
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {

@@ -5,80 +5,31 @@
 //! makes rotation possible: start with the new `--totp-key` and the old one in
 //! `--totp-old-keys`, and every secret is re-encrypted under the new key at start-up.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use anyhow::Context as _;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce};
-use sha2::{Digest, Sha256};
 
 use super::secrets::fill_random;
+use crate::config::KEY_BYTES;
+pub use crate::config::TotpKey;
 use crate::db::Db;
 
 const PREFIX: &str = "v1";
 const NONCE_BYTES: usize = 12;
-const KEY_BYTES: usize = 32;
 
-/// A 32-byte key, given as base64 (44 characters) or hex (64). Never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct TotpKey([u8; KEY_BYTES]);
-
-impl fmt::Debug for TotpKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TotpKey({})", self.id())
-    }
+/// A new random key.
+pub fn generate_key() -> TotpKey {
+    let mut bytes = [0u8; KEY_BYTES];
+    fill_random(&mut bytes);
+    TotpKey::from_bytes(bytes)
 }
 
-impl FromStr for TotpKey {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let text = text.trim();
-        let bytes = if text.len() == 2 * KEY_BYTES && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).ok()
-        } else {
-            STANDARD
-                .decode(text)
-                .or_else(|_| URL_SAFE_NO_PAD.decode(text))
-                .ok()
-        };
-        bytes
-            .and_then(|b| <[u8; KEY_BYTES]>::try_from(b).ok())
-            .map(TotpKey)
-            .ok_or_else(|| {
-                "a TOTP key is 32 bytes, as base64 or hex (e.g. `openssl rand -base64 32`)".into()
-            })
-    }
-}
-
-impl TotpKey {
-    pub fn generate() -> TotpKey {
-        let mut bytes = [0u8; KEY_BYTES];
-        fill_random(&mut bytes);
-        TotpKey(bytes)
-    }
-
-    /// The key as written to a key file (base64).
-    pub fn to_base64(&self) -> String {
-        STANDARD.encode(self.0)
-    }
-
-    /// A short public name of the key: the first 8 hex digits of a domain-separated hash.
-    pub fn id(&self) -> String {
-        let digest = Sha256::new()
-            .chain_update(b"vsys totp key id\0")
-            .chain_update(self.0)
-            .finalize();
-        hex::encode(&digest[..4])
-    }
-
-    fn cipher(&self) -> ChaCha20Poly1305 {
-        ChaCha20Poly1305::new(&Key::from(self.0))
-    }
+fn cipher(key: &TotpKey) -> ChaCha20Poly1305 {
+    ChaCha20Poly1305::new(&Key::from(*key.bytes()))
 }
 
 /// The current key (seals) and earlier ones (open only, during a rotation).
@@ -97,9 +48,7 @@ impl TotpVault {
     pub fn seal(&self, user_id: &str, secret: &str) -> String {
         let mut nonce = [0u8; NONCE_BYTES];
         fill_random(&mut nonce);
-        let sealed = self
-            .current
-            .cipher()
+        let sealed = cipher(&self.current)
             .encrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -133,8 +82,7 @@ impl TotpVault {
         );
         let (nonce, sealed) = blob.split_at(NONCE_BYTES);
         let nonce: [u8; NONCE_BYTES] = nonce.try_into().expect("split at the nonce length");
-        let clear = key
-            .cipher()
+        let clear = cipher(key)
             .decrypt(
                 &Nonce::from(nonce),
                 Payload {
@@ -226,7 +174,7 @@ pub fn resolve_key(configured: Option<&TotpKey>, database_url: &str) -> anyhow::
             tracing::warn!(
                 "no --totp-key: authenticator secrets of this in-memory database use a key that ends with the process"
             );
-            Ok(TotpKey::generate())
+            Ok(generate_key())
         }
         Some(Some(db_file)) => key_file(&key_file_path(&db_file)),
         None => anyhow::bail!(
@@ -249,7 +197,7 @@ fn key_file(path: &Path) -> anyhow::Result<TotpKey> {
             .parse()
             .map_err(|e: String| anyhow::anyhow!("{}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = TotpKey::generate();
+            let key = generate_key();
             match write_new_private(path, &key.to_base64()) {
                 // Another process starting on the same file was a moment faster: use its key.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return key_file(path),
@@ -298,7 +246,7 @@ mod tests {
 
     #[test]
     fn a_sealed_secret_opens_for_its_user_only() {
-        let vault = TotpVault::new(TotpKey::generate(), vec![]);
+        let vault = TotpVault::new(generate_key(), vec![]);
         let sealed = vault.seal("user-1", SECRET);
         assert!(sealed.starts_with("v1:"), "{sealed}");
         assert!(!sealed.contains(SECRET));
@@ -310,7 +258,7 @@ mod tests {
 
     #[test]
     fn clear_and_tampered_values_do_not_open() {
-        let vault = TotpVault::new(TotpKey::generate(), vec![]);
+        let vault = TotpVault::new(generate_key(), vec![]);
         assert!(vault.open("u", SECRET).is_err());
         let sealed = vault.seal("u", SECRET);
         let mut tampered = sealed.clone().into_bytes();
@@ -326,7 +274,7 @@ mod tests {
 
     #[test]
     fn another_key_cannot_open_and_an_old_key_can_during_rotation() {
-        let (old, new) = (TotpKey::generate(), TotpKey::generate());
+        let (old, new) = (generate_key(), generate_key());
         let sealed = TotpVault::new(old.clone(), vec![]).seal("u", SECRET);
         assert!(
             TotpVault::new(new.clone(), vec![])
@@ -346,10 +294,15 @@ mod tests {
 
     #[test]
     fn keys_parse_from_base64_or_hex_and_never_print() {
-        let key = TotpKey::generate();
+        let key = generate_key();
         assert_eq!(key.to_base64().parse::<TotpKey>().unwrap(), key);
-        assert_eq!(hex::encode(key.0).parse::<TotpKey>().unwrap(), key);
-        for bad in ["", "short", &STANDARD.encode([0u8; 16]), &"g".repeat(64)] {
+        assert_eq!(hex::encode(key.bytes()).parse::<TotpKey>().unwrap(), key);
+        for bad in [
+            "",
+            "short",
+            &base64::engine::general_purpose::STANDARD.encode([0u8; 16]),
+            &"g".repeat(64),
+        ] {
             assert!(bad.parse::<TotpKey>().is_err(), "{bad}");
         }
         let printed = format!("{key:?}");
@@ -391,7 +344,7 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o077, 0, "{mode:o}");
         }
-        let configured = TotpKey::generate();
+        let configured = generate_key();
         assert_eq!(resolve_key(Some(&configured), &url).unwrap(), configured);
         assert!(resolve_key(None, "postgres://h/db").is_err());
     }
