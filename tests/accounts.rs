@@ -5,7 +5,9 @@
 mod common;
 
 use common::TestServer;
-use common::api::{error_code, error_field, error_reason, meguro_id, municipality_id};
+use common::api::{
+    data_or_panic, error_code, error_field, error_reason, meguro_id, municipality_id,
+};
 use common::db::{audited, count, execute};
 use serde_json::{Value, json};
 use vsys::identity::demo::DEMO_PASSWORD;
@@ -281,18 +283,54 @@ const RESET_ANSWER: &str =
     "mutation($u: ID!) { resetSecurityAnswer(userId: $u) { securityQuestionSet } }";
 const SET_QUESTION: &str = "mutation($p: String!, $q: String!, $a: String!) { setSecurityQuestion(currentPassword: $p, securityQuestion: $q, securityAnswer: $a) { securityQuestionSet } }";
 
-#[tokio::test]
-async fn the_desk_resets_a_forgotten_security_answer_and_the_user_chooses_a_new_one_at_the_next_sign_in()
- {
-    let server = TestServer::start().await;
-    let tokyo = user_id(&server, "tokyo.admin").await;
+/// The service desk resets tokyo.admin's security answer; returns the whole response.
+async fn reset_tokyos_answer(server: &TestServer) -> Value {
+    let tokyo = user_id(server, "tokyo.admin").await;
     let desk = server.sign_in("helpdesk.admin").await;
-    let reset = server
+    server
         .graphql_as(&desk, RESET_ANSWER, json!({ "u": tokyo }))
+        .await
+}
+
+/// After the reset, tokyo.admin signs in: (its session, the second question on the list).
+async fn tokyo_signs_in_after_the_reset(server: &TestServer) -> (String, String) {
+    data_or_panic(&reset_tokyos_answer(server).await);
+    let token = server.sign_in("tokyo.admin").await;
+    let questions = server
+        .data_as(&token, "{ securityQuestions }", json!({}))
         .await;
+    let question = questions["securityQuestions"][1]
+        .as_str()
+        .unwrap_or_else(|| panic!("{questions}"))
+        .to_owned();
+    (token, question)
+}
+
+/// Chooses `question` with the answer "Pochi"; returns the whole response.
+async fn choose_question(
+    server: &TestServer,
+    token: &str,
+    password: &str,
+    question: &str,
+) -> Value {
+    server
+        .graphql_as(
+            token,
+            SET_QUESTION,
+            json!({ "p": password, "q": question, "a": "Pochi" }),
+        )
+        .await
+}
+
+const PREFECTURES: &str = "{ prefectures { edges { cursor } } }";
+
+#[tokio::test]
+async fn the_desk_resets_a_forgotten_security_answer_mails_the_user_and_is_audited() {
+    let server = TestServer::start().await;
+    let reset = reset_tokyos_answer(&server).await;
     assert_eq!(
-        reset["data"]["resetSecurityAnswer"]["securityQuestionSet"], false,
-        "{reset}"
+        data_or_panic(&reset)["resetSecurityAnswer"]["securityQuestionSet"],
+        false
     );
     assert!(
         server
@@ -301,74 +339,67 @@ async fn the_desk_resets_a_forgotten_security_answer_and_the_user_chooses_a_new_
             .contains("security question and answer")
     );
     assert_eq!(audited(&server, "resetSecurityAnswer", "SUCCESS").await, 1);
+    server.stop().await;
+}
 
-    // The next sign-in: nothing but choosing a new question (and reading the list) works.
-    let token = server.sign_in("tokyo.admin").await;
-    let blocked = server
-        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
+#[tokio::test]
+async fn after_a_reset_the_next_sign_in_can_only_read_the_questions_and_choose_one() {
+    let server = TestServer::start().await;
+    // Reading the list of questions works (the helper reads it).
+    let (token, _) = tokyo_signs_in_after_the_reset(&server).await;
+    let blocked = server.graphql_as(&token, PREFECTURES, json!({})).await;
     assert_eq!(error_code(&blocked), "FORBIDDEN");
     assert_eq!(error_reason(&blocked), "SECURITY_QUESTION_REQUIRED");
-    let questions = server
-        .graphql_as(&token, "{ securityQuestions }", json!({}))
-        .await;
-    let question = questions["data"]["securityQuestions"][1]
-        .as_str()
-        .unwrap_or_else(|| panic!("{questions}"))
-        .to_owned();
-    let wrong_password = server
-        .graphql_as(
-            &token,
-            SET_QUESTION,
-            json!({ "p": "Not-The-One-1", "q": question, "a": "Pochi" }),
-        )
-        .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_security_question_needs_the_current_password_and_a_listed_question() {
+    let server = TestServer::start().await;
+    let (token, question) = tokyo_signs_in_after_the_reset(&server).await;
+    let wrong_password = choose_question(&server, &token, "Not-The-One-1", &question).await;
     assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
-    let not_listed = server
-        .graphql_as(
-            &token,
-            SET_QUESTION,
-            json!({ "p": DEMO_PASSWORD, "q": "What is my PIN?", "a": "Pochi" }),
-        )
-        .await;
+    let not_listed = choose_question(&server, &token, DEMO_PASSWORD, "What is my PIN?").await;
     assert_eq!(error_field(&not_listed), "securityQuestion");
     assert_eq!(audited(&server, "setSecurityQuestion", "FAILURE").await, 2);
-    let chosen = server
-        .graphql_as(
-            &token,
-            SET_QUESTION,
-            json!({ "p": DEMO_PASSWORD, "q": question, "a": "Pochi" }),
-        )
-        .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn choosing_a_new_security_question_opens_the_api_again() {
+    let server = TestServer::start().await;
+    let (token, question) = tokyo_signs_in_after_the_reset(&server).await;
+    let chosen = choose_question(&server, &token, DEMO_PASSWORD, &question).await;
     assert_eq!(
-        chosen["data"]["setSecurityQuestion"]["securityQuestionSet"], true,
-        "{chosen}"
+        data_or_panic(&chosen)["setSecurityQuestion"]["securityQuestionSet"],
+        true
     );
-    let open = server
-        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
-    assert!(open.get("errors").is_none(), "{open}");
-    // The new answer resets a forgotten password.
+    server.data_as(&token, PREFECTURES, json!({})).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_new_security_answer_resets_a_forgotten_password() {
+    let server = TestServer::start().await;
+    let (token, question) = tokyo_signs_in_after_the_reset(&server).await;
+    data_or_panic(&choose_question(&server, &token, DEMO_PASSWORD, &question).await);
     let challenge = server
-        .graphql(
+        .data(
             "mutation { requestPasswordReset(username: \"tokyo.admin\") { resetToken securityQuestion } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        challenge["data"]["requestPasswordReset"]["securityQuestion"],
+        challenge["requestPasswordReset"]["securityQuestion"],
         question.as_str()
     );
     let done = server
-        .graphql(
+        .data(
             "mutation($t: String!) { resetPasswordWithSecurityAnswer(resetToken: $t, answer: \"pochi\", newPassword: \"After-Reset-2021\") }",
-            json!({ "t": challenge["data"]["requestPasswordReset"]["resetToken"] }),
+            json!({ "t": challenge["requestPasswordReset"]["resetToken"] }),
         )
         .await;
-    assert_eq!(
-        done["data"]["resetPasswordWithSecurityAnswer"], true,
-        "{done}"
-    );
+    assert_eq!(done["resetPasswordWithSecurityAnswer"], true);
     server.stop().await;
 }
 
@@ -580,35 +611,51 @@ async fn only_the_desk_invites_in_bulk() {
 
 const SET_STATUS: &str = "mutation($u: ID!, $s: AccountSwitch!) { setUserStatus(userId: $u, status: $s, reason: \"異動\") { status } }";
 
+const REQUEST_RESET: &str =
+    "mutation { requestPasswordReset(username: \"meguro.staff\") { resetToken } }";
+const FINISH_RESET: &str = "mutation($t: String!) { resetPasswordWithSecurityAnswer(resetToken: $t, answer: \"blue\", newPassword: \"Came-Back-2021\") }";
+
+/// Meguro's administrator sets meguro.staff's status; returns the whole response.
+async fn set_staff_status(
+    server: &TestServer,
+    admin: &str,
+    staff_id: &Value,
+    status: &str,
+) -> Value {
+    server
+        .graphql_as(admin, SET_STATUS, json!({ "u": staff_id, "s": status }))
+        .await
+}
+
+/// Meguro's administrator disables meguro.staff; returns the administrator's session.
+async fn disable_staff(server: &TestServer, staff_id: &Value) -> String {
+    let admin = server.sign_in("meguro.admin").await;
+    let disabled = set_staff_status(server, &admin, staff_id, "DISABLED").await;
+    assert_eq!(
+        data_or_panic(&disabled)["setUserStatus"]["status"],
+        "DISABLED"
+    );
+    admin
+}
+
 #[tokio::test]
-async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_at_once() {
+async fn disabling_an_account_closes_its_websockets_at_once() {
     let server = TestServer::start().await;
     let staff_id = user_id(&server, "meguro.staff").await;
     let token = server.sign_in("meguro.staff").await;
     let mut ws = server.websocket(Some("graphql-transport-ws")).await;
-    ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })).await;
-    assert_eq!(ws.next_json().await["type"], "connection_ack");
-
-    let early_reset = server
-        .graphql(
-            "mutation { requestPasswordReset(username: \"meguro.staff\") { resetToken } }",
-            json!({}),
-        )
-        .await["data"]["requestPasswordReset"]["resetToken"]
-        .clone();
-    let admin = server.sign_in("meguro.admin").await;
-    let disabled = server
-        .graphql_as(
-            &admin,
-            SET_STATUS,
-            json!({ "u": staff_id, "s": "DISABLED" }),
-        )
-        .await;
-    assert_eq!(
-        disabled["data"]["setUserStatus"]["status"], "DISABLED",
-        "{disabled}"
-    );
+    ws.init_as(&token).await;
+    disable_staff(&server, &staff_id).await;
     assert_eq!(ws.close_code().await, 4403);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_disabled_accounts_sessions_are_refused_at_once_and_audited() {
+    let server = TestServer::start().await;
+    let staff_id = user_id(&server, "meguro.staff").await;
+    let token = server.sign_in("meguro.staff").await;
+    disable_staff(&server, &staff_id).await;
     let response = server
         .client
         .post(server.url("/graphql"))
@@ -621,12 +668,30 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body), "UNAUTHENTICATED");
     assert_eq!(audited(&server, "authenticate", "FAILURE").await, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_disabled_account_cannot_sign_in() {
+    let server = TestServer::start().await;
+    let staff_id = user_id(&server, "meguro.staff").await;
+    disable_staff(&server, &staff_id).await;
     let sign_in = server.sign_in_step_one("meguro.staff", DEMO_PASSWORD).await;
     assert_eq!(error_code(&sign_in), "UNAUTHENTICATED");
-    // A self-service reset does not bring it back: neither one started before (its link
-    // expired with the account, and even revived it is refused) nor one started after.
-    let finish = "mutation($t: String!) { resetPasswordWithSecurityAnswer(resetToken: $t, answer: \"blue\", newPassword: \"Came-Back-2021\") }";
-    let before = server.graphql(finish, json!({ "t": early_reset })).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_password_reset_started_before_disabling_does_not_bring_the_account_back() {
+    let server = TestServer::start().await;
+    let staff_id = user_id(&server, "meguro.staff").await;
+    let early_reset =
+        server.data(REQUEST_RESET, json!({})).await["requestPasswordReset"]["resetToken"].clone();
+    disable_staff(&server, &staff_id).await;
+    // Its link expired with the account, and even revived it is refused.
+    let before = server
+        .graphql(FINISH_RESET, json!({ "t": early_reset }))
+        .await;
     assert_eq!(error_code(&before), "UNAUTHENTICATED", "{before}");
     execute(
         &server,
@@ -634,21 +699,34 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
         "x",
     )
     .await;
-    let revived = server.graphql(finish, json!({ "t": early_reset })).await;
-    assert_eq!(error_code(&revived), "UNAUTHENTICATED", "{revived}");
-    let reset = server
-        .graphql(
-            "mutation { requestPasswordReset(username: \"meguro.staff\") { resetToken } }",
-            json!({}),
-        )
+    let revived = server
+        .graphql(FINISH_RESET, json!({ "t": early_reset }))
         .await;
+    assert_eq!(error_code(&revived), "UNAUTHENTICATED", "{revived}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_password_reset_started_after_disabling_does_not_bring_the_account_back() {
+    let server = TestServer::start().await;
+    let staff_id = user_id(&server, "meguro.staff").await;
+    disable_staff(&server, &staff_id).await;
+    let reset = server.graphql(REQUEST_RESET, json!({})).await;
     let after = server
         .graphql(
-            finish,
+            FINISH_RESET,
             json!({ "t": reset["data"]["requestPasswordReset"]["resetToken"] }),
         )
         .await;
     assert_eq!(error_code(&after), "UNAUTHENTICATED");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn disabling_an_account_is_audited_with_its_reason() {
+    let server = TestServer::start().await;
+    let staff_id = user_id(&server, "meguro.staff").await;
+    disable_staff(&server, &staff_id).await;
     let entry: (String, String) = sqlx::query_as(
         "SELECT after_state, detail FROM audit_log WHERE operation = 'setUserStatus' AND outcome = 'SUCCESS'",
     )
@@ -659,22 +737,21 @@ async fn a_disabled_account_cannot_sign_in_and_its_sessions_and_websockets_end_a
         entry.0.contains("DISABLED") && entry.1 == "異動",
         "{entry:?}"
     );
+    server.stop().await;
+}
 
-    // Re-enabled, the account signs in again; asking twice changes nothing.
+#[tokio::test]
+async fn a_re_enabled_account_signs_in_again_and_enabling_twice_changes_nothing() {
+    let server = TestServer::start().await;
+    let staff_id = user_id(&server, "meguro.staff").await;
+    let admin = disable_staff(&server, &staff_id).await;
     for _ in 0..2 {
-        let enabled = server
-            .graphql_as(&admin, SET_STATUS, json!({ "u": staff_id, "s": "ACTIVE" }))
-            .await;
-        assert_eq!(
-            enabled["data"]["setUserStatus"]["status"], "ACTIVE",
-            "{enabled}"
-        );
+        let enabled = set_staff_status(&server, &admin, &staff_id, "ACTIVE").await;
+        assert_eq!(data_or_panic(&enabled)["setUserStatus"]["status"], "ACTIVE");
     }
     let again = server.sign_in("meguro.staff").await;
-    let me = server
-        .graphql_as(&again, "{ me { status } }", json!({}))
-        .await;
-    assert_eq!(me["data"]["me"]["status"], "ACTIVE");
+    let me = server.data_as(&again, "{ me { status } }", json!({})).await;
+    assert_eq!(me["me"]["status"], "ACTIVE");
     assert_eq!(audited(&server, "setUserStatus", "SUCCESS").await, 2);
     server.stop().await;
 }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::TestServer;
+use common::api::nodes;
 use serde_json::{Value, json};
 
 const FACILITIES: &str = "{ facilities(first: 100) { edges { node {
@@ -34,19 +35,16 @@ type Row = (
     Value,
 );
 
-#[tokio::test]
-async fn the_demo_facilities_can_allocate_and_show_every_ineligibility_reason() {
-    let server = TestServer::start().await;
+/// The demo facilities as the nation sees them, by code.
+async fn demo_facilities(server: &TestServer) -> Vec<Value> {
     let nation = server.sign_in("nation.admin").await;
-    let response = server.graphql_as(&nation, FACILITIES, json!({})).await;
-    let mut facilities: Vec<Value> = response["data"]["facilities"]["edges"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{response}"))
-        .iter()
-        .map(|edge| edge["node"].clone())
-        .collect();
+    let mut facilities = nodes(&server.data_as(&nation, FACILITIES, json!({})).await["facilities"]);
     facilities.sort_by_key(|node| node["code"].as_str().unwrap().to_owned());
+    facilities
+}
 
+/// The specification: every demo facility, by code.
+fn specification() -> Vec<Value> {
     let individual = |municipality| vec![contract("INDIVIDUAL", None, Some(municipality))];
     let eligible = json!({ "eligible": true, "reasons": [] });
     let doctor = json!({ "name": "目黒 一郎", "licenceNumber": "123456",
@@ -125,7 +123,7 @@ async fn the_demo_facilities_can_allocate_and_show_every_ineligibility_reason() 
             json!({ "eligible": false, "reasons": ["NO_RESPONSIBLE_DOCTOR", "NO_VACCINATING_DOCTOR"] }),
         ),
     ];
-    let expected: Vec<Value> = table
+    table
         .into_iter()
         .map(
             |(code, name, basic, capacity, contracts, doctors, eligibility)| {
@@ -138,15 +136,52 @@ async fn the_demo_facilities_can_allocate_and_show_every_ineligibility_reason() 
                 })
             },
         )
-        .collect();
-    assert_eq!(facilities.len(), expected.len(), "{response}");
+        .collect()
+}
+
+#[tokio::test]
+async fn every_demo_facility_is_as_the_specification_table_says() {
+    let server = TestServer::start().await;
+    let facilities = demo_facilities(&server).await;
+    let expected = specification();
+    assert_eq!(facilities.len(), expected.len(), "{facilities:?}");
     for (actual, expected) in facilities.iter().zip(&expected) {
         assert_eq!(actual, expected, "{}", expected["name"]);
     }
+    server.stop().await;
+}
 
-    // Meguro Hospital 01 in particular: collective through the Meguro medical association,
-    // delivered to by WS-KANTO-01, handling Pfizer.
-    let hospital = &facilities[0];
+#[tokio::test]
+async fn six_demo_facilities_can_allocate_and_two_show_every_ineligibility_reason() {
+    let server = TestServer::start().await;
+    let facilities = demo_facilities(&server).await;
+    let eligible = facilities
+        .iter()
+        .filter(|node| node["eligibility"]["eligible"] == true)
+        .count();
+    assert_eq!(eligible, 6);
+    let mut reasons: Vec<&str> = facilities
+        .iter()
+        .flat_map(|node| node["eligibility"]["reasons"].as_array().unwrap())
+        .map(|reason| reason.as_str().unwrap())
+        .collect();
+    reasons.sort_unstable();
+    assert_eq!(
+        reasons,
+        [
+            "NO_CURRENT_CONTRACT",
+            "NO_RESPONSIBLE_DOCTOR",
+            "NO_VACCINATING_DOCTOR"
+        ]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn meguro_hospital_01_is_collective_through_the_medical_association_and_handles_pfizer() {
+    let server = TestServer::start().await;
+    // Delivered to by WS-KANTO-01 too.
+    let hospital = demo_facilities(&server).await[0].clone();
     assert_eq!(hospital["name"], "目黒区病院01");
     assert_eq!(hospital["contracts"][0]["kind"], "COLLECTIVE");
     assert_eq!(
@@ -155,21 +190,24 @@ async fn the_demo_facilities_can_allocate_and_show_every_ineligibility_reason() 
     );
     assert_eq!(hospital["deliveringWholesaler"]["code"], "WS-KANTO-01");
     assert_eq!(hospital["vaccinesHandled"], json!(["PFIZER"]));
+    server.stop().await;
+}
 
-    // The association received the hospital's power of attorney.
+#[tokio::test]
+async fn the_medical_association_received_meguro_hospital_01s_power_of_attorney() {
+    let server = TestServer::start().await;
     let association = server.sign_in("meguro-ma.admin").await;
     let powers = server
-        .graphql_as(
+        .data_as(
             &association,
             "{ powersOfAttorney { edges { node { status receivedDate facility { name } aggregator { name } } } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        powers["data"]["powersOfAttorney"]["edges"],
-        json!([{ "node": { "status": "RECEIVED", "receivedDate": "2021-02-15",
-                           "facility": { "name": "目黒区病院01" }, "aggregator": { "name": "目黒区医師会" } } }]),
-        "{powers}"
+        nodes(&powers["powersOfAttorney"]),
+        [json!({ "status": "RECEIVED", "receivedDate": "2021-02-15",
+                 "facility": { "name": "目黒区病院01" }, "aggregator": { "name": "目黒区医師会" } })],
     );
     server.stop().await;
 }

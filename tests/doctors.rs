@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestServer;
-use common::api::{error_code, facility, hospital};
+use common::api::{assert_error, assert_invalid, data_or_panic, error_code, facility, hospital};
 use common::db::{count, last_audit};
 use serde_json::{Value, json};
 
@@ -104,66 +104,116 @@ async fn the_same_person_registered_for_the_second_role_holds_both_and_the_venue
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_and_audited() {
-    let server = TestServer::start().await;
-    let (yokohama, venue) = venue_with_contract(&server).await;
-    let registered = server
-        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE", "VACCINATING"] }))
-        .await;
-    let doctor = registered["data"]["registerDoctor"]["id"].clone();
-    let spare = server
-        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 三郎", "licence": "111111", "roles": ["VACCINATING"] }))
-        .await;
-    let spare = spare["data"]["registerDoctor"]["id"].clone();
-
-    // A withdrawal dated in the future: the doctor still counts until then.
-    let later = server
+/// Registers a doctor as the holder of `token` and returns its global id.
+async fn register_doctor(
+    server: &TestServer,
+    token: &str,
+    facility: &Value,
+    name: &str,
+    licence: &str,
+    roles: Value,
+) -> Value {
+    let response = server
         .graphql_as(
-            &yokohama,
-            WITHDRAW,
-            json!({ "d": spare, "date": "2999-12-31" }),
+            token,
+            REGISTER,
+            json!({ "f": facility, "name": name, "licence": licence, "roles": roles }),
         )
         .await;
+    data_or_panic(&response)["registerDoctor"]["id"].clone()
+}
+
+/// Withdraws `doctor` on `date` as the holder of `token`; returns the whole response.
+async fn withdraw(server: &TestServer, token: &str, doctor: &Value, date: &str) -> Value {
+    server
+        .graphql_as(token, WITHDRAW, json!({ "d": doctor, "date": date }))
+        .await
+}
+
+/// The venue's eligibility and doctors, as Yokohama sees them.
+async fn venue_node(server: &TestServer, yokohama: &str, venue: &Value) -> Value {
+    server
+        .data_as(yokohama, ELIGIBILITY, json!({ "f": venue }))
+        .await["node"]
+        .clone()
+}
+
+/// The venue of [`venue_with_contract`] with a doctor in both roles and a spare vaccinating
+/// one: (Yokohama's session, the venue, the doctor, the spare).
+async fn venue_with_two_doctors(server: &TestServer) -> (String, Value, Value, Value) {
+    let (yokohama, venue) = venue_with_contract(server).await;
+    let doctor = register_doctor(
+        server,
+        &yokohama,
+        &venue,
+        "医師 一郎",
+        "98765",
+        json!(["RESPONSIBLE", "VACCINATING"]),
+    )
+    .await;
+    let spare = register_doctor(
+        server,
+        &yokohama,
+        &venue,
+        "医師 三郎",
+        "111111",
+        json!(["VACCINATING"]),
+    )
+    .await;
+    (yokohama, venue, doctor, spare)
+}
+
+#[tokio::test]
+async fn a_doctor_withdrawn_at_a_future_date_stays_active_until_then() {
+    let server = TestServer::start().await;
+    let (yokohama, _, _, spare) = venue_with_two_doctors(&server).await;
+    let later = withdraw(&server, &yokohama, &spare, "2999-12-31").await;
     assert_eq!(
-        later["data"]["withdrawDoctor"],
+        data_or_panic(&later)["withdrawDoctor"],
         json!({ "id": spare, "active": true, "withdrawalDate": "2999-12-31" })
     );
+    server.stop().await;
+}
 
+/// Withdraws the spare at a future date and the doctor today; returns today.
+async fn withdraw_the_spare_later_and_the_doctor_today(
+    server: &TestServer,
+    yokohama: &str,
+    doctor: &Value,
+    spare: &Value,
+) -> String {
+    data_or_panic(&withdraw(server, yokohama, spare, "2999-12-31").await);
     let today = server.state.db.clock().today_in_japan();
-    let withdrawn = server
-        .graphql_as(&yokohama, WITHDRAW, json!({ "d": doctor, "date": today }))
-        .await;
+    let withdrawn = withdraw(server, yokohama, doctor, &today).await;
     assert_eq!(
-        withdrawn["data"]["withdrawDoctor"],
-        json!({ "id": doctor, "active": false, "withdrawalDate": today }),
-        "{withdrawn}"
+        data_or_panic(&withdrawn)["withdrawDoctor"],
+        json!({ "id": doctor, "active": false, "withdrawalDate": today })
     );
-    let eligibility = server
-        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
-        .await;
+    today
+}
+
+#[tokio::test]
+async fn a_doctor_withdrawn_today_no_longer_counts_but_stays_on_record() {
+    let server = TestServer::start().await;
+    let (yokohama, venue, doctor, spare) = venue_with_two_doctors(&server).await;
+    withdraw_the_spare_later_and_the_doctor_today(&server, &yokohama, &doctor, &spare).await;
+    let node = venue_node(&server, &yokohama, &venue).await;
     assert_eq!(
-        eligibility["data"]["node"]["eligibility"],
+        node["eligibility"],
         json!({ "eligible": false, "reasons": ["NO_RESPONSIBLE_DOCTOR"] }),
         "the withdrawn doctor no longer counts; the one leaving later still does"
     );
-    // Still on record.
-    assert_eq!(
-        eligibility["data"]["node"]["doctors"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(node["doctors"].as_array().unwrap().len(), 2);
+    server.stop().await;
+}
 
-    // Withdrawn twice: a clear error, nothing changes, and the attempt is audited.
-    let twice = server
-        .graphql_as(
-            &yokohama,
-            WITHDRAW,
-            json!({ "d": doctor, "date": "2021-12-31" }),
-        )
-        .await;
+#[tokio::test]
+async fn a_second_withdrawal_is_a_conflict_that_changes_nothing_and_is_audited() {
+    let server = TestServer::start().await;
+    let (yokohama, _, doctor, spare) = venue_with_two_doctors(&server).await;
+    let today =
+        withdraw_the_spare_later_and_the_doctor_today(&server, &yokohama, &doctor, &spare).await;
+    let twice = withdraw(&server, &yokohama, &doctor, "2021-12-31").await;
     assert_eq!(error_code(&twice), "CONFLICT", "{twice}");
     assert!(
         twice["errors"][0]["message"]
@@ -180,73 +230,91 @@ async fn a_withdrawn_doctor_no_longer_counts_and_a_second_withdrawal_is_refused_
     let (outcome, detail) = last_audit(&server, "withdrawDoctor").await;
     assert_eq!(outcome, "FAILURE");
     assert!(detail.starts_with("CONFLICT"), "{detail}");
-
-    let bad_date = server
-        .graphql_as(
-            &yokohama,
-            WITHDRAW,
-            json!({ "d": spare, "date": "2021-02-30" }),
-        )
-        .await;
-    assert_eq!(error_code(&bad_date), "INVALID_INPUT");
-    assert_eq!(
-        bad_date["errors"][0]["extensions"]["field"],
-        "withdrawalDate"
-    );
-
-    // Outside the area the doctor does not exist; inside without the right it is forbidden.
-    let meguro = server.sign_in("meguro.admin").await;
-    let foreign = server
-        .graphql_as(
-            &meguro,
-            WITHDRAW,
-            json!({ "d": spare, "date": "2021-12-31" }),
-        )
-        .await;
-    assert_eq!(error_code(&foreign), "NOT_FOUND");
-    assert_eq!(last_audit(&server, "withdrawDoctor").await.0, "DENIED");
-
-    // Registering the withdrawn doctor again reinstates the record.
-    let back = server
-        .graphql_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE"] }))
-        .await;
-    assert_eq!(back["data"]["registerDoctor"]["id"], doctor, "{back}");
-    assert_eq!(back["data"]["registerDoctor"]["active"], true);
-    assert_eq!(
-        back["data"]["registerDoctor"]["withdrawalDate"],
-        Value::Null
-    );
-    let eligible = server
-        .graphql_as(&yokohama, ELIGIBILITY, json!({ "f": venue }))
-        .await;
-    assert_eq!(
-        eligible["data"]["node"]["eligibility"]["eligible"], true,
-        "{eligible}"
-    );
     server.stop().await;
 }
 
 #[tokio::test]
-async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
+async fn a_withdrawal_on_an_impossible_date_is_invalid() {
     let server = TestServer::start().await;
-    let hospital = hospital(&server).await;
-    let (facility, _) = facility(&server, "Meguro Hospital 01").await;
-    let first = server
-        .graphql_as(&hospital, REGISTER, json!({ "f": facility, "name": "医師 一朗", "licence": "222222", "roles": ["VACCINATING"] }))
-        .await;
-    let doctor = first["data"]["registerDoctor"]["id"].clone();
-    let other = server
-        .graphql_as(&hospital, REGISTER, json!({ "f": facility, "name": "医師 五郎", "licence": "333333", "roles": ["VACCINATING"] }))
-        .await;
-    let other = other["data"]["registerDoctor"]["id"].clone();
+    let (yokohama, _, _, spare) = venue_with_two_doctors(&server).await;
+    let bad_date = withdraw(&server, &yokohama, &spare, "2021-02-30").await;
+    assert_invalid(&bad_date, "withdrawalDate");
+    server.stop().await;
+}
 
+#[tokio::test]
+async fn outside_its_area_a_doctor_is_not_found_and_the_withdrawal_is_denied() {
+    let server = TestServer::start().await;
+    let (_, _, _, spare) = venue_with_two_doctors(&server).await;
+    let meguro = server.sign_in("meguro.admin").await;
+    let foreign = withdraw(&server, &meguro, &spare, "2021-12-31").await;
+    assert_eq!(error_code(&foreign), "NOT_FOUND");
+    assert_eq!(last_audit(&server, "withdrawDoctor").await.0, "DENIED");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn registering_a_withdrawn_doctor_again_reinstates_the_record() {
+    let server = TestServer::start().await;
+    let (yokohama, venue, doctor, spare) = venue_with_two_doctors(&server).await;
+    withdraw_the_spare_later_and_the_doctor_today(&server, &yokohama, &doctor, &spare).await;
+    let back = server
+        .data_as(&yokohama, REGISTER, json!({ "f": venue, "name": "医師 一郎", "licence": "98765", "roles": ["RESPONSIBLE"] }))
+        .await;
+    assert_eq!(back["registerDoctor"]["id"], doctor);
+    assert_eq!(back["registerDoctor"]["active"], true);
+    assert_eq!(back["registerDoctor"]["withdrawalDate"], Value::Null);
+    let node = venue_node(&server, &yokohama, &venue).await;
+    assert_eq!(node["eligibility"]["eligible"], true, "{node}");
+    server.stop().await;
+}
+
+/// Meguro Hospital 01 with two vaccinating doctors: (the hospital's session, 医師 一朗
+/// licence 222222, 医師 五郎 licence 333333).
+async fn hospital_with_two_doctors(server: &TestServer) -> (String, Value, Value) {
+    let hospital = hospital(server).await;
+    let (facility, _) = facility(server, "Meguro Hospital 01").await;
+    let doctor = register_doctor(
+        server,
+        &hospital,
+        &facility,
+        "医師 一朗",
+        "222222",
+        json!(["VACCINATING"]),
+    )
+    .await;
+    let other = register_doctor(
+        server,
+        &hospital,
+        &facility,
+        "医師 五郎",
+        "333333",
+        json!(["VACCINATING"]),
+    )
+    .await;
+    (hospital, doctor, other)
+}
+
+/// Every doctor on record: (name, licence, responsible, vaccinating), by licence.
+async fn doctors_snapshot(server: &TestServer) -> Vec<(String, String, i32, i32)> {
+    sqlx::query_as::<_, (String, String, i32, i32)>(
+        "SELECT name, licence_number, is_responsible, is_vaccinating FROM doctors ORDER BY licence_number",
+    )
+    .fetch_all(server.state.db.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_doctor_is_corrected_in_place_and_the_audit_keeps_both_states() {
+    let server = TestServer::start().await;
+    let (hospital, doctor, _) = hospital_with_two_doctors(&server).await;
     let corrected = server
-        .graphql_as(&hospital, UPDATE, json!({ "d": doctor, "i": { "name": "医師 一郎", "licenceNumber": "222223", "roles": ["RESPONSIBLE", "VACCINATING"] } }))
+        .data_as(&hospital, UPDATE, json!({ "d": doctor, "i": { "name": "医師 一郎", "licenceNumber": "222223", "roles": ["RESPONSIBLE", "VACCINATING"] } }))
         .await;
     assert_eq!(
-        corrected["data"]["updateDoctor"],
+        corrected["updateDoctor"],
         json!({ "id": doctor, "name": "医師 一郎", "licenceNumber": "222223", "roles": ["RESPONSIBLE", "VACCINATING"] }),
-        "{corrected}"
     );
     let (before, after): (Option<String>, Option<String>) = sqlx::query_as(
         "SELECT before_state, after_state FROM audit_log WHERE operation = 'updateDoctor' AND outcome = 'SUCCESS'",
@@ -256,16 +324,14 @@ async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
     .unwrap();
     assert!(before.unwrap().contains("医師 一朗"));
     assert!(after.unwrap().contains("医師 一郎"));
+    server.stop().await;
+}
 
-    let snapshot = || async {
-        sqlx::query_as::<_, (String, String, i32, i32)>(
-            "SELECT name, licence_number, is_responsible, is_vaccinating FROM doctors ORDER BY licence_number",
-        )
-        .fetch_all(server.state.db.pool())
-        .await
-        .unwrap()
-    };
-    let before_bad = snapshot().await;
+#[tokio::test]
+async fn a_bad_correction_is_refused_audited_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let (hospital, doctor, _) = hospital_with_two_doctors(&server).await;
+    let before_bad = doctors_snapshot(&server).await;
     for (input, expected, field) in [
         (json!({ "licenceNumber": "333333" }), "CONFLICT", None),
         (json!({ "roles": [] }), "INVALID_INPUT", Some("roles")),
@@ -280,12 +346,22 @@ async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
         let response = server
             .graphql_as(&hospital, UPDATE, json!({ "d": doctor, "i": input }))
             .await;
-        assert_eq!(error_code(&response), expected, "{input}: {response}");
-        if let Some(field) = field {
-            assert_eq!(response["errors"][0]["extensions"]["field"], field);
-        }
+        assert_error(&response, expected, field);
         assert_eq!(last_audit(&server, "updateDoctor").await.0, "FAILURE");
     }
+    assert_eq!(
+        doctors_snapshot(&server).await,
+        before_bad,
+        "nothing changed"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_municipality_without_the_proxy_flag_may_not_correct_a_facilitys_doctor() {
+    let server = TestServer::start().await;
+    let (_, doctor, _) = hospital_with_two_doctors(&server).await;
+    let before = doctors_snapshot(&server).await;
     // Meguro has no proxy flag for the hospital: inside its area, but not its data.
     let meguro = server.sign_in("meguro.admin").await;
     let proxy = server
@@ -297,16 +373,16 @@ async fn a_doctor_is_corrected_in_place_and_bad_corrections_change_nothing() {
         .await;
     assert_eq!(error_code(&proxy), "FORBIDDEN");
     assert_eq!(last_audit(&server, "updateDoctor").await.0, "DENIED");
-    assert_eq!(snapshot().await, before_bad, "nothing changed");
+    assert_eq!(doctors_snapshot(&server).await, before, "nothing changed");
+    server.stop().await;
+}
 
-    // A withdrawn doctor is not corrected (registering again reinstates it).
-    server
-        .graphql_as(
-            &hospital,
-            WITHDRAW,
-            json!({ "d": other, "date": "2021-06-30" }),
-        )
-        .await;
+#[tokio::test]
+async fn a_withdrawn_doctor_is_not_corrected() {
+    let server = TestServer::start().await;
+    let (hospital, _, other) = hospital_with_two_doctors(&server).await;
+    // Registering again would reinstate it.
+    withdraw(&server, &hospital, &other, "2021-06-30").await;
     let withdrawn = server
         .graphql_as(
             &hospital,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::api::{error_code, facility_id, hospital};
+use common::api::{error_code, facility_id, hospital, nodes};
 use common::ws::{latest_seq, next_event, publish_marker};
 use common::{TestServer, WsClient};
 use serde_json::{Value, json};
@@ -44,102 +44,173 @@ async fn queue(server: &TestServer, token: &str, status: &str) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn the_approval_status_follows_the_latest_request_through_filing_rejection_revision_and_approval()
- {
-    let server = TestServer::start().await;
-    let token = hospital(&server).await;
-    let meguro = server.sign_in("meguro.admin").await;
-    let facility = facility_id(&server, "Meguro Hospital 01").await;
-    let name = "目黒区病院01".to_owned();
+/// Meguro Hospital 01 as its own user and as Meguro see it.
+struct Hospital {
+    token: String,
+    meguro: String,
+    facility: Value,
+    name: String,
+}
 
-    assert_eq!(
-        status_of(&server, &meguro, &facility).await,
-        json!({ "approvalStatus": "NONE", "pendingChangeRequest": null })
-    );
-    assert!(queue(&server, &meguro, "PENDING").await.is_empty());
-    assert!(queue(&server, &meguro, "NONE").await.contains(&name));
+async fn meguro_hospital(server: &TestServer) -> Hospital {
+    Hospital {
+        token: hospital(server).await,
+        meguro: server.sign_in("meguro.admin").await,
+        facility: facility_id(server, "Meguro Hospital 01").await,
+        name: "目黒区病院01".to_owned(),
+    }
+}
 
-    let request = update(
-        &server,
-        &token,
-        &facility,
+/// The hospital files a request for general acceptance; returns it.
+async fn file(server: &TestServer, h: &Hospital) -> Value {
+    update(
+        server,
+        &h.token,
+        &h.facility,
         json!({ "generalAcceptance": true }),
     )
-    .await;
-    assert_eq!(
-        status_of(&server, &meguro, &facility).await,
-        json!({ "approvalStatus": "PENDING", "pendingChangeRequest": { "id": request["id"], "status": "PENDING" } })
-    );
-    // The municipality's queue: exactly the facilities waiting, each with its request.
-    let response = server
-        .graphql_as(&meguro, QUEUE, json!({ "s": "PENDING" }))
-        .await;
-    assert_eq!(
-        response["data"]["facilities"]["edges"],
-        json!([{ "node": { "name": name, "approvalStatus": "PENDING", "pendingChangeRequest": { "id": request["id"] } } }]),
-        "{response}"
-    );
-    assert!(!queue(&server, &meguro, "NONE").await.contains(&name));
+    .await
+}
 
+/// The hospital files a request and Meguro rejects it; returns it.
+async fn file_and_reject(server: &TestServer, h: &Hospital) -> Value {
+    let request = file(server, h).await;
     server
-        .graphql_as(
-            &meguro,
+        .data_as(
+            &h.meguro,
             REJECT,
             json!({ "r": request["id"], "why": "確認が必要です" }),
         )
         .await;
+    request
+}
+
+/// The hospital revises the rejected request; returns the revision.
+async fn revise(server: &TestServer, h: &Hospital) -> Value {
+    update(
+        server,
+        &h.token,
+        &h.facility,
+        json!({ "phone": "03-0000-0000", "generalAcceptance": true }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn without_a_request_the_approval_status_is_none() {
+    let server = TestServer::start().await;
+    let h = meguro_hospital(&server).await;
     assert_eq!(
-        status_of(&server, &meguro, &facility).await,
+        status_of(&server, &h.meguro, &h.facility).await,
+        json!({ "approvalStatus": "NONE", "pendingChangeRequest": null })
+    );
+    assert!(queue(&server, &h.meguro, "PENDING").await.is_empty());
+    assert!(queue(&server, &h.meguro, "NONE").await.contains(&h.name));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_filed_request_is_pending_and_queued_with_its_facility() {
+    let server = TestServer::start().await;
+    let h = meguro_hospital(&server).await;
+    let request = file(&server, &h).await;
+    assert_eq!(
+        status_of(&server, &h.meguro, &h.facility).await,
+        json!({ "approvalStatus": "PENDING", "pendingChangeRequest": { "id": request["id"], "status": "PENDING" } })
+    );
+    // The municipality's queue: exactly the facilities waiting, each with its request.
+    let pending = server
+        .data_as(&h.meguro, QUEUE, json!({ "s": "PENDING" }))
+        .await;
+    assert_eq!(
+        nodes(&pending["facilities"]),
+        [
+            json!({ "name": h.name, "approvalStatus": "PENDING", "pendingChangeRequest": { "id": request["id"] } })
+        ],
+    );
+    assert!(!queue(&server, &h.meguro, "NONE").await.contains(&h.name));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_rejected_request_leaves_the_facility_rejected_and_nothing_pending() {
+    let server = TestServer::start().await;
+    let h = meguro_hospital(&server).await;
+    file_and_reject(&server, &h).await;
+    assert_eq!(
+        status_of(&server, &h.meguro, &h.facility).await,
         json!({ "approvalStatus": "REJECTED", "pendingChangeRequest": null })
     );
     assert_eq!(
-        queue(&server, &meguro, "REJECTED").await,
-        vec![name.clone()]
+        queue(&server, &h.meguro, "REJECTED").await,
+        vec![h.name.clone()]
     );
-    assert!(queue(&server, &meguro, "PENDING").await.is_empty());
+    assert!(queue(&server, &h.meguro, "PENDING").await.is_empty());
+    server.stop().await;
+}
 
-    // Revising puts it back in the queue; approving settles it.
-    let revised = update(
-        &server,
-        &token,
-        &facility,
-        json!({ "phone": "03-0000-0000", "generalAcceptance": true }),
-    )
-    .await;
+#[tokio::test]
+async fn revising_a_rejected_request_queues_the_same_request_again() {
+    let server = TestServer::start().await;
+    let h = meguro_hospital(&server).await;
+    let request = file_and_reject(&server, &h).await;
+    let revised = revise(&server, &h).await;
     assert_eq!(revised["id"], request["id"]);
-    assert_eq!(queue(&server, &meguro, "PENDING").await, vec![name.clone()]);
+    assert_eq!(
+        queue(&server, &h.meguro, "PENDING").await,
+        vec![h.name.clone()]
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn approving_the_revision_settles_the_status_as_none() {
+    let server = TestServer::start().await;
+    let h = meguro_hospital(&server).await;
+    let request = file_and_reject(&server, &h).await;
+    revise(&server, &h).await;
     server
-        .graphql_as(&meguro, APPROVE, json!({ "r": request["id"] }))
+        .data_as(&h.meguro, APPROVE, json!({ "r": request["id"] }))
         .await;
     assert_eq!(
-        status_of(&server, &meguro, &facility).await,
+        status_of(&server, &h.meguro, &h.facility).await,
         json!({ "approvalStatus": "NONE", "pendingChangeRequest": null })
     );
-    assert!(queue(&server, &meguro, "REJECTED").await.is_empty());
+    assert!(queue(&server, &h.meguro, "REJECTED").await.is_empty());
+    server.stop().await;
+}
 
-    // A new request withdrawn by setting its field back leaves nothing waiting.
+#[tokio::test]
+async fn a_new_request_withdrawn_by_setting_its_field_back_leaves_nothing_waiting() {
+    let server = TestServer::start().await;
+    let h = meguro_hospital(&server).await;
+    // After a request approved, general acceptance is on.
+    let request = file_and_reject(&server, &h).await;
+    revise(&server, &h).await;
+    server
+        .data_as(&h.meguro, APPROVE, json!({ "r": request["id"] }))
+        .await;
     update(
         &server,
-        &token,
-        &facility,
+        &h.token,
+        &h.facility,
         json!({ "generalAcceptance": false }),
     )
     .await;
     assert_eq!(
-        status_of(&server, &meguro, &facility).await["approvalStatus"],
+        status_of(&server, &h.meguro, &h.facility).await["approvalStatus"],
         "PENDING"
     );
     let withdrawn = update(
         &server,
-        &token,
-        &facility,
+        &h.token,
+        &h.facility,
         json!({ "generalAcceptance": true }),
     )
     .await;
     assert_eq!(withdrawn, Value::Null);
     assert_eq!(
-        status_of(&server, &meguro, &facility).await,
+        status_of(&server, &h.meguro, &h.facility).await,
         json!({ "approvalStatus": "NONE", "pendingChangeRequest": null })
     );
     server.stop().await;

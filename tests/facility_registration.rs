@@ -147,23 +147,49 @@ async fn a_venues_operating_municipality_edits_it_without_the_proxy_flag_and_no_
     server.stop().await;
 }
 
-#[tokio::test]
-async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
-    let server = TestServer::start().await;
-    let venue = facility_id(&server, "Meguro Special Venue 01").await;
-    let hospital = facility_id(&server, "Meguro Hospital 01").await;
+/// Meguro files a change request making Meguro Special Venue 01 a satellite of Meguro
+/// Hospital 01: (Meguro's session, the venue, the `updateFacility` answer).
+async fn file_the_venue_as_the_hospitals_satellite(server: &TestServer) -> (String, Value, Value) {
+    let venue = facility_id(server, "Meguro Special Venue 01").await;
+    let hospital = facility_id(server, "Meguro Hospital 01").await;
     let meguro = server.sign_in("meguro.admin").await;
     let filed = server
-        .graphql_as(
+        .data_as(
             &meguro,
             UPDATE,
             json!({ "f": venue, "i": { "basicFacilityId": hospital } }),
         )
         .await;
-    let payload = &filed["data"]["updateFacility"];
+    (meguro, venue, filed["updateFacility"].clone())
+}
+
+/// Meguro's staff approves the change request `request`; returns the answer's status.
+async fn approve(server: &TestServer, staff: &str, request: &Value) -> Value {
+    server
+        .data_as(staff, APPROVE, json!({ "r": request }))
+        .await["approveFacilityChange"]["status"]
+        .clone()
+}
+
+/// The venue made a satellite of the hospital, approved: (Meguro's session, Meguro's staff's
+/// session, the venue).
+async fn make_the_venue_the_hospitals_satellite(server: &TestServer) -> (String, String, Value) {
+    let (meguro, venue, payload) = file_the_venue_as_the_hospitals_satellite(server).await;
+    let staff = server.sign_in("meguro.staff").await;
+    assert_eq!(
+        approve(server, &staff, &payload["changeRequest"]["id"]).await,
+        "APPROVED"
+    );
+    (meguro, staff, venue)
+}
+
+#[tokio::test]
+async fn naming_a_basic_facility_waits_for_approval_and_shows_the_reference_side_by_side() {
+    let server = TestServer::start().await;
+    let (_, _, payload) = file_the_venue_as_the_hospitals_satellite(&server).await;
     assert_eq!(
         payload["facility"]["supplyType"], "BASIC",
-        "not before approval: {filed}"
+        "not before approval"
     );
     let changes = payload["changeRequest"]["changes"].as_array().unwrap();
     let basic = changes
@@ -181,52 +207,50 @@ async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
         (&supply["before"], &supply["after"]),
         (&json!("BASIC"), &json!("SATELLITE"))
     );
+    server.stop().await;
+}
 
-    let staff = server.sign_in("meguro.staff").await;
-    let approved = server
-        .graphql_as(
-            &staff,
-            APPROVE,
-            json!({ "r": payload["changeRequest"]["id"] }),
-        )
-        .await;
-    assert_eq!(
-        approved["data"]["approveFacilityChange"]["status"], "APPROVED",
-        "{approved}"
-    );
+#[tokio::test]
+async fn an_approved_basic_facility_makes_the_venue_its_satellite() {
+    let server = TestServer::start().await;
+    let (_, _, venue) = make_the_venue_the_hospitals_satellite(&server).await;
     let now = server.data(SUPPLY, json!({ "f": venue })).await;
     assert_eq!(now["node"]["supplyType"], "SATELLITE");
     assert_eq!(now["node"]["basicFacility"]["name"], "目黒区病院01");
-    // A special venue keeps its doctor rule whatever its supply: once the demo venue's only
-    // doctor (both roles) has left, the satellite venue is not eligible.
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_satellite_special_venue_keeps_its_doctor_rule() {
+    let server = TestServer::start().await;
+    let (meguro, _, venue) = make_the_venue_the_hospitals_satellite(&server).await;
+    // Once the demo venue's only doctor (both roles) has left, the satellite venue is not
+    // eligible.
     let doctors = server
-        .graphql_as(
+        .data_as(
             &meguro,
             "query($f: ID!) { node(id: $f) { ... on Facility { doctors { id } } } }",
             json!({ "f": venue }),
         )
         .await;
-    let doctors = doctors["data"]["node"]["doctors"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let doctors = doctors["node"]["doctors"].as_array().unwrap().clone();
     assert_eq!(doctors.len(), 1, "the demo venue's one doctor");
     let left = server
-        .graphql_as(
+        .data_as(
             &meguro,
             "mutation($d: ID!, $date: String!) { withdrawDoctor(doctorId: $d, withdrawalDate: $date) { active } }",
             json!({ "d": doctors[0]["id"], "date": server.state.db.clock().today_in_japan() }),
         )
         .await;
-    assert_eq!(left["data"]["withdrawDoctor"]["active"], false, "{left}");
+    assert_eq!(left["withdrawDoctor"]["active"], false);
     let eligibility = server
-        .graphql_as(
+        .data_as(
             &meguro,
             "query($f: ID!) { node(id: $f) { ... on Facility { eligibility { reasons } } } }",
             json!({ "f": venue }),
         )
         .await;
-    let reasons = eligibility["data"]["node"]["eligibility"]["reasons"].clone();
+    let reasons = eligibility["node"]["eligibility"]["reasons"].clone();
     assert!(
         reasons
             .as_array()
@@ -234,27 +258,27 @@ async fn the_basic_type_facility_is_a_reference_that_waits_for_approval() {
             .contains(&json!("NO_RESPONSIBLE_DOCTOR")),
         "{eligibility}"
     );
+    server.stop().await;
+}
 
-    // Back to supplied directly: both fields in one request.
+#[tokio::test]
+async fn going_back_to_basic_supply_clears_the_basic_facility_in_the_same_request() {
+    let server = TestServer::start().await;
+    let (meguro, staff, venue) = make_the_venue_the_hospitals_satellite(&server).await;
     let back = server
-        .graphql_as(
+        .data_as(
             &meguro,
             UPDATE,
             json!({ "f": venue, "i": { "supplyType": "BASIC" } }),
         )
         .await;
-    let changes = back["data"]["updateFacility"]["changeRequest"]["changes"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(changes.len(), 2, "{back}");
-    server
-        .graphql_as(
-            &staff,
-            APPROVE,
-            json!({ "r": back["data"]["updateFacility"]["changeRequest"]["id"] }),
-        )
-        .await;
+    let request = &back["updateFacility"]["changeRequest"];
+    assert_eq!(
+        request["changes"].as_array().unwrap().len(),
+        2,
+        "both fields in one request: {back}"
+    );
+    assert_eq!(approve(&server, &staff, &request["id"]).await, "APPROVED");
     let now = server.data(SUPPLY, json!({ "f": venue })).await;
     assert_eq!(now["node"]["supplyType"], "BASIC");
     assert_eq!(now["node"]["basicFacility"], Value::Null);

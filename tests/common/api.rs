@@ -139,3 +139,26 @@ impl TestServer {
         error_code(&self.graphql(query, variables).await).to_owned()
     }
 }
+
+/// The nodes of a connection (`edges[*].node`); panics when `connection` has no edges.
+pub fn nodes(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected a connection: {connection}"))
+        .iter()
+        .map(|edge| edge["node"].clone())
+        .collect()
+}
+
+/// Asserts that the response failed with `code`, its first error naming no field or `field`.
+pub fn assert_error(response: &Value, code: &str, field: Option<&str>) {
+    assert_eq!(expect_error_code(response), code, "{response}");
+    if let Some(field) = field {
+        assert_eq!(error_field(response), field, "{response}");
+    }
+}
+
+/// Asserts that the response failed with `INVALID_INPUT` naming `field`.
+pub fn assert_invalid(response: &Value, field: &str) {
+    assert_error(response, "INVALID_INPUT", Some(field));
+}
