@@ -238,50 +238,56 @@ pub struct NewContract {
     pub municipality_code: Option<String>,
 }
 
-/// Parses a CSV of `facilityCode,kind,joinDate[,withdrawalDate[,municipalityCode]]` with a
-/// header row; empty lines are skipped. Errors name the line.
+/// Parses a CSV of `facilityCode,kind,joinDate[,withdrawalDate[,municipalityCode]]` after a
+/// header row (RFC 4180: quoted cells may hold commas; a UTF-8 BOM is allowed). Lines whose
+/// cells are all empty are skipped. Errors name the line.
 pub fn parse_csv(csv: &str) -> AppResult<Vec<NewContract>> {
+    let csv = csv.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(csv.as_bytes());
+    let line_error = |line: u64, en: &str, ja: &str| {
+        AppError::invalid_field("csv", format!("line {line}: {en} / {line}行目{ja}"))
+    };
     let mut rows = Vec::new();
-    for (index, line) in csv.lines().enumerate().skip(1) {
-        let line = line.trim().trim_start_matches('\u{feff}');
-        if line.is_empty() || line.chars().all(|c| c == ',') {
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            line_error(
+                line,
+                "the line cannot be read as CSV",
+                "がCSVとして読めません",
+            )
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(str::is_empty) {
             continue;
         }
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() < 3 || cells.len() > 5 {
-            return Err(AppError::invalid_field(
-                "csv",
-                format!(
-                    "line {}: expected facilityCode,kind,joinDate[,withdrawalDate[,municipalityCode]] / {}行目の列数が正しくありません",
-                    index + 1,
-                    index + 1
-                ),
+        if record.len() < 3 || record.len() > 5 {
+            return Err(line_error(
+                line,
+                "expected facilityCode,kind,joinDate[,withdrawalDate[,municipalityCode]]",
+                "の列数が正しくありません",
             ));
         }
-        let collective = match cells[1].to_uppercase().as_str() {
+        let collective = match record[1].to_uppercase().as_str() {
             "COLLECTIVE" | "集合" => true,
             "INDIVIDUAL" | "個別" => false,
             other => {
-                return Err(AppError::invalid_field(
-                    "csv",
-                    format!(
-                        "line {}: unknown kind {other:?} / {}行目の契約種別が正しくありません",
-                        index + 1,
-                        index + 1
-                    ),
+                return Err(line_error(
+                    line,
+                    &format!("unknown kind {other:?}"),
+                    "の契約種別が正しくありません",
                 ));
             }
         };
-        let optional = |i: usize| {
-            cells
-                .get(i)
-                .filter(|c| !c.is_empty())
-                .map(|c| (*c).to_owned())
-        };
+        let optional = |i: usize| record.get(i).filter(|c| !c.is_empty()).map(str::to_owned);
         rows.push(NewContract {
-            facility_code: cells[0].to_owned(),
+            facility_code: record[0].to_owned(),
             collective,
-            join_date: cells[2].to_owned(),
+            join_date: record[2].to_owned(),
             withdrawal_date: optional(3),
             municipality_code: optional(4),
         });
@@ -569,3 +575,30 @@ pub enum ContractKind {
 }
 
 crate::db_enum!(ContractKind);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_cells_may_hold_commas_and_a_bom_and_blank_lines_are_allowed() {
+        let rows = parse_csv(
+            "\u{feff}facilityCode,kind,joinDate\n\"1311000010\",集合,2021-04-01\n,,\n1311000028,INDIVIDUAL,\"2021-05-01\",,\"131105\"\n",
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].collective);
+        assert_eq!(rows[1].municipality_code.as_deref(), Some("131105"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let short =
+            parse_csv("h\n1311000010,COLLECTIVE,2021-04-01\n1311000028,COLLECTIVE\n").unwrap_err();
+        assert!(short.to_string().contains("line 3"), "{short}");
+        let kind = parse_csv("h\n1311000010,OTHER,2021-04-01\n").unwrap_err();
+        assert!(kind.to_string().contains("line 2"), "{kind}");
+        let quote = parse_csv("h\n\"1311000010,COLLECTIVE,2021-04-01\n").unwrap_err();
+        assert!(quote.to_string().contains("line"), "{quote}");
+    }
+}
