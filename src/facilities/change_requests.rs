@@ -191,7 +191,7 @@ pub async fn submit(
             // Conditional on what was read: a decision committed meanwhile wins, and this edit
             // is refused instead of reopening a decided request.
             let updated = sqlx::query(
-                "UPDATE facility_change_requests SET status = 'PENDING', before_values = $3, after_values = $4, \
+                "UPDATE facility_change_requests SET status = $10, before_values = $3, after_values = $4, \
                  requested_by = $5, contributors = $6, proxy_organization_id = $7, requested_at = $8, decided_by = NULL, \
                  decided_at = NULL, rejection_reason = NULL, version = version + 1 \
                  WHERE id = $1 AND version = $2 AND status = $9",
@@ -205,6 +205,7 @@ pub async fn submit(
             .bind(proxy)
             .bind(now)
             .bind(open.status)
+            .bind(ChangeRequestStatus::Pending)
             .execute(tx.conn())
             .await?;
             if updated.rows_affected() != 1 {
@@ -218,7 +219,7 @@ pub async fn submit(
             let id = new_id();
             sqlx::query(
                 "INSERT INTO facility_change_requests (id, facility_id, status, before_values, after_values, requested_by, \
-                 contributors, proxy_organization_id, requested_at) VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, $8)",
+                 contributors, proxy_organization_id, requested_at) VALUES ($1, $2, $9, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&id)
             .bind(&facility.id)
@@ -228,6 +229,7 @@ pub async fn submit(
             .bind(serde_json::to_string(&[&actor.user_id]).unwrap_or_default())
             .bind(proxy)
             .bind(now)
+            .bind(ChangeRequestStatus::Pending)
             .execute(tx.conn())
             .await?;
             (id, "submitted")
@@ -402,7 +404,7 @@ async fn write_decision(
     };
     let decided = sqlx::query(
         "UPDATE facility_change_requests SET status = $3, decided_by = $4, decided_at = $5, rejection_reason = $6, \
-         version = version + 1 WHERE id = $1 AND version = $2 AND status = 'PENDING'",
+         version = version + 1 WHERE id = $1 AND version = $2 AND status = $7",
     )
     .bind(&request.id)
     .bind(request.version)
@@ -410,6 +412,7 @@ async fn write_decision(
     .bind(&actor.user_id)
     .bind(now)
     .bind(reason.clone())
+    .bind(ChangeRequestStatus::Pending)
     .execute(tx.conn())
     .await?;
     if decided.rows_affected() != 1 {

@@ -365,7 +365,7 @@ impl Identity {
             return Err(AppError::InvalidCredentials);
         }
         sqlx::query(
-            "UPDATE users SET status = 'ACTIVE', password_hash = $2, password_changed_at = $3, security_question = $4, \
+            "UPDATE users SET status = $6, password_hash = $2, password_changed_at = $3, security_question = $4, \
              security_answer_hash = $5, updated_at = $3, version = version + 1 WHERE id = $1",
         )
         .bind(&user.id)
@@ -373,6 +373,7 @@ impl Identity {
         .bind(now)
         .bind(question)
         .bind(answer_hash)
+        .bind(UserStatus::Active)
         .execute(tx.conn())
         .await?;
         let activated = store::user_by_id(tx.conn(), &user.id)
@@ -595,11 +596,12 @@ impl Identity {
         }
         let mut tx = self.db.begin_write().await?;
         sqlx::query(
-            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, second_factor = 'TOTP', \
+            "UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, second_factor = $3, \
              updated_at = $2, version = version + 1 WHERE id = $1",
         )
         .bind(&user.id)
         .bind(self.db.now())
+        .bind(SecondFactorMethod::Totp)
         .execute(tx.conn())
         .await?;
         audit::record(

@@ -198,7 +198,7 @@ impl Identity {
         // Conditional on the account still being invited: a first login completed meanwhile wins.
         let updated = sqlx::query(
             "UPDATE users SET email = $2, display_name = $3, role = $4, is_org_admin = $5, updated_at = $6, \
-             version = version + 1 WHERE id = $1 AND status = 'INVITED'",
+             version = version + 1 WHERE id = $1 AND status = $7",
         )
         .bind(&before.id)
         .bind(invitation.email.trim())
@@ -206,6 +206,7 @@ impl Identity {
         .bind(invitation.role.as_db())
         .bind(i32::from(invitation.is_org_admin))
         .bind(now)
+        .bind(UserStatus::Invited)
         .execute(tx.conn())
         .await?;
         if updated.rows_affected() != 1 {
@@ -265,10 +266,11 @@ impl Identity {
         let now = self.db.now();
         let mut tx = self.db.begin_write().await?;
         let touched = sqlx::query(
-            "UPDATE users SET updated_at = $2, version = version + 1 WHERE id = $1 AND status = 'INVITED'",
+            "UPDATE users SET updated_at = $2, version = version + 1 WHERE id = $1 AND status = $3",
         )
         .bind(&user.id)
         .bind(now)
+        .bind(UserStatus::Invited)
         .execute(tx.conn())
         .await?;
         if touched.rows_affected() != 1 {
@@ -427,10 +429,11 @@ impl Identity {
         let mut tx = self.db.begin_write().await?;
         let cleared = sqlx::query(
             "UPDATE users SET security_question = NULL, security_answer_hash = NULL, updated_at = $2, \
-             version = version + 1 WHERE id = $1 AND status = 'ACTIVE'",
+             version = version + 1 WHERE id = $1 AND status = $3",
         )
         .bind(&user.id)
         .bind(now)
+        .bind(UserStatus::Active)
         .execute(tx.conn())
         .await?;
         if cleared.rows_affected() != 1 {
