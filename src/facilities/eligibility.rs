@@ -36,12 +36,7 @@ pub async fn eligibility_of(db: &Db, facility: &OrganizationRecord) -> AppResult
     if !contracts.iter().any(|c| c.is_current(&today)) {
         reasons.push(EligibilityReason::NoCurrentContract);
     }
-    if facility
-        .facility_type
-        .as_deref()
-        .and_then(FacilityType::from_db)
-        == Some(FacilityType::SpecialVenue)
-    {
+    if facility.facility_type == Some(FacilityType::SpecialVenue) {
         // A withdrawn doctor no longer counts from the withdrawal date on.
         let doctors: Vec<_> = doctors::of_facility(db, &facility.id)
             .await?

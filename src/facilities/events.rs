@@ -24,11 +24,7 @@ pub const CHANGED_TOPIC: &str = "facility.changed";
 
 /// The fields anyone may see, as the navigator shows them.
 fn public_view(record: &OrganizationRecord) -> Map<String, Value> {
-    let vaccines: Value = record
-        .vaccines_handled
-        .as_deref()
-        .and_then(|v| serde_json::from_str(v).ok())
-        .unwrap_or_else(|| json!([]));
+    let vaccines = record.vaccines();
     let fields = json!({
         "name": record.name,
         "nameKana": record.name_kana,
@@ -149,7 +145,7 @@ mod tests {
             name: "病院".into(),
             municipality_id: Some("m".into()),
             address: Some("東京都".into()),
-            vaccines_handled: Some("[]".into()),
+            vaccines_handled: Some(Default::default()),
             general_acceptance: Some(crate::db::Flag(false)),
             proxy_input: Some(crate::db::Flag(false)),
             ..Default::default()

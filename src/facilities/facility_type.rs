@@ -14,7 +14,7 @@ crate::organization_impl! {
     Facility {
         /// What kind of place this is.
         async fn facility_type(&self) -> Option<FacilityType> {
-            self.0.facility_type.as_deref().and_then(FacilityType::from_db)
+            self.0.facility_type
         }
 
         /// Postal code, as "123-4567".
@@ -59,7 +59,7 @@ crate::organization_impl! {
 
         /// Vaccines handled (取扱いワクチン), as product codes.
         async fn vaccines_handled(&self) -> Vec<String> {
-            self.0.vaccines_handled.as_deref().and_then(|v| serde_json::from_str(v).ok()).unwrap_or_default()
+            self.0.vaccines().to_vec()
         }
 
         /// Whether the facility vaccinates the general public (一般受入).

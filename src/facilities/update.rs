@@ -271,11 +271,7 @@ pub(super) fn phone(value: &str) -> AppResult<String> {
 /// The approval fields' current values, as the change request shows them.
 pub async fn approval_values(db: &Db, facility: &OrganizationRecord) -> AppResult<ApprovalValues> {
     let contract = super::contracts::latest_collective(db, &facility.id).await?;
-    let vaccines: Value = facility
-        .vaccines_handled
-        .as_deref()
-        .and_then(|v| serde_json::from_str(v).ok())
-        .unwrap_or_else(|| json!([]));
+    let vaccines = json!(facility.vaccines());
     let mut values = ApprovalValues::default();
     values.insert(ApprovalField::MedicalInstitutionCode, json!(facility.code));
     values.insert(

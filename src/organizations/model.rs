@@ -124,6 +124,41 @@ pub enum ApprovalStatus {
 
 crate::db_enum!(ApprovalStatus);
 
+/// The vaccines a facility handles, as product codes (e.g. `PFIZER`); stored as a JSON array.
+/// Anything else in the column is a decode error, never an empty list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct VaccineCodes(pub Vec<String>);
+
+impl sqlx::Type<sqlx::Any> for VaccineCodes {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <str as sqlx::Type<sqlx::Any>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
+        <str as sqlx::Type<sqlx::Any>>::compatible(ty)
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for VaccineCodes {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        let text = serde_json::to_string(&self.0)?;
+        <String as sqlx::Encode<'q, sqlx::Any>>::encode(text, buf)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::Any> for VaccineCodes {
+    fn decode(
+        value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
+    ) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
+        Ok(VaccineCodes(serde_json::from_str(text)?))
+    }
+}
+
 /// One organisation row, with the facility columns when it is a facility.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct OrganizationRecord {
@@ -138,14 +173,14 @@ pub struct OrganizationRecord {
     pub municipality_id: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    pub facility_type: Option<String>,
+    pub facility_type: Option<FacilityType>,
     pub postal_code: Option<String>,
     pub address: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
     pub phone: Option<String>,
     pub representative_name: Option<String>,
-    pub vaccines_handled: Option<String>,
+    pub vaccines_handled: Option<VaccineCodes>,
     pub general_acceptance: Option<crate::db::Flag>,
     pub proxy_input: Option<crate::db::Flag>,
     /// NONE / PENDING / REJECTED: the state of the latest change request (facilities only).
@@ -154,13 +189,18 @@ pub struct OrganizationRecord {
     pub opening_hours: Option<String>,
     pub parking_notes: Option<String>,
     pub access_notes: Option<String>,
-    pub supply_type: Option<String>,
+    pub supply_type: Option<SupplyType>,
     pub basic_facility_id: Option<String>,
     pub operating_municipality_id: Option<String>,
     pub version: i64,
 }
 
 impl OrganizationRecord {
+    /// The vaccines the facility handles (none for other organisations).
+    pub fn vaccines(&self) -> &[String] {
+        self.vaccines_handled.as_ref().map_or(&[], |v| &v.0)
+    }
+
     /// Whether the facility accepts the general public (false for other organisations).
     pub fn general_acceptance(&self) -> bool {
         self.general_acceptance.is_some_and(bool::from)
@@ -178,10 +218,7 @@ impl OrganizationRecord {
 
     /// A facility's supply type (BASIC when the row is not a facility).
     pub fn supply(&self) -> SupplyType {
-        self.supply_type
-            .as_deref()
-            .and_then(SupplyType::from_db)
-            .unwrap_or(SupplyType::Basic)
+        self.supply_type.unwrap_or(SupplyType::Basic)
     }
 }
 
