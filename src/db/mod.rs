@@ -8,12 +8,14 @@ mod commit;
 mod enums;
 mod flag;
 mod ids;
+mod json;
 mod sql;
 
 pub use crate::clock::{Clock, Timestamp};
 pub use commit::{CommitSignals, Queued};
 pub use flag::Flag;
 pub use ids::new_id;
+pub use json::JsonText;
 pub use sql::{Filter, placeholders};
 
 use std::ops::{Deref, DerefMut};

@@ -21,7 +21,7 @@ use super::approval::{ApprovalField, ApprovalValues};
 use super::contracts::ContractKind;
 use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, Exec, Filter, Flag, WriteTx, new_id, placeholders};
+use crate::db::{Db, Exec, Filter, Flag, JsonText, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
 use crate::organizations::{OrganizationRecord, store};
@@ -34,7 +34,8 @@ pub struct ChangeRequestRecord {
     pub before_values: ApprovalValues,
     pub after_values: ApprovalValues,
     pub requested_by: String,
-    pub contributors: String,
+    /// Everyone who filed or amended any version of the request.
+    pub contributors: JsonText<Vec<String>>,
     pub proxy_organization_id: Option<String>,
     pub requested_at: Timestamp,
     pub decided_by: Option<String>,
@@ -178,8 +179,7 @@ pub async fn submit(
         Some(open) => {
             // Contributors accumulate over amendments and revisions: whoever put values into
             // any version of this request may not decide it (see `decide`).
-            let mut contributors: Vec<String> =
-                serde_json::from_str(&open.contributors).unwrap_or_default();
+            let mut contributors = open.contributors.0.clone();
             if !contributors.contains(&actor.user_id) {
                 contributors.push(actor.user_id.clone());
             }
@@ -201,7 +201,7 @@ pub async fn submit(
             .bind(&before)
             .bind(&after)
             .bind(&actor.user_id)
-            .bind(serde_json::to_string(&contributors).unwrap_or_default())
+            .bind(JsonText(contributors))
             .bind(proxy)
             .bind(now)
             .bind(open.status)
@@ -226,7 +226,7 @@ pub async fn submit(
             .bind(&before)
             .bind(&after)
             .bind(&actor.user_id)
-            .bind(serde_json::to_string(&[&actor.user_id]).unwrap_or_default())
+            .bind(JsonText(vec![actor.user_id.clone()]))
             .bind(proxy)
             .bind(now)
             .bind(ChangeRequestStatus::Pending)
@@ -306,7 +306,7 @@ pub async fn decide(
     // Nobody decides a request they contributed to: filed, amended, or filed or amended an
     // earlier version of (a revision keeps the contributors of every version). Having decided
     // an earlier version does not count: the reviewer who rejected it may decide the revision.
-    let contributors: Vec<String> = serde_json::from_str(&request.contributors).unwrap_or_default();
+    let contributors = &request.contributors.0;
     let refusal = match may_decide(actor, &facility) {
         Err(error) => Some((error, "not the facility's deciding municipality")),
         Ok(())

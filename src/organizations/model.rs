@@ -124,40 +124,8 @@ pub enum ApprovalStatus {
 
 crate::db_enum!(ApprovalStatus);
 
-/// The vaccines a facility handles, as product codes (e.g. `PFIZER`); stored as a JSON array.
-/// Anything else in the column is a decode error, never an empty list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(transparent)]
-pub struct VaccineCodes(pub Vec<String>);
-
-impl sqlx::Type<sqlx::Any> for VaccineCodes {
-    fn type_info() -> sqlx::any::AnyTypeInfo {
-        <str as sqlx::Type<sqlx::Any>>::type_info()
-    }
-
-    fn compatible(ty: &sqlx::any::AnyTypeInfo) -> bool {
-        <str as sqlx::Type<sqlx::Any>>::compatible(ty)
-    }
-}
-
-impl<'q> sqlx::Encode<'q, sqlx::Any> for VaccineCodes {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer,
-    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        let text = serde_json::to_string(&self.0)?;
-        <String as sqlx::Encode<'q, sqlx::Any>>::encode(text, buf)
-    }
-}
-
-impl<'r> sqlx::Decode<'r, sqlx::Any> for VaccineCodes {
-    fn decode(
-        value: <sqlx::Any as sqlx::Database>::ValueRef<'r>,
-    ) -> Result<Self, sqlx::error::BoxDynError> {
-        let text = <&str as sqlx::Decode<'r, sqlx::Any>>::decode(value)?;
-        Ok(VaccineCodes(serde_json::from_str(text)?))
-    }
-}
+/// The vaccines a facility handles, as product codes (e.g. `PFIZER`); a JSON array.
+pub type VaccineCodes = crate::db::JsonText<Vec<String>>;
 
 /// One organisation row, with the facility columns when it is a facility.
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
