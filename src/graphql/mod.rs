@@ -1,5 +1,6 @@
 //! The GraphQL schema: every domain area contributes its query and subscription roots.
 
+pub mod documents;
 pub mod errors;
 pub mod node;
 pub mod pagination;
@@ -91,6 +92,8 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
         limits.introspection,
     ))
     .extension(SessionGate)
+    // Parsed documents by query text, shared by HTTP requests and websocket subscriptions.
+    .data(documents::DocumentCache::default())
     .override_output_type_description::<Mutation>(
         "Changes. Every mutation is authorised by role and area, and audited.",
     )

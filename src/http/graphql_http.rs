@@ -247,9 +247,10 @@ async fn execute(state: &AppState, media: MediaType, params: Params, caller: Cal
         params.variables,
         params.operation_name,
         params.extensions,
-    )
-    .data(OrganizationLoader::per_request(state.db.clone()))
-    .data(caller.meta);
+    );
+    let request = crate::graphql::documents::prepare(&state.schema, request)
+        .data(OrganizationLoader::per_request(state.db.clone()))
+        .data(caller.meta);
     let request = match caller.actor {
         Some(actor) => request.data(actor),
         None => request,

@@ -146,10 +146,12 @@ fn message_rate(per_second: u32) -> MessageRate {
     governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
-/// Boxed, so that the slots of a connection's queue are a pointer each: the queue's first block
-/// is allocated with the connection, idle or not.
-enum Outgoing {
-    Message(Box<ServerMessage>),
+/// Boxed, so that each slot of a connection's queue is one pointer: the queue's first block
+/// (32 slots) is allocated with the connection, idle or not.
+type Outgoing = Box<Out>;
+
+enum Out {
+    Message(ServerMessage),
     Close(u16, String),
 }
 
@@ -196,12 +198,12 @@ impl Connection {
         let protocol = self.protocol;
         let writer = tokio::spawn(async move {
             while let Some(item) = outgoing_rx.recv().await {
-                let message = match item {
-                    Outgoing::Message(message) => match encode(protocol, &message) {
+                let message = match *item {
+                    Out::Message(message) => match encode(protocol, &message) {
                         Some(text) => Message::Text(text.into()),
                         None => continue,
                     },
-                    Outgoing::Close(code, reason) => {
+                    Out::Close(code, reason) => {
                         let _ = sink.send(close_message(code, &reason)).await;
                         break;
                     }
@@ -277,7 +279,7 @@ impl Connection {
         }
         let closing = close.is_some();
         if let Some((code, reason)) = close {
-            let _ = self.outgoing.send(Outgoing::Close(code, reason)).await;
+            let _ = self.outgoing.send(Box::new(Out::Close(code, reason))).await;
         }
         drop(self.outgoing);
         // When the server closes, it reads (and discards) what the client still sends until the
@@ -330,10 +332,7 @@ impl Connection {
     }
 
     async fn send(&self, message: ServerMessage) {
-        let _ = self
-            .outgoing
-            .send(Outgoing::Message(Box::new(message)))
-            .await;
+        let _ = self.outgoing.send(Box::new(Out::Message(message))).await;
     }
 
     async fn handle(&mut self, text: &str) -> Flow {
@@ -419,13 +418,16 @@ impl Connection {
         }
         // No per-request loader: a subscription lives for hours, and must not serve rows cached
         // when it started (the shared, uncached loader serves it).
-        let mut request = graphql_request(payload).data(self.meta.clone());
+        let schema = &self.state.schema;
+        let mut request = crate::graphql::documents::prepare(schema, graphql_request(payload))
+            .data(self.meta.clone());
         if let Some(actor) = &self.actor {
             request = request.data(actor.clone());
         }
+        // The stream is lazy (nothing runs before the task polls it); made here, the task does
+        // not keep room for the request and the schema for as long as the subscription lives.
         let task = tokio::spawn(run_operation(
-            self.state.schema.clone(),
-            request,
+            schema.execute_stream(request),
             id.clone(),
             self.outgoing.clone(),
             self.operations.clone(),
@@ -443,13 +445,11 @@ enum Refusal {
 /// Streams one operation's results to the client: `next` per result, then `complete`; a
 /// request error (the document did not validate) is one `error` message instead.
 async fn run_operation(
-    schema: crate::graphql::AppSchema,
-    request: async_graphql::Request,
+    mut results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
     id: String,
     outgoing: mpsc::Sender<Outgoing>,
     registry: Arc<Mutex<HashMap<String, AbortHandle>>>,
 ) {
-    let mut results = schema.execute_stream(request);
     let mut failed = false;
     while let Some(response) = results.next().await {
         let message = if is_request_error(&response) {
@@ -469,7 +469,7 @@ async fn run_operation(
             }
         };
         if outgoing
-            .send(Outgoing::Message(Box::new(message)))
+            .send(Box::new(Out::Message(message)))
             .await
             .is_err()
             || failed
@@ -480,7 +480,7 @@ async fn run_operation(
     registry.lock().expect("operations lock").remove(&id);
     if !failed {
         let _ = outgoing
-            .send(Outgoing::Message(Box::new(ServerMessage::Complete { id })))
+            .send(Box::new(Out::Message(ServerMessage::Complete { id })))
             .await;
     }
 }
