@@ -3,7 +3,7 @@
 //! Clients send the same few documents over and over (an application's queries are fixed
 //! strings with variables), and parsing one is a measurable part of a small request. A
 //! document found here is handed to async-graphql as already parsed; everything after parsing
-//! (the depth and directive checks, the alias and introspection policy, validation) still runs
+//! (the request policies, async-graphql's depth and directive checks, validation) still runs
 //! for every request. Text that does not parse is never kept, so its error is reported by
 //! async-graphql exactly as before.
 
@@ -11,17 +11,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::ExecutableDocument;
-
-use super::AppSchema;
-
-/// Hands `request` its parsed document from the schema's cache (parsing and keeping it when
-/// it is new).
-pub fn prepare(schema: &AppSchema, request: async_graphql::Request) -> async_graphql::Request {
-    match schema.data::<DocumentCache>() {
-        Some(cache) => cache.prepare(request),
-        None => request,
-    }
-}
 
 /// Longest query text kept; longer documents are parsed every time.
 const MAX_QUERY_BYTES: usize = 4 * 1024;
@@ -58,14 +47,6 @@ impl DocumentCache {
             self.keep(query, Arc::new(document.clone()));
         }
         Some(document)
-    }
-
-    /// Sets the request's parsed document when it can.
-    fn prepare(&self, mut request: async_graphql::Request) -> async_graphql::Request {
-        if let Some(document) = self.parsed(&request.query) {
-            request.set_parsed_query(document);
-        }
-        request
     }
 
     fn kept(&self, query: &str) -> Option<Arc<ExecutableDocument>> {

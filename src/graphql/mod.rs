@@ -2,6 +2,7 @@
 
 pub mod documents;
 pub mod errors;
+pub mod execution;
 pub mod node;
 pub mod pagination;
 pub mod scalars;
@@ -19,7 +20,7 @@ use crate::facilities::{
     Contract, DeliveringWholesalerLoader, FacilityChangeRequest, FacilityMutation, FacilityQuery,
     FacilitySubscription, PartnerMutation, PartnerQuery, PowerOfAttorney,
 };
-use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
+use crate::identity::{Identity, IdentityMutation, IdentityQuery};
 use crate::organizations::{
     Facility, Municipality, OrganizationLoader, OrganizationNode, OrganizationQuery, Prefecture,
 };
@@ -87,11 +88,12 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_directives(10)
-    .extension(errors::ErrorPolicy::new(
+    // No extensions: `execution` applies the request policies around the schema, so that
+    // async-graphql resolves fields without an extension chain.
+    .data(errors::ErrorPolicy::new(
         limits.max_aliases,
         limits.introspection,
     ))
-    .extension(SessionGate)
     // Parsed documents by query text, shared by HTTP requests and websocket subscriptions.
     .data(documents::DocumentCache::default())
     .override_output_type_description::<Mutation>(

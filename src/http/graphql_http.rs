@@ -18,7 +18,7 @@ use super::AppState;
 use super::websocket;
 use crate::audit::RequestMeta;
 use crate::error::{AppError, code};
-use crate::graphql::{is_request_error, request_from_parts};
+use crate::graphql::{execution, is_request_error, request_from_parts};
 use crate::identity::Actor;
 use crate::organizations::OrganizationLoader;
 use axum::extract::ConnectInfo;
@@ -247,15 +247,14 @@ async fn execute(state: &AppState, media: MediaType, params: Params, caller: Cal
         params.variables,
         params.operation_name,
         params.extensions,
-    );
-    let request = crate::graphql::documents::prepare(&state.schema, request)
-        .data(OrganizationLoader::per_request(state.db.clone()))
-        .data(caller.meta);
-    let request = match caller.actor {
-        Some(actor) => request.data(actor),
+    )
+    .data(OrganizationLoader::per_request(state.db.clone()))
+    .data(caller.meta);
+    let request = match &caller.actor {
+        Some(actor) => request.data(actor.clone()),
         None => request,
     };
-    let response = state.schema.execute(request).await;
+    let response = execution::execute(&state.schema, request, caller.actor.as_ref()).await;
     // Serialised straight from async-graphql's values: no intermediate `serde_json::Value`
     // tree (the profile showed the copy and its allocations on every request).
     let request_error = is_request_error(&response) && media == MediaType::GraphqlResponse;

@@ -21,7 +21,7 @@ use tokio::task::AbortHandle;
 
 use super::AppState;
 use crate::audit::RequestMeta;
-use crate::graphql::{is_request_error, request_from_parts};
+use crate::graphql::{execution, is_request_error, request_from_parts};
 use crate::identity::Actor;
 use protocol::{ClientMessage, Protocol, ServerMessage, SubscribePayload, decode, encode};
 
@@ -418,16 +418,15 @@ impl Connection {
         }
         // No per-request loader: a subscription lives for hours, and must not serve rows cached
         // when it started (the shared, uncached loader serves it).
-        let schema = &self.state.schema;
-        let mut request = crate::graphql::documents::prepare(schema, graphql_request(payload))
-            .data(self.meta.clone());
+        let mut request = graphql_request(payload).data(self.meta.clone());
         if let Some(actor) = &self.actor {
             request = request.data(actor.clone());
         }
-        // The stream is lazy (nothing runs before the task polls it); made here, the task does
-        // not keep room for the request and the schema for as long as the subscription lives.
+        // Made here (execution is lazy: nothing runs before the task polls it), so the task
+        // does not keep room for the request and the schema as long as the subscription lives.
+        let stream = execution::execute_stream(&self.state.schema, request, self.actor.as_ref());
         let task = tokio::spawn(run_operation(
-            schema.execute_stream(request),
+            stream,
             id.clone(),
             self.outgoing.clone(),
             self.operations.clone(),
