@@ -12,7 +12,7 @@
 //!
 //! Every caller of the schema (GraphQL over HTTP, the websocket) goes through here.
 
-use async_graphql::{Request, Response, ServerResult};
+use async_graphql::{Request, Response, ServerError, ServerResult};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 
@@ -25,7 +25,7 @@ use crate::identity::{Actor, SessionGate};
 pub async fn execute(schema: &AppSchema, request: Request, actor: Option<&Actor>) -> Response {
     match prepare(schema, request, actor) {
         Ok(request) => with_codes(schema.execute(request).await),
-        Err(refused) => refused,
+        Err(error) => refused(error),
     }
 }
 
@@ -38,8 +38,13 @@ pub fn execute_stream(
 ) -> BoxStream<'static, Response> {
     match prepare(schema, request, actor) {
         Ok(request) => schema.execute_stream(request).map(with_codes).boxed(),
-        Err(refused) => futures_util::stream::once(std::future::ready(refused)).boxed(),
+        Err(error) => futures_util::stream::once(std::future::ready(refused(error))).boxed(),
     }
+}
+
+/// A document the policies refuse: a request error, as async-graphql answers one.
+fn refused(error: ServerError) -> Response {
+    with_codes(Response::from_errors(vec![error]))
 }
 
 /// Hands the request its parsed document once the policies accept it. A text that does not
@@ -48,22 +53,16 @@ fn prepare(
     schema: &AppSchema,
     mut request: Request,
     actor: Option<&Actor>,
-) -> Result<Request, Response> {
+) -> ServerResult<Request> {
     let Some(document) = schema
         .data::<DocumentCache>()
         .and_then(|cache| cache.parsed(&request.query))
     else {
         return Ok(request);
     };
-    let policies = || -> ServerResult<()> {
-        SessionGate::check(&document, actor)?;
-        if let Some(policy) = schema.data::<ErrorPolicy>() {
-            policy.check(&document)?;
-        }
-        Ok(())
-    };
-    if let Err(error) = policies() {
-        return Err(with_codes(Response::from_errors(vec![error])));
+    SessionGate::check(&document, actor)?;
+    if let Some(policy) = schema.data::<ErrorPolicy>() {
+        policy.check(&document)?;
     }
     request.set_parsed_query(document);
     Ok(request)
