@@ -131,16 +131,9 @@ impl Cursor {
                 return Some(event);
             }
             if self.catching_up {
-                match read_after(&self.db, self.last, READ_BATCH).await {
-                    Ok(rows) => {
-                        self.catching_up = rows.len() as i64 == READ_BATCH;
-                        self.backlog.extend(rows.into_iter().map(Arc::new));
-                    }
-                    Err(error) => {
-                        tracing::warn!(?error, "event catch-up failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
+                // Boxed: inline, the statement's future would size every subscriber's stream
+                // for the rare catch-up, idle or not.
+                Box::pin(self.catch_up()).await;
                 continue;
             }
             match self.live.recv().await {
@@ -151,6 +144,20 @@ impl Cursor {
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => self.catching_up = true,
                 Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Reads the next batch of committed events into the backlog.
+    async fn catch_up(&mut self) {
+        match read_after(&self.db, self.last, READ_BATCH).await {
+            Ok(rows) => {
+                self.catching_up = rows.len() as i64 == READ_BATCH;
+                self.backlog.extend(rows.into_iter().map(Arc::new));
+            }
+            Err(error) => {
+                tracing::warn!(?error, "event catch-up failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     }

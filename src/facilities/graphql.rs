@@ -647,22 +647,22 @@ impl FacilitySubscription {
         }
         let events = ctx.data_unchecked::<Arc<Events>>().clone();
         Ok(events.clone().stream(after).filter_map(move |event| {
-            let (events, actor) = (events.clone(), actor.clone());
+            // Decided from the event alone (its row carries the facility's area), before the
+            // future: the future then holds no copy of the actor.
+            let wanted =
+                event.topic.starts_with(CHANGE_REQUEST_TOPIC) && may_receive(Some(&actor), &event);
+            let events = events.clone();
             async move {
-                // Decided from the event alone (its row carries the facility's area); the
-                // request itself is loaded once per event for every subscriber of this
-                // instance.
-                if !event.topic.starts_with(CHANGE_REQUEST_TOPIC)
-                    || !may_receive(Some(&actor), &event)
-                {
+                if !wanted {
                     return None;
                 }
                 let id = event.payload_str("changeRequestId")?.to_owned();
-                let record = events
-                    .attachment(&event, |db| async move {
-                        change_requests::by_id(db.pool(), &id).await
-                    })
-                    .await?;
+                // The request is loaded once per event for every subscriber of this instance.
+                // Boxed: inline, the load's future would size every idle subscriber's stream.
+                let record = Box::pin(events.attachment(&event, |db| async move {
+                    change_requests::by_id(db.pool(), &id).await
+                }))
+                .await?;
                 Some(FacilityChangeRequest(ChangeRequestRecord::clone(&record)))
             }
         }))

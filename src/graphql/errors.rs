@@ -1,18 +1,13 @@
 //! Request-wide error policy: every error leaves with a stable `extensions.code`, and
 //! documents with too many aliases are refused before they run.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextSubscribe,
-};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, Variables};
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
+use async_graphql::{Response, ServerError, ServerResult};
 
 use crate::error::code;
 
+/// Refuses documents with too many aliases, and introspection when it is disabled. Applied to
+/// every parsed document by [`super::execution`], before validation.
 pub struct ErrorPolicy {
     max_aliases: usize,
     introspection: bool,
@@ -25,46 +20,9 @@ impl ErrorPolicy {
             introspection,
         }
     }
-}
 
-impl ExtensionFactory for ErrorPolicy {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorPolicyExtension {
-            max_aliases: self.max_aliases,
-            introspection: self.introspection,
-        })
-    }
-}
-
-struct ErrorPolicyExtension {
-    max_aliases: usize,
-    introspection: bool,
-}
-
-#[async_trait::async_trait]
-impl Extension for ErrorPolicyExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        with_codes(next.run(ctx).await)
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        next.run(ctx, stream).map(with_codes).boxed()
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let aliases = count_aliases(&document);
+    pub fn check(&self, document: &ExecutableDocument) -> ServerResult<()> {
+        let aliases = count_aliases(document);
         if aliases > self.max_aliases {
             return Err(ServerError::new(
                 format!(
@@ -75,13 +33,13 @@ impl Extension for ErrorPolicyExtension {
             ));
         }
         // async-graphql answers a disabled `__schema` with a silent null; say why instead.
-        if !self.introspection && selects_introspection(&document) {
+        if !self.introspection && selects_introspection(document) {
             return Err(ServerError::new(
                 "introspection is disabled on this server",
                 None,
             ));
         }
-        Ok(document)
+        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! request parameters, scalars and query limits. The schema itself is assembled above the
 //! areas, in `crate::schema`.
 
+pub mod documents;
 pub mod errors;
 pub mod ids;
 pub mod pagination;

@@ -20,6 +20,7 @@ use crate::error::{AppError, code};
 use crate::graphql::{RequestParams, is_request_error};
 use crate::identity::Actor;
 use crate::organizations::OrganizationLoader;
+use crate::schema::execution;
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 
@@ -229,11 +230,11 @@ async fn execute(
         .into_request()
         .data(OrganizationLoader::per_request(state.db.clone()))
         .data(caller.meta);
-    let request = match caller.actor {
-        Some(actor) => request.data(actor),
+    let request = match &caller.actor {
+        Some(actor) => request.data(actor.clone()),
         None => request,
     };
-    let response = state.schema.execute(request).await;
+    let response = execution::execute(&state.schema, request, caller.actor.as_ref()).await;
     // Serialised straight from async-graphql's values: no intermediate `serde_json::Value`
     // tree (the profile showed the copy and its allocations on every request).
     let request_error = is_request_error(&response) && media == MediaType::GraphqlResponse;

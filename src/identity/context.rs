@@ -1,11 +1,8 @@
 //! The signed-in actor in a GraphQL request, and the gate that holds a user with an open
 //! obligation (privacy policy, expired password, authenticator) to the operations that settle it.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{ServerError, ServerResult};
 
 use super::model::Actor;
 use crate::error::code;
@@ -27,23 +24,12 @@ const CREDENTIAL_FIELDS: [&str; 8] = [
 
 pub struct SessionGate;
 
-impl ExtensionFactory for SessionGate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SessionGate)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for SessionGate {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let roots = root_fields(&document);
+impl SessionGate {
+    /// Applied to every parsed document (by `graphql::execution`, before validation): at most
+    /// one credential step per request, and a user with an open obligation only runs the
+    /// operations that settle it.
+    pub fn check(document: &ExecutableDocument, actor: Option<&Actor>) -> ServerResult<()> {
+        let roots = root_fields(document);
         let credential_attempts = roots
             .iter()
             .filter(|(ty, name)| {
@@ -58,7 +44,7 @@ impl Extension for SessionGate {
         }
         // A root field passes when one of the open obligations allows it, so a user with two
         // obligations can settle either first.
-        if let Some(actor) = ctx.data_opt::<Actor>()
+        if let Some(actor) = actor
             && let Some(obligation) = actor.obligations.first()
             && roots
                 .iter()
@@ -71,7 +57,7 @@ impl Extension for SessionGate {
                 .set("reason", obligation.reason());
             return Err(error);
         }
-        Ok(document)
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The GraphQL schema, assembled at the top: every area contributes its query, mutation and
 //! subscription roots and its types; nothing below imports this module.
 
+pub mod execution;
 mod node;
 
 pub use node::Node;
@@ -18,8 +19,8 @@ use crate::facilities::{
     Contract, DeliveringWholesalerLoader, FacilityChangeRequest, FacilityMutation, FacilityQuery,
     FacilitySubscription, PartnerMutation, PartnerQuery, PowerOfAttorney,
 };
-use crate::graphql::{Limits, errors};
-use crate::identity::{Identity, IdentityMutation, IdentityQuery, SessionGate};
+use crate::graphql::{Limits, documents, errors};
+use crate::identity::{Identity, IdentityMutation, IdentityQuery};
 use crate::organizations::{
     Facility, Municipality, OrganizationLoader, OrganizationNode, OrganizationQuery, Prefecture,
 };
@@ -68,11 +69,14 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_directives(10)
-    .extension(errors::ErrorPolicy::new(
+    // No extensions: `execution` applies the request policies around the schema, so that
+    // async-graphql resolves fields without an extension chain.
+    .data(errors::ErrorPolicy::new(
         limits.max_aliases,
         limits.introspection,
     ))
-    .extension(SessionGate)
+    // Parsed documents by query text, shared by HTTP requests and websocket subscriptions.
+    .data(documents::DocumentCache::default())
     .override_output_type_description::<Mutation>(
         "Changes. Every mutation is authorised by role and area, and audited.",
     )

@@ -23,6 +23,7 @@ use super::AppState;
 use crate::audit::RequestMeta;
 use crate::graphql::{RequestParams, is_request_error};
 use crate::identity::Actor;
+use crate::schema::execution;
 use protocol::{ClientMessage, Protocol, ServerMessage, decode, encode};
 
 /// Close codes of the graphql-ws protocol.
@@ -146,10 +147,12 @@ fn message_rate(per_second: u32) -> MessageRate {
     governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(burst))
 }
 
-/// Boxed, so that the slots of a connection's queue are a pointer each: the queue's first block
-/// is allocated with the connection, idle or not.
-enum Outgoing {
-    Message(Box<ServerMessage>),
+/// Boxed, so that each slot of a connection's queue is one pointer: the queue's first block
+/// (32 slots) is allocated with the connection, idle or not.
+type Outgoing = Box<Out>;
+
+enum Out {
+    Message(ServerMessage),
     Close(u16, String),
 }
 
@@ -196,12 +199,12 @@ impl Connection {
         let protocol = self.protocol;
         let writer = tokio::spawn(async move {
             while let Some(item) = outgoing_rx.recv().await {
-                let message = match item {
-                    Outgoing::Message(message) => match encode(protocol, &message) {
+                let message = match *item {
+                    Out::Message(message) => match encode(protocol, &message) {
                         Some(text) => Message::Text(text.into()),
                         None => continue,
                     },
-                    Outgoing::Close(code, reason) => {
+                    Out::Close(code, reason) => {
                         let _ = sink.send(close_message(code, &reason)).await;
                         break;
                     }
@@ -277,7 +280,7 @@ impl Connection {
         }
         let closing = close.is_some();
         if let Some((code, reason)) = close {
-            let _ = self.outgoing.send(Outgoing::Close(code, reason)).await;
+            let _ = self.outgoing.send(Box::new(Out::Close(code, reason))).await;
         }
         drop(self.outgoing);
         // When the server closes, it reads (and discards) what the client still sends until the
@@ -330,10 +333,7 @@ impl Connection {
     }
 
     async fn send(&self, message: ServerMessage) {
-        let _ = self
-            .outgoing
-            .send(Outgoing::Message(Box::new(message)))
-            .await;
+        let _ = self.outgoing.send(Box::new(Out::Message(message))).await;
     }
 
     async fn handle(&mut self, text: &str) -> Flow {
@@ -423,9 +423,11 @@ impl Connection {
         if let Some(actor) = &self.actor {
             request = request.data(actor.clone());
         }
+        // Made here (execution is lazy: nothing runs before the task polls it), so the task
+        // does not keep room for the request and the schema as long as the subscription lives.
+        let stream = execution::execute_stream(&self.state.schema, request, self.actor.as_ref());
         let task = tokio::spawn(run_operation(
-            self.state.schema.clone(),
-            request,
+            stream,
             id.clone(),
             self.outgoing.clone(),
             self.operations.clone(),
@@ -443,13 +445,11 @@ enum Refusal {
 /// Streams one operation's results to the client: `next` per result, then `complete`; a
 /// request error (the document did not validate) is one `error` message instead.
 async fn run_operation(
-    schema: crate::schema::AppSchema,
-    request: async_graphql::Request,
+    mut results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
     id: String,
     outgoing: mpsc::Sender<Outgoing>,
     registry: Arc<Mutex<HashMap<String, AbortHandle>>>,
 ) {
-    let mut results = schema.execute_stream(request);
     let mut failed = false;
     while let Some(response) = results.next().await {
         let message = if is_request_error(&response) {
@@ -469,7 +469,7 @@ async fn run_operation(
             }
         };
         if outgoing
-            .send(Outgoing::Message(Box::new(message)))
+            .send(Box::new(Out::Message(message)))
             .await
             .is_err()
             || failed
@@ -480,7 +480,7 @@ async fn run_operation(
     registry.lock().expect("operations lock").remove(&id);
     if !failed {
         let _ = outgoing
-            .send(Outgoing::Message(Box::new(ServerMessage::Complete { id })))
+            .send(Box::new(Out::Message(ServerMessage::Complete { id })))
             .await;
     }
 }
