@@ -24,7 +24,7 @@ use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::db::{Db, Exec, Filter, Flag, JsonText, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
-use crate::organizations::{OrganizationRecord, store};
+use crate::organizations::{ApprovalStatus, OrganizationRecord, store};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ChangeRequestRecord {
@@ -64,10 +64,11 @@ pub async fn pending_of_many(
     let mut found = HashMap::with_capacity(facility_ids.len());
     for chunk in facility_ids.chunks(500) {
         let sql = format!(
-            "SELECT {COLUMNS} FROM facility_change_requests WHERE status = 'PENDING' AND facility_id IN ({})",
-            placeholders(1, chunk.len())
+            "SELECT {COLUMNS} FROM facility_change_requests WHERE status = $1 AND facility_id IN ({})",
+            placeholders(2, chunk.len())
         );
-        let mut query = sqlx::query_as::<_, ChangeRequestRecord>(sqlx::AssertSqlSafe(sql));
+        let mut query = sqlx::query_as::<_, ChangeRequestRecord>(sqlx::AssertSqlSafe(sql))
+            .bind(ChangeRequestStatus::Pending);
         for id in chunk {
             query = query.bind(id.as_str());
         }
@@ -84,12 +85,15 @@ pub async fn pending_of_many(
 async fn refresh_approval_status(tx: &mut WriteTx, facility_id: &str) -> AppResult<()> {
     sqlx::query(
         "UPDATE facilities SET approval_status = COALESCE((\
-             SELECT CASE r.status WHEN 'APPROVED' THEN 'NONE' ELSE r.status END \
+             SELECT CASE r.status WHEN $2 THEN $3 ELSE r.status END \
              FROM facility_change_requests r WHERE r.facility_id = $1 \
-             ORDER BY CASE r.status WHEN 'PENDING' THEN 0 ELSE 1 END, r.requested_at DESC, r.id DESC \
-             LIMIT 1), 'NONE') WHERE organization_id = $1",
+             ORDER BY CASE r.status WHEN $4 THEN 0 ELSE 1 END, r.requested_at DESC, r.id DESC \
+             LIMIT 1), $3) WHERE organization_id = $1",
     )
     .bind(facility_id)
+    .bind(ChangeRequestStatus::Approved)
+    .bind(ApprovalStatus::Settled)
+    .bind(ChangeRequestStatus::Pending)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -103,10 +107,11 @@ async fn open_or_rejected(
 ) -> AppResult<Option<ChangeRequestRecord>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM facility_change_requests WHERE facility_id = $1 \
-         ORDER BY CASE status WHEN 'PENDING' THEN 0 ELSE 1 END, requested_at DESC, id DESC LIMIT 1"
+         ORDER BY CASE status WHEN $2 THEN 0 ELSE 1 END, requested_at DESC, id DESC LIMIT 1"
     );
     let latest: Option<ChangeRequestRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(facility_id)
+        .bind(ChangeRequestStatus::Pending)
         .fetch_optional(tx.conn())
         .await?;
     Ok(latest.filter(|r| r.status != ChangeRequestStatus::Approved))

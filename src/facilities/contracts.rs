@@ -82,13 +82,18 @@ pub async fn of_facility(db: &Db, facility_id: &str) -> AppResult<Vec<ContractRe
         .await?)
 }
 
-pub async fn latest_collective(db: &Db, facility_id: &str) -> AppResult<Option<ContractRecord>> {
+/// The facility's latest collective contract, if it has one.
+pub async fn latest_collective<'c>(
+    on: impl Exec<'c>,
+    facility_id: &str,
+) -> AppResult<Option<ContractRecord>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' ORDER BY join_date DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM contracts WHERE facility_id = $1 AND kind = $2 ORDER BY join_date DESC LIMIT 1"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(facility_id)
-        .fetch_optional(db.pool())
+        .bind(ContractKind::Collective)
+        .fetch_optional(on)
         .await?)
 }
 
@@ -108,14 +113,7 @@ pub async fn append_approved_date_change(
     } else {
         return Ok(());
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM contracts WHERE facility_id = $1 AND kind = 'COLLECTIVE' ORDER BY join_date DESC LIMIT 1"
-    );
-    let contract: Option<ContractRecord> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(facility_id)
-        .fetch_optional(tx.conn())
-        .await?;
-    if let Some(contract) = contract {
+    if let Some(contract) = latest_collective(tx.conn(), facility_id).await? {
         append(tx, &event(topic, &contract)).await?;
     }
     Ok(())

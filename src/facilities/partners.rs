@@ -260,8 +260,12 @@ pub async fn member_facilities(
 ) -> AppResult<Vec<OrganizationRecord>> {
     let mut filter = Filter::default();
     filter.and(
-        "c.aggregator_id = ? AND c.kind = 'COLLECTIVE' AND (c.withdrawal_date IS NULL OR c.withdrawal_date > ?)",
-        [aggregator_id.to_owned(), today.to_owned()],
+        "c.aggregator_id = ? AND c.kind = ? AND (c.withdrawal_date IS NULL OR c.withdrawal_date > ?)",
+        [
+            aggregator_id.to_owned(),
+            super::contracts::ContractKind::Collective.as_db().to_owned(),
+            today.to_owned(),
+        ],
     );
     facility_page(
         db,

@@ -270,7 +270,7 @@ pub(super) fn phone(value: &str) -> AppResult<String> {
 
 /// The approval fields' current values, as the change request shows them.
 pub async fn approval_values(db: &Db, facility: &OrganizationRecord) -> AppResult<ApprovalValues> {
-    let contract = super::contracts::latest_collective(db, &facility.id).await?;
+    let contract = super::contracts::latest_collective(db.pool(), &facility.id).await?;
     let vaccines = json!(facility.vaccines());
     let mut values = ApprovalValues::default();
     values.insert(ApprovalField::MedicalInstitutionCode, json!(facility.code));
