@@ -644,7 +644,7 @@ pub(super) async fn insert_invited(
     let id = new_id();
     sqlx::query(
         "INSERT INTO users (id, organization_id, username, email, display_name, role, is_org_admin, status, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'INVITED', $8, $8)",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8, $8)",
     )
     .bind(&id)
     .bind(organization_id)
@@ -654,6 +654,7 @@ pub(super) async fn insert_invited(
     .bind(invitation.role.as_db())
     .bind(i32::from(invitation.is_org_admin))
     .bind(now)
+    .bind(UserStatus::Invited)
     .execute(tx.conn())
     .await
     .map_err(|e| match AppError::from(e) {

@@ -26,18 +26,35 @@ pub struct Mail {
     pub body: String,
 }
 
+/// Where a message in the outbox stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+enum MailStatus {
+    /// Waiting to be sent (again, after a temporary failure).
+    Pending,
+    /// Claimed by a sender; a claim older than the stale limit is taken over.
+    Sending,
+    /// Delivered to the transport; the body has been erased.
+    Sent,
+    /// Refused for good by the transport.
+    Failed,
+}
+
+crate::db_enum!(MailStatus);
+
 /// Writes `mail` into the outbox inside `tx`; it is sent after the transaction commits.
 pub async fn enqueue(tx: &mut WriteTx, mail: &Mail) -> AppResult<()> {
     let now = tx.now();
     sqlx::query(
         "INSERT INTO mail_outbox (id, to_address, subject, body, status, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, 'PENDING', $5, $5)",
+         VALUES ($1, $2, $3, $4, $6, $5, $5)",
     )
     .bind(new_id())
     .bind(&mail.to)
     .bind(&mail.subject)
     .bind(&mail.body)
     .bind(now)
+    .bind(MailStatus::Pending)
     .execute(tx.conn())
     .await?;
     tx.queue_mail();
@@ -147,16 +164,18 @@ impl Mailer {
         let now = self.db.now();
         let stale = self.db.clock().after(-STALE_CLAIM);
         let claimed: Option<Claimed> = sqlx::query_as(
-            "UPDATE mail_outbox SET status = 'SENDING', claimed_at = $1, attempts = attempts + 1 \
+            "UPDATE mail_outbox SET status = $4, claimed_at = $1, attempts = attempts + 1 \
              WHERE id = (SELECT id FROM mail_outbox \
-                         WHERE (status = 'PENDING' AND next_attempt_at <= $1) \
-                            OR (status = 'SENDING' AND claimed_at < $2) \
+                         WHERE (status = $3 AND next_attempt_at <= $1) \
+                            OR (status = $4 AND claimed_at < $2) \
                          ORDER BY created_at LIMIT 1) \
-               AND (status = 'PENDING' OR (status = 'SENDING' AND claimed_at < $2)) \
+               AND (status = $3 OR (status = $4 AND claimed_at < $2)) \
              RETURNING id, to_address, subject, body, attempts",
         )
         .bind(now)
         .bind(stale)
+        .bind(MailStatus::Pending)
+        .bind(MailStatus::Sending)
         .fetch_optional(self.db.pool())
         .await?;
         let Some(mail) = claimed else {
@@ -169,23 +188,23 @@ impl Mailer {
                 // The body goes once sent: it held one-time codes and set-up links, which must
                 // not outlive their purpose in the database or its backups.
                 sqlx::query(
-                    "UPDATE mail_outbox SET status = 'SENT', sent_at = $2, last_error = NULL, body = '' WHERE id = $1",
+                    "UPDATE mail_outbox SET status = $3, sent_at = $2, last_error = NULL, body = '' WHERE id = $1",
                 )
                     .bind(&mail.id)
                     .bind(self.db.now())
+                    .bind(MailStatus::Sent)
                     .execute(self.db.pool())
                     .await?;
                 Ok(Some(true))
             }
             Err(SendError::Permanent(error)) => {
                 tracing::error!(mail = %mail.id, %error, "mail undeliverable");
-                sqlx::query(
-                    "UPDATE mail_outbox SET status = 'FAILED', last_error = $2 WHERE id = $1",
-                )
-                .bind(&mail.id)
-                .bind(error)
-                .execute(self.db.pool())
-                .await?;
+                sqlx::query("UPDATE mail_outbox SET status = $3, last_error = $2 WHERE id = $1")
+                    .bind(&mail.id)
+                    .bind(error)
+                    .bind(MailStatus::Failed)
+                    .execute(self.db.pool())
+                    .await?;
                 Ok(Some(false))
             }
             Err(SendError::Temporary(error)) => {
@@ -195,11 +214,12 @@ impl Mailer {
                     .min(3600);
                 tracing::warn!(mail = %mail.id, attempts = mail.attempts, %error, "mail send failed; will retry");
                 sqlx::query(
-                    "UPDATE mail_outbox SET status = 'PENDING', last_error = $2, next_attempt_at = $3 WHERE id = $1",
+                    "UPDATE mail_outbox SET status = $4, last_error = $2, next_attempt_at = $3 WHERE id = $1",
                 )
                 .bind(&mail.id)
                 .bind(error)
                 .bind(self.db.clock().after(time::Duration::seconds(backoff)))
+                .bind(MailStatus::Pending)
                 .execute(self.db.pool())
                 .await?;
                 Ok(Some(false))
