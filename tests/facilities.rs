@@ -550,6 +550,45 @@ async fn a_new_contract_makes_a_venue_with_doctors_eligible_again() {
 }
 
 #[tokio::test]
+async fn a_contract_withdrawn_from_a_later_day_counts_until_that_day() {
+    let server = TestServer::start().await;
+    let (yokohama, venue) = yokohama_venue_by_proxy(&server).await;
+    data_or_panic(&register_both_roles(&server, &yokohama, &venue).await);
+    let contracts = server
+        .data_as(
+            &yokohama,
+            "query($f: ID!) { node(id: $f) { ... on Facility { contracts { id } } } }",
+            json!({ "f": venue }),
+        )
+        .await;
+    let contract = contracts["node"]["contracts"][0]["id"].clone();
+    let clock = server.state.db.clock().clone();
+    let in_two_days = (clock.now().instant().to_offset(vsys::clock::JST).date()
+        + time::Duration::days(2))
+    .to_string();
+    let withdrawn = server
+        .data_as(
+            &yokohama,
+            BULK_WITHDRAW,
+            json!({ "ids": [contract], "d": in_two_days }),
+        )
+        .await;
+    assert_eq!(withdrawn["withdrawContract"][0]["current"], true);
+    assert_eq!(
+        venue_eligibility(&server, &yokohama, &venue).await,
+        json!({ "eligible": true, "reasons": [] })
+    );
+    // Two days on, in Japan, the contract has ended (and the session has idled out).
+    server.advance_clock(time::Duration::days(2));
+    let yokohama = server.sign_in("yokohama.admin").await;
+    assert_eq!(
+        venue_eligibility(&server, &yokohama, &venue).await,
+        json!({ "eligible": false, "reasons": ["NO_CURRENT_CONTRACT"] })
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_venues_doctors_are_not_shown_outside_its_area() {
     let server = TestServer::start().await;
     let (yokohama, venue) = yokohama_venue_by_proxy(&server).await;
