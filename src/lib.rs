@@ -6,6 +6,7 @@
 //! and realtime delivery); `graphql`, `http` and `db` are the shared machinery.
 
 pub mod actor;
+pub mod allocation;
 pub mod audit;
 pub mod authz;
 pub mod cli;
