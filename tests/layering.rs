@@ -72,6 +72,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "accounts do not depend on the registry",
     ),
     (
+        "allocation",
+        &["schema", "http", "server", "seed"],
+        "an area imports the machinery and the areas below it, never the schema or transport",
+    ),
+    (
         "config",
         &[
             "identity",
