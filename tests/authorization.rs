@@ -35,6 +35,8 @@ const DESK: &[&str] = &["helpdesk.admin"];
 const HOSPITAL_AND_DESK: &[&str] = &["meguro-hospital.admin", "helpdesk.admin"];
 /// The delivering wholesaler: the facility, or its municipality without the proxy flag.
 const HOSPITAL_AND_MEGURO: &[&str] = &["meguro-hospital.admin", "meguro.admin", "meguro.staff"];
+/// The product master: the nation, and the manufacturer for its own vaccine.
+const PRODUCT_KEEPERS: &[&str] = &["nation.admin", "pfizer.admin"];
 /// Powers of attorney: the organisations holding collective contracts for the hospital.
 const CONTRACT_HOLDERS: &[&str] = &[
     "meguro.admin",
@@ -76,6 +78,7 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("registerFacilities", Rule::Only(DESK)),
         // A municipality, for a venue in its own area (Meguro's, here).
         ("registerSpecialVenue", Rule::Only(MEGURO)),
+        ("upsertProduct", Rule::Only(PRODUCT_KEEPERS)),
     ])
 }
 
@@ -164,6 +167,9 @@ fn call(mutation: &str) -> &'static str {
         "registerSpecialVenue" => {
             "mutation { registerSpecialVenue(input: { municipalityCode: \"131105\", code: \"1319000020\", name: \"目黒区特設会場02\", address: \"東京都目黒区\", latitude: 35.62, longitude: 139.67 }) { id } }"
         }
+        "upsertProduct" => {
+            "mutation($manufacturer: ID!) { upsertProduct(input: { code: \"PFIZER\", kind: VACCINE, name: \"ファイザー社製ワクチン\", manufacturerId: $manufacturer, unitsPerBox: 195, dosesPerUnit: 6 }) { id } }"
+        }
         other => panic!("no call written for {other}: add one, and a row in the matrix"),
     }
 }
@@ -235,11 +241,12 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .await;
     let doctor = doctor["data"]["registerDoctor"]["id"].clone();
     let wholesaler = organization_id(&server, "WHOLESALER").await;
+    let manufacturer = organization_id(&server, "MANUFACTURER").await;
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

@@ -53,10 +53,12 @@ pub enum Action {
     ResetSecurityAnswer,
     /// Invite many accounts across organisations from a CSV (service desk).
     InviteUsersInBulk,
+    /// Create or change a product of the allocation master (vaccine, needle, syringe).
+    UpsertProduct,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -77,6 +79,7 @@ impl Action {
         Action::WithdrawContract,
         Action::ResetSecurityAnswer,
         Action::InviteUsersInBulk,
+        Action::UpsertProduct,
     ];
 }
 
@@ -107,6 +110,11 @@ pub enum Target<'a> {
         operator: Option<&'a str>,
         collective: bool,
         holder: Option<&'a str>,
+    },
+    /// A product: whether it is a vaccine, and the manufacturer it names (vaccines only).
+    Product {
+        vaccine: bool,
+        manufacturer: Option<&'a str>,
     },
 }
 
@@ -244,6 +252,20 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         (Action::ReadAuditLog, _) => {
             allow_if(matches!(actor.role, Role::Nation | Role::SystemAdmin))
         }
+        // The product master is the nation's; a manufacturer keeps its own vaccines' data
+        // (vials per box, doses per vial change during a campaign: Pfizer went from 5 to 6).
+        (
+            Action::UpsertProduct,
+            Target::Product {
+                vaccine,
+                manufacturer,
+            },
+        ) => allow_if(
+            actor.role == Role::Nation
+                || (actor.role == Role::Manufacturer
+                    && vaccine
+                    && manufacturer == Some(actor.organization.id.as_str())),
+        ),
         // Facility data is the facility's own, entered by it or by its municipality as proxy;
         // a special venue's data is also its operating municipality's, without the proxy flag
         // (seed p. 28: the municipality runs the venue). Not even the service desk edits it.

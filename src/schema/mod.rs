@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_graphql::connection::Connection;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
+use crate::allocation::{AllocationMutation, AllocationQuery};
 use crate::audit::{AuditEntryView, AuditQuery};
 use crate::db::Db;
 use crate::events::{EventSubscription, Events};
@@ -35,6 +36,7 @@ pub struct Query(
     AuditQuery,
     FacilityQuery,
     PartnerQuery,
+    AllocationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     FacilityMutation,
     RegistrationMutation,
     PartnerMutation,
+    AllocationMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
+use crate::allocation::{Product, load_product_node};
 use crate::error::AppError;
 use crate::facilities::{
     Contract, Doctor, FacilityChangeRequest, PowerOfAttorney, RegistryNode,
@@ -28,6 +29,7 @@ pub enum Node {
     Contract(Contract),
     Doctor(Doctor),
     PowerOfAttorney(PowerOfAttorney),
+    Product(Product),
 }
 
 impl From<OrganizationRecord> for Node {
@@ -56,6 +58,12 @@ impl NodeQuery {
         let (type_name, row_id) = parse_global_id(&id)?;
         if type_name == "User" {
             return Ok(Node::User(load_user_node(ctx, &row_id).await?));
+        }
+        if type_name == "Product" {
+            return load_product_node(ctx, &row_id)
+                .await?
+                .map(Node::Product)
+                .ok_or_else(|| AppError::NotFound("object").into());
         }
         if type_name == "PowerOfAttorney" {
             return Ok(Node::PowerOfAttorney(
@@ -93,5 +101,6 @@ fn node_type_name(node: &Node) -> &'static str {
         Node::Contract(_) => "Contract",
         Node::Doctor(_) => "Doctor",
         Node::PowerOfAttorney(_) => "PowerOfAttorney",
+        Node::Product(_) => "Product",
     }
 }

@@ -11,6 +11,7 @@
 //! | 港区診療所01 | none | — | NO_CURRENT_CONTRACT |
 //! | 横浜特設会場01 | individual, with Yokohama | none | NO_RESPONSIBLE_DOCTOR, NO_VACCINATING_DOCTOR |
 
+use crate::allocation::ProductKind;
 use crate::facilities::ContractKind;
 use std::collections::HashMap;
 
@@ -84,6 +85,48 @@ const REGISTRY: [Registry; 8] = [
         contract: Contract::Individual,
         doctor: None,
         weekly_capacity: 1500,
+    },
+];
+
+/// A product of the demo master.
+struct DemoProduct {
+    code: &'static str,
+    kind: ProductKind,
+    name: &'static str,
+    units_per_box: i64,
+    doses_per_unit: i64,
+    storage: Option<&'static str>,
+    minimum_interval_days: Option<i64>,
+}
+
+/// The demo's products: the vaccine (made by the demo manufacturer), needles and syringes.
+const PRODUCTS: [DemoProduct; 3] = [
+    DemoProduct {
+        code: VACCINE,
+        kind: ProductKind::Vaccine,
+        name: "ファイザー社製ワクチン / Pfizer-BioNTech",
+        units_per_box: 195,
+        doses_per_unit: 5,
+        storage: Some("-90〜-60℃"),
+        minimum_interval_days: Some(21),
+    },
+    DemoProduct {
+        code: "NEEDLE",
+        kind: ProductKind::Needle,
+        name: "注射針 / Needles",
+        units_per_box: 100,
+        doses_per_unit: 1,
+        storage: None,
+        minimum_interval_days: None,
+    },
+    DemoProduct {
+        code: "SYRINGE",
+        kind: ProductKind::Syringe,
+        name: "シリンジ / Syringes",
+        units_per_box: 100,
+        doses_per_unit: 1,
+        storage: None,
+        minimum_interval_days: None,
     },
 ];
 
@@ -188,6 +231,29 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .execute(tx.conn())
             .await?;
         }
+    }
+    // The product master: the vaccine every demo facility handles, as in 2021 (195 vials of
+    // 5 doses a box, 21 days between doses), and needles and syringes at 100 a box.
+    let pfizer = id_of("MANUFACTURER", "PFIZER");
+    for product in &PRODUCTS {
+        let manufacturer = (product.kind == ProductKind::Vaccine).then_some(pfizer.as_str());
+        sqlx::query(
+            "INSERT INTO products (id, code, kind, name, manufacturer_id, units_per_box, \
+             doses_per_unit, storage, minimum_interval_days, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(new_id())
+        .bind(product.code)
+        .bind(product.kind)
+        .bind(product.name)
+        .bind(manufacturer)
+        .bind(product.units_per_box)
+        .bind(product.doses_per_unit)
+        .bind(product.storage)
+        .bind(product.minimum_interval_days)
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
     }
     tx.commit().await?;
     Ok(())
