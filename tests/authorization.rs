@@ -79,6 +79,7 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         // A municipality, for a venue in its own area (Meguro's, here).
         ("registerSpecialVenue", Rule::Only(MEGURO)),
         ("upsertProduct", Rule::Only(PRODUCT_KEEPERS)),
+        ("openCool", Rule::Only(&["nation.admin"])),
     ])
 }
 
@@ -169,6 +170,9 @@ fn call(mutation: &str) -> &'static str {
         }
         "upsertProduct" => {
             "mutation($manufacturer: ID!) { upsertProduct(input: { code: \"PFIZER\", kind: VACCINE, name: \"ファイザー社製ワクチン\", manufacturerId: $manufacturer, unitsPerBox: 195, dosesPerUnit: 6 }) { id } }"
+        }
+        "openCool" => {
+            r#"mutation { openCool(input: { number: 99, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#
         }
         other => panic!("no call written for {other}: add one, and a row in the matrix"),
     }

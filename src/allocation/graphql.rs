@@ -1,7 +1,8 @@
 //! The GraphQL face of allocation: the product master so far.
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, MergedObject, Object, SimpleObject};
 
+use super::cools::{self, CoolRecord, CoolStage, NewCool};
 use super::products::{self, ProductInput, ProductKind, ProductRecord};
 use crate::actor::{request_meta, require_actor};
 use crate::clock::Timestamp;
@@ -72,10 +73,10 @@ impl Product {
 }
 
 #[derive(Default)]
-pub struct AllocationQuery;
+pub struct ProductQuery;
 
 #[Object]
-impl AllocationQuery {
+impl ProductQuery {
     /// The product master: every product, or those of one kind, by code. Public: the navigator
     /// names vaccines.
     async fn products(
@@ -112,10 +113,10 @@ pub struct UpsertProductInput {
 }
 
 #[derive(Default)]
-pub struct AllocationMutation;
+pub struct ProductMutation;
 
 #[Object]
-impl AllocationMutation {
+impl ProductMutation {
     /// Creates or changes a product of the master. The nation keeps the master; a
     /// manufacturer keeps its own vaccines (e.g. doses per vial going from 5 to 6). Audited.
     async fn upsert_product(
@@ -158,4 +159,157 @@ pub async fn load_product_node(
     Ok(products::by_id(ctx.data_unchecked::<Db>().pool(), row_id)
         .await?
         .map(Product))
+}
+
+pub struct Cool(pub CoolRecord);
+
+/// One stage of a cool and its deadline.
+#[derive(SimpleObject)]
+pub struct CoolStageDeadline {
+    /// The stage.
+    pub stage: CoolStage,
+    /// Its last day (Japan), YYYY-MM-DD.
+    pub deadline: String,
+    /// Whether the deadline has passed (Japan time). Whether the stage's work is done is shown
+    /// where the work is, as the allocation cycle is built.
+    pub past_deadline: bool,
+}
+
+/// An allocation cycle (クール) of one vaccine: about three weeks, a deadline per stage.
+#[Object]
+impl Cool {
+    /// Globally unique, opaque id.
+    pub async fn id(&self) -> ID {
+        global_id("Cool", &self.0.id)
+    }
+    /// The cool's number for its vaccine (第N クール).
+    async fn number(&self) -> i64 {
+        self.0.number
+    }
+    /// The vaccine allocated.
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
+        Ok(
+            products::by_id(ctx.data_unchecked::<Db>().pool(), &self.0.product_id)
+                .await?
+                .map(Product),
+        )
+    }
+    /// Its first day (Japan), YYYY-MM-DD.
+    async fn starts_on(&self) -> &str {
+        &self.0.starts_on
+    }
+    /// Its last day (Japan), YYYY-MM-DD.
+    async fn ends_on(&self) -> &str {
+        &self.0.ends_on
+    }
+    /// Every stage with its deadline, in order.
+    async fn stages(&self, ctx: &Context<'_>) -> Vec<CoolStageDeadline> {
+        let today = ctx.data_unchecked::<Db>().clock().today_in_japan();
+        CoolStage::ALL
+            .into_iter()
+            .map(|stage| {
+                let deadline = self.0.deadline(stage).to_owned();
+                CoolStageDeadline {
+                    stage,
+                    past_deadline: today > deadline,
+                    deadline,
+                }
+            })
+            .collect()
+    }
+    /// When it was opened (UTC).
+    async fn created_at(&self) -> Timestamp {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct CoolQuery;
+
+#[Object]
+impl CoolQuery {
+    /// Every cool, newest first. Any signed-in user: the calendar is everyone's.
+    async fn cools(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Cool>> {
+        require_actor(ctx)?;
+        let rows = cools::list(ctx.data_unchecked::<Db>()).await?;
+        Ok(rows.into_iter().map(Cool).collect())
+    }
+}
+
+/// A cool to open. Dates are Japanese calendar days (YYYY-MM-DD); a deadline left out is set
+/// from the first day (2, 4, 6, 11 and 13 days on), and the cool lasts 21 days unless `endsOn`
+/// says otherwise.
+#[derive(InputObject)]
+pub struct OpenCoolInput {
+    /// The cool's number for its vaccine.
+    pub number: i64,
+    /// The vaccine's product code, e.g. "PFIZER".
+    pub product_code: String,
+    /// The first day.
+    pub starts_on: String,
+    /// The last day (default: 20 days after the first).
+    pub ends_on: Option<String>,
+    /// Last day for facilities' desired quantities.
+    pub desired_quantity_deadline: Option<String>,
+    /// Last day for the nation's allocation to prefectures.
+    pub nation_allocation_deadline: Option<String>,
+    /// Last day for prefectures' allocation to municipalities.
+    pub prefecture_allocation_deadline: Option<String>,
+    /// Last day for municipalities' allocation to facilities.
+    pub municipality_allocation_deadline: Option<String>,
+    /// Last day for the data lock.
+    pub data_lock_deadline: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CoolMutation;
+
+#[Object]
+impl CoolMutation {
+    /// Opens a cool of a vaccine (the nation). Audited; announced as `cool.opened`.
+    async fn open_cool(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cool.")] input: OpenCoolInput,
+    ) -> async_graphql::Result<Cool> {
+        let actor = require_actor(ctx)?;
+        let record = cools::open(
+            ctx.data_unchecked::<Db>(),
+            &request_meta(ctx),
+            actor,
+            NewCool {
+                number: input.number,
+                product_code: input.product_code,
+                starts_on: input.starts_on,
+                ends_on: input.ends_on,
+                deadlines: [
+                    input.desired_quantity_deadline,
+                    input.nation_allocation_deadline,
+                    input.prefecture_allocation_deadline,
+                    input.municipality_allocation_deadline,
+                    input.data_lock_deadline,
+                ],
+            },
+        )
+        .await?;
+        Ok(Cool(record))
+    }
+}
+
+/// Allocation's query roots.
+#[derive(MergedObject, Default)]
+pub struct AllocationQuery(ProductQuery, CoolQuery);
+
+/// Allocation's mutation roots.
+#[derive(MergedObject, Default)]
+pub struct AllocationMutation(ProductMutation, CoolMutation);
+
+/// A cool by its row id, for `Query.node`.
+pub async fn load_cool_node(
+    ctx: &Context<'_>,
+    row_id: &str,
+) -> async_graphql::Result<Option<Cool>> {
+    Ok(cools::by_id(ctx.data_unchecked::<Db>().pool(), row_id)
+        .await?
+        .map(Cool))
 }

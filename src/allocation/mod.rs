@@ -3,13 +3,16 @@
 //!
 //! This area is being built (issue #9). What stands so far: its arithmetic, which everything
 //! else will call — apportioning whole boxes by weights ([`apportion`]) and deriving the needle
-//! and syringe lines from the vaccine line ([`follow_on_boxes`]) — and the product master
-//! (`products`, `upsertProduct`).
+//! and syringe lines from the vaccine line ([`follow_on_boxes`]) — the product master
+//! (`products`, `upsertProduct`) and the cools with their stage deadlines (`cools`, `openCool`).
 
 mod apportion;
+pub mod cools;
 mod graphql;
 pub mod products;
 
 pub use apportion::{apportion, boxes_for_doses, follow_on_boxes};
-pub use graphql::{AllocationMutation, AllocationQuery, Product, load_product_node};
+pub use graphql::{
+    AllocationMutation, AllocationQuery, Cool, Product, load_cool_node, load_product_node,
+};
 pub use products::{ProductKind, ProductRecord};

@@ -55,10 +55,12 @@ pub enum Action {
     InviteUsersInBulk,
     /// Create or change a product of the allocation master (vaccine, needle, syringe).
     UpsertProduct,
+    /// Open an allocation cycle (クール) of a vaccine, with its stage deadlines.
+    OpenCool,
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -80,6 +82,7 @@ impl Action {
         Action::ResetSecurityAnswer,
         Action::InviteUsersInBulk,
         Action::UpsertProduct,
+        Action::OpenCool,
     ];
 }
 
@@ -252,6 +255,8 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         (Action::ReadAuditLog, _) => {
             allow_if(matches!(actor.role, Role::Nation | Role::SystemAdmin))
         }
+        // The nation runs the campaign's calendar (seed p. 30: クールマスタ).
+        (Action::OpenCool, _) => allow_if(actor.role == Role::Nation),
         // The product master is the nation's; a manufacturer keeps its own vaccines' data
         // (vials per box, doses per vial change during a campaign: Pfizer went from 5 to 6).
         (

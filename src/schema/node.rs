@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Interface, Object};
 
-use crate::allocation::{Product, load_product_node};
+use crate::allocation::{Cool, Product, load_cool_node, load_product_node};
 use crate::error::AppError;
 use crate::facilities::{
     Contract, Doctor, FacilityChangeRequest, PowerOfAttorney, RegistryNode,
@@ -30,6 +30,7 @@ pub enum Node {
     Doctor(Doctor),
     PowerOfAttorney(PowerOfAttorney),
     Product(Product),
+    Cool(Cool),
 }
 
 impl From<OrganizationRecord> for Node {
@@ -58,6 +59,12 @@ impl NodeQuery {
         let (type_name, row_id) = parse_global_id(&id)?;
         if type_name == "User" {
             return Ok(Node::User(load_user_node(ctx, &row_id).await?));
+        }
+        if type_name == "Cool" {
+            return load_cool_node(ctx, &row_id)
+                .await?
+                .map(Node::Cool)
+                .ok_or_else(|| AppError::NotFound("object").into());
         }
         if type_name == "Product" {
             return load_product_node(ctx, &row_id)
@@ -102,5 +109,6 @@ fn node_type_name(node: &Node) -> &'static str {
         Node::Doctor(_) => "Doctor",
         Node::PowerOfAttorney(_) => "PowerOfAttorney",
         Node::Product(_) => "Product",
+        Node::Cool(_) => "Cool",
     }
 }
