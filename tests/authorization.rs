@@ -80,6 +80,7 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("registerSpecialVenue", Rule::Only(MEGURO)),
         ("upsertProduct", Rule::Only(PRODUCT_KEEPERS)),
         ("openCool", Rule::Only(&["nation.admin"])),
+        ("registerSupply", Rule::Only(&["warehouse.admin"])),
     ])
 }
 
@@ -171,6 +172,9 @@ fn call(mutation: &str) -> &'static str {
         "upsertProduct" => {
             "mutation($manufacturer: ID!) { upsertProduct(input: { code: \"PFIZER\", kind: VACCINE, name: \"ファイザー社製ワクチン\", manufacturerId: $manufacturer, unitsPerBox: 195, dosesPerUnit: 6 }) { id } }"
         }
+        "registerSupply" => {
+            r#"mutation($cool: ID!) { registerSupply(coolId: $cool, productCode: "NEEDLE", boxes: 100) { boxes } }"#
+        }
         "openCool" => {
             r#"mutation { openCool(input: { number: 99, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#
         }
@@ -246,11 +250,16 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
     let doctor = doctor["data"]["registerDoctor"]["id"].clone();
     let wholesaler = organization_id(&server, "WHOLESALER").await;
     let manufacturer = organization_id(&server, "MANUFACTURER").await;
+    let nation = sign_in_accepting_policy(&server, "nation.admin").await;
+    let cool = server
+        .graphql_as(&nation, r#"mutation { openCool(input: { number: 1, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#, json!({}))
+        .await;
+    let cool = cool["data"]["openCool"]["id"].clone();
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MergedObject, Object, SimpleObject
 
 use super::cools::{self, CoolRecord, CoolStage, NewCool};
 use super::products::{self, ProductInput, ProductKind, ProductRecord};
+use super::supply::{self, SupplyRecord};
 use crate::actor::{request_meta, require_actor};
 use crate::clock::Timestamp;
 use crate::db::Db;
@@ -217,6 +218,11 @@ impl Cool {
             })
             .collect()
     }
+    /// What the suppliers make available for this cool, by product.
+    async fn supply(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Supply>> {
+        let rows = supply::of_cool(ctx.data_unchecked::<Db>(), &self.0.id).await?;
+        Ok(rows.into_iter().map(Supply).collect())
+    }
     /// When it was opened (UTC).
     async fn created_at(&self) -> Timestamp {
         self.0.created_at
@@ -302,7 +308,7 @@ pub struct AllocationQuery(ProductQuery, CoolQuery);
 
 /// Allocation's mutation roots.
 #[derive(MergedObject, Default)]
-pub struct AllocationMutation(ProductMutation, CoolMutation);
+pub struct AllocationMutation(ProductMutation, CoolMutation, SupplyMutation);
 
 /// A cool by its row id, for `Query.node`.
 pub async fn load_cool_node(
@@ -312,4 +318,74 @@ pub async fn load_cool_node(
     Ok(cools::by_id(ctx.data_unchecked::<Db>().pool(), row_id)
         .await?
         .map(Cool))
+}
+
+pub struct Supply(pub SupplyRecord);
+
+/// What a supplier makes available for a cool.
+#[Object]
+impl Supply {
+    /// The product.
+    async fn product(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Product>> {
+        Ok(
+            products::by_id(ctx.data_unchecked::<Db>().pool(), &self.0.product_id)
+                .await?
+                .map(Product),
+        )
+    }
+    /// The manufacturer or warehouse supplying it.
+    async fn supplier(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<PartnerOrganization>> {
+        Ok(load_organization(ctx, &self.0.supplier_id)
+            .await?
+            .map(PartnerOrganization))
+    }
+    /// Whole boxes available.
+    async fn boxes(&self) -> i64 {
+        self.0.boxes
+    }
+    /// Doses those boxes give (boxes × the product's doses per box).
+    async fn doses(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        Ok(
+            products::by_id(ctx.data_unchecked::<Db>().pool(), &self.0.product_id)
+                .await?
+                .map(|p| self.0.boxes * p.doses_per_box()),
+        )
+    }
+    /// When it was last registered (UTC).
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at
+    }
+}
+
+#[derive(Default)]
+pub struct SupplyMutation;
+
+#[Object]
+impl SupplyMutation {
+    /// Registers the whole boxes of a product the caller's organisation makes available for a
+    /// cool: a manufacturer its own vaccine (the cool's), the needle and syringe warehouse
+    /// needles and syringes. Registering again replaces the figure. Audited.
+    async fn register_supply(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cool.")] cool_id: ID,
+        #[graphql(desc = "The product's code, e.g. \"PFIZER\", \"NEEDLE\".")] product_code: String,
+        #[graphql(desc = "Whole boxes available.")] boxes: i64,
+    ) -> async_graphql::Result<Supply> {
+        let actor = require_actor(ctx)?;
+        let cool = row_of(&cool_id, &["Cool"], "cool")?;
+        let record = supply::register(
+            ctx.data_unchecked::<Db>(),
+            &request_meta(ctx),
+            actor,
+            &cool,
+            &product_code,
+            boxes,
+        )
+        .await?;
+        Ok(Supply(record))
+    }
 }

@@ -10,6 +10,7 @@ mod apportion;
 pub mod cools;
 mod graphql;
 pub mod products;
+pub mod supply;
 
 pub use apportion::{apportion, boxes_for_doses, follow_on_boxes};
 pub use graphql::{

@@ -57,10 +57,12 @@ pub enum Action {
     UpsertProduct,
     /// Open an allocation cycle (クール) of a vaccine, with its stage deadlines.
     OpenCool,
+    /// Register the boxes of a product available for a cool (manufacturer, warehouse).
+    RegisterSupply,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -83,6 +85,7 @@ impl Action {
         Action::InviteUsersInBulk,
         Action::UpsertProduct,
         Action::OpenCool,
+        Action::RegisterSupply,
     ];
 }
 
@@ -255,6 +258,19 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         (Action::ReadAuditLog, _) => {
             allow_if(matches!(actor.role, Role::Nation | Role::SystemAdmin))
         }
+        // A manufacturer supplies its own vaccine; the needle and syringe warehouse supplies
+        // needles and syringes (seed p. 30).
+        (
+            Action::RegisterSupply,
+            Target::Product {
+                vaccine,
+                manufacturer,
+            },
+        ) => allow_if(if vaccine {
+            actor.role == Role::Manufacturer && manufacturer == Some(actor.organization.id.as_str())
+        } else {
+            actor.role == Role::SupplyWarehouse
+        }),
         // The nation runs the campaign's calendar (seed p. 30: クールマスタ).
         (Action::OpenCool, _) => allow_if(actor.role == Role::Nation),
         // The product master is the nation's; a manufacturer keeps its own vaccines' data
