@@ -81,6 +81,7 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("upsertProduct", Rule::Only(PRODUCT_KEEPERS)),
         ("openCool", Rule::Only(&["nation.admin"])),
         ("registerSupply", Rule::Only(&["warehouse.admin"])),
+        ("registerDesiredQuantity", Rule::Only(HOSPITAL)),
     ])
 }
 
@@ -171,6 +172,9 @@ fn call(mutation: &str) -> &'static str {
         }
         "upsertProduct" => {
             "mutation($manufacturer: ID!) { upsertProduct(input: { code: \"PFIZER\", kind: VACCINE, name: \"ファイザー社製ワクチン\", manufacturerId: $manufacturer, unitsPerBox: 195, dosesPerUnit: 6 }) { id } }"
+        }
+        "registerDesiredQuantity" => {
+            "mutation($cool: ID!, $facility: ID!) { registerDesiredQuantity(coolId: $cool, facilityId: $facility, boxes: 2) { boxes } }"
         }
         "registerSupply" => {
             r#"mutation($cool: ID!) { registerSupply(coolId: $cool, productCode: "NEEDLE", boxes: 100) { boxes } }"#

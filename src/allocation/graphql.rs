@@ -3,13 +3,15 @@
 use async_graphql::{Context, ID, InputObject, MergedObject, Object, SimpleObject};
 
 use super::cools::{self, CoolRecord, CoolStage, NewCool};
+use super::desired::{self, DesiredRecord};
 use super::products::{self, ProductInput, ProductKind, ProductRecord};
 use super::supply::{self, SupplyRecord};
 use crate::actor::{request_meta, require_actor};
+use crate::authz::area_filter;
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
-use crate::organizations::{PartnerOrganization, load_organization};
+use crate::organizations::{Facility, PartnerOrganization, load_organization};
 
 pub struct Product(pub ProductRecord);
 
@@ -218,6 +220,24 @@ impl Cool {
             })
             .collect()
     }
+    /// The desired quantities of the facilities in the caller's area (a facility: its own), by
+    /// facility code.
+    async fn desired_quantities(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<DesiredQuantity>> {
+        let actor = require_actor(ctx)?;
+        let rows =
+            desired::of_cool(ctx.data_unchecked::<Db>(), &self.0.id, &area_filter(actor)).await?;
+        Ok(rows.into_iter().map(DesiredQuantity).collect())
+    }
+    /// The total boxes desired by the facilities in the caller's area (seed p. 23).
+    async fn desired_quantity_total(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        let actor = require_actor(ctx)?;
+        let rows =
+            desired::of_cool(ctx.data_unchecked::<Db>(), &self.0.id, &area_filter(actor)).await?;
+        Ok(rows.iter().map(|r| r.boxes).sum())
+    }
     /// What the suppliers make available for this cool, by product.
     async fn supply(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Supply>> {
         let rows = supply::of_cool(ctx.data_unchecked::<Db>(), &self.0.id).await?;
@@ -308,7 +328,12 @@ pub struct AllocationQuery(ProductQuery, CoolQuery);
 
 /// Allocation's mutation roots.
 #[derive(MergedObject, Default)]
-pub struct AllocationMutation(ProductMutation, CoolMutation, SupplyMutation);
+pub struct AllocationMutation(
+    ProductMutation,
+    CoolMutation,
+    SupplyMutation,
+    DesiredQuantityMutation,
+);
 
 /// A cool by its row id, for `Query.node`.
 pub async fn load_cool_node(
@@ -387,5 +412,57 @@ impl SupplyMutation {
         )
         .await?;
         Ok(Supply(record))
+    }
+}
+
+pub struct DesiredQuantity(pub DesiredRecord);
+
+/// The boxes a facility would like in a cool (希望量).
+#[Object]
+impl DesiredQuantity {
+    /// The facility.
+    async fn facility(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Facility>> {
+        Ok(load_organization(ctx, &self.0.facility_id)
+            .await?
+            .map(Facility))
+    }
+    /// Whole boxes desired.
+    async fn boxes(&self) -> i64 {
+        self.0.boxes
+    }
+    /// When it was last entered (UTC).
+    async fn updated_at(&self) -> Timestamp {
+        self.0.updated_at
+    }
+}
+
+#[derive(Default)]
+pub struct DesiredQuantityMutation;
+
+#[Object]
+impl DesiredQuantityMutation {
+    /// Enters the whole boxes a facility would like in a cool: the facility itself, or its
+    /// municipality for it (with the proxy flag, or for a special venue it runs). Entering
+    /// again replaces the figure. Audited.
+    async fn register_desired_quantity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cool.")] cool_id: ID,
+        #[graphql(desc = "The facility.")] facility_id: ID,
+        #[graphql(desc = "Whole boxes desired.")] boxes: i64,
+    ) -> async_graphql::Result<DesiredQuantity> {
+        let actor = require_actor(ctx)?;
+        let cool = row_of(&cool_id, &["Cool"], "cool")?;
+        let facility = row_of(&facility_id, &["Facility"], "facility")?;
+        let record = desired::register(
+            ctx.data_unchecked::<Db>(),
+            &request_meta(ctx),
+            actor,
+            &cool,
+            &facility,
+            boxes,
+        )
+        .await?;
+        Ok(DesiredQuantity(record))
     }
 }

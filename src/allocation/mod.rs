@@ -8,6 +8,7 @@
 
 mod apportion;
 pub mod cools;
+pub mod desired;
 mod graphql;
 pub mod products;
 pub mod supply;

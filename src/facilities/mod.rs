@@ -19,6 +19,7 @@ mod registration;
 mod update;
 
 pub use crate::organizations::ApprovalStatus;
+pub use access::{Acting, may_edit};
 pub use change_requests::ChangeRequestStatus;
 pub use contracts::ContractKind;
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
