@@ -146,7 +146,7 @@ async fn bad_cools_name_their_field_change_nothing_and_are_audited() {
             json!({ "i": { "number": 1, "productCode": "NOVAVAX", "startsOn": "2021-05-10" } }),
         )
         .await;
-    assert_error(&unknown, "NOT_FOUND", None);
+    assert_invalid(&unknown, "productCode");
     assert_eq!(
         server.data_as(&nation, COOLS, json!({})).await["cools"],
         json!([])

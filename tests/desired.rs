@@ -3,20 +3,14 @@
 mod common;
 
 use common::TestServer;
-use common::api::{assert_error, assert_invalid, facility_id, sign_in_accepting_policy};
+use common::api::{
+    assert_error, assert_invalid, facility_id, open_cool_one, sign_in_accepting_policy,
+};
 use common::db::audited;
 use serde_json::{Value, json};
 
 const REGISTER: &str = "mutation($c: ID!, $f: ID!, $b: Int!) { registerDesiredQuantity(coolId: $c, facilityId: $f, boxes: $b) { boxes facility { name } } }";
 const AREA: &str = "query($c: ID!) { node(id: $c) { ... on Cool { desiredQuantityTotal desiredQuantities { facility { name } boxes } } } }";
-
-async fn cool_one(server: &TestServer) -> Value {
-    let nation = sign_in_accepting_policy(server, "nation.admin").await;
-    server
-        .data_as(&nation, r#"mutation { openCool(input: { number: 1, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#, json!({}))
-        .await["openCool"]["id"]
-        .clone()
-}
 
 async fn area_view(server: &TestServer, user: &str, cool: &Value) -> Value {
     let token = sign_in_accepting_policy(server, user).await;
@@ -26,7 +20,7 @@ async fn area_view(server: &TestServer, user: &str, cool: &Value) -> Value {
 #[tokio::test]
 async fn a_facility_enters_its_desired_boxes_and_entering_again_replaces_them() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     let hospital = sign_in_accepting_policy(&server, "meguro-hospital.admin").await;
     let facility = facility_id(&server, "Meguro Hospital 01").await;
     server
@@ -58,7 +52,7 @@ async fn a_facility_enters_its_desired_boxes_and_entering_again_replaces_them() 
 #[tokio::test]
 async fn municipalities_and_prefectures_see_their_areas_totals_and_nobody_else_does() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     let hospital = sign_in_accepting_policy(&server, "meguro-hospital.admin").await;
     let facility = facility_id(&server, "Meguro Hospital 01").await;
     server
@@ -88,7 +82,7 @@ async fn municipalities_and_prefectures_see_their_areas_totals_and_nobody_else_d
 #[tokio::test]
 async fn a_municipality_enters_for_the_special_venue_it_runs_but_not_for_another_facility() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     let yokohama = sign_in_accepting_policy(&server, "yokohama.admin").await;
     let venue = facility_id(&server, "Yokohama Special Venue 01").await;
     let entered = server
@@ -134,7 +128,7 @@ async fn a_municipality_enters_for_the_special_venue_it_runs_but_not_for_another
 #[tokio::test]
 async fn a_bad_quantity_changes_nothing_and_is_audited() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     let hospital = sign_in_accepting_policy(&server, "meguro-hospital.admin").await;
     let facility = facility_id(&server, "Meguro Hospital 01").await;
     for boxes in [-1, 100_001] {

@@ -3,22 +3,15 @@
 mod common;
 
 use common::TestServer;
-use common::api::{assert_error, assert_invalid, organization_id, sign_in_accepting_policy};
+use common::api::{
+    assert_error, assert_invalid, open_cool_one, organization_id, sign_in_accepting_policy,
+};
 use common::db::audited;
 use serde_json::{Value, json};
 
 const REGISTER: &str = "mutation($c: ID!, $p: String!, $b: Int!) { registerSupply(coolId: $c, productCode: $p, boxes: $b) { boxes doses product { code } supplier { code } } }";
 const SUPPLY: &str =
     "query($c: ID!) { node(id: $c) { ... on Cool { supply { product { code } boxes doses } } } }";
-
-/// Cool 1 of the demo vaccine, opened by the nation: its id.
-async fn cool_one(server: &TestServer) -> Value {
-    let nation = sign_in_accepting_policy(server, "nation.admin").await;
-    server
-        .data_as(&nation, r#"mutation { openCool(input: { number: 1, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#, json!({}))
-        .await["openCool"]["id"]
-        .clone()
-}
 
 async fn supply(server: &TestServer, token: &str, cool: &Value) -> Value {
     server.data_as(token, SUPPLY, json!({ "c": cool })).await["node"]["supply"].clone()
@@ -27,7 +20,7 @@ async fn supply(server: &TestServer, token: &str, cool: &Value) -> Value {
 #[tokio::test]
 async fn the_seeds_national_supply_is_registered_by_the_manufacturer_and_the_warehouse() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     let pfizer = sign_in_accepting_policy(&server, "pfizer.admin").await;
     let warehouse = sign_in_accepting_policy(&server, "warehouse.admin").await;
     let vaccine = server
@@ -64,7 +57,7 @@ async fn the_seeds_national_supply_is_registered_by_the_manufacturer_and_the_war
 #[tokio::test]
 async fn registering_again_replaces_the_figure() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     let pfizer = sign_in_accepting_policy(&server, "pfizer.admin").await;
     server
         .data_as(
@@ -90,7 +83,7 @@ async fn registering_again_replaces_the_figure() {
 #[tokio::test]
 async fn each_supplier_registers_only_what_it_supplies() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     for (user, product) in [
         ("pfizer.admin", "NEEDLE"),
         ("warehouse.admin", "PFIZER"),
@@ -114,7 +107,7 @@ async fn each_supplier_registers_only_what_it_supplies() {
 #[tokio::test]
 async fn bad_supply_changes_nothing_and_is_audited() {
     let server = TestServer::start().await;
-    let cool = cool_one(&server).await;
+    let cool = open_cool_one(&server).await;
     let pfizer = sign_in_accepting_policy(&server, "pfizer.admin").await;
     // Another vaccine of the same manufacturer is not this cool's.
     let nation = sign_in_accepting_policy(&server, "nation.admin").await;

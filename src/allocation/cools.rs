@@ -171,17 +171,7 @@ pub async fn open(
 ) -> AppResult<CoolRecord> {
     let result = open_checked(db, meta, actor, &new).await;
     if let Err(error) = &result {
-        let outcome = match error {
-            AppError::Forbidden | AppError::Unauthenticated => Outcome::Denied,
-            _ => Outcome::Failure,
-        };
-        let entry = Entry::new("openCool", outcome, Some(actor)).detail(format!(
-            "{}: cool {} of {}: {error}",
-            error.code(),
-            new.number,
-            new.product_code
-        ));
-        audit::record_alone(db, meta, entry).await?;
+        audit::record_refusal(db, meta, actor, "openCool", None, error).await?;
     }
     result
 }
@@ -198,7 +188,7 @@ async fn open_checked(
     }
     let product = products::by_code(db.pool(), new.product_code.trim().to_uppercase().as_str())
         .await?
-        .ok_or(AppError::NotFound("product"))?;
+        .ok_or_else(products::unknown_code)?;
     if product.kind != ProductKind::Vaccine {
         return Err(AppError::invalid_field(
             "productCode",

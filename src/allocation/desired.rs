@@ -64,16 +64,15 @@ pub async fn register(
 ) -> AppResult<DesiredRecord> {
     let result = register_checked(db, meta, actor, cool_id, facility_id, boxes).await;
     if let Err(error) = &result {
-        let outcome = match error {
-            AppError::Forbidden | AppError::NotFound(_) | AppError::Unauthenticated => {
-                Outcome::Denied
-            }
-            _ => Outcome::Failure,
-        };
-        let entry = Entry::new("registerDesiredQuantity", outcome, Some(actor))
-            .object("Facility", facility_id)
-            .detail(format!("{}: {error}", error.code()));
-        audit::record_alone(db, meta, entry).await?;
+        crate::facilities::audit_refusal(
+            db,
+            meta,
+            actor,
+            "registerDesiredQuantity",
+            Some(facility_id),
+            error,
+        )
+        .await?;
     }
     result
 }

@@ -372,12 +372,8 @@ impl Supply {
         self.0.boxes
     }
     /// Doses those boxes give (boxes × the product's doses per box).
-    async fn doses(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
-        Ok(
-            products::by_id(ctx.data_unchecked::<Db>().pool(), &self.0.product_id)
-                .await?
-                .map(|p| self.0.boxes * p.doses_per_box()),
-        )
+    async fn doses(&self) -> i64 {
+        self.0.doses()
     }
     /// When it was last registered (UTC).
     async fn updated_at(&self) -> Timestamp {

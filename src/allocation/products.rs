@@ -118,6 +118,15 @@ pub async fn by_code<'c>(on: impl Exec<'c>, code: &str) -> AppResult<Option<Prod
         .await?)
 }
 
+/// The error for a product code no product has: the code is an argument value, so this is bad
+/// input on that field rather than an object outside the caller's reach.
+pub fn unknown_code() -> AppError {
+    AppError::invalid_field(
+        "productCode",
+        "no product has this code / この品目コードの品目はありません",
+    )
+}
+
 /// A product as `upsertProduct` gives it, before validation.
 pub struct ProductInput {
     pub code: String,
@@ -226,18 +235,9 @@ pub async fn upsert(
     actor: &Actor,
     input: ProductInput,
 ) -> AppResult<ProductRecord> {
-    let code = input.code.trim().to_uppercase();
     let result = upsert_checked(db, meta, actor, input).await;
     if let Err(error) = &result {
-        let outcome = match error {
-            AppError::Forbidden | AppError::NotFound(_) | AppError::Unauthenticated => {
-                Outcome::Denied
-            }
-            _ => Outcome::Failure,
-        };
-        let entry = Entry::new("upsertProduct", outcome, Some(actor))
-            .detail(format!("{}: {code}: {error}", error.code()));
-        audit::record_alone(db, meta, entry).await?;
+        audit::record_refusal(db, meta, actor, "upsertProduct", None, error).await?;
     }
     result
 }
@@ -248,19 +248,8 @@ async fn upsert_checked(
     actor: &Actor,
     input: ProductInput,
 ) -> AppResult<ProductRecord> {
-    let existing = by_code(db.pool(), input.code.trim().to_uppercase().as_str()).await?;
-    // The right is decided on the product as it is and as it would be: a manufacturer may
-    // neither take over another's vaccine nor hand its own to another.
-    if let Some(product) = &existing {
-        decide(
-            Some(actor),
-            Action::UpsertProduct,
-            Target::Product {
-                vaccine: product.kind == ProductKind::Vaccine,
-                manufacturer: product.manufacturer_id.as_deref(),
-            },
-        )?;
-    }
+    // The right is decided on the product as it would be, and below on the product as it is:
+    // a manufacturer may neither hand its vaccine to another nor take over another's.
     decide(
         Some(actor),
         Action::UpsertProduct,
@@ -283,6 +272,14 @@ async fn upsert_checked(
     let before = by_code(tx.conn(), &input.code).await?;
     let id = match &before {
         Some(product) => {
+            decide(
+                Some(actor),
+                Action::UpsertProduct,
+                Target::Product {
+                    vaccine: product.kind == ProductKind::Vaccine,
+                    manufacturer: product.manufacturer_id.as_deref(),
+                },
+            )?;
             if input.expected_version.is_some_and(|v| v != product.version) {
                 return Err(AppError::Conflict(
                     "the product changed meanwhile: reload it / 他で更新されました".into(),

@@ -29,16 +29,27 @@ pub struct SupplyRecord {
     pub product_id: String,
     pub supplier_id: String,
     pub boxes: i64,
+    /// The product's doses per box, read with the row (doses are derived, never stored).
+    pub doses_per_box: i64,
     pub updated_at: Timestamp,
     pub version: i64,
 }
 
-const COLUMNS: &str = "id, cool_id, product_id, supplier_id, boxes, updated_at, version";
+const COLUMNS: &str = "s.id, s.cool_id, s.product_id, s.supplier_id, s.boxes, \
+     p.units_per_box * p.doses_per_unit AS doses_per_box, s.updated_at, s.version";
+const FROM: &str = "supplies s JOIN products p ON p.id = s.product_id";
+
+impl SupplyRecord {
+    /// Doses the boxes give.
+    pub fn doses(&self) -> i64 {
+        self.boxes * self.doses_per_box
+    }
+}
 
 /// A cool's supply, by product then supplier.
 pub async fn of_cool(db: &Db, cool_id: &str) -> AppResult<Vec<SupplyRecord>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM supplies WHERE cool_id = $1 ORDER BY product_id, supplier_id"
+        "SELECT {COLUMNS} FROM {FROM} WHERE s.cool_id = $1 ORDER BY p.kind, p.code, s.supplier_id"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(cool_id)
@@ -58,13 +69,8 @@ pub async fn register(
 ) -> AppResult<SupplyRecord> {
     let result = register_checked(db, meta, actor, cool_id, product_code, boxes).await;
     if let Err(error) = &result {
-        let outcome = match error {
-            AppError::Forbidden | AppError::Unauthenticated => Outcome::Denied,
-            _ => Outcome::Failure,
-        };
-        let entry = Entry::new("registerSupply", outcome, Some(actor))
-            .detail(format!("{}: {product_code}: {error}", error.code()));
-        audit::record_alone(db, meta, entry).await?;
+        let supplier = Some(actor.organization.id.as_str());
+        audit::record_refusal(db, meta, actor, "registerSupply", supplier, error).await?;
     }
     result
 }
@@ -82,7 +88,7 @@ async fn register_checked(
         .ok_or(AppError::NotFound("cool"))?;
     let product = products::by_code(db.pool(), product_code.trim().to_uppercase().as_str())
         .await?
-        .ok_or(AppError::NotFound("product"))?;
+        .ok_or_else(products::unknown_code)?;
     decide(
         Some(actor),
         Action::RegisterSupply,
@@ -141,7 +147,7 @@ async fn register_checked(
         .await?;
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM supplies WHERE cool_id = $1 AND product_id = $2 AND supplier_id = $3"
+        "SELECT {COLUMNS} FROM {FROM} WHERE s.cool_id = $1 AND s.product_id = $2 AND s.supplier_id = $3"
     );
     let record: SupplyRecord = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(&cool.id)

@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use crate::actor::Actor;
 use crate::db::{Db, WriteTx, new_id};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// How an audited operation ended.
 #[derive(strum::IntoStaticStr, strum::EnumString)]
@@ -121,6 +121,41 @@ pub async fn record(tx: &mut WriteTx, meta: &RequestMeta, entry: Entry) -> AppRe
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// How a refused operation is audited: DENIED for no right (or an object outside the caller's
+/// area), FAILURE for bad input or a conflict; `None` for an internal error, which is logged as
+/// the server's fault, not recorded as the caller's doing.
+pub fn refusal_outcome(error: &AppError) -> Option<Outcome> {
+    match error {
+        AppError::Forbidden | AppError::NotFound(_) | AppError::Unauthenticated => {
+            Some(Outcome::Denied)
+        }
+        AppError::InvalidInput { .. } | AppError::InvalidRows { .. } | AppError::Conflict(_) => {
+            Some(Outcome::Failure)
+        }
+        _ => None,
+    }
+}
+
+/// Audits a refused `operation` on its own (the refused change wrote nothing), naming the
+/// organisation concerned when the caller knows it exists.
+pub async fn record_refusal(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    operation: &'static str,
+    organization_id: Option<&str>,
+    error: &AppError,
+) -> AppResult<()> {
+    let Some(outcome) = refusal_outcome(error) else {
+        return Ok(());
+    };
+    let mut entry = Entry::new(operation, outcome, Some(actor)).detail(error.audit_detail());
+    if let Some(id) = organization_id {
+        entry = entry.organization(id);
+    }
+    record_alone(db, meta, entry).await
 }
 
 /// Appends `entry` in a transaction of its own (failures, whose own change was refused).

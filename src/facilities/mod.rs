@@ -53,25 +53,15 @@ pub(crate) async fn audit_refusal(
     organization_id: Option<&str>,
     error: &crate::error::AppError,
 ) -> crate::error::AppResult<()> {
-    use crate::audit::{Entry, Outcome};
-    use crate::error::AppError;
-    let outcome = match error {
-        AppError::Forbidden | AppError::NotFound(_) | AppError::Unauthenticated => Outcome::Denied,
-        AppError::InvalidInput { .. } | AppError::InvalidRows { .. } | AppError::Conflict(_) => {
-            Outcome::Failure
-        }
-        _ => return Ok(()),
-    };
-    let mut entry = Entry::new(operation, outcome, Some(actor)).detail(error.audit_detail());
     // Only a real organisation id may be recorded (the id of a refused object may be anything).
-    if let Some(id) = organization_id
-        && crate::organizations::store::load_by_ids(db, &[id.to_owned()])
+    let known = match organization_id {
+        Some(id) => crate::organizations::store::load_by_ids(db, &[id.to_owned()])
             .await?
             .contains_key(id)
-    {
-        entry = entry.organization(id);
-    }
-    crate::audit::record_alone(db, meta, entry).await
+            .then_some(id),
+        None => None,
+    };
+    crate::audit::record_refusal(db, meta, actor, operation, known, error).await
 }
 
 /// What the audit log keeps of a facility.

@@ -162,3 +162,12 @@ pub fn assert_error(response: &Value, code: &str, field: Option<&str>) {
 pub fn assert_invalid(response: &Value, field: &str) {
     assert_error(response, "INVALID_INPUT", Some(field));
 }
+
+/// Opens cool 1 of the demo vaccine as the nation; returns its id.
+pub async fn open_cool_one(server: &TestServer) -> Value {
+    let nation = sign_in_accepting_policy(server, "nation.admin").await;
+    server
+        .data_as(&nation, r#"mutation { openCool(input: { number: 1, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#, json!({}))
+        .await["openCool"]["id"]
+        .clone()
+}
