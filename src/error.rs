@@ -61,6 +61,14 @@ pub enum AppError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// A state rule refuses the change (`extensions.reason`, e.g. DATA_LOCKED, STALE_VERSION),
+    /// with the current value when it helps the caller retry (`extensions.current`).
+    #[error("{message}")]
+    Refused {
+        message: String,
+        reason: &'static str,
+        current: Option<serde_json::Value>,
+    },
     #[error("too many requests, try again later")]
     RateLimited,
     #[error("internal error")]
@@ -98,6 +106,15 @@ impl RowError {
 }
 
 impl AppError {
+    /// A refusal by a state rule, with its stable reason.
+    pub fn refused(reason: &'static str, message: impl Into<String>) -> Self {
+        AppError::Refused {
+            message: message.into(),
+            reason,
+            current: None,
+        }
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         AppError::InvalidInput {
             message: message.into(),
@@ -121,7 +138,7 @@ impl AppError {
             AppError::Forbidden => code::FORBIDDEN,
             AppError::NotFound(_) => code::NOT_FOUND,
             AppError::InvalidInput { .. } | AppError::InvalidRows { .. } => code::INVALID_INPUT,
-            AppError::Conflict(_) => code::CONFLICT,
+            AppError::Conflict(_) | AppError::Refused { .. } => code::CONFLICT,
             AppError::RateLimited => code::RATE_LIMITED,
             AppError::Internal(_) => code::INTERNAL,
         }
@@ -231,6 +248,17 @@ impl ErrorExtensions for AppError {
             | AppError::LinkUnusable { reason, .. } = self
             {
                 ext.set("reason", *reason);
+            }
+            if let AppError::Refused {
+                reason, current, ..
+            } = self
+            {
+                ext.set("reason", *reason);
+                if let Some(current) = current
+                    && let Ok(value) = async_graphql::Value::from_json(current.clone())
+                {
+                    ext.set("current", value);
+                }
             }
             if let AppError::InvalidCredentials = self {
                 ext.set("reason", "INVALID_CREDENTIALS");

@@ -45,6 +45,26 @@ const CONTRACT_HOLDERS: &[&str] = &[
     "tokyo-ma.admin",
 ];
 
+/// The organisations that allocate down: the nation, prefectures, municipalities.
+const ALLOCATORS: &[&str] = &[
+    "nation.admin",
+    "tokyo.admin",
+    "kanagawa.admin",
+    "meguro.admin",
+    "meguro.staff",
+    "yokohama.admin",
+];
+/// The organisations that confirm what they received: prefectures and municipalities.
+const RECEIVERS: &[&str] = &[
+    "tokyo.admin",
+    "kanagawa.admin",
+    "meguro.admin",
+    "meguro.staff",
+    "yokohama.admin",
+];
+/// Prefectures lock their own area.
+const PREFECTURES: &[&str] = &["tokyo.admin", "kanagawa.admin"];
+
 fn matrix() -> BTreeMap<&'static str, Rule> {
     BTreeMap::from([
         ("signIn", Rule::Public),
@@ -82,6 +102,12 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("openCool", Rule::Only(&["nation.admin"])),
         ("registerSupply", Rule::Only(&["warehouse.admin"])),
         ("registerDesiredQuantity", Rule::Only(HOSPITAL)),
+        // Meguro Hospital 01's amount is Meguro's to set.
+        ("setAllocation", Rule::Only(MEGURO)),
+        ("proposeAllocations", Rule::Only(ALLOCATORS)),
+        ("confirmAllocation", Rule::Only(RECEIVERS)),
+        ("completeAllocation", Rule::Only(ALLOCATORS)),
+        ("lockAllocations", Rule::Only(PREFECTURES)),
     ])
 }
 
@@ -179,6 +205,19 @@ fn call(mutation: &str) -> &'static str {
         "registerSupply" => {
             r#"mutation($cool: ID!) { registerSupply(coolId: $cool, productCode: "NEEDLE", boxes: 100) { boxes } }"#
         }
+        "setAllocation" => {
+            "mutation($cool: ID!, $facility: ID!) { setAllocation(input: { coolId: $cool, recipientId: $facility, boxes: 0 }) { boxes } }"
+        }
+        "proposeAllocations" => {
+            "mutation($cool: ID!) { proposeAllocations(input: { coolId: $cool, weighting: EQUAL }) { warnings { code } } }"
+        }
+        "confirmAllocation" => {
+            "mutation($cool: ID!) { confirmAllocation(coolId: $cool) { confirmedAt } }"
+        }
+        "completeAllocation" => {
+            "mutation($cool: ID!) { completeAllocation(coolId: $cool) { completedAt } }"
+        }
+        "lockAllocations" => "mutation($cool: ID!) { lockAllocations(coolId: $cool) { locked } }",
         "openCool" => {
             r#"mutation { openCool(input: { number: 99, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#
         }

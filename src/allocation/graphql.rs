@@ -324,7 +324,7 @@ impl CoolMutation {
 
 /// Allocation's query roots.
 #[derive(MergedObject, Default)]
-pub struct AllocationQuery(ProductQuery, CoolQuery);
+pub struct AllocationQuery(ProductQuery, CoolQuery, super::AllocationCycleQuery);
 
 /// Allocation's mutation roots.
 #[derive(MergedObject, Default)]
@@ -333,6 +333,7 @@ pub struct AllocationMutation(
     CoolMutation,
     SupplyMutation,
     DesiredQuantityMutation,
+    super::AllocationCycleMutation,
 );
 
 /// A cool by its row id, for `Query.node`.

@@ -1,19 +1,30 @@
 //! Allocation (domain.md §5, seed pp. 22–37): how many boxes of vaccine, needles and syringes
 //! go where, cool by cool, from the nation down to each facility.
 //!
-//! This area is being built (issue #9). What stands so far: its arithmetic, which everything
-//! else will call — apportioning whole boxes by weights ([`apportion`]) and deriving the needle
-//! and syringe lines from the vaccine line ([`follow_on_boxes`]) — the product master
-//! (`products`, `upsertProduct`) and the cools with their stage deadlines (`cools`, `openCool`).
+//! - masters: the products (`products`), the cools with their stage deadlines (`cools`), the
+//!   supply per cool (`supply`) and the facilities' desired quantities (`desired`);
+//! - the arithmetic: whole boxes by weights ([`apportion`]), needles and syringes following the
+//!   vaccine ([`follow_on_boxes`]);
+//! - the cycle: lines and progress as stored (`lines`), proposals and the simulation
+//!   (`proposal`), setting, confirming and completing (`cycle`), the check and the data lock
+//!   (`lock`).
 
 mod apportion;
 pub mod cools;
+pub mod cycle;
+mod cycle_api;
 pub mod desired;
+mod feed;
 mod graphql;
+pub mod lines;
+pub mod lock;
 pub mod products;
+pub mod proposal;
 pub mod supply;
 
 pub use apportion::{apportion, boxes_for_doses, follow_on_boxes};
+pub use cycle_api::{Allocation, AllocationCycleMutation, AllocationCycleQuery};
+pub use feed::AllocationSubscription;
 pub use graphql::{
     AllocationMutation, AllocationQuery, Cool, Product, load_cool_node, load_product_node,
 };

@@ -131,9 +131,10 @@ pub fn refusal_outcome(error: &AppError) -> Option<Outcome> {
         AppError::Forbidden | AppError::NotFound(_) | AppError::Unauthenticated => {
             Some(Outcome::Denied)
         }
-        AppError::InvalidInput { .. } | AppError::InvalidRows { .. } | AppError::Conflict(_) => {
-            Some(Outcome::Failure)
-        }
+        AppError::InvalidInput { .. }
+        | AppError::InvalidRows { .. }
+        | AppError::Conflict(_)
+        | AppError::Refused { .. } => Some(Outcome::Failure),
         _ => None,
     }
 }

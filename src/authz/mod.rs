@@ -59,10 +59,20 @@ pub enum Action {
     OpenCool,
     /// Register the boxes of a product available for a cool (manufacturer, warehouse).
     RegisterSupply,
+    /// Set or propose the boxes an organisation gives one directly below it.
+    Allocate,
+    /// Confirm what one's organisation received in a cool (確認済).
+    ConfirmAllocation,
+    /// Mark one's allocation down complete (分配作業完了).
+    CompleteAllocation,
+    /// Lock a prefecture's allocation of a cool (データロック).
+    LockAllocations,
+    /// Import the priority phase's allocations in bulk (the service desk).
+    ImportAllocations,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 28] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -86,6 +96,11 @@ impl Action {
         Action::UpsertProduct,
         Action::OpenCool,
         Action::RegisterSupply,
+        Action::Allocate,
+        Action::ConfirmAllocation,
+        Action::CompleteAllocation,
+        Action::LockAllocations,
+        Action::ImportAllocations,
     ];
 }
 
@@ -121,6 +136,11 @@ pub enum Target<'a> {
     Product {
         vaccine: bool,
         manufacturer: Option<&'a str>,
+    },
+    /// An allocation line: who receives it, and the organisation directly above it that gives.
+    Allocation {
+        recipient: &'a OrgScope,
+        allocator: &'a str,
     },
 }
 
@@ -271,6 +291,47 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         } else {
             actor.role == Role::SupplyWarehouse
         }),
+        // Each level allocates to the level directly below it, and only its own organisation
+        // does (seed pp. 31–36): the nation to prefectures, a prefecture to its
+        // municipalities, a municipality to its facilities. Not even the service desk.
+        (
+            Action::Allocate,
+            Target::Allocation {
+                recipient,
+                allocator,
+            },
+        ) => {
+            let allocating = matches!(
+                actor.role,
+                Role::Nation | Role::Prefecture | Role::Municipality
+            );
+            if allocating && actor.organization.id == allocator {
+                Ok(())
+            } else {
+                refuse(recipient, "organization")
+            }
+        }
+        // An organisation confirms what it received and completes what it gave; a prefecture
+        // locks its own area (seed p. 37). Facilities confirm nothing: they see their amounts
+        // from the lock on.
+        (
+            Action::ConfirmAllocation | Action::CompleteAllocation | Action::LockAllocations,
+            Target::Organization(own),
+        ) => allow_if(
+            actor.organization.id == own.id
+                && match action {
+                    Action::ConfirmAllocation => {
+                        matches!(actor.role, Role::Prefecture | Role::Municipality)
+                    }
+                    Action::CompleteAllocation => matches!(
+                        actor.role,
+                        Role::Nation | Role::Prefecture | Role::Municipality
+                    ),
+                    _ => actor.role == Role::Prefecture,
+                },
+        ),
+        // The priority phase's allocations come from the service desk in bulk (seed p. 22).
+        (Action::ImportAllocations, _) => allow_if(actor.role == Role::SystemAdmin),
         // The nation runs the campaign's calendar (seed p. 30: クールマスタ).
         (Action::OpenCool, _) => allow_if(actor.role == Role::Nation),
         // The product master is the nation's; a manufacturer keeps its own vaccines' data

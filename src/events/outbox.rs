@@ -41,8 +41,14 @@ pub enum Audience {
 
 crate::db_enum!(Audience);
 
-/// Topic prefixes whose events only the administrative chain receives.
-const ADMINISTRATION_TOPICS: &[&str] = &[];
+/// Topic prefixes whose events only the administrative chain receives: allocation before the
+/// data lock (a facility sees its amounts from the lock on, seed p. 43).
+const ADMINISTRATION_TOPICS: &[&str] = &[
+    "allocation.proposed",
+    "allocation.changed",
+    "allocation.confirmed",
+    "allocation.completed",
+];
 
 impl Audience {
     pub fn of_topic(topic: &str) -> Audience {

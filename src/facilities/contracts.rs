@@ -9,7 +9,7 @@ use super::access::scope_of;
 use super::codes::{MedicalInstitutionCode, parse_date};
 use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::authz::{Action, Target, decide};
+use crate::authz::{Action, AreaFilter, Target, decide};
 use crate::db::{Db, Exec, Filter, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
@@ -70,6 +70,28 @@ pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<Contract
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(on)
+        .await?)
+}
+
+/// The contracts of every facility in `area`, in one statement.
+pub async fn in_area(db: &Db, area: &AreaFilter) -> AppResult<Vec<ContractRecord>> {
+    let mut filter = Filter::default();
+    if let Some((condition, value)) = area.condition("o") {
+        filter.and(&condition, [value]);
+    }
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM contracts t JOIN organizations o ON o.id = t.facility_id{} \
+         ORDER BY t.facility_id, t.join_date, t.id",
+        filter.where_clause()
+    );
+    Ok(filter
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+        .fetch_all(db.pool())
         .await?)
 }
 

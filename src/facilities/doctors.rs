@@ -10,7 +10,8 @@ use super::access::{Acting, may_edit};
 use super::codes::{parse_date, parse_licence_number};
 use crate::actor::Actor;
 use crate::audit::{self, Entry, Outcome, RequestMeta};
-use crate::db::{Db, Exec, new_id};
+use crate::authz::AreaFilter;
+use crate::db::{Db, Exec, Filter, new_id};
 use crate::error::{AppError, AppResult};
 use crate::organizations::{OrganizationRecord, store};
 
@@ -50,6 +51,28 @@ pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<DoctorRe
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(on)
+        .await?)
+}
+
+/// The doctors of every facility in `area`, in one statement.
+pub async fn in_area(db: &Db, area: &AreaFilter) -> AppResult<Vec<DoctorRecord>> {
+    let mut filter = Filter::default();
+    if let Some((condition, value)) = area.condition("o") {
+        filter.and(&condition, [value]);
+    }
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("t.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM doctors t JOIN organizations o ON o.id = t.facility_id{} \
+         ORDER BY t.facility_id, t.name, t.id",
+        filter.where_clause()
+    );
+    Ok(filter
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
+        .fetch_all(db.pool())
         .await?)
 }
 

@@ -19,10 +19,10 @@ mod registration;
 mod update;
 
 pub use crate::organizations::ApprovalStatus;
-pub use access::{Acting, may_edit};
+pub use access::{Acting, may_edit, scope_of};
 pub use change_requests::ChangeRequestStatus;
 pub use contracts::ContractKind;
-pub use eligibility::{Eligibility, EligibilityReason, eligibility_of};
+pub use eligibility::{Eligibility, EligibilityReason, eligibility_in, eligibility_of};
 pub use events::{
     CHANGED_TOPIC as FACILITY_CHANGED_TOPIC, UPDATED_TOPIC as FACILITY_UPDATED_TOPIC,
 };

@@ -161,6 +161,9 @@ pub struct OrganizationRecord {
     pub basic_facility_id: Option<String>,
     pub operating_municipality_id: Option<String>,
     pub version: i64,
+    /// Residents (prefectures and municipalities; the 2020 census in the demo), which weighs
+    /// allocation proposals.
+    pub population: Option<i64>,
 }
 
 impl OrganizationRecord {

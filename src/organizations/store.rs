@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::graphql::pagination::PageRequest;
 
 const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_romaji, \
-     o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, o.version, \
+     o.parent_id, o.prefecture_id, o.municipality_id, o.created_at, o.updated_at, o.version, o.population, \
      f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone, \
      f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, f.approval_status, \
      f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.supply_type, f.basic_facility_id, \
@@ -39,6 +39,26 @@ pub async fn load_by_ids(
         }
     }
     Ok(found)
+}
+
+/// The organisations directly below `allocator` in the allocation hierarchy, by code: the
+/// prefectures for the nation, a prefecture's municipalities, a municipality's facilities.
+pub async fn allocation_children(
+    db: &Db,
+    allocator: &OrganizationRecord,
+) -> AppResult<Vec<OrganizationRecord>> {
+    let (condition, child) = match allocator.kind {
+        OrganizationKind::Nation => ("$1 <> ''", OrganizationKind::Prefecture),
+        OrganizationKind::Prefecture => ("o.prefecture_id = $1", OrganizationKind::Municipality),
+        OrganizationKind::Municipality => ("o.municipality_id = $1", OrganizationKind::Facility),
+        _ => return Ok(Vec::new()),
+    };
+    let sql = format!("{SELECT} WHERE {condition} AND o.kind = $2 ORDER BY o.code");
+    Ok(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql))
+        .bind(allocator.id.as_str())
+        .bind(child.as_db())
+        .fetch_all(db.pool())
+        .await?)
 }
 
 /// One organisation by id.

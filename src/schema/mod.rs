@@ -50,7 +50,11 @@ pub struct Mutation(
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(EventSubscription, FacilitySubscription);
+pub struct Subscription(
+    EventSubscription,
+    FacilitySubscription,
+    crate::allocation::AllocationSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -338,6 +338,12 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
         });
     }
     store::insert_all(db, &rows).await?;
+    super::population::apply(
+        db,
+        OrganizationKind::Municipality,
+        &super::population::DEMO_MUNICIPALITIES,
+    )
+    .await?;
     crate::identity::demo::create_demo_accounts(db).await?;
     super::demo_registry::seed(db).await?;
     Ok(true)

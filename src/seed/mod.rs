@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod demo_registry;
+mod population;
 pub mod synthetic;
 
 use std::collections::HashMap;
@@ -54,5 +55,6 @@ pub async fn ensure_nation_and_prefectures(
         });
     }
     store::insert_all(db, &rows).await?;
+    population::apply(db, OrganizationKind::Prefecture, &population::PREFECTURES).await?;
     Ok((nation_id, prefecture_ids))
 }

@@ -90,6 +90,21 @@ pub async fn seed_national(db: &Db, random_seed: u64) -> AppResult<SyntheticSumm
         }
     }
     store::insert_all(db, &municipalities).await?;
+    // Each municipality a share of its prefecture's residents (a separate stream, so that the
+    // facilities stay what they were).
+    let mut shares = SplitMix64(random_seed ^ 0x706f_7075_6c61_7469);
+    let mut tx = db.begin_write().await?;
+    for (municipality, (_, index)) in municipalities.iter().zip(&places) {
+        let fact = &PREFECTURES[*index];
+        let average = super::population::PREFECTURES[*index].1 / i64::from(fact.municipality_count);
+        let residents = (average as f64 * (0.2 + 1.6 * shares.unit())) as i64;
+        sqlx::query("UPDATE organizations SET population = $1 WHERE id = $2")
+            .bind(residents)
+            .bind(&municipality.id)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
 
     let mut facilities = Vec::with_capacity(FACILITY_COUNT);
     // The latest hospital of each prefecture: the basic-type facility of the next satellites.

@@ -1,0 +1,731 @@
+//! The allocation cycle (issue #9, domain.md §5): the seed's worked example run through the API
+//! stage by stage by the users of each role, and the rules of every stage.
+
+mod common;
+
+use common::TestServer;
+use common::api::{
+    assert_error, assert_invalid, error_reason, facility_id, meguro_id, open_cool_one,
+    sign_in_accepting_policy,
+};
+use common::db::audited;
+use serde_json::{Value, json};
+
+const SUPPLY: &str = "mutation($c: ID!, $p: String!, $b: Int!) { registerSupply(coolId: $c, productCode: $p, boxes: $b) { boxes } }";
+const PROPOSE: &str = "mutation($i: ProposalInput!) { proposeAllocations(input: $i) { children { recipient { name } weight exclusions overridden amounts { productCode boxes doses } } totals { productCode received allocated remaining } warnings { code } } }";
+const SIMULATE: &str = "query($i: ProposalInput!) { simulateAllocation(input: $i) { children { recipient { name } weight exclusions amounts { productCode boxes doses } } totals { productCode received allocated remaining } warnings { code } } }";
+const SET: &str = "mutation($c: ID!, $r: ID!, $p: String, $b: Int!, $v: Int) { setAllocation(input: { coolId: $c, recipientId: $r, productCode: $p, boxes: $b, expectedVersion: $v }) { boxes doses version product { code } recipient { name } } }";
+const STATUS: &str = "query($c: ID!, $o: ID) { allocationStatus(coolId: $c, organizationId: $o) { received { product { code } boxes doses version } given { recipient { name } product { code } boxes doses version } confirmedAt completedAt locked } }";
+const CONFIRM: &str = "mutation($c: ID!) { confirmAllocation(coolId: $c) { confirmedAt received { product { code } boxes doses } } }";
+const COMPLETE: &str = "mutation($c: ID!) { completeAllocation(coolId: $c) { completedAt } }";
+const CHECK: &str = "query($c: ID!) { allocationCheck(coolId: $c) { prefectureCompleted locked canLock notCompleted municipalities { municipality { name } mark balanced blocksLock completedAt products { productCode received given } } } }";
+const LOCK: &str = "mutation($c: ID!) { lockAllocations(coolId: $c) { locked canLock } }";
+
+/// The users of the worked example, signed in.
+struct Cast {
+    nation: String,
+    tokyo: String,
+    meguro: String,
+    hospital: String,
+}
+
+async fn cast(server: &TestServer) -> Cast {
+    Cast {
+        nation: sign_in_accepting_policy(server, "nation.admin").await,
+        tokyo: sign_in_accepting_policy(server, "tokyo.admin").await,
+        meguro: sign_in_accepting_policy(server, "meguro.admin").await,
+        hospital: sign_in_accepting_policy(server, "meguro-hospital.admin").await,
+    }
+}
+
+async fn tokyo_id(server: &TestServer) -> Value {
+    server
+        .data("{ prefecture(code: \"13\") { id } }", json!({}))
+        .await["prefecture"]["id"]
+        .clone()
+}
+
+/// Cool 1 with the seed's national supply: 2,000 vaccine boxes, 19,500 of needles and syringes.
+async fn cool_with_supply(server: &TestServer) -> Value {
+    let cool = open_cool_one(server).await;
+    let pfizer = sign_in_accepting_policy(server, "pfizer.admin").await;
+    let warehouse = sign_in_accepting_policy(server, "warehouse.admin").await;
+    server
+        .data_as(
+            &pfizer,
+            SUPPLY,
+            json!({ "c": cool, "p": "PFIZER", "b": 2000 }),
+        )
+        .await;
+    for product in ["NEEDLE", "SYRINGE"] {
+        server
+            .data_as(
+                &warehouse,
+                SUPPLY,
+                json!({ "c": cool, "p": product, "b": 19500 }),
+            )
+            .await;
+    }
+    cool
+}
+
+async fn status(server: &TestServer, token: &str, cool: &Value) -> Value {
+    server.data_as(token, STATUS, json!({ "c": cool })).await["allocationStatus"].clone()
+}
+
+/// The version of the line of `product` given to the recipient named `name`.
+fn version_of(status: &Value, name: &str, product: &str) -> Option<i64> {
+    status["given"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["recipient"]["name"] == name && l["product"]["code"] == product)
+        .map(|l| l["version"].as_i64().unwrap())
+}
+
+/// Sets the vaccine, needle and syringe boxes of one recipient as `token`, with the versions
+/// read just before.
+async fn set_three(
+    server: &TestServer,
+    token: &str,
+    cool: &Value,
+    recipient: &Value,
+    name: &str,
+    boxes: [i64; 3],
+) {
+    let before = status(server, token, cool).await;
+    for (product, boxes) in ["PFIZER", "NEEDLE", "SYRINGE"].into_iter().zip(boxes) {
+        let version = version_of(&before, name, product);
+        let set = server
+            .data_as(
+                token,
+                SET,
+                json!({ "c": cool, "r": recipient, "p": product, "b": boxes, "v": version }),
+            )
+            .await;
+        assert_eq!(set["setAllocation"]["boxes"], boxes, "{product}");
+    }
+}
+
+/// The received lines as (product, boxes, doses).
+fn received(status: &Value) -> Vec<(String, i64, i64)> {
+    status["received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["product"]["code"].as_str().unwrap().to_owned(),
+                l["boxes"].as_i64().unwrap(),
+                l["doses"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn lines(rows: [(&str, i64, i64); 3]) -> Vec<(String, i64, i64)> {
+    rows.iter()
+        .map(|(p, b, d)| ((*p).to_owned(), *b, *d))
+        .collect()
+}
+
+/// Runs the example up to Meguro's completed allocation; returns the cool.
+async fn up_to_meguro_complete(server: &TestServer, c: &Cast) -> Value {
+    let cool = cool_with_supply(server).await;
+    let tokyo = tokyo_id(server).await;
+    let meguro = meguro_id(server).await;
+    let hospital = facility_id(server, "Meguro Hospital 01").await;
+
+    // The nation proposes 80% by population, then sets Tokyo's 8% as the seed did.
+    let proposal = server
+        .data_as(
+            &c.nation,
+            PROPOSE,
+            json!({ "i": { "coolId": cool, "weighting": "POPULATION", "adjustmentPercent": 20 } }),
+        )
+        .await["proposeAllocations"]
+        .clone();
+    assert_eq!(
+        proposal["totals"][0],
+        json!({ "productCode": "PFIZER", "received": 2000, "allocated": 1600, "remaining": 400 })
+    );
+    set_three(
+        server,
+        &c.nation,
+        &cool,
+        &tokyo,
+        "東京都",
+        [160, 1560, 1560],
+    )
+    .await;
+
+    // Tokyo confirms 160 / 1,560 / 1,560 = 156,000 doses, gives Meguro 5 / 49 / 49, completes.
+    let confirmed = server
+        .data_as(&c.tokyo, CONFIRM, json!({ "c": cool }))
+        .await["confirmAllocation"]
+        .clone();
+    let mut got = received(&confirmed);
+    got.sort();
+    assert_eq!(
+        got,
+        lines([
+            ("NEEDLE", 1560, 156_000),
+            ("PFIZER", 160, 156_000),
+            ("SYRINGE", 1560, 156_000)
+        ])
+    );
+    set_three(server, &c.tokyo, &cool, &meguro, "目黒区", [5, 49, 49]).await;
+    server
+        .data_as(&c.tokyo, COMPLETE, json!({ "c": cool }))
+        .await;
+
+    // Meguro confirms 5 / 49 / 49 (4,875 and 4,900 doses), proposes, gives its hospital
+    // 1 / 10 / 10 by hand and completes.
+    let confirmed = server
+        .data_as(&c.meguro, CONFIRM, json!({ "c": cool }))
+        .await["confirmAllocation"]
+        .clone();
+    let mut got = received(&confirmed);
+    got.sort();
+    assert_eq!(
+        got,
+        lines([
+            ("NEEDLE", 49, 4_900),
+            ("PFIZER", 5, 4_875),
+            ("SYRINGE", 49, 4_900)
+        ])
+    );
+    let proposal = server
+        .data_as(
+            &c.meguro,
+            PROPOSE,
+            json!({ "i": { "coolId": cool, "weighting": "EQUAL" } }),
+        )
+        .await["proposeAllocations"]
+        .clone();
+    let clinic = proposal["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["recipient"]["name"] == "目黒区診療所01")
+        .unwrap();
+    assert_eq!(
+        clinic["exclusions"],
+        json!(["SUPPLIED_THROUGH_BASIC_FACILITY"])
+    );
+    set_three(
+        server,
+        &c.meguro,
+        &cool,
+        &hospital,
+        "目黒区病院01",
+        [1, 10, 10],
+    )
+    .await;
+    server
+        .data_as(&c.meguro, COMPLETE, json!({ "c": cool }))
+        .await;
+    cool
+}
+
+#[tokio::test]
+async fn the_seeds_worked_example_from_the_nation_to_meguro_hospital_01() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = up_to_meguro_complete(&server, &c).await;
+
+    // Before the lock the hospital sees nothing of its amount.
+    assert_eq!(
+        status(&server, &c.hospital, &cool).await["received"],
+        json!([])
+    );
+
+    // Tokyo's check: Meguro 〇 and complete; the lock is allowed and taken.
+    let check =
+        server.data_as(&c.tokyo, CHECK, json!({ "c": cool })).await["allocationCheck"].clone();
+    assert_eq!(check["canLock"], true, "{check}");
+    let meguro = check["municipalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["municipality"]["name"] == "目黒区")
+        .unwrap()
+        .clone();
+    assert_eq!(meguro["mark"], "〇");
+    let locked = server.data_as(&c.tokyo, LOCK, json!({ "c": cool })).await;
+    assert_eq!(locked["lockAllocations"]["locked"], true);
+
+    // From the lock on, Meguro Hospital 01 sees 1 / 10 / 10 = 975 and 1,000 doses.
+    let mut got = received(&status(&server, &c.hospital, &cool).await);
+    got.sort();
+    assert_eq!(
+        got,
+        lines([
+            ("NEEDLE", 10, 1_000),
+            ("PFIZER", 1, 975),
+            ("SYRINGE", 10, 1_000)
+        ])
+    );
+    assert_eq!(audited(&server, "lockAllocations", "SUCCESS").await, 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_amounts_are_refused_audited_and_change_nothing() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let tokyo = tokyo_id(&server).await;
+    let set = |boxes: Value| json!({ "c": cool, "r": tokyo, "p": null, "b": boxes });
+    // More than the 2,000 boxes received, negative, fractional.
+    assert_invalid(
+        &server.graphql_as(&c.nation, SET, set(json!(2001))).await,
+        "boxes",
+    );
+    assert_invalid(
+        &server.graphql_as(&c.nation, SET, set(json!(-1))).await,
+        "boxes",
+    );
+    let fractional = server.graphql_as(&c.nation, SET, set(json!(1.5))).await;
+    assert!(
+        fractional["errors"][0]["extensions"]["code"].is_string(),
+        "{fractional}"
+    );
+    assert!(fractional["data"].is_null(), "{fractional}");
+    // Needles beyond the 19,500 received, and a product that is no line of this cool.
+    let needles = json!({ "c": cool, "r": tokyo, "p": "NEEDLE", "b": 19501 });
+    assert_invalid(&server.graphql_as(&c.nation, SET, needles).await, "boxes");
+    let unknown = json!({ "c": cool, "r": tokyo, "p": "NOPE", "b": 1 });
+    assert_invalid(
+        &server.graphql_as(&c.nation, SET, unknown).await,
+        "productCode",
+    );
+    assert_eq!(status(&server, &c.nation, &cool).await["given"], json!([]));
+    assert_eq!(audited(&server, "setAllocation", "FAILURE").await, 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn each_level_allocates_only_to_the_level_below_in_its_area_after_confirming() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let tokyo = tokyo_id(&server).await;
+    let meguro = meguro_id(&server).await;
+    let hospital = facility_id(&server, "Meguro Hospital 01").await;
+    let yokohama_hospital = facility_id(&server, "Yokohama Hospital 01").await;
+    let satellite = facility_id(&server, "Meguro Clinic 01").await;
+    let one = |r: &Value| json!({ "c": cool, "r": r, "p": null, "b": 1 });
+    server
+        .data_as(
+            &c.nation,
+            SET,
+            json!({ "c": cool, "r": tokyo, "p": null, "b": 160 }),
+        )
+        .await;
+    // Tokyo has not confirmed yet.
+    let early = server.graphql_as(&c.tokyo, SET, one(&meguro)).await;
+    assert_error(&early, "CONFLICT", None);
+    assert_eq!(error_reason(&early), "NOT_CONFIRMED");
+    server
+        .data_as(&c.tokyo, CONFIRM, json!({ "c": cool }))
+        .await;
+    // Tokyo gives to its municipalities only: not to a facility (Meguro's job), not to
+    // another prefecture's, not to itself.
+    assert_error(
+        &server.graphql_as(&c.tokyo, SET, one(&hospital)).await,
+        "FORBIDDEN",
+        None,
+    );
+    assert_error(
+        &server
+            .graphql_as(&c.tokyo, SET, one(&yokohama_hospital))
+            .await,
+        "NOT_FOUND",
+        None,
+    );
+    assert_error(
+        &server.graphql_as(&c.tokyo, SET, one(&tokyo)).await,
+        "FORBIDDEN",
+        None,
+    );
+    server.data_as(&c.tokyo, SET, one(&meguro)).await;
+    server
+        .data_as(&c.meguro, CONFIRM, json!({ "c": cool }))
+        .await;
+    // Meguro: not another municipality's facility, not a satellite, and a facility never
+    // allocates.
+    assert_error(
+        &server
+            .graphql_as(&c.meguro, SET, one(&yokohama_hospital))
+            .await,
+        "NOT_FOUND",
+        None,
+    );
+    assert_invalid(
+        &server.graphql_as(&c.meguro, SET, one(&satellite)).await,
+        "recipientId",
+    );
+    assert_error(
+        &server.graphql_as(&c.hospital, SET, one(&hospital)).await,
+        "FORBIDDEN",
+        None,
+    );
+    server.data_as(&c.meguro, SET, one(&hospital)).await;
+    assert!(audited(&server, "setAllocation", "DENIED").await >= 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stale_version_loses_with_the_current_value_and_twice_is_a_conflict() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let tokyo = tokyo_id(&server).await;
+    let first = server
+        .data_as(
+            &c.nation,
+            SET,
+            json!({ "c": cool, "r": tokyo, "p": null, "b": 100 }),
+        )
+        .await;
+    assert_eq!(first["setAllocation"]["version"], 1);
+    // Two clerks read version 1; the first write wins, the second gets the current value.
+    let win = json!({ "c": cool, "r": tokyo, "p": null, "b": 160, "v": 1 });
+    server.data_as(&c.nation, SET, win).await;
+    let lose = json!({ "c": cool, "r": tokyo, "p": null, "b": 150, "v": 1 });
+    let lost = server.graphql_as(&c.nation, SET, lose).await;
+    assert_error(&lost, "CONFLICT", None);
+    assert_eq!(error_reason(&lost), "STALE_VERSION");
+    assert_eq!(
+        lost["errors"][0]["extensions"]["current"],
+        json!({ "boxes": 160, "version": 2 })
+    );
+    // Without a version an existing line is not overwritten either.
+    let blind = json!({ "c": cool, "r": tokyo, "p": null, "b": 150 });
+    assert_eq!(
+        error_reason(&server.graphql_as(&c.nation, SET, blind).await),
+        "STALE_VERSION"
+    );
+    // Confirming twice, completing twice.
+    server
+        .data_as(&c.tokyo, CONFIRM, json!({ "c": cool }))
+        .await;
+    let again = server
+        .graphql_as(&c.tokyo, CONFIRM, json!({ "c": cool }))
+        .await;
+    assert_eq!(error_reason(&again), "ALREADY_CONFIRMED");
+    server
+        .data_as(&c.tokyo, COMPLETE, json!({ "c": cool }))
+        .await;
+    let again = server
+        .graphql_as(&c.tokyo, COMPLETE, json!({ "c": cool }))
+        .await;
+    assert_eq!(error_reason(&again), "ALREADY_COMPLETED");
+    // Meguro received nothing: nothing to confirm.
+    let nothing = server
+        .graphql_as(&c.meguro, CONFIRM, json!({ "c": cool }))
+        .await;
+    assert_eq!(error_reason(&nothing), "NOTHING_RECEIVED");
+    assert_eq!(audited(&server, "confirmAllocation", "FAILURE").await, 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_changed_amount_withdraws_the_confirmation_and_an_x_blocks_the_lock() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = up_to_meguro_complete(&server, &c).await;
+    let meguro = meguro_id(&server).await;
+    // Tokyo takes Meguro's vaccine back after Meguro gave its hospital a box: X.
+    let version = version_of(&status(&server, &c.tokyo, &cool).await, "目黒区", "PFIZER");
+    server
+        .data_as(
+            &c.tokyo,
+            SET,
+            json!({ "c": cool, "r": meguro, "p": null, "b": 0, "v": version }),
+        )
+        .await;
+    let meguro_status = status(&server, &c.meguro, &cool).await;
+    assert!(meguro_status["confirmedAt"].is_null());
+    assert!(meguro_status["completedAt"].is_null());
+    server
+        .data_as(&c.tokyo, COMPLETE, json!({ "c": cool }))
+        .await;
+    let check =
+        server.data_as(&c.tokyo, CHECK, json!({ "c": cool })).await["allocationCheck"].clone();
+    let row = check["municipalities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["municipality"]["name"] == "目黒区")
+        .unwrap()
+        .clone();
+    assert_eq!(row["mark"], "X", "{row}");
+    assert_eq!(check["canLock"], false);
+    let refused = server
+        .graphql_as(&c.tokyo, LOCK, json!({ "c": cool }))
+        .await;
+    assert_error(&refused, "CONFLICT", None);
+    assert_eq!(error_reason(&refused), "CHECK_FAILED");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["current"]["municipalities"][0]["mark"],
+        "X"
+    );
+    assert_eq!(audited(&server, "lockAllocations", "FAILURE").await, 1);
+    assert_eq!(
+        server.data_as(&c.tokyo, CHECK, json!({ "c": cool })).await["allocationCheck"]["locked"],
+        false
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn after_the_lock_every_allocation_mutation_is_refused_as_data_locked() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = up_to_meguro_complete(&server, &c).await;
+    server.data_as(&c.tokyo, LOCK, json!({ "c": cool })).await;
+    let tokyo = tokyo_id(&server).await;
+    let meguro = meguro_id(&server).await;
+    let hospital = facility_id(&server, "Meguro Hospital 01").await;
+    let before = (
+        status(&server, &c.nation, &cool).await,
+        status(&server, &c.tokyo, &cool).await,
+        status(&server, &c.meguro, &cool).await,
+    );
+    let mut attempts = vec![
+        (
+            &c.nation,
+            SET,
+            json!({ "c": cool, "r": tokyo, "p": null, "b": 1, "v": 2 }),
+        ),
+        (
+            &c.tokyo,
+            SET,
+            json!({ "c": cool, "r": meguro, "p": null, "b": 1, "v": 2 }),
+        ),
+        (
+            &c.meguro,
+            SET,
+            json!({ "c": cool, "r": hospital, "p": null, "b": 2, "v": 2 }),
+        ),
+        (&c.tokyo, CONFIRM, json!({ "c": cool })),
+        (&c.meguro, COMPLETE, json!({ "c": cool })),
+        (&c.tokyo, COMPLETE, json!({ "c": cool })),
+        (&c.tokyo, LOCK, json!({ "c": cool })),
+    ];
+    for token in [&c.nation, &c.tokyo, &c.meguro] {
+        let weighting = if token == &c.meguro {
+            "EQUAL"
+        } else {
+            "POPULATION"
+        };
+        attempts.push((
+            token,
+            PROPOSE,
+            json!({ "i": { "coolId": cool, "weighting": weighting } }),
+        ));
+    }
+    for (token, query, variables) in attempts {
+        let refused = server.graphql_as(token, query, variables.clone()).await;
+        assert_error(&refused, "CONFLICT", None);
+        assert_eq!(error_reason(&refused), "DATA_LOCKED", "{query} {variables}");
+    }
+    let after = (
+        status(&server, &c.nation, &cool).await,
+        status(&server, &c.tokyo, &cool).await,
+        status(&server, &c.meguro, &cool).await,
+    );
+    assert_eq!(before, after);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_simulation_shows_weights_exclusions_and_warnings_and_writes_nothing() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let simulated = server
+        .data_as(
+            &c.nation,
+            SIMULATE,
+            json!({ "i": { "coolId": cool, "weighting": "POPULATION", "adjustmentPercent": 20 } }),
+        )
+        .await["simulateAllocation"]
+        .clone();
+    let children = simulated["children"].as_array().unwrap();
+    assert_eq!(children.len(), 47);
+    let total: i64 = children
+        .iter()
+        .map(|c| c["amounts"][0]["boxes"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 1600);
+    // Tokyo: 14,047,594 of 126,146,099 residents → 178.17… of 1,600 boxes.
+    let tokyo = children
+        .iter()
+        .find(|c| c["recipient"]["name"] == "東京都")
+        .unwrap();
+    assert!(
+        [178, 179].contains(&tokyo["amounts"][0]["boxes"].as_i64().unwrap()),
+        "{tokyo}"
+    );
+    let codes: Vec<&str> = simulated["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"ADJUSTMENT_HELD"), "{codes:?}");
+    assert_eq!(status(&server, &c.nation, &cool).await["given"], json!([]));
+    // A municipality may not weigh facilities by population; overrides name its own children.
+    let yokohama_hospital = facility_id(&server, "Yokohama Hospital 01").await;
+    let wrong = server
+        .graphql_as(
+            &c.meguro,
+            SIMULATE,
+            json!({ "i": { "coolId": cool, "weighting": "POPULATION" } }),
+        )
+        .await;
+    assert_invalid(&wrong, "weighting");
+    let foreign = server
+        .graphql_as(
+            &c.meguro,
+            SIMULATE,
+            json!({ "i": { "coolId": cool, "weighting": "EQUAL", "overrides": [{ "recipientId": yokohama_hospital, "boxes": 1 }] } }),
+        )
+        .await;
+    assert_invalid(&foreign, "overrides");
+    // Meguro's facilities: the satellite is supplied through its hospital.
+    let meguro = server
+        .data_as(
+            &c.meguro,
+            SIMULATE,
+            json!({ "i": { "coolId": cool, "weighting": "CAPACITY" } }),
+        )
+        .await["simulateAllocation"]
+        .clone();
+    let exclusions: Vec<(String, Value)> = meguro["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["recipient"]["name"].as_str().unwrap().to_owned(),
+                c["exclusions"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        exclusions.contains(&(
+            "目黒区診療所01".into(),
+            json!(["SUPPLIED_THROUGH_BASIC_FACILITY"])
+        )),
+        "{exclusions:?}"
+    );
+    assert!(
+        meguro["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["code"] == "NOTHING_RECEIVED")
+    );
+    server.stop().await;
+}
+
+const FEED: &str =
+    "subscription($a: Int) { allocationEvents(after: $a) { kind organization { name } payload } }";
+
+async fn feed(server: &TestServer, token: &str) -> common::WsClient {
+    let after = common::ws::latest_seq(server).await;
+    let payload = json!({ "query": FEED, "variables": { "a": after } });
+    common::ws::subscribe(server, Some(token), "a", payload).await
+}
+
+/// The row id of the organisation with `code`.
+async fn row_id(server: &TestServer, code: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM organizations WHERE code = $1")
+        .bind(code)
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The allocation events a subscriber received, as (kind, organisation name), up to a marker
+/// published last in the subscriber's own organisation (so that it is sure to arrive).
+async fn received_events(
+    server: &TestServer,
+    ws: &mut common::WsClient,
+    topic: &str,
+    own_code: &str,
+) -> Vec<(String, String)> {
+    server
+        .state
+        .events
+        .publish(&vsys::events::NewEvent {
+            topic: topic.into(),
+            visibility: vsys::events::Visibility::Restricted,
+            organization_id: Some(row_id(server, own_code).await),
+            payload: json!({ "marker": true }),
+        })
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    loop {
+        let message = ws.next_json().await;
+        let event = message["payload"]["data"]["allocationEvents"].clone();
+        assert!(!event.is_null(), "{message}");
+        if event["payload"]["marker"] == true {
+            return events;
+        }
+        events.push((
+            event["kind"].as_str().unwrap().to_owned(),
+            event["organization"]["name"].as_str().unwrap().to_owned(),
+        ));
+    }
+}
+
+fn has(events: &[(String, String)], kind: &str, name: &str) -> bool {
+    events.iter().any(|(k, n)| k == kind && n == name)
+}
+
+#[tokio::test]
+async fn municipalities_see_their_cycle_live_and_facilities_only_the_lock() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let yokohama = sign_in_accepting_policy(&server, "yokohama.admin").await;
+    let mut nation = feed(&server, &c.nation).await;
+    let mut tokyo = feed(&server, &c.tokyo).await;
+    let mut meguro = feed(&server, &c.meguro).await;
+    let mut hospital = feed(&server, &c.hospital).await;
+    let mut elsewhere = feed(&server, &yokohama).await;
+
+    let cool = up_to_meguro_complete(&server, &c).await;
+    server.data_as(&c.tokyo, LOCK, json!({ "c": cool })).await;
+
+    let seen = received_events(&server, &mut meguro, "allocation.changed", "131105").await;
+    for (kind, name) in [
+        ("CHANGED", "目黒区"),
+        ("CONFIRMED", "目黒区"),
+        ("PROPOSED", "目黒区"),
+        ("CHANGED", "目黒区病院01"),
+        ("COMPLETED", "目黒区"),
+        ("LOCKED", "目黒区"),
+    ] {
+        assert!(has(&seen, kind, name), "Meguro: {kind} {name} in {seen:?}");
+    }
+    let seen = received_events(&server, &mut tokyo, "allocation.changed", "13").await;
+    assert!(has(&seen, "CONFIRMED", "東京都"), "{seen:?}");
+    assert!(has(&seen, "CONFIRMED", "目黒区"), "{seen:?}");
+    assert!(has(&seen, "COMPLETED", "目黒区"), "{seen:?}");
+    let seen = received_events(&server, &mut nation, "allocation.changed", "JP").await;
+    assert!(has(&seen, "PROPOSED", "神奈川県"), "{seen:?}");
+    assert!(has(&seen, "CONFIRMED", "東京都"), "{seen:?}");
+    // The hospital hears nothing before the lock, then its own amounts.
+    let seen = received_events(&server, &mut hospital, "allocation.locked", "1311000010").await;
+    assert_eq!(seen, [("LOCKED".to_owned(), "目黒区病院01".to_owned())]);
+    // Another area hears nothing at all.
+    let seen = received_events(&server, &mut elsewhere, "allocation.changed", "141003").await;
+    assert_eq!(seen, []);
+    server.stop().await;
+}
