@@ -108,6 +108,12 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("confirmAllocation", Rule::Only(RECEIVERS)),
         ("completeAllocation", Rule::Only(ALLOCATORS)),
         ("lockAllocations", Rule::Only(PREFECTURES)),
+        // Meguro Hospital 01's delivery is its wholesaler's to enter.
+        ("scheduleDelivery", Rule::Only(&["wholesaler.admin"])),
+        ("recordDelivery", Rule::Only(&["wholesaler.admin"])),
+        // The vaccine goes to wholesalers from its manufacturer; the wholesaler records receipt.
+        ("recordShipment", Rule::Only(&["pfizer.admin"])),
+        ("receiveShipment", Rule::Only(&["wholesaler.admin"])),
     ])
 }
 
@@ -218,6 +224,18 @@ fn call(mutation: &str) -> &'static str {
             "mutation($cool: ID!) { completeAllocation(coolId: $cool) { completedAt } }"
         }
         "lockAllocations" => "mutation($cool: ID!) { lockAllocations(coolId: $cool) { locked } }",
+        "scheduleDelivery" => {
+            r#"mutation($delivery: ID!) { scheduleDelivery(deliveryId: $delivery, scheduledOn: "2099-01-01") { status } }"#
+        }
+        "recordDelivery" => {
+            r#"mutation($delivery: ID!) { recordDelivery(deliveryId: $delivery, deliveredOn: "2099-01-01", lots: [{ lotNumber: "EW0150", boxes: 1 }]) { status } }"#
+        }
+        "recordShipment" => {
+            r#"mutation($cool: ID!, $wholesaler: ID!) { recordShipment(input: { coolId: $cool, productCode: "PFIZER", wholesalerId: $wholesaler, boxes: 1, shippedOn: "2021-05-20" }) { id } }"#
+        }
+        "receiveShipment" => {
+            r#"mutation($shipment: ID!) { receiveShipment(shipmentId: $shipment, receivedOn: "2099-01-01") { receivedOn } }"#
+        }
         "openCool" => {
             r#"mutation { openCool(input: { number: 99, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#
         }
@@ -293,16 +311,32 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
     let doctor = doctor["data"]["registerDoctor"]["id"].clone();
     let wholesaler = organization_id(&server, "WHOLESALER").await;
     let manufacturer = organization_id(&server, "MANUFACTURER").await;
-    let nation = sign_in_accepting_policy(&server, "nation.admin").await;
-    let cool = server
-        .graphql_as(&nation, r#"mutation { openCool(input: { number: 1, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#, json!({}))
+    // A cool run through the worked example and locked, with a delivery to the hospital and
+    // a shipment to the wholesaler.
+    let cast = common::allocation::cast(&server).await;
+    let cool = common::allocation::up_to_meguro_complete(&server, &cast).await;
+    server
+        .data_as(&cast.tokyo, common::allocation::LOCK, json!({ "c": cool }))
         .await;
-    let cool = cool["data"]["openCool"]["id"].clone();
+    let deliverer = sign_in_accepting_policy(&server, "wholesaler.admin").await;
+    let deliveries = server
+        .data_as(&deliverer, "query($c: ID!) { deliveries(coolId: $c) { edges { node { id facility { name } product { code } } } } }", json!({ "c": cool }))
+        .await;
+    let delivery = common::api::nodes(&deliveries["deliveries"])
+        .into_iter()
+        .find(|d| d["facility"]["name"] == "目黒区病院01" && d["product"]["code"] == "PFIZER")
+        .unwrap()["id"]
+        .clone();
+    let pfizer = sign_in_accepting_policy(&server, "pfizer.admin").await;
+    let shipment = server
+        .data_as(&pfizer, "mutation($c: ID!, $w: ID!) { recordShipment(input: { coolId: $c, productCode: \"PFIZER\", wholesalerId: $w, boxes: 1, shippedOn: \"2021-05-20\" }) { id } }", json!({ "c": cool, "w": wholesaler }))
+        .await["recordShipment"]["id"]
+        .clone();
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

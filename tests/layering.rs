@@ -72,8 +72,13 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "accounts do not depend on the registry",
     ),
     (
+        "delivery",
+        &["schema", "http", "server", "seed", "identity"],
+        "deliveries build on allocation; never the schema or transport",
+    ),
+    (
         "allocation",
-        &["schema", "http", "server", "seed"],
+        &["schema", "http", "server", "seed", "delivery"],
         "an area imports the machinery and the areas below it, never the schema or transport",
     ),
     (

@@ -65,6 +65,11 @@ impl Product {
     async fn minimum_interval_days(&self) -> Option<i64> {
         self.0.minimum_interval_days
     }
+    /// Days between dry-ice refills of the vaccine's thermal shipping box; null when it ships
+    /// without dry ice.
+    async fn dry_ice_refill_days(&self) -> Option<i64> {
+        self.0.dry_ice_refill_days
+    }
     /// When the product last changed (UTC).
     async fn updated_at(&self) -> Timestamp {
         self.0.updated_at
@@ -111,6 +116,9 @@ pub struct UpsertProductInput {
     pub storage: Option<String>,
     /// Days between two doses (vaccines only).
     pub minimum_interval_days: Option<i64>,
+    /// Days between dry-ice refills of its thermal shipping box (vaccines shipped on dry ice,
+    /// 1–30; Pfizer in 2021: 5).
+    pub dry_ice_refill_days: Option<i64>,
     /// The version read, when changing a product: a stale one is CONFLICT.
     pub expected_version: Option<i64>,
 }
@@ -146,6 +154,7 @@ impl ProductMutation {
                 doses_per_unit: input.doses_per_unit,
                 storage: input.storage,
                 minimum_interval_days: input.minimum_interval_days,
+                dry_ice_refill_days: input.dry_ice_refill_days,
                 expected_version: input.expected_version,
             },
         )

@@ -118,6 +118,21 @@ pub async fn received_by<'c>(
         .await?)
 }
 
+/// Every line an organisation received, in every cool (oldest cool first).
+pub async fn of_recipient_all<'c>(
+    on: impl Exec<'c>,
+    recipient_id: &str,
+) -> AppResult<Vec<AllocationRecord>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {FROM} JOIN cools c ON c.id = a.cool_id WHERE a.recipient_id = $1 \
+         ORDER BY c.starts_on, c.number, p.kind, p.code"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(recipient_id)
+        .fetch_all(on)
+        .await?)
+}
+
 /// Every line of a cool whose recipient lies in a prefecture (the prefecture's own line, its
 /// municipalities' and its facilities'), for the prefecture's check.
 pub async fn in_prefecture<'c>(

@@ -54,6 +54,8 @@ pub struct ProductRecord {
     pub doses_per_unit: i64,
     pub storage: Option<String>,
     pub minimum_interval_days: Option<i64>,
+    /// Days between dry-ice refills of its thermal shipping box; `None` without dry ice.
+    pub dry_ice_refill_days: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: i64,
@@ -71,12 +73,13 @@ impl ProductRecord {
             "manufacturerId": self.manufacturer_id, "unitsPerBox": self.units_per_box,
             "dosesPerUnit": self.doses_per_unit, "storage": self.storage,
             "minimumIntervalDays": self.minimum_interval_days,
+            "dryIceRefillDays": self.dry_ice_refill_days,
         })
     }
 }
 
 const COLUMNS: &str = "id, code, kind, name, manufacturer_id, units_per_box, doses_per_unit, \
-     storage, minimum_interval_days, created_at, updated_at, version";
+     storage, minimum_interval_days, dry_ice_refill_days, created_at, updated_at, version";
 
 /// Every product, or those of one kind: vaccines, then needles, then syringes, each by code.
 pub async fn list(db: &Db, kind: Option<ProductKind>) -> AppResult<Vec<ProductRecord>> {
@@ -138,6 +141,7 @@ pub struct ProductInput {
     pub doses_per_unit: i64,
     pub storage: Option<String>,
     pub minimum_interval_days: Option<i64>,
+    pub dry_ice_refill_days: Option<i64>,
     /// For a change: the version the caller read (a stale one is CONFLICT).
     pub expected_version: Option<i64>,
 }
@@ -208,6 +212,21 @@ fn validate(mut input: ProductInput) -> AppResult<ProductInput> {
         return Err(AppError::invalid_field(
             "minimumIntervalDays",
             "0 to 365 days / 0〜365日",
+        ));
+    }
+    if input.kind != ProductKind::Vaccine && input.dry_ice_refill_days.is_some() {
+        return Err(AppError::invalid_field(
+            "dryIceRefillDays",
+            "only a vaccine ships on dry ice / ドライアイスはワクチンのみ",
+        ));
+    }
+    if input
+        .dry_ice_refill_days
+        .is_some_and(|d| !(1..=30).contains(&d))
+    {
+        return Err(AppError::invalid_field(
+            "dryIceRefillDays",
+            "1 to 30 days / 1〜30日",
         ));
     }
     input.storage = input
@@ -294,7 +313,7 @@ async fn upsert_checked(
             sqlx::query(
                 "UPDATE products SET name = $2, manufacturer_id = $3, units_per_box = $4, \
                  doses_per_unit = $5, storage = $6, minimum_interval_days = $7, updated_at = $8, \
-                 version = version + 1 WHERE id = $1 AND version = $9",
+                 dry_ice_refill_days = $10, version = version + 1 WHERE id = $1 AND version = $9",
             )
             .bind(&product.id)
             .bind(&input.name)
@@ -305,6 +324,7 @@ async fn upsert_checked(
             .bind(input.minimum_interval_days)
             .bind(now)
             .bind(product.version)
+            .bind(input.dry_ice_refill_days)
             .execute(tx.conn())
             .await?;
             product.id.clone()
@@ -313,8 +333,8 @@ async fn upsert_checked(
             let id = new_id();
             sqlx::query(
                 "INSERT INTO products (id, code, kind, name, manufacturer_id, units_per_box, \
-                 doses_per_unit, storage, minimum_interval_days, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                 doses_per_unit, storage, minimum_interval_days, dry_ice_refill_days, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
             )
             .bind(&id)
             .bind(&input.code)
@@ -326,6 +346,7 @@ async fn upsert_checked(
             .bind(&input.storage)
             .bind(input.minimum_interval_days)
             .bind(now)
+            .bind(input.dry_ice_refill_days)
             .execute(tx.conn())
             .await?;
             id

@@ -603,6 +603,7 @@ mod tests {
             doses_per_unit: doses,
             storage: None,
             minimum_interval_days: None,
+            dry_ice_refill_days: None,
             created_at: Default::default(),
             updated_at: Default::default(),
             version: 1,

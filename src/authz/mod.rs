@@ -69,10 +69,16 @@ pub enum Action {
     LockAllocations,
     /// Import the priority phase's allocations in bulk (the service desk).
     ImportAllocations,
+    /// Schedule or record a delivery to a facility (its deliverer).
+    Deliver,
+    /// Ship products to a wholesaler (manufacturer: its vaccine; warehouse: needles, syringes).
+    Ship,
+    /// Record the receipt of a shipment (the receiving wholesaler).
+    ReceiveShipment,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 31] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -101,6 +107,9 @@ impl Action {
         Action::CompleteAllocation,
         Action::LockAllocations,
         Action::ImportAllocations,
+        Action::Deliver,
+        Action::Ship,
+        Action::ReceiveShipment,
     ];
 }
 
@@ -137,6 +146,13 @@ pub enum Target<'a> {
         vaccine: bool,
         manufacturer: Option<&'a str>,
     },
+    /// A delivery: the facility it goes to and the organisation delivering it.
+    Delivery {
+        facility: &'a OrgScope,
+        deliverer: &'a str,
+    },
+    /// A shipment's receipt, by the wholesaler it was sent to.
+    Receipt { wholesaler: &'a str },
     /// An allocation line: who receives it, and the organisation directly above it that gives.
     Allocation {
         recipient: &'a OrgScope,
@@ -332,6 +348,41 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         ),
         // The priority phase's allocations come from the service desk in bulk (seed p. 22).
         (Action::ImportAllocations, _) => allow_if(actor.role == Role::SystemAdmin),
+        // The deliverer alone enters what it delivers (seed p. 43): the facility's wholesaler,
+        // or the manufacturer or warehouse delivering itself. The facility's area sees it.
+        (
+            Action::Deliver,
+            Target::Delivery {
+                facility,
+                deliverer,
+            },
+        ) => {
+            let delivers = matches!(
+                actor.role,
+                Role::Wholesaler | Role::Manufacturer | Role::SupplyWarehouse
+            );
+            if delivers && actor.organization.id == deliverer {
+                Ok(())
+            } else {
+                refuse(facility, "delivery")
+            }
+        }
+        // What goes to wholesalers: the manufacturer its own vaccine, the warehouse needles
+        // and syringes; the wholesaler records what it received.
+        (
+            Action::Ship,
+            Target::Product {
+                vaccine,
+                manufacturer,
+            },
+        ) => allow_if(if vaccine {
+            actor.role == Role::Manufacturer && manufacturer == Some(actor.organization.id.as_str())
+        } else {
+            actor.role == Role::SupplyWarehouse
+        }),
+        (Action::ReceiveShipment, Target::Receipt { wholesaler }) => {
+            allow_if(actor.role == Role::Wholesaler && actor.organization.id == wholesaler)
+        }
         // The nation runs the campaign's calendar (seed p. 30: クールマスタ).
         (Action::OpenCool, _) => allow_if(actor.role == Role::Nation),
         // The product master is the nation's; a manufacturer keeps its own vaccines' data

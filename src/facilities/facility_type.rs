@@ -132,6 +132,13 @@ crate::organization_impl! {
             super::delivering_wholesaler(ctx, &self.0).await
         }
 
+        /// Its allocation per cool and product in boxes and doses, with the delivery date and
+        /// lots (seed p. 43). The facility sees its amounts from the data lock on; its
+        /// municipality, prefecture and the nation as they are made.
+        async fn allocations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::delivery::FacilityAllocation>> {
+            crate::delivery::facility_allocations(ctx, &self.0).await
+        }
+
         /// Whether the facility may receive allocations and offer reservations, and why not
         /// (the facility's area only).
         async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<super::Eligibility> {

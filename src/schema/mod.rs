@@ -37,6 +37,7 @@ pub struct Query(
     FacilityQuery,
     PartnerQuery,
     AllocationQuery,
+    crate::delivery::DeliveryQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -46,6 +47,7 @@ pub struct Mutation(
     RegistrationMutation,
     PartnerMutation,
     AllocationMutation,
+    crate::delivery::DeliveryMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
@@ -54,6 +56,7 @@ pub struct Subscription(
     EventSubscription,
     FacilitySubscription,
     crate::allocation::AllocationSubscription,
+    crate::delivery::DeliverySubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -108,6 +111,9 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     .override_output_type_description::<Connection<String, Contract>>("A page of contracts.")
     .override_output_type_description::<Connection<String, PowerOfAttorney>>(
         "A page of powers of attorney.",
+    )
+    .override_output_type_description::<Connection<String, crate::delivery::Delivery>>(
+        "A page of deliveries.",
     );
     if !limits.introspection {
         // Without introspection, field suggestions would leak the schema one guess at a time.

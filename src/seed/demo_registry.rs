@@ -97,6 +97,7 @@ struct DemoProduct {
     doses_per_unit: i64,
     storage: Option<&'static str>,
     minimum_interval_days: Option<i64>,
+    dry_ice_refill_days: Option<i64>,
 }
 
 /// The demo's products: the vaccine (made by the demo manufacturer), needles and syringes.
@@ -109,6 +110,8 @@ const PRODUCTS: [DemoProduct; 3] = [
         doses_per_unit: 5,
         storage: Some("-90〜-60℃"),
         minimum_interval_days: Some(21),
+        // Pfizer's thermal shipping box: re-iced every 5 days, usable for up to 30.
+        dry_ice_refill_days: Some(5),
     },
     DemoProduct {
         code: "NEEDLE",
@@ -118,6 +121,7 @@ const PRODUCTS: [DemoProduct; 3] = [
         doses_per_unit: 1,
         storage: None,
         minimum_interval_days: None,
+        dry_ice_refill_days: None,
     },
     DemoProduct {
         code: "SYRINGE",
@@ -127,6 +131,7 @@ const PRODUCTS: [DemoProduct; 3] = [
         doses_per_unit: 1,
         storage: None,
         minimum_interval_days: None,
+        dry_ice_refill_days: None,
     },
 ];
 
@@ -239,8 +244,8 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         let manufacturer = (product.kind == ProductKind::Vaccine).then_some(pfizer.as_str());
         sqlx::query(
             "INSERT INTO products (id, code, kind, name, manufacturer_id, units_per_box, \
-             doses_per_unit, storage, minimum_interval_days, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             doses_per_unit, storage, minimum_interval_days, dry_ice_refill_days, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
         )
         .bind(new_id())
         .bind(product.code)
@@ -252,6 +257,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         .bind(product.storage)
         .bind(product.minimum_interval_days)
         .bind(now)
+        .bind(product.dry_ice_refill_days)
         .execute(tx.conn())
         .await?;
     }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod allocation;
 pub mod api;
 pub mod db;
 pub mod ws;
