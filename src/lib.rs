@@ -22,6 +22,7 @@ pub mod http;
 pub mod identity;
 pub mod mail;
 pub mod organizations;
+pub mod reports;
 pub mod schema;
 pub mod seed;
 pub mod server;

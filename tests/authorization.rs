@@ -114,6 +114,9 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         // The vaccine goes to wholesalers from its manufacturer; the wholesaler records receipt.
         ("recordShipment", Rule::Only(&["pfizer.admin"])),
         ("receiveShipment", Rule::Only(&["wholesaler.admin"])),
+        // A facility reports and hands over its own doses (Meguro has no proxy flag for it).
+        ("reportVaccinations", Rule::Only(HOSPITAL)),
+        ("transferStock", Rule::Only(HOSPITAL)),
     ])
 }
 
@@ -235,6 +238,12 @@ fn call(mutation: &str) -> &'static str {
         }
         "receiveShipment" => {
             r#"mutation($shipment: ID!) { receiveShipment(shipmentId: $shipment, receivedOn: "2099-01-01") { receivedOn } }"#
+        }
+        "reportVaccinations" => {
+            r#"mutation($facility: ID!) { reportVaccinations(input: { facilityId: $facility, productCode: "PFIZER", figures: [{ doseNumber: 1, category: HEALTHCARE_WORKER, administered: 1 }] }) { administered } }"#
+        }
+        "transferStock" => {
+            r#"mutation($facility: ID!) { transferStock(input: { fromFacilityId: $facility, toFacilityId: $facility, productCode: "PFIZER", doses: 1 }) }"#
         }
         "openCool" => {
             r#"mutation { openCool(input: { number: 99, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#

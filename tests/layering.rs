@@ -72,8 +72,13 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "accounts do not depend on the registry",
     ),
     (
-        "delivery",
+        "reports",
         &["schema", "http", "server", "seed", "identity"],
+        "reports build on deliveries; never the schema or transport",
+    ),
+    (
+        "delivery",
+        &["schema", "http", "server", "seed", "identity", "reports"],
         "deliveries build on allocation; never the schema or transport",
     ),
     (

@@ -20,6 +20,7 @@ pub mod lines;
 pub mod lock;
 pub mod products;
 pub mod proposal;
+pub mod stock;
 pub mod supply;
 
 pub use apportion::{apportion, boxes_for_doses, follow_on_boxes};

@@ -35,6 +35,9 @@ pub enum Weighting {
     DesiredQuantity,
     /// Weekly vaccination capacity of the eligible facilities, summed over the child's area.
     Capacity,
+    /// Stock on hand and usage rate: what each would use in the next 14 days at its recent
+    /// rate beyond the doses it holds (the shortfall), summed over the child's area.
+    StockAndUsage,
     /// Every eligible child the same.
     Equal,
 }
@@ -245,6 +248,28 @@ async fn weights_of(
                 &cool.id,
             )
             .await?
+        }
+        Weighting::StockAndUsage => {
+            let area = match allocator.kind() {
+                OrganizationKind::Nation => AreaFilter::Everywhere,
+                OrganizationKind::Prefecture => AreaFilter::Prefecture(allocator.id.clone()),
+                _ => AreaFilter::Municipality(allocator.id.clone()),
+            };
+            let ledgers = super::stock::ledgers_in(db, &area, &vaccine.id).await?;
+            let facilities = store::facility_areas(db, &area).await?;
+            let mut sums: HashMap<String, i64> = HashMap::new();
+            for (facility, ledger) in ledgers {
+                let Some((prefecture, municipality)) = facilities.get(&facility) else {
+                    continue;
+                };
+                let key = match area_column {
+                    "prefecture_id" => prefecture.clone(),
+                    "municipality_id" => municipality.clone(),
+                    _ => facility,
+                };
+                *sums.entry(key).or_default() += ledger.shortfall();
+            }
+            sums
         }
         Weighting::Capacity => {
             sum_by_area(

@@ -139,6 +139,17 @@ crate::organization_impl! {
             crate::delivery::facility_allocations(ctx, &self.0).await
         }
 
+        /// Its current vaccination figures per vaccine (the facility's area only).
+        async fn vaccination_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::reports::VaccinationReport>> {
+            crate::reports::facility_reports(ctx, &self.0).await
+        }
+
+        /// Its stock on hand per vaccine: delivered − administered − wasted ± transfers (the
+        /// facility's area only).
+        async fn stock(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<crate::reports::StockOnHand>> {
+            crate::reports::facility_stock(ctx, &self.0).await
+        }
+
         /// Whether the facility may receive allocations and offer reservations, and why not
         /// (the facility's area only).
         async fn eligibility(&self, ctx: &Context<'_>) -> async_graphql::Result<super::Eligibility> {

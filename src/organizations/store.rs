@@ -61,6 +61,33 @@ pub async fn allocation_children(
         .await?)
 }
 
+/// The prefecture and municipality of every facility in `area`, by facility id.
+pub async fn facility_areas(
+    db: &Db,
+    area: &crate::authz::AreaFilter,
+) -> AppResult<HashMap<String, (String, String)>> {
+    let mut filter = Filter::default();
+    filter.and(
+        "o.kind = ?",
+        [OrganizationKind::Facility.as_db().to_owned()],
+    );
+    if let Some((condition, value)) = area.condition("o") {
+        filter.and(&condition, [value]);
+    }
+    let sql = format!(
+        "SELECT o.id, o.prefecture_id, o.municipality_id FROM organizations o{}",
+        filter.where_clause()
+    );
+    let rows: Vec<(String, Option<String>, Option<String>)> = filter
+        .bind(sqlx::query_as(AssertSqlSafe(sql)))
+        .fetch_all(db.pool())
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, p, m)| (id, (p.unwrap_or_default(), m.unwrap_or_default())))
+        .collect())
+}
+
 /// One organisation by id.
 pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<OrganizationRecord>> {
     let sql = format!("{SELECT} WHERE o.id = $1");

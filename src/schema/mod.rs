@@ -48,6 +48,7 @@ pub struct Mutation(
     PartnerMutation,
     AllocationMutation,
     crate::delivery::DeliveryMutation,
+    crate::reports::ReportMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
