@@ -116,6 +116,7 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("receiveShipment", Rule::Only(&["wholesaler.admin"])),
         // A facility reports and hands over its own doses (Meguro has no proxy flag for it).
         ("reportVaccinations", Rule::Only(HOSPITAL)),
+        ("importPriorityAllocations", Rule::Only(DESK)),
         ("transferStock", Rule::Only(HOSPITAL)),
     ])
 }
@@ -238,6 +239,9 @@ fn call(mutation: &str) -> &'static str {
         }
         "receiveShipment" => {
             r#"mutation($shipment: ID!) { receiveShipment(shipmentId: $shipment, receivedOn: "2099-01-01") { receivedOn } }"#
+        }
+        "importPriorityAllocations" => {
+            "mutation($cool: ID!) { importPriorityAllocations(coolId: $cool, csv: \"facilityCode,vaccineBoxes\\n1311000010,1\\n\") { facilities } }"
         }
         "reportVaccinations" => {
             r#"mutation($facility: ID!) { reportVaccinations(input: { facilityId: $facility, productCode: "PFIZER", figures: [{ doseNumber: 1, category: HEALTHCARE_WORKER, administered: 1 }] }) { administered } }"#

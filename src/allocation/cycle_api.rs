@@ -548,6 +548,17 @@ pub struct SetAllocationInput {
     pub expected_version: Option<i64>,
 }
 
+/// What a priority-phase import wrote.
+#[derive(SimpleObject)]
+pub struct PriorityImport {
+    /// Facilities given an amount.
+    pub facilities: i32,
+    /// Vaccine boxes in total.
+    pub vaccine_boxes: i64,
+    /// Prefectures whose part of the cool is now locked (delivery starts).
+    pub prefectures_locked: i32,
+}
+
 #[derive(Default)]
 pub struct AllocationCycleMutation;
 
@@ -569,6 +580,32 @@ impl AllocationCycleMutation {
                 .await?
                 .into(),
         )
+    }
+
+    /// The priority phase (seed p. 22): the service desk registers pre-decided amounts per
+    /// facility from a CSV (`facilityCode,vaccineBoxes`, optional `needleBoxes,syringeBoxes`),
+    /// writes the chain above them as sums, confirmed and complete, and locks the prefectures
+    /// concerned. All or nothing; bad rows in `extensions.rows`. Audited.
+    async fn import_priority_allocations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A new cool (no allocations yet).")] cool_id: ID,
+        #[graphql(desc = "The CSV text (UTF-8).")] csv: String,
+    ) -> async_graphql::Result<PriorityImport> {
+        let actor = require_actor(ctx)?;
+        let summary = super::priority::import(
+            ctx.data_unchecked::<Db>(),
+            &request_meta(ctx),
+            actor,
+            &cool_row(&cool_id)?,
+            &csv,
+        )
+        .await?;
+        Ok(PriorityImport {
+            facilities: i32::try_from(summary.facilities).unwrap_or(i32::MAX),
+            vaccine_boxes: summary.vaccine_boxes,
+            prefectures_locked: i32::try_from(summary.prefectures_locked).unwrap_or(i32::MAX),
+        })
     }
 
     /// Sets one amount by hand, with optimistic versions. Never more than you received; not

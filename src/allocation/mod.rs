@@ -18,6 +18,7 @@ mod feed;
 mod graphql;
 pub mod lines;
 pub mod lock;
+pub mod priority;
 pub mod products;
 pub mod proposal;
 pub mod stock;

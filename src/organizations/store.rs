@@ -88,6 +88,16 @@ pub async fn facility_areas(
         .collect())
 }
 
+/// The nation (there is one).
+pub async fn the_nation(db: &Db) -> AppResult<OrganizationRecord> {
+    let sql = format!("{SELECT} WHERE o.kind = $1 LIMIT 1");
+    sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql))
+        .bind(OrganizationKind::Nation.as_db())
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(crate::error::AppError::NotFound("nation"))
+}
+
 /// One organisation by id.
 pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<OrganizationRecord>> {
     let sql = format!("{SELECT} WHERE o.id = $1");
