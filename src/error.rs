@@ -87,6 +87,19 @@ pub struct RowError {
     pub message: String,
 }
 
+/// The 1-based line of the text a CSV record starts on. The reader's own line count places a
+/// record preceded by blank lines on the first blank line; this skips them.
+pub fn csv_line(text: &str, position: &csv::Position) -> usize {
+    let bytes = text.as_bytes();
+    let mut start = usize::try_from(position.byte())
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count()
+}
+
 impl RowError {
     /// The error of `row`, taken from a field validation's error.
     pub fn from_error(row: usize, error: AppError) -> Self {

@@ -92,7 +92,7 @@ fn parse(csv: &str) -> AppResult<(Vec<PriorityRow>, Vec<RowError>)> {
         };
         let row = record
             .position()
-            .map_or(fallback, |p| p.line() as usize - 1);
+            .map_or(fallback, |p| crate::error::csv_line(csv, p) - 1);
         if record.iter().all(str::is_empty) {
             continue;
         }

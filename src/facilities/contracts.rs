@@ -281,7 +281,9 @@ pub fn parse_csv(csv: &str) -> AppResult<Vec<NewContract>> {
                 "がCSVとして読めません",
             )
         })?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record
+            .position()
+            .map_or(0, |p| crate::error::csv_line(csv, p) as u64);
         if record.iter().all(str::is_empty) {
             continue;
         }

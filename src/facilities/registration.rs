@@ -137,7 +137,7 @@ pub fn parse_csv(csv: &str) -> AppResult<(Vec<FacilityRow>, Vec<RowError>)> {
         // The header is line 1, so line n holds row n − 1.
         let row = record
             .position()
-            .map(|p| p.line() as usize - 1)
+            .map(|p| crate::error::csv_line(csv, p) - 1)
             .unwrap_or(0);
         if record.iter().all(str::is_empty) {
             continue;

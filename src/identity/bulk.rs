@@ -133,7 +133,7 @@ fn parse(csv_text: &str) -> AppResult<Vec<CsvRow>> {
         let record = record.map_err(|e| {
             let line = e
                 .position()
-                .map(|p| line_at(text, p.byte()))
+                .map(|p| crate::error::csv_line(text, p) as u64)
                 .unwrap_or_default();
             header_error(format!(
                 "line {line}: unreadable row / {line}行目を読み取れません"
@@ -154,7 +154,7 @@ fn parse(csv_text: &str) -> AppResult<Vec<CsvRow>> {
             row: rows.len() + 1,
             line: record
                 .position()
-                .map(|p| line_at(text, p.byte()))
+                .map(|p| crate::error::csv_line(text, p) as u64)
                 .unwrap_or_default(),
             // Normalised once, as every username from outside (case and width folded).
             username: Username::from_input(&cell("username")).into_string(),
@@ -183,17 +183,6 @@ fn parse(csv_text: &str) -> AppResult<Vec<CsvRow>> {
 /// The line (from 1) of the record the reader started at `offset`. The reader's own line count
 /// and offsets include the blank lines it skipped before the record, so neither would match
 /// what a spreadsheet or an editor shows.
-fn line_at(text: &str, offset: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut start = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(bytes.len());
-    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
-        start += 1;
-    }
-    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
-}
-
 fn parse_flag(value: &str) -> Option<bool> {
     match value.to_lowercase().as_str() {
         "true" | "1" | "yes" | "y" | "はい" | "○" | "〇" => Some(true),
