@@ -50,6 +50,7 @@ impl Server {
         let mailer = Mailer::new(db.clone(), &args.auth)?;
         if args.auth.mail_worker {
             mailer.start();
+            start_reminders(db.clone());
         }
         let keys = IdentityKeys::load(&db, &args.auth, totp_key).await?;
         let identity = Identity::new(db.clone(), args.auth.clone(), keys);
@@ -121,6 +122,25 @@ impl Server {
         db.close().await;
         Ok(())
     }
+}
+
+/// How often the stage-deadline reminders are checked (each goes out once, on the day before).
+const REMINDER_CHECK: Duration = Duration::from_secs(600);
+
+/// Checks the stage-deadline reminders now and then every [`REMINDER_CHECK`], beside the mail
+/// worker that sends them.
+fn start_reminders(db: crate::db::Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REMINDER_CHECK);
+        loop {
+            tick.tick().await;
+            match crate::allocation::deadlines::send_due_reminders(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(organisations = n, "deadline reminders queued"),
+                Err(error) => tracing::warn!(?error, "deadline reminders failed"),
+            }
+        }
+    });
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

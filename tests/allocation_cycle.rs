@@ -512,3 +512,61 @@ async fn municipalities_see_their_cycle_live_and_facilities_only_the_lock() {
     assert_eq!(seen, []);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_late_stage_shows_and_a_reminder_goes_out_once_the_day_before() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    // A cool starting today: the nation's stage ends in 4 days, the municipalities' in 11.
+    let nation = &c.nation;
+    let today = server.state.db.clock().today_in_japan();
+    let cool = server
+        .data_as(
+            nation,
+            "mutation($s: String!) { openCool(input: { number: 7, productCode: \"PFIZER\", startsOn: $s }) { id } }",
+            json!({ "s": today }),
+        )
+        .await["openCool"]["id"]
+        .clone();
+    let pfizer = sign_in_accepting_policy(&server, "pfizer.admin").await;
+    server
+        .data_as(
+            &pfizer,
+            SUPPLY,
+            json!({ "c": cool, "p": "PFIZER", "b": 100 }),
+        )
+        .await;
+    let tokyo = tokyo_id(&server).await;
+    server
+        .data_as(
+            nation,
+            SET,
+            json!({ "c": cool, "r": tokyo, "p": null, "b": 10 }),
+        )
+        .await;
+    let reminders = || vsys::allocation::deadlines::send_due_reminders(&server.state.db);
+    // Three days on, the nation's stage ends tomorrow: the nation (not complete) and Tokyo
+    // (not confirmed) are reminded, once.
+    server.advance_clock(time::Duration::days(3));
+    assert_eq!(reminders().await.unwrap(), 2);
+    assert_eq!(reminders().await.unwrap(), 0);
+    let mail = server.last_mail_to("tokyo.admin@demo.vsys.invalid").await;
+    assert!(mail.contains("締切"), "{mail}");
+    // Two days later the stage is late for Tokyo, which has not confirmed.
+    server.advance_clock(time::Duration::days(2));
+    let tokyo_token = sign_in_accepting_policy(&server, "tokyo.admin").await;
+    let stages = server
+        .data_as(
+            &tokyo_token,
+            "query($c: ID!) { node(id: $c) { ... on Cool { stages { stage pastDeadline late } } } }",
+            json!({ "c": cool }),
+        )
+        .await["node"]["stages"]
+        .clone();
+    assert_eq!(
+        stages[1],
+        json!({ "stage": "NATION_ALLOCATION", "pastDeadline": true, "late": true })
+    );
+    assert_eq!(stages[2]["late"], false);
+    server.stop().await;
+}

@@ -182,9 +182,11 @@ pub struct CoolStageDeadline {
     pub stage: CoolStage,
     /// Its last day (Japan), YYYY-MM-DD.
     pub deadline: String,
-    /// Whether the deadline has passed (Japan time). Whether the stage's work is done is shown
-    /// where the work is, as the allocation cycle is built.
+    /// Whether the deadline has passed (Japan time).
     pub past_deadline: bool,
+    /// Whether the stage is late for your organisation: past its deadline with your part of it
+    /// not done (confirming, completing or locking).
+    pub late: bool,
 }
 
 /// An allocation cycle (クール) of one vaccine: about three weeks, a deadline per stage.
@@ -214,20 +216,34 @@ impl Cool {
     async fn ends_on(&self) -> &str {
         &self.0.ends_on
     }
-    /// Every stage with its deadline, in order.
-    async fn stages(&self, ctx: &Context<'_>) -> Vec<CoolStageDeadline> {
-        let today = ctx.data_unchecked::<Db>().clock().today_in_japan();
-        CoolStage::ALL
+    /// Every stage with its deadline, in order, and whether it is late for you.
+    async fn stages(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CoolStageDeadline>> {
+        let db = ctx.data_unchecked::<Db>();
+        let today = db.clock().today_in_japan();
+        let late = match crate::actor::current_actor(ctx) {
+            Some(actor) => {
+                super::deadlines::late_stages(
+                    db,
+                    &self.0,
+                    &actor.organization.id,
+                    actor.organization.kind,
+                )
+                .await?
+            }
+            None => Vec::new(),
+        };
+        Ok(CoolStage::ALL
             .into_iter()
             .map(|stage| {
                 let deadline = self.0.deadline(stage).to_owned();
                 CoolStageDeadline {
                     stage,
                     past_deadline: today > deadline,
+                    late: late.contains(&stage),
                     deadline,
                 }
             })
-            .collect()
+            .collect())
     }
     /// The desired quantities of the facilities in the caller's area (a facility: its own), by
     /// facility code.

@@ -13,6 +13,7 @@ mod apportion;
 pub mod cools;
 pub mod cycle;
 mod cycle_api;
+pub mod deadlines;
 pub mod desired;
 mod feed;
 mod graphql;
