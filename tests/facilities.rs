@@ -1164,3 +1164,21 @@ async fn refused_decisions_are_audited_and_change_nothing() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn vaccines_handled_must_name_vaccines_of_the_product_master() {
+    let server = TestServer::start().await;
+    let token = common::api::hospital(&server).await;
+    let facility = common::api::facility_id(&server, "Meguro Hospital 01").await;
+    for codes in [json!(["NOVAVAX"]), json!(["PFIZER", "NEEDLE"])] {
+        let refused = server
+            .graphql_as(
+                &token,
+                "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) { changeRequest { id } } }",
+                json!({ "f": facility, "i": { "vaccinesHandled": codes } }),
+            )
+            .await;
+        common::api::assert_invalid(&refused, "vaccinesHandled");
+    }
+    server.stop().await;
+}

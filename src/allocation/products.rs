@@ -103,6 +103,16 @@ pub async fn list(db: &Db, kind: Option<ProductKind>) -> AppResult<Vec<ProductRe
     Ok(rows)
 }
 
+/// The codes of every vaccine in the master (what a facility's `vaccinesHandled` may name).
+pub async fn vaccine_codes(db: &Db) -> AppResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT code FROM products WHERE kind = $1 ORDER BY code")
+            .bind(ProductKind::Vaccine)
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
 /// One product by its row id.
 pub async fn by_id<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<ProductRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM products WHERE id = $1");

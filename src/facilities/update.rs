@@ -392,6 +392,15 @@ async fn requested_approval_values(
         let mut vaccines: Vec<String> = vaccines.iter().map(|v| v.trim().to_uppercase()).collect();
         vaccines.sort();
         vaccines.dedup();
+        let known = crate::allocation::products::vaccine_codes(db).await?;
+        if let Some(unknown) = vaccines.iter().find(|v| !known.contains(v)) {
+            return Err(AppError::invalid_field(
+                "vaccinesHandled",
+                format!(
+                    "{unknown} is not a vaccine of the product master / {unknown} はワクチンとして登録されていません"
+                ),
+            ));
+        }
         requested.insert(ApprovalField::VaccinesHandled, json!(vaccines));
     }
     if update.supply_type.is_some() || update.basic_facility_id.is_some() {

@@ -180,13 +180,22 @@ struct DemoPartner {
     area: Option<&'static str>,
 }
 
-const PARTNERS: [DemoPartner; 7] = [
+const PARTNERS: [DemoPartner; 8] = [
     DemoPartner {
         kind: OrganizationKind::Manufacturer,
         code: "PFIZER",
         name: "ファイザー株式会社",
         kana: "ふぁいざーかぶしきがいしゃ",
         romaji: "Pfizer Japan Inc.",
+        area: None,
+    },
+    // Moderna's vaccine was supplied in Japan through Takeda.
+    DemoPartner {
+        kind: OrganizationKind::Manufacturer,
+        code: "TAKEDA",
+        name: "武田薬品工業株式会社",
+        kana: "たけだやくひんこうぎょうかぶしきがいしゃ",
+        romaji: "Takeda Pharmaceutical Company Limited",
         area: None,
     },
     DemoPartner {

@@ -98,10 +98,12 @@ struct DemoProduct {
     storage: Option<&'static str>,
     minimum_interval_days: Option<i64>,
     dry_ice_refill_days: Option<i64>,
+    /// The manufacturer's code (vaccines only).
+    manufacturer: Option<&'static str>,
 }
 
 /// The demo's products: the vaccine (made by the demo manufacturer), needles and syringes.
-const PRODUCTS: [DemoProduct; 3] = [
+const PRODUCTS: [DemoProduct; 4] = [
     DemoProduct {
         code: VACCINE,
         kind: ProductKind::Vaccine,
@@ -112,6 +114,20 @@ const PRODUCTS: [DemoProduct; 3] = [
         minimum_interval_days: Some(21),
         // Pfizer's thermal shipping box: re-iced every 5 days, usable for up to 30.
         dry_ice_refill_days: Some(5),
+        manufacturer: Some("PFIZER"),
+    },
+    // Moderna in 2021 (through Takeda): 10 doses a vial, 10 vials a carton, stored frozen at
+    // -25〜-15℃ (no dry ice), 28 days between doses.
+    DemoProduct {
+        code: "MODERNA",
+        kind: ProductKind::Vaccine,
+        name: "武田/モデルナ社製ワクチン / Moderna (Takeda)",
+        units_per_box: 10,
+        doses_per_unit: 10,
+        storage: Some("-25〜-15℃"),
+        minimum_interval_days: Some(28),
+        dry_ice_refill_days: None,
+        manufacturer: Some("TAKEDA"),
     },
     DemoProduct {
         code: "NEEDLE",
@@ -122,6 +138,7 @@ const PRODUCTS: [DemoProduct; 3] = [
         storage: None,
         minimum_interval_days: None,
         dry_ice_refill_days: None,
+        manufacturer: None,
     },
     DemoProduct {
         code: "SYRINGE",
@@ -132,6 +149,7 @@ const PRODUCTS: [DemoProduct; 3] = [
         storage: None,
         minimum_interval_days: None,
         dry_ice_refill_days: None,
+        manufacturer: None,
     },
 ];
 
@@ -239,9 +257,8 @@ pub async fn seed(db: &Db) -> AppResult<()> {
     }
     // The product master: the vaccine every demo facility handles, as in 2021 (195 vials of
     // 5 doses a box, 21 days between doses), and needles and syringes at 100 a box.
-    let pfizer = id_of("MANUFACTURER", "PFIZER");
     for product in &PRODUCTS {
-        let manufacturer = (product.kind == ProductKind::Vaccine).then_some(pfizer.as_str());
+        let manufacturer = product.manufacturer.map(|code| id_of("MANUFACTURER", code));
         sqlx::query(
             "INSERT INTO products (id, code, kind, name, manufacturer_id, units_per_box, \
              doses_per_unit, storage, minimum_interval_days, dry_ice_refill_days, created_at, \
