@@ -40,22 +40,14 @@ async fn main() {
     let seconds: u64 = support::arg("--seconds")
         .map(|n| n.parse().expect("--seconds is a number"))
         .unwrap_or(10);
-    let setups = support::arg("--setups").unwrap_or_else(|| "sqlite,postgres".into());
-    let admin_url = support::arg("--postgres-url")
-        .or_else(|| std::env::var("BENCH_POSTGRES_URL").ok())
-        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let (setups, admin_url) = support::database_setups();
     let duration = Duration::from_secs(seconds);
     println!(
         "lists: {CONCURRENCY} concurrent clients, {seconds} s per measurement; {}",
         support::machine()
     );
     let mut rows = Vec::new();
-    for setup in setups.split(',') {
-        let (name, backend) = match setup.trim() {
-            "sqlite" => ("SQLite", Backend::Sqlite),
-            "postgres" => ("PostgreSQL", Backend::Postgres),
-            other => panic!("unknown setup {other:?} (sqlite, postgres)"),
-        };
+    for (name, backend) in setups {
         rows.extend(run(name, backend, &admin_url, duration).await);
     }
     println!();

@@ -52,6 +52,8 @@ async fn run_seed(args: SeedArgs) -> anyhow::Result<()> {
             );
         }
     }
+    // After a bulk load the planner needs fresh statistics (SQLite has none until asked).
+    db.analyze().await?;
     db.close().await;
     Ok(())
 }

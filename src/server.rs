@@ -40,6 +40,7 @@ impl Server {
         if args.demo && seed::demo::seed_if_empty(&db).await? {
             tracing::info!("demo data loaded");
         }
+        db.optimize().await?;
         let events = Events::start(
             db.clone(),
             url,

@@ -198,6 +198,22 @@ async fn synthetic_national_data_has_the_countrys_shape_and_is_deterministic() {
         }
     };
     assert!(shape("SELECT COUNT(*) FROM facilities WHERE supply_type = 'SATELLITE'").await > 1000);
+    // Allocation can run at scale: products, cool 1 with its supply, a contract and a desired
+    // quantity per facility, and populations summing to the census.
+    assert_eq!(shape("SELECT COUNT(*) FROM products").await, 3);
+    assert_eq!(shape("SELECT COUNT(*) FROM supplies").await, 3);
+    assert_eq!(shape("SELECT COUNT(*) FROM contracts").await, 50_000);
+    assert_eq!(
+        shape("SELECT COUNT(*) FROM desired_quantities").await,
+        50_000
+    );
+    assert_eq!(
+        shape(
+            "SELECT CAST(SUM(population) AS BIGINT) FROM organizations WHERE kind = 'PREFECTURE'"
+        )
+        .await,
+        126_146_099
+    );
     assert_eq!(
         shape(
             "SELECT COUNT(*) FROM facilities s JOIN organizations so ON so.id = s.organization_id \

@@ -80,13 +80,10 @@ async fn the_wholesaler_schedules_and_delivers_and_the_clinic_sees_it_live() {
 
     server.data_as(&c.tokyo, LOCK, json!({ "c": cool })).await;
     let after = common::ws::latest_seq(&server).await;
-    let mut live = common::ws::subscribe(
-        &server,
-        Some(&c.hospital),
-        "d",
-        json!({ "query": "subscription($a: Int) { deliveryEvents(after: $a) { kind facility { name } scheduledOn deliveredOn } }", "variables": { "a": after } }),
-    )
-    .await;
+    let feed = json!({ "query": "subscription($a: Int) { deliveryEvents(after: $a) { kind facility { name } scheduledOn deliveredOn } }", "variables": { "a": after } });
+    let mut live = common::ws::subscribe(&server, Some(&c.hospital), "d", feed.clone()).await;
+    let yokohama = sign_in_accepting_policy(&server, "yokohama.admin").await;
+    let mut elsewhere = common::ws::subscribe(&server, Some(&yokohama), "d", feed).await;
 
     // The wholesaler sees what to deliver where: Meguro Hospital 01's three lines (and the
     // special venue's, which kept the proposal's 2 boxes).
@@ -187,6 +184,29 @@ async fn the_wholesaler_schedules_and_delivers_and_the_clinic_sees_it_live() {
     );
     assert_eq!(audited(&server, "recordDelivery", "SUCCESS").await, 1);
     assert_eq!(audited(&server, "recordDelivery", "FAILURE").await, 3);
+    // Yokohama heard nothing of Meguro's deliveries: its first event is one of its own (a
+    // marker published to its area last).
+    server
+        .state
+        .events
+        .publish(&vsys::events::NewEvent {
+            topic: "delivery.scheduled".into(),
+            visibility: vsys::events::Visibility::Restricted,
+            organization_id: Some(
+                sqlx::query_scalar("SELECT id FROM organizations WHERE code = '141003'")
+                    .fetch_one(server.state.db.pool())
+                    .await
+                    .unwrap(),
+            ),
+            payload: json!({ "scheduledOn": "marker" }),
+        })
+        .await
+        .unwrap();
+    let first = elsewhere.next_json().await;
+    assert_eq!(
+        first["payload"]["data"]["deliveryEvents"]["scheduledOn"], "marker",
+        "{first}"
+    );
     server.stop().await;
 }
 

@@ -262,6 +262,25 @@ pub fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+/// The databases to measure, from `--setups sqlite,postgres` (both by default), with their
+/// names for the report; and the PostgreSQL server to create the benchmark databases on
+/// (`--postgres-url`, `BENCH_POSTGRES_URL`, or the local one).
+pub fn database_setups() -> (Vec<(&'static str, Backend)>, String) {
+    let setups = arg("--setups").unwrap_or_else(|| "sqlite,postgres".into());
+    let admin_url = arg("--postgres-url")
+        .or_else(|| std::env::var("BENCH_POSTGRES_URL").ok())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let setups = setups
+        .split(',')
+        .map(|setup| match setup.trim() {
+            "sqlite" => ("SQLite", Backend::Sqlite),
+            "postgres" => ("PostgreSQL", Backend::Postgres),
+            other => panic!("unknown setup {other:?} (sqlite, postgres)"),
+        })
+        .collect();
+    (setups, admin_url)
+}
+
 /// The machine, for the report.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")

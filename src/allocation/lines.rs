@@ -2,6 +2,11 @@
 //! in a cool, and where each organisation stands (confirmed, completed, locked).
 //!
 //! Reads take any executor ([`Exec`]) so that a mutation reads inside its own transaction.
+//!
+//! The reads are not kept as prepared statements (`persistent(false)`): a cool's lines grow from
+//! none to 150,000 within its allocation, and PostgreSQL's cached plan for a statement first
+//! run on the empty table (a scan) stayed in use on the full one — 15 ms instead of 0.1 ms per
+//! read in the allocation benchmark (docs/performance.md).
 
 use std::collections::HashMap;
 
@@ -77,6 +82,7 @@ pub async fn line<'c>(
         "SELECT {COLUMNS} FROM {FROM} WHERE a.cool_id = $1 AND a.product_id = $2 AND a.recipient_id = $3"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
         .bind(cool_id)
         .bind(product_id)
         .bind(recipient_id)
@@ -95,6 +101,7 @@ pub async fn given_by<'c>(
          ORDER BY p.kind, p.code, a.recipient_id"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
         .bind(cool_id)
         .bind(allocator_id)
         .fetch_all(on)
@@ -112,6 +119,7 @@ pub async fn received_by<'c>(
          ORDER BY p.kind, p.code"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
         .bind(cool_id)
         .bind(recipient_id)
         .fetch_all(on)
@@ -128,6 +136,7 @@ pub async fn of_recipient_all<'c>(
          ORDER BY c.starts_on, c.number, p.kind, p.code"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
         .bind(recipient_id)
         .fetch_all(on)
         .await?)
@@ -145,6 +154,7 @@ pub async fn in_prefecture<'c>(
          WHERE a.cool_id = $1 AND o.prefecture_id = $2 ORDER BY a.recipient_id"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .persistent(false)
         .bind(cool_id)
         .bind(prefecture_id)
         .fetch_all(on)
@@ -164,6 +174,7 @@ pub async fn received<'c>(
             "SELECT CAST(COALESCE(SUM(boxes), 0) AS BIGINT) FROM supplies \
              WHERE cool_id = $1 AND product_id = $2",
         )
+        .persistent(false)
         .bind(cool_id)
         .bind(product_id)
     } else {
@@ -171,6 +182,7 @@ pub async fn received<'c>(
             "SELECT CAST(COALESCE(SUM(boxes), 0) AS BIGINT) FROM allocations \
              WHERE cool_id = $1 AND product_id = $2 AND recipient_id = $3",
         )
+        .persistent(false)
         .bind(cool_id)
         .bind(product_id)
         .bind(&organization.id)
@@ -190,6 +202,7 @@ pub async fn given_except<'c>(
         "SELECT CAST(COALESCE(SUM(boxes), 0) AS BIGINT) FROM allocations \
          WHERE cool_id = $1 AND product_id = $2 AND allocator_id = $3 AND recipient_id <> $4",
     )
+    .persistent(false)
     .bind(cool_id)
     .bind(product_id)
     .bind(allocator_id)
@@ -208,6 +221,7 @@ pub async fn progress<'c>(
         "SELECT confirmed_at, completed_at, locked_at FROM allocation_progress \
          WHERE cool_id = $1 AND organization_id = $2",
     )
+    .persistent(false)
     .bind(cool_id)
     .bind(organization_id)
     .fetch_optional(on)
@@ -232,6 +246,7 @@ pub async fn progress_of_all<'c>(
          FROM allocation_progress g JOIN organizations o ON o.id = g.organization_id \
          WHERE g.cool_id = $1 AND o.prefecture_id = $2",
     )
+    .persistent(false)
     .bind(cool_id)
     .bind(prefecture_id)
     .fetch_all(on)

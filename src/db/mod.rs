@@ -180,6 +180,29 @@ impl Db {
         })
     }
 
+    /// Refreshes the query planner's statistics (after a bulk load). SQLite keeps none until
+    /// asked, and without them joins through an area (facilities of a municipality) can start
+    /// from the wrong table.
+    pub async fn analyze(&self) -> anyhow::Result<()> {
+        sqlx::query("ANALYZE")
+            .execute(&self.pool)
+            .await
+            .context("ANALYZE failed")?;
+        Ok(())
+    }
+
+    /// The light statistics refresh SQLite recommends at start-up and now and then: it
+    /// analyses only the tables whose size changed enough (bounded work per table).
+    pub async fn optimize(&self) -> anyhow::Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::raw_sql("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
+                .execute(&self.pool)
+                .await
+                .context("PRAGMA optimize failed")?;
+        }
+        Ok(())
+    }
+
     pub async fn migrate(&self) -> anyhow::Result<()> {
         MIGRATOR
             .run(&self.pool)

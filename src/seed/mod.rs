@@ -5,6 +5,7 @@ pub mod demo;
 mod demo_registry;
 mod population;
 pub mod synthetic;
+pub mod synthetic_allocation;
 
 use std::collections::HashMap;
 
