@@ -570,3 +570,42 @@ async fn a_late_stage_shows_and_a_reminder_goes_out_once_the_day_before() {
     assert_eq!(stages[2]["late"], false);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn two_clerks_saving_the_same_amount_at_once_one_wins_and_one_gets_the_current_value() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let tokyo = tokyo_id(&server).await;
+    server
+        .data_as(
+            &c.nation,
+            SET,
+            json!({ "c": cool, "r": tokyo, "p": null, "b": 100 }),
+        )
+        .await;
+    let second = sign_in_accepting_policy(&server, "nation.admin").await;
+    for round in 0..5 {
+        let version = 1 + round;
+        let a = json!({ "c": cool, "r": tokyo, "p": null, "b": 150 + round, "v": version });
+        let b = json!({ "c": cool, "r": tokyo, "p": null, "b": 170 + round, "v": version });
+        let (first, other) = tokio::join!(
+            server.graphql_as(&c.nation, SET, a),
+            server.graphql_as(&second, SET, b)
+        );
+        let outcomes = [&first, &other].map(|r| r["errors"].is_null());
+        assert_eq!(
+            outcomes.iter().filter(|ok| **ok).count(),
+            1,
+            "{first} {other}"
+        );
+        let loser = if outcomes[0] { &other } else { &first };
+        let winner = if outcomes[0] { &first } else { &other };
+        assert_eq!(error_reason(loser), "STALE_VERSION");
+        assert_eq!(
+            loser["errors"][0]["extensions"]["current"]["boxes"],
+            winner["data"]["setAllocation"]["boxes"]
+        );
+    }
+    server.stop().await;
+}
