@@ -609,3 +609,37 @@ async fn two_clerks_saving_the_same_amount_at_once_one_wins_and_one_gets_the_cur
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_supply_cannot_shrink_below_what_the_nation_gave() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let tokyo = tokyo_id(&server).await;
+    server
+        .data_as(
+            &c.nation,
+            SET,
+            json!({ "c": cool, "r": tokyo, "p": null, "b": 160 }),
+        )
+        .await;
+    let pfizer = sign_in_accepting_policy(&server, "pfizer.admin").await;
+    assert_invalid(
+        &server
+            .graphql_as(
+                &pfizer,
+                SUPPLY,
+                json!({ "c": cool, "p": "PFIZER", "b": 159 }),
+            )
+            .await,
+        "boxes",
+    );
+    server
+        .data_as(
+            &pfizer,
+            SUPPLY,
+            json!({ "c": cool, "p": "PFIZER", "b": 160 }),
+        )
+        .await;
+    server.stop().await;
+}

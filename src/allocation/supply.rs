@@ -112,6 +112,35 @@ async fn register_checked(
     let mut tx = db.begin_write().await?;
     let now = tx.now();
     let supplier = actor.organization.id.as_str();
+    // The nation cannot have given more than the supply: a reduction stops at what it gave.
+    let others: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(boxes), 0) AS BIGINT) FROM supplies \
+         WHERE cool_id = $1 AND product_id = $2 AND supplier_id <> $3",
+    )
+    .bind(&cool.id)
+    .bind(&product.id)
+    .bind(supplier)
+    .fetch_one(tx.conn())
+    .await?;
+    let allocated: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(a.boxes), 0) AS BIGINT) FROM allocations a \
+         JOIN organizations o ON o.id = a.recipient_id \
+         WHERE a.cool_id = $1 AND a.product_id = $2 AND o.kind = $3",
+    )
+    .bind(&cool.id)
+    .bind(&product.id)
+    .bind(crate::organizations::OrganizationKind::Prefecture.as_db())
+    .persistent(false)
+    .fetch_one(tx.conn())
+    .await?;
+    if others + boxes < allocated {
+        return Err(AppError::invalid_field(
+            "boxes",
+            format!(
+                "the nation has already allocated {allocated} boxes of this supply / 既に{allocated}箱が都道府県に配分されています"
+            ),
+        ));
+    }
     let before: Option<i64> = sqlx::query_scalar(
         "SELECT boxes FROM supplies WHERE cool_id = $1 AND product_id = $2 AND supplier_id = $3",
     )
