@@ -643,3 +643,87 @@ async fn the_supply_cannot_shrink_below_what_the_nation_gave() {
         .await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_worked_example_holds_for_kanagawa_and_yokohama_too() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let kanagawa = sign_in_accepting_policy(&server, "kanagawa.admin").await;
+    let yokohama = sign_in_accepting_policy(&server, "yokohama.admin").await;
+    let kanagawa_id = server
+        .data("{ prefecture(code: \"14\") { id } }", json!({}))
+        .await["prefecture"]["id"]
+        .clone();
+    let yokohama_id = common::api::municipality_id(&server, "141003").await;
+    let hospital = facility_id(&server, "Yokohama Hospital 01").await;
+    set_three(
+        &server,
+        &c.nation,
+        &cool,
+        &kanagawa_id,
+        "神奈川県",
+        [160, 1560, 1560],
+    )
+    .await;
+    server
+        .data_as(&kanagawa, CONFIRM, json!({ "c": cool }))
+        .await;
+    set_three(
+        &server,
+        &kanagawa,
+        &cool,
+        &yokohama_id,
+        "横浜市",
+        [5, 49, 49],
+    )
+    .await;
+    server
+        .data_as(&kanagawa, COMPLETE, json!({ "c": cool }))
+        .await;
+    let confirmed = server
+        .data_as(&yokohama, CONFIRM, json!({ "c": cool }))
+        .await;
+    let mut got = received(&confirmed["confirmAllocation"]);
+    got.sort();
+    assert_eq!(
+        got,
+        lines([
+            ("NEEDLE", 49, 4_900),
+            ("PFIZER", 5, 4_875),
+            ("SYRINGE", 49, 4_900)
+        ])
+    );
+    set_three(
+        &server,
+        &yokohama,
+        &cool,
+        &hospital,
+        "横浜病院01",
+        [1, 10, 10],
+    )
+    .await;
+    server
+        .data_as(&yokohama, COMPLETE, json!({ "c": cool }))
+        .await;
+    server.data_as(&kanagawa, LOCK, json!({ "c": cool })).await;
+    let seen = server
+        .data_as(&yokohama, STATUS, json!({ "c": cool, "o": hospital }))
+        .await["allocationStatus"]
+        .clone();
+    let mut got = received(&seen);
+    got.sort();
+    assert_eq!(
+        got,
+        lines([
+            ("NEEDLE", 10, 1_000),
+            ("PFIZER", 1, 975),
+            ("SYRINGE", 10, 1_000)
+        ])
+    );
+    assert_eq!(seen["locked"], true);
+    // Tokyo's part of the cool is untouched by Kanagawa's lock.
+    let tokyo = server.data_as(&c.tokyo, CHECK, json!({ "c": cool })).await;
+    assert_eq!(tokyo["allocationCheck"]["locked"], false);
+    server.stop().await;
+}
