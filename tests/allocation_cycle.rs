@@ -155,7 +155,17 @@ async fn each_level_allocates_only_to_the_level_below_in_its_area_after_confirmi
         None,
     );
     server.data_as(&c.meguro, SET, one(&hospital)).await;
-    assert!(audited(&server, "setAllocation", "DENIED").await >= 4);
+    // A well-formed id of no organisation: not found, and the refusal is still audited.
+    let nobody = json!(
+        vsys::graphql::ids::global_id("Prefecture", "00000000-0000-0000-0000-000000000000")
+            .to_string()
+    );
+    assert_error(
+        &server.graphql_as(&c.nation, SET, one(&nobody)).await,
+        "NOT_FOUND",
+        None,
+    );
+    assert!(audited(&server, "setAllocation", "DENIED").await >= 5);
     server.stop().await;
 }
 

@@ -170,10 +170,7 @@ pub async fn open(
     new: NewCool,
 ) -> AppResult<CoolRecord> {
     let result = open_checked(db, meta, actor, &new).await;
-    if let Err(error) = &result {
-        audit::record_refusal(db, meta, actor, "openCool", None, error).await?;
-    }
-    result
+    audit::record_if_refused(db, meta, actor, "openCool", None, result).await
 }
 
 async fn open_checked(

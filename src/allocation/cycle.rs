@@ -139,11 +139,15 @@ pub async fn set(
     input: SetAllocation<'_>,
 ) -> AppResult<AllocationRecord> {
     let result = set_checked(db, meta, actor, &input).await;
-    if let Err(error) = &result {
-        let recipient = Some(input.recipient_id);
-        audit::record_refusal(db, meta, actor, "setAllocation", recipient, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "setAllocation",
+        Some(input.recipient_id),
+        result,
+    )
+    .await
 }
 
 async fn set_checked(
@@ -283,11 +287,15 @@ pub async fn confirm(
     cool_id: &str,
 ) -> AppResult<Vec<AllocationRecord>> {
     let result = confirm_checked(db, meta, actor, cool_id).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "confirmAllocation", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "confirmAllocation",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn confirm_checked(
@@ -368,11 +376,15 @@ async fn confirm_checked(
 /// completing twice is CONFLICT.
 pub async fn complete(db: &Db, meta: &RequestMeta, actor: &Actor, cool_id: &str) -> AppResult<()> {
     let result = complete_checked(db, meta, actor, cool_id).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "completeAllocation", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "completeAllocation",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn complete_checked(

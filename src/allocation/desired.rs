@@ -63,18 +63,15 @@ pub async fn register(
     boxes: i64,
 ) -> AppResult<DesiredRecord> {
     let result = register_checked(db, meta, actor, cool_id, facility_id, boxes).await;
-    if let Err(error) = &result {
-        crate::facilities::audit_refusal(
-            db,
-            meta,
-            actor,
-            "registerDesiredQuantity",
-            Some(facility_id),
-            error,
-        )
-        .await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "registerDesiredQuantity",
+        Some(facility_id),
+        result,
+    )
+    .await
 }
 
 async fn register_checked(

@@ -134,11 +134,15 @@ async fn municipalities_of(db: &Db, prefecture_id: &str) -> AppResult<Vec<String
 /// municipality and facility that received something.
 pub async fn lock(db: &Db, meta: &RequestMeta, actor: &Actor, cool_id: &str) -> AppResult<()> {
     let result = lock_checked(db, meta, actor, cool_id).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "lockAllocations", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "lockAllocations",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn lock_checked(db: &Db, meta: &RequestMeta, actor: &Actor, cool_id: &str) -> AppResult<()> {

@@ -171,10 +171,7 @@ pub async fn import(
     csv: &str,
 ) -> AppResult<ImportSummary> {
     let result = import_checked(db, meta, actor, cool_id, csv).await;
-    if let Err(error) = &result {
-        audit::record_refusal(db, meta, actor, "importPriorityAllocations", None, error).await?;
-    }
-    result
+    audit::record_if_refused(db, meta, actor, "importPriorityAllocations", None, result).await
 }
 
 async fn import_checked(

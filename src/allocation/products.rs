@@ -265,10 +265,7 @@ pub async fn upsert(
     input: ProductInput,
 ) -> AppResult<ProductRecord> {
     let result = upsert_checked(db, meta, actor, input).await;
-    if let Err(error) = &result {
-        audit::record_refusal(db, meta, actor, "upsertProduct", None, error).await?;
-    }
-    result
+    audit::record_if_refused(db, meta, actor, "upsertProduct", None, result).await
 }
 
 async fn upsert_checked(

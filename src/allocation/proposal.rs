@@ -474,11 +474,15 @@ pub async fn propose(
     spec: &ProposalSpec,
 ) -> AppResult<Proposal> {
     let result = propose_checked(db, meta, actor, cool_id, spec).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "proposeAllocations", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "proposeAllocations",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn propose_checked(

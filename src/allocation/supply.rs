@@ -68,11 +68,15 @@ pub async fn register(
     boxes: i64,
 ) -> AppResult<SupplyRecord> {
     let result = register_checked(db, meta, actor, cool_id, product_code, boxes).await;
-    if let Err(error) = &result {
-        let supplier = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "registerSupply", supplier, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "registerSupply",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn register_checked(

@@ -153,10 +153,34 @@ pub async fn record_refusal(
         return Ok(());
     };
     let mut entry = Entry::new(operation, outcome, Some(actor)).detail(error.audit_detail());
+    // Only a real organisation may be named: the id of a refused object may be anything (and
+    // the log's reference to it would then refuse the entry).
     if let Some(id) = organization_id {
-        entry = entry.organization(id);
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE id = $1")
+            .bind(id)
+            .fetch_one(db.pool())
+            .await?;
+        if exists > 0 {
+            entry = entry.organization(id);
+        }
     }
     record_alone(db, meta, entry).await
+}
+
+/// Passes `result` on, auditing it first when it is a refusal ([`record_refusal`]): the one
+/// wrapper around every audited operation's checked body.
+pub async fn record_if_refused<T>(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    operation: &'static str,
+    organization_id: Option<&str>,
+    result: AppResult<T>,
+) -> AppResult<T> {
+    if let Err(error) = &result {
+        record_refusal(db, meta, actor, operation, organization_id, error).await?;
+    }
+    result
 }
 
 /// Appends `entry` in a transaction of its own (failures, whose own change was refused).

@@ -89,11 +89,15 @@ pub async fn schedule(
     scheduled_on: &str,
 ) -> AppResult<DeliveryLine> {
     let result = schedule_checked(db, meta, actor, allocation_id, scheduled_on).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "scheduleDelivery", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "scheduleDelivery",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn schedule_checked(
@@ -192,11 +196,15 @@ pub async fn record(
     lots: Vec<Lot>,
 ) -> AppResult<DeliveryLine> {
     let result = record_checked(db, meta, actor, allocation_id, delivered_on, lots).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "recordDelivery", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "recordDelivery",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 /// Validates lots: 1 to 50, numbers of 1–20 letters, digits or -, positive boxes, no repeats.

@@ -88,11 +88,15 @@ pub async fn ship(
     new: NewShipment<'_>,
 ) -> AppResult<ShipmentRecord> {
     let result = ship_checked(db, meta, actor, &new).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "recordShipment", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "recordShipment",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn ship_checked(
@@ -182,11 +186,15 @@ pub async fn receive(
     received_on: &str,
 ) -> AppResult<ShipmentRecord> {
     let result = receive_checked(db, meta, actor, shipment_id, received_on).await;
-    if let Err(error) = &result {
-        let own = Some(actor.organization.id.as_str());
-        audit::record_refusal(db, meta, actor, "receiveShipment", own, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "receiveShipment",
+        Some(actor.organization.id.as_str()),
+        result,
+    )
+    .await
 }
 
 async fn receive_checked(

@@ -346,13 +346,14 @@ pub async fn decide(
     let reason = match checked {
         Ok(reason) => reason,
         Err(error) => {
-            super::audit_refusal(db, meta, actor, operation, Some(&facility.id), &error).await?;
+            crate::audit::record_refusal(db, meta, actor, operation, Some(&facility.id), &error)
+                .await?;
             return Err(error);
         }
     };
     let outcome = write_decision(db, meta, actor, &request, &facility, reason).await;
     if let Err(error @ AppError::Conflict(_)) = &outcome {
-        super::audit_refusal(db, meta, actor, operation, Some(&facility.id), error).await?;
+        crate::audit::record_refusal(db, meta, actor, operation, Some(&facility.id), error).await?;
     }
     outcome
 }

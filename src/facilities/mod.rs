@@ -42,28 +42,6 @@ pub use registration::RegistrationMutation;
 /// Topic prefix of change-request events.
 pub const CHANGE_REQUEST_TOPIC: &str = "facility.change_request";
 
-/// Audits a refused mutation in a transaction of its own: DENIED when the caller had no right
-/// (or the object lies outside its area), FAILURE for bad input and conflicts. Internal errors
-/// are logged, not audited.
-pub(crate) async fn audit_refusal(
-    db: &crate::db::Db,
-    meta: &crate::audit::RequestMeta,
-    actor: &crate::actor::Actor,
-    operation: &'static str,
-    organization_id: Option<&str>,
-    error: &crate::error::AppError,
-) -> crate::error::AppResult<()> {
-    // Only a real organisation id may be recorded (the id of a refused object may be anything).
-    let known = match organization_id {
-        Some(id) => crate::organizations::store::load_by_ids(db, &[id.to_owned()])
-            .await?
-            .contains_key(id)
-            .then_some(id),
-        None => None,
-    };
-    crate::audit::record_refusal(db, meta, actor, operation, known, error).await
-}
-
 /// What the audit log keeps of a facility.
 pub fn audit_view(record: &crate::organizations::OrganizationRecord) -> serde_json::Value {
     serde_json::json!({

@@ -584,7 +584,7 @@ pub async fn register_facilities(
         other => other,
     });
     if let Err(error) = &result {
-        super::audit_refusal(db, meta, actor, "registerFacilities", None, error).await?;
+        crate::audit::record_refusal(db, meta, actor, "registerFacilities", None, error).await?;
     }
     result
 }
@@ -654,7 +654,7 @@ pub async fn register_special_venue(
     }
     .await;
     if let Err(error) = &result {
-        super::audit_refusal(
+        crate::audit::record_refusal(
             db,
             meta,
             actor,
@@ -779,8 +779,15 @@ impl RegistrationMutation {
             (None, Some(csv)) => match parse_csv(&csv) {
                 Ok(parsed) => parsed,
                 Err(error) => {
-                    super::audit_refusal(db, &meta, actor, "registerFacilities", None, &error)
-                        .await?;
+                    crate::audit::record_refusal(
+                        db,
+                        &meta,
+                        actor,
+                        "registerFacilities",
+                        None,
+                        &error,
+                    )
+                    .await?;
                     return Err(error.into());
                 }
             },
@@ -788,7 +795,8 @@ impl RegistrationMutation {
                 let error = AppError::invalid(
                     "give either facilities or csv / facilities か csv のどちらかを指定してください",
                 );
-                super::audit_refusal(db, &meta, actor, "registerFacilities", None, &error).await?;
+                crate::audit::record_refusal(db, &meta, actor, "registerFacilities", None, &error)
+                    .await?;
                 return Err(error.into());
             }
         };

@@ -518,7 +518,8 @@ pub async fn update_facility(
 ) -> AppResult<UpdateOutcome> {
     let result = apply_update(db, meta, actor, facility_id, update).await;
     if let Err(error) = &result {
-        super::audit_refusal(db, meta, actor, "updateFacility", Some(facility_id), error).await?;
+        crate::audit::record_refusal(db, meta, actor, "updateFacility", Some(facility_id), error)
+            .await?;
     }
     result
 }

@@ -37,11 +37,15 @@ pub async fn transfer(
     new: NewTransfer<'_>,
 ) -> AppResult<i64> {
     let result = transfer_checked(db, meta, actor, &new).await;
-    if let Err(error) = &result {
-        let from = Some(new.from_facility_id);
-        audit::record_refusal(db, meta, actor, "transferStock", from, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "transferStock",
+        Some(new.from_facility_id),
+        result,
+    )
+    .await
 }
 
 async fn transfer_checked(

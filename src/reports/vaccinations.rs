@@ -121,11 +121,15 @@ pub async fn report(
     new: NewReport,
 ) -> AppResult<(ProductRecord, Vec<ReportLine>)> {
     let result = report_checked(db, meta, actor, &new).await;
-    if let Err(error) = &result {
-        let facility = Some(new.facility_id.as_str());
-        audit::record_refusal(db, meta, actor, "reportVaccinations", facility, error).await?;
-    }
-    result
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "reportVaccinations",
+        Some(new.facility_id.as_str()),
+        result,
+    )
+    .await
 }
 
 /// Validates the figures themselves: 1 to 50 lines, dose 1–10, no key twice, 0 to 10,000,000.
