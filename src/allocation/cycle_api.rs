@@ -4,7 +4,7 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::cycle::{self, SetAllocation};
-use super::graphql::{Cool, Product};
+use super::graphql::{Cool, Product, cool_row};
 use super::lines::{self, AllocationRecord};
 use super::lock::{self, MunicipalityCheck};
 use super::products;
@@ -17,11 +17,6 @@ use crate::error::AppError;
 use crate::facilities::scope_of;
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::organizations::{OrganizationKind, OrganizationNode, load_organization};
-
-/// Reads a cool id argument.
-fn cool_row(id: &ID) -> Result<String, AppError> {
-    row_of(id, &["Cool"], "cool")
-}
 
 async fn organization(
     ctx: &Context<'_>,
@@ -411,7 +406,7 @@ async fn check_of(
         .get(prefecture_id)
         .cloned()
         .unwrap_or_default();
-    let codes = product_codes(db).await?;
+    let codes = products::codes_by_id(db).await?;
     let municipalities: Vec<MunicipalityCheckView> = state
         .municipalities
         .into_iter()
@@ -430,7 +425,7 @@ async fn check_of(
         .collect();
     let not_completed = municipalities
         .iter()
-        .filter(|m| m.check.received_any() && m.check.completed_at.is_none())
+        .filter(|m| m.check.not_completed())
         .count();
     let blocked = municipalities.iter().any(|m| m.check.blocks_lock());
     Ok(AllocationCheck {
@@ -440,16 +435,6 @@ async fn check_of(
         not_completed: i32::try_from(not_completed).unwrap_or(i32::MAX),
         municipalities,
     })
-}
-
-async fn product_codes(
-    db: &Db,
-) -> async_graphql::Result<std::collections::HashMap<String, String>> {
-    Ok(products::list(db, None)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.code))
-        .collect())
 }
 
 #[derive(Default)]

@@ -111,7 +111,7 @@ impl AllocationSubscription {
             return Err(AppError::invalid_field("after", "after must not be negative").into());
         }
         let cool = cool_id
-            .map(|id| crate::graphql::ids::row_of(&id, &["Cool"], "cool"))
+            .map(|id| super::graphql::cool_row(&id))
             .transpose()?;
         let events = ctx.data_unchecked::<Arc<Events>>();
         Ok(events.stream(after).filter_map(move |event| {

@@ -13,6 +13,11 @@ use crate::db::Db;
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::organizations::{Facility, PartnerOrganization, load_organization};
 
+/// Reads a cool's id argument (NOT_FOUND for anything else).
+pub fn cool_row(id: &ID) -> Result<String, crate::error::AppError> {
+    row_of(id, &["Cool"], "cool")
+}
+
 pub struct Product(pub ProductRecord);
 
 /// A product allocated in boxes: a vaccine, needles or syringes. Doses are derived: units per
@@ -423,7 +428,7 @@ impl SupplyMutation {
         #[graphql(desc = "Whole boxes available.")] boxes: i64,
     ) -> async_graphql::Result<Supply> {
         let actor = require_actor(ctx)?;
-        let cool = row_of(&cool_id, &["Cool"], "cool")?;
+        let cool = cool_row(&cool_id)?;
         let record = supply::register(
             ctx.data_unchecked::<Db>(),
             &request_meta(ctx),
@@ -474,7 +479,7 @@ impl DesiredQuantityMutation {
         #[graphql(desc = "Whole boxes desired.")] boxes: i64,
     ) -> async_graphql::Result<DesiredQuantity> {
         let actor = require_actor(ctx)?;
-        let cool = row_of(&cool_id, &["Cool"], "cool")?;
+        let cool = cool_row(&cool_id)?;
         let facility = row_of(&facility_id, &["Facility"], "facility")?;
         let record = desired::register(
             ctx.data_unchecked::<Db>(),

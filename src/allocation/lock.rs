@@ -42,9 +42,14 @@ impl MunicipalityCheck {
         self.products.values().any(|(received, _)| *received > 0)
     }
 
-    /// Whether it stands in the way of the lock.
+    /// Whether it received something and has not completed its allocation to facilities.
+    pub fn not_completed(&self) -> bool {
+        self.received_any() && self.completed_at.is_none()
+    }
+
+    /// Whether it stands in the way of the lock: an X, or not completed.
     pub fn blocks_lock(&self) -> bool {
-        !self.balanced() || (self.received_any() && self.completed_at.is_none())
+        !self.balanced() || self.not_completed()
     }
 }
 

@@ -29,6 +29,6 @@ pub use apportion::{apportion, boxes_for_doses, follow_on_boxes};
 pub use cycle_api::{Allocation, AllocationCycleMutation, AllocationCycleQuery};
 pub use feed::AllocationSubscription;
 pub use graphql::{
-    AllocationMutation, AllocationQuery, Cool, Product, load_cool_node, load_product_node,
+    AllocationMutation, AllocationQuery, Cool, Product, cool_row, load_cool_node, load_product_node,
 };
 pub use products::{ProductKind, ProductRecord};

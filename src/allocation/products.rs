@@ -103,6 +103,15 @@ pub async fn list(db: &Db, kind: Option<ProductKind>) -> AppResult<Vec<ProductRe
     Ok(rows)
 }
 
+/// Every product's code by its row id (for views that show lines by product code).
+pub async fn codes_by_id(db: &Db) -> AppResult<std::collections::HashMap<String, String>> {
+    Ok(list(db, None)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.code))
+        .collect())
+}
+
 /// The codes of every vaccine in the master (what a facility's `vaccinesHandled` may name).
 pub async fn vaccine_codes(db: &Db) -> AppResult<Vec<String>> {
     Ok(

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_graphql::Enum;
 use serde_json::json;
 
-use super::apportion::{apportion, follow_on_boxes};
+use super::apportion::{apportion, boxes_for_doses, follow_on_boxes};
 use super::cools::CoolRecord;
 use super::cycle::{self, PROPOSED_TOPIC};
 use super::lines::{self, NewLine};
@@ -17,7 +17,7 @@ use super::products::{self, ProductKind, ProductRecord};
 use crate::actor::{Actor, RequestMeta};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, AreaFilter, Target, decide};
-use crate::db::Db;
+use crate::db::{Db, Filter};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
 use crate::facilities::scope_of;
@@ -235,26 +235,41 @@ async fn weights_of(
         OrganizationKind::Prefecture => "municipality_id",
         _ => "id",
     };
+    // The allocator's whole area: what a child's weight is summed over.
+    let area = match allocator.kind() {
+        OrganizationKind::Nation => AreaFilter::Everywhere,
+        OrganizationKind::Prefecture => AreaFilter::Prefecture(allocator.id.clone()),
+        _ => AreaFilter::Municipality(allocator.id.clone()),
+    };
     let sums: HashMap<String, i64> = match weighting {
         Weighting::Population | Weighting::Equal => HashMap::new(),
         Weighting::DesiredQuantity => {
+            let mut filter = Filter::default();
+            filter.and("d.cool_id = ?", [cool.id.clone()]);
             sum_by_area(
                 db,
                 area_column,
-                allocator,
-                "SELECT {col} AS area, CAST(SUM(d.boxes) AS BIGINT) AS total \
-                 FROM desired_quantities d JOIN organizations o ON o.id = d.facility_id \
-                 WHERE d.cool_id = $1 AND {scope} GROUP BY {col}",
-                &cool.id,
+                &area,
+                "d.boxes",
+                "desired_quantities d JOIN organizations o ON o.id = d.facility_id",
+                filter,
+            )
+            .await?
+        }
+        Weighting::Capacity => {
+            let mut filter = Filter::default();
+            filter.and("f.weekly_capacity IS NOT NULL", []);
+            sum_by_area(
+                db,
+                area_column,
+                &area,
+                "f.weekly_capacity",
+                "facilities f JOIN organizations o ON o.id = f.organization_id",
+                filter,
             )
             .await?
         }
         Weighting::StockAndUsage => {
-            let area = match allocator.kind() {
-                OrganizationKind::Nation => AreaFilter::Everywhere,
-                OrganizationKind::Prefecture => AreaFilter::Prefecture(allocator.id.clone()),
-                _ => AreaFilter::Municipality(allocator.id.clone()),
-            };
             let ledgers = super::stock::ledgers_in(db, &area, &vaccine.id).await?;
             let facilities = store::facility_areas(db, &area).await?;
             let mut sums: HashMap<String, i64> = HashMap::new();
@@ -270,18 +285,6 @@ async fn weights_of(
                 *sums.entry(key).or_default() += ledger.shortfall();
             }
             sums
-        }
-        Weighting::Capacity => {
-            sum_by_area(
-                db,
-                area_column,
-                allocator,
-                "SELECT {col} AS area, CAST(SUM(f.weekly_capacity) AS BIGINT) AS total \
-                 FROM facilities f JOIN organizations o ON o.id = f.organization_id \
-                 WHERE $1 <> '' AND f.weekly_capacity IS NOT NULL AND {scope} GROUP BY {col}",
-                &cool.id,
-            )
-            .await?
         }
     };
     Ok(children
@@ -302,26 +305,26 @@ async fn weights_of(
         .collect())
 }
 
-/// Sums a column per child area with one grouped statement. `template` names the grouping
-/// column `{col}` and the allocator's scope `{scope}`; `$1` is the cool, `$2` the allocator.
+/// Sums `sum` per child area (`o.{area_column}`) over the rows of `from` (organisations aliased
+/// `o`) in `area` that pass `filter`, with one grouped statement.
 async fn sum_by_area(
     db: &Db,
     area_column: &str,
-    allocator: &OrganizationRecord,
-    template: &str,
-    cool_id: &str,
+    area: &AreaFilter,
+    sum: &str,
+    from: &str,
+    mut filter: Filter,
 ) -> AppResult<HashMap<String, i64>> {
-    let scope = match allocator.kind() {
-        OrganizationKind::Nation => "$2 <> ''",
-        OrganizationKind::Prefecture => "o.prefecture_id = $2",
-        _ => "o.municipality_id = $2",
-    };
-    let sql = template
-        .replace("{col}", &format!("o.{area_column}"))
-        .replace("{scope}", scope);
-    let rows: Vec<(Option<String>, Option<i64>)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(cool_id)
-        .bind(allocator.id.as_str())
+    if let Some((condition, value)) = area.condition("o") {
+        filter.and(&condition, [value]);
+    }
+    let sql = format!(
+        "SELECT o.{area_column} AS area, CAST(SUM({sum}) AS BIGINT) AS total FROM {from}{} \
+         GROUP BY o.{area_column}",
+        filter.where_clause()
+    );
+    let rows: Vec<(Option<String>, Option<i64>)> = filter
+        .bind(sqlx::query_as(sqlx::AssertSqlSafe(sql)))
         .fetch_all(db.pool())
         .await?;
     Ok(rows
@@ -416,8 +419,9 @@ fn compute(
         let needed: i64 = per_child
             .iter()
             .map(|(_, b)| {
-                let doses = *b as i64 * vaccine.doses_per_box();
-                (doses + product.doses_per_box() - 1) / product.doses_per_box().max(1)
+                let doses = b.saturating_mul(u64::try_from(vaccine.doses_per_box()).unwrap_or(0));
+                let per_box = u64::try_from(product.doses_per_box()).unwrap_or(1);
+                i64::try_from(boxes_for_doses(doses, per_box)).unwrap_or(i64::MAX)
             })
             .sum();
         if needed > got && needed > 0 {

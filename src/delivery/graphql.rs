@@ -14,7 +14,7 @@ use super::record::{self, DELIVERED_TOPIC, SCHEDULED_TOPIC};
 use super::shipments::{self, NewShipment, ShipmentRecord};
 use super::store::{self, DeliveryFilter, DeliveryLine, DeliveryStatus, Lot};
 use crate::actor::{Role, current_actor, request_meta, require_actor};
-use crate::allocation::{Cool, Product, load_cool_node, load_product_node, products};
+use crate::allocation::{Cool, Product, cool_row, load_cool_node, load_product_node, products};
 use crate::authz::may_receive;
 use crate::clock::Timestamp;
 use crate::db::Db;
@@ -29,10 +29,6 @@ use crate::organizations::{
 
 fn delivery_row(id: &ID) -> Result<String, AppError> {
     row_of(id, &["Delivery"], "delivery")
-}
-
-fn cool_row(id: &ID) -> Result<String, AppError> {
-    row_of(id, &["Cool"], "cool")
 }
 
 pub struct Delivery(pub DeliveryLine);
@@ -281,7 +277,7 @@ impl DeliveryQuery {
         let actor = require_actor(ctx)?;
         let db = ctx.data_unchecked::<Db>();
         let lines = store::all_of_cool(db, actor, &cool_row(&cool_id)?).await?;
-        let codes = product_codes(db).await?;
+        let codes = products::codes_by_id(db).await?;
         let mut totals: BTreeMap<(String, String), DeliveryTotal> = BTreeMap::new();
         for line in lines {
             let deliverer = line.deliverer_id.clone().unwrap_or_default();
@@ -379,7 +375,7 @@ impl DeliveryQuery {
         let actor = require_actor(ctx)?;
         let db = ctx.data_unchecked::<Db>();
         let cool_id = cool_row(&cool_id)?;
-        let codes = product_codes(db).await?;
+        let codes = products::codes_by_id(db).await?;
         let mut stock: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
         for shipment in shipments::of_cool(db, actor, &cool_id).await? {
             if shipment.received_on.is_some() {
@@ -417,16 +413,6 @@ impl DeliveryQuery {
             )
             .collect())
     }
-}
-
-async fn product_codes(
-    db: &Db,
-) -> async_graphql::Result<std::collections::HashMap<String, String>> {
-    Ok(products::list(db, None)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.code))
-        .collect())
 }
 
 /// A shipment to record.
@@ -662,7 +648,7 @@ pub async fn facility_allocations(
     may_see(actor, facility)?;
     let actor = actor.ok_or(AppError::Unauthenticated)?;
     let db = ctx.data_unchecked::<Db>();
-    let codes = product_codes(db).await?;
+    let codes = products::codes_by_id(db).await?;
     let mut delivered: std::collections::HashMap<String, DeliveryLine> =
         store::of_facility(db.pool(), &facility.id)
             .await?
