@@ -210,19 +210,31 @@ async fn lock_checked(db: &Db, meta: &RequestMeta, actor: &Actor, cool_id: &str)
     )
     .await?;
     // Last in the transaction: the event sequence row stays locked from here to the commit.
-    for (recipient_id, amounts) in received_by_recipient(&state.lines, &prefecture_id) {
+    announce_locked(&mut tx, &cool, &prefecture_id, &state.lines).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Appends the lock's events for a prefecture's `lines`: one per municipality and facility that
+/// received something, each with its own amounts (the facility learns them now, seed p. 43).
+pub(super) async fn announce_locked(
+    tx: &mut crate::db::WriteTx,
+    cool: &CoolRecord,
+    prefecture_id: &str,
+    lines: &[AllocationRecord],
+) -> AppResult<()> {
+    for (recipient_id, amounts) in received_by_recipient(lines, prefecture_id) {
         append(
-            &mut tx,
+            tx,
             &NewEvent {
                 topic: LOCKED_TOPIC.into(),
                 visibility: Visibility::Restricted,
                 organization_id: Some(recipient_id.clone()),
-                payload: locked_payload(&cool, &prefecture_id, &recipient_id, amounts),
+                payload: locked_payload(cool, prefecture_id, &recipient_id, amounts),
             },
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::json;
 
 use super::apportion::boxes_for_doses;
-use super::cycle::{self, LOCKED_TOPIC, MAX_BOXES};
+use super::cycle::{self, MAX_BOXES};
 use super::lines::{self, NewLine, Stamp};
 use super::products::{self, ProductKind, ProductRecord};
 use crate::actor::{Actor, RequestMeta};
@@ -18,7 +18,6 @@ use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::db::Db;
 use crate::error::{AppError, AppResult, RowError};
-use crate::events::{NewEvent, Visibility, append};
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
 
 /// Most facilities one import may name.
@@ -380,30 +379,10 @@ async fn import_checked(
             ),
     )
     .await?;
-    // Last: the lock's events, one per municipality and facility that received something.
-    let mut received: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
-    for ((product, allocator, recipient), boxes) in &chain {
-        if allocator != &nation.id && *boxes > 0 {
-            let p = products_by_id[product];
-            received.entry(recipient).or_default().push(
-                json!({ "productId": product, "boxes": boxes, "doses": boxes * p.doses_per_box() }),
-            );
-        }
-    }
-    for (recipient, amounts) in received {
-        append(
-            &mut tx,
-            &NewEvent {
-                topic: LOCKED_TOPIC.into(),
-                visibility: Visibility::Restricted,
-                organization_id: Some(recipient.to_owned()),
-                payload: json!({
-                    "coolId": cool.id, "coolNumber": cool.number, "organizationId": recipient,
-                    "amounts": amounts, "priorityImport": true,
-                }),
-            },
-        )
-        .await?;
+    // Last: the lock's events, as `lockAllocations` sends them.
+    for prefecture_id in &prefectures {
+        let locked = lines::in_prefecture(tx.conn(), &cool.id, prefecture_id).await?;
+        super::lock::announce_locked(&mut tx, &cool, prefecture_id, &locked).await?;
     }
     tx.commit().await?;
     Ok(ImportSummary {
