@@ -11,7 +11,6 @@
 //! | 港区診療所01 | none | — | NO_CURRENT_CONTRACT |
 //! | 横浜特設会場01 | individual, with Yokohama | none | NO_RESPONSIBLE_DOCTOR, NO_VACCINATING_DOCTOR |
 
-use crate::allocation::ProductKind;
 use crate::facilities::ContractKind;
 use std::collections::HashMap;
 
@@ -85,71 +84,6 @@ const REGISTRY: [Registry; 8] = [
         contract: Contract::Individual,
         doctor: None,
         weekly_capacity: 1500,
-    },
-];
-
-/// A product of the demo master.
-struct DemoProduct {
-    code: &'static str,
-    kind: ProductKind,
-    name: &'static str,
-    units_per_box: i64,
-    doses_per_unit: i64,
-    storage: Option<&'static str>,
-    minimum_interval_days: Option<i64>,
-    dry_ice_refill_days: Option<i64>,
-    /// The manufacturer's code (vaccines only).
-    manufacturer: Option<&'static str>,
-}
-
-/// The demo's products: the vaccine (made by the demo manufacturer), needles and syringes.
-const PRODUCTS: [DemoProduct; 4] = [
-    DemoProduct {
-        code: VACCINE,
-        kind: ProductKind::Vaccine,
-        name: "ファイザー社製ワクチン / Pfizer-BioNTech",
-        units_per_box: 195,
-        doses_per_unit: 5,
-        storage: Some("-90〜-60℃"),
-        minimum_interval_days: Some(21),
-        // Pfizer's thermal shipping box: re-iced every 5 days, usable for up to 30.
-        dry_ice_refill_days: Some(5),
-        manufacturer: Some("PFIZER"),
-    },
-    // Moderna in 2021 (through Takeda): 10 doses a vial, 10 vials a carton, stored frozen at
-    // -25〜-15℃ (no dry ice), 28 days between doses.
-    DemoProduct {
-        code: "MODERNA",
-        kind: ProductKind::Vaccine,
-        name: "武田/モデルナ社製ワクチン / Moderna (Takeda)",
-        units_per_box: 10,
-        doses_per_unit: 10,
-        storage: Some("-25〜-15℃"),
-        minimum_interval_days: Some(28),
-        dry_ice_refill_days: None,
-        manufacturer: Some("TAKEDA"),
-    },
-    DemoProduct {
-        code: "NEEDLE",
-        kind: ProductKind::Needle,
-        name: "注射針 / Needles",
-        units_per_box: 100,
-        doses_per_unit: 1,
-        storage: None,
-        minimum_interval_days: None,
-        dry_ice_refill_days: None,
-        manufacturer: None,
-    },
-    DemoProduct {
-        code: "SYRINGE",
-        kind: ProductKind::Syringe,
-        name: "シリンジ / Syringes",
-        units_per_box: 100,
-        doses_per_unit: 1,
-        storage: None,
-        minimum_interval_days: None,
-        dry_ice_refill_days: None,
-        manufacturer: None,
     },
 ];
 
@@ -255,29 +189,12 @@ pub async fn seed(db: &Db) -> AppResult<()> {
             .await?;
         }
     }
-    // The product master: the vaccine every demo facility handles, as in 2021 (195 vials of
-    // 5 doses a box, 21 days between doses), and needles and syringes at 100 a box.
-    for product in &PRODUCTS {
-        let manufacturer = product.manufacturer.map(|code| id_of("MANUFACTURER", code));
-        sqlx::query(
-            "INSERT INTO products (id, code, kind, name, manufacturer_id, units_per_box, \
-             doses_per_unit, storage, minimum_interval_days, dry_ice_refill_days, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10, $10)",
-        )
-        .bind(new_id())
-        .bind(product.code)
-        .bind(product.kind)
-        .bind(product.name)
-        .bind(manufacturer)
-        .bind(product.units_per_box)
-        .bind(product.doses_per_unit)
-        .bind(product.storage)
-        .bind(product.minimum_interval_days)
-        .bind(now)
-        .bind(product.dry_ice_refill_days)
-        .execute(tx.conn())
-        .await?;
-    }
+    // The product master: the vaccine every demo facility handles and Moderna, needles and
+    // syringes.
+    super::products::insert(&mut tx, &super::products::ALL, |code| {
+        Some(id_of("MANUFACTURER", code))
+    })
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -4,6 +4,7 @@
 pub mod demo;
 mod demo_registry;
 mod population;
+mod products;
 pub mod synthetic;
 pub mod synthetic_allocation;
 

@@ -42,62 +42,17 @@ pub async fn seed(
     .await?;
     let mut tx = db.begin_write().await?;
     let now = tx.now();
-    let vaccine = new_id();
-    let needle = new_id();
-    let syringe = new_id();
-    for (id, code, kind, name, units, doses, maker, interval, ice) in [
-        (
-            &vaccine,
-            "PFIZER",
-            "VACCINE",
-            "ファイザー社製ワクチン",
-            195,
-            5,
-            Some(&manufacturer),
-            Some(21),
-            Some(5),
-        ),
-        (
-            &needle,
-            "NEEDLE",
-            "NEEDLE",
-            "注射針",
-            100,
-            1,
-            None,
-            None,
-            None,
-        ),
-        (
-            &syringe,
-            "SYRINGE",
-            "SYRINGE",
-            "シリンジ",
-            100,
-            1,
-            None,
-            None,
-            None,
-        ),
-    ] {
-        sqlx::query(
-            "INSERT INTO products (id, code, kind, name, manufacturer_id, units_per_box, \
-             doses_per_unit, minimum_interval_days, dry_ice_refill_days, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-        )
-        .bind(id)
-        .bind(code)
-        .bind(kind)
-        .bind(name)
-        .bind(maker)
-        .bind(units as i64)
-        .bind(doses as i64)
-        .bind(interval.map(i64::from))
-        .bind(ice.map(i64::from))
-        .bind(now)
-        .execute(tx.conn())
-        .await?;
-    }
+    super::products::insert(&mut tx, &["PFIZER", "NEEDLE", "SYRINGE"], |code| {
+        (code == "PFIZER").then(|| manufacturer.clone())
+    })
+    .await?;
+    let ids: std::collections::HashMap<String, String> =
+        sqlx::query_as::<_, (String, String)>("SELECT code, id FROM products")
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .collect();
+    let (vaccine, needle, syringe) = (&ids["PFIZER"], &ids["NEEDLE"], &ids["SYRINGE"]);
     let cool = new_id();
     sqlx::query(
         "INSERT INTO cools (id, number, product_id, starts_on, ends_on, desired_quantity_deadline, \
@@ -107,15 +62,15 @@ pub async fn seed(
     )
     .bind(&cool)
     .bind(COOL_NUMBER)
-    .bind(&vaccine)
+    .bind(vaccine)
     .bind(now)
     .execute(tx.conn())
     .await?;
     let doses = VACCINE_BOXES * 195 * 5;
     for (product, supplier, boxes) in [
-        (&vaccine, &manufacturer, VACCINE_BOXES),
-        (&needle, &manufacturer, doses / 100),
-        (&syringe, &manufacturer, doses / 100),
+        (vaccine, &manufacturer, VACCINE_BOXES),
+        (needle, &manufacturer, doses / 100),
+        (syringe, &manufacturer, doses / 100),
     ] {
         sqlx::query(
             "INSERT INTO supplies (id, cool_id, product_id, supplier_id, boxes, created_at, updated_at) \
