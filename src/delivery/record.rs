@@ -11,7 +11,7 @@ use crate::authz::{Action, Target, decide};
 use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
-use crate::facilities::codes::parse_date;
+use crate::facilities::codes::{parse_date, past_day};
 use crate::facilities::scope_of;
 use crate::organizations::store as organizations;
 
@@ -260,12 +260,7 @@ async fn record_checked(
         return Err(already_delivered());
     }
     let date = delivery_date("deliveredOn", delivered_on, &line)?;
-    if date > db.clock().today_in_japan() {
-        return Err(AppError::invalid_field(
-            "deliveredOn",
-            "a delivery is recorded once it happened, not ahead / 未来の日付は登録できません",
-        ));
-    }
+    past_day("deliveredOn", Some(&date), &db.clock().today_in_japan())?;
     let lots = checked_lots(lots)?;
     let boxes: i64 = lots.iter().map(|l| l.boxes).sum();
     if boxes > line.boxes {

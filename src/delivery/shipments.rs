@@ -13,7 +13,7 @@ use crate::authz::{Action, Target, decide};
 use crate::clock::Timestamp;
 use crate::db::{Db, Exec, Filter, new_id};
 use crate::error::{AppError, AppResult};
-use crate::facilities::codes::parse_date;
+use crate::facilities::codes::{parse_date, past_day};
 use crate::organizations::{OrganizationKind, store as organizations};
 
 /// One shipment row.
@@ -224,17 +224,15 @@ async fn receive_checked(
             "the receipt is already recorded / 入荷は登録済みです",
         ));
     }
-    let date = parse_date("receivedOn", received_on)?.to_string();
+    let date = past_day(
+        "receivedOn",
+        Some(received_on),
+        &db.clock().today_in_japan(),
+    )?;
     if date < shipment.shipped_on {
         return Err(AppError::invalid_field(
             "receivedOn",
             "received before it was shipped / 出荷日より前の日付です",
-        ));
-    }
-    if date > db.clock().today_in_japan() {
-        return Err(AppError::invalid_field(
-            "receivedOn",
-            "a receipt is recorded once it happened, not ahead / 未来の日付は登録できません",
         ));
     }
     let mut tx = db.begin_write().await?;

@@ -99,6 +99,22 @@ pub fn parse_date(field: &str, text: &str) -> Result<time::Date, AppError> {
     })
 }
 
+/// The day something already happened, YYYY-MM-DD: today (Japan) when absent, never after
+/// today — deliveries, receipts, reports and transfers are recorded once they happened.
+pub fn past_day(field: &str, text: Option<&str>, today: &str) -> Result<String, AppError> {
+    let day = match text {
+        Some(text) => parse_date(field, text)?.to_string(),
+        None => today.to_owned(),
+    };
+    if day.as_str() > today {
+        return Err(AppError::invalid_field(
+            field,
+            "recorded once it happened: not after today / 未来の日付は登録できません",
+        ));
+    }
+    Ok(day)
+}
+
 /// Japan's extent: Okinotorishima to Benten-jima, Yonaguni to Minamitorishima.
 pub fn check_coordinates(latitude: f64, longitude: f64) -> Result<(), AppError> {
     if !(20.0..=46.0).contains(&latitude) || !(122.0..=154.0).contains(&longitude) {

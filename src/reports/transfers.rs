@@ -12,7 +12,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
-use crate::facilities::codes::parse_date;
+use crate::facilities::codes::past_day;
 use crate::facilities::{may_edit, may_see};
 use crate::organizations::{OrganizationKind, store as organizations};
 
@@ -92,17 +92,11 @@ async fn transfer_checked(
             "1 to 10,000,000 doses / 1〜10,000,000回分",
         ));
     }
-    let today = db.clock().today_in_japan();
-    let day = match new.transferred_on {
-        Some(text) => parse_date("transferredOn", text)?.to_string(),
-        None => today.clone(),
-    };
-    if day > today {
-        return Err(AppError::invalid_field(
-            "transferredOn",
-            "a transfer is recorded once it happened / 未来の日付は入力できません",
-        ));
-    }
+    let day = past_day(
+        "transferredOn",
+        new.transferred_on,
+        &db.clock().today_in_japan(),
+    )?;
     let note = new.note.map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 500) {
         return Err(AppError::invalid_field(

@@ -13,7 +13,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::db::{Db, Exec, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
-use crate::facilities::codes::parse_date;
+use crate::facilities::codes::past_day;
 use crate::facilities::may_edit;
 use crate::organizations::{OrganizationKind, store as organizations};
 
@@ -180,17 +180,11 @@ async fn report_checked(
         .filter(|p| p.kind == ProductKind::Vaccine)
         .ok_or_else(products::unknown_code)?;
     checked_lines(&new.lines)?;
-    let today = db.clock().today_in_japan();
-    let reported_on = match &new.reported_on {
-        Some(day) => parse_date("reportedOn", day)?.to_string(),
-        None => today.clone(),
-    };
-    if reported_on > today {
-        return Err(AppError::invalid_field(
-            "reportedOn",
-            "figures are reported for today or earlier / 未来の日付は入力できません",
-        ));
-    }
+    let reported_on = past_day(
+        "reportedOn",
+        new.reported_on.as_deref(),
+        &db.clock().today_in_japan(),
+    )?;
     if new.wasted.is_some_and(|w| !(0..=10_000_000).contains(&w)) {
         return Err(AppError::invalid_field(
             "wasted",
