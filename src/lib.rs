@@ -23,6 +23,7 @@ pub mod identity;
 pub mod mail;
 pub mod organizations;
 pub mod reports;
+pub mod reservations;
 pub mod schema;
 pub mod seed;
 pub mod server;

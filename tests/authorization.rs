@@ -62,6 +62,8 @@ const RECEIVERS: &[&str] = &[
     "meguro.staff",
     "yokohama.admin",
 ];
+/// Meguro's staff and its booking call centre.
+const MEGURO_BOOKING: &[&str] = &["meguro.admin", "meguro.staff", "meguro.callcenter"];
 /// Prefectures lock their own area.
 const PREFECTURES: &[&str] = &["tokyo.admin", "kanagawa.admin"];
 
@@ -118,6 +120,14 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("reportVaccinations", Rule::Only(HOSPITAL)),
         ("importPriorityAllocations", Rule::Only(DESK)),
         ("transferStock", Rule::Only(HOSPITAL)),
+        // A venue's bookings are run by the venue or its municipality.
+        ("setReservationMode", Rule::Only(HOSPITAL_AND_MEGURO)),
+        ("createReservationSlots", Rule::Only(HOSPITAL_AND_MEGURO)),
+        // Residents are booked by their municipality's call centre or staff; the booking
+        // prepared at Meguro's special venue is theirs to change or cancel.
+        ("bookReservation", Rule::Only(MEGURO_BOOKING)),
+        ("changeReservation", Rule::Only(MEGURO_BOOKING)),
+        ("cancelReservation", Rule::Only(MEGURO_BOOKING)),
     ])
 }
 
@@ -249,6 +259,25 @@ fn call(mutation: &str) -> &'static str {
         "transferStock" => {
             r#"mutation($facility: ID!) { transferStock(input: { fromFacilityId: $facility, toFacilityId: $facility, productCode: "PFIZER", doses: 1 }) }"#
         }
+        "setReservationMode" => {
+            "mutation($facility: ID!) { setReservationMode(facilityId: $facility, mode: EXTERNAL) { id } }"
+        }
+        // The hospital books elsewhere: the logic refuses slots (CONFLICT) once allowed.
+        "createReservationSlots" => {
+            r#"mutation($facility: ID!) { createReservationSlots(input: { facilityId: $facility, productCode: "PFIZER", from: "2099-01-01", to: "2099-01-02", daysOfWeek: [MONDAY], openingHours: [{ opens: "09:00", closes: "10:00" }], slotMinutes: 30, capacityPerSlot: 1 }) { created } }"#
+        }
+        // A coupon number of the wrong length: BAD_USER_INPUT once allowed.
+        "bookReservation" => {
+            r#"mutation($venue: ID!) { bookReservation(input: { facilityId: $venue, slotId: "UmVzZXJ2YXRpb25TbG90Ong", productCode: "PFIZER", couponMunicipalityCode: "131105", couponNumber: "123", name: "目黒 花子", nameKana: "メグロ ハナコ", birthDate: "1950-04-01", phone: "03-1234-5678", doseNumber: 1 }) { id } }"#
+        }
+        // The first allowed caller cancels the prepared booking; later ones are told it was
+        // cancelled already (CONFLICT), as is a change of it.
+        "cancelReservation" => {
+            "mutation($reservation: ID!) { cancelReservation(reservationId: $reservation) { id } }"
+        }
+        "changeReservation" => {
+            "mutation($reservation: ID!, $slot: ID!) { changeReservation(reservationId: $reservation, slotId: $slot) { id } }"
+        }
         "openCool" => {
             r#"mutation { openCool(input: { number: 99, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }"#
         }
@@ -345,11 +374,15 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .data_as(&pfizer, "mutation($c: ID!, $w: ID!) { recordShipment(input: { coolId: $c, productCode: \"PFIZER\", wholesalerId: $w, boxes: 1, shippedOn: \"2021-05-20\" }) { id } }", json!({ "c": cool, "w": wholesaler }))
         .await["recordShipment"]["id"]
         .clone();
+    // A booking at Meguro's special venue (it books in vsys), and a second slot to move it to.
+    let venue = facility_id(&server, "目黒区特設会場01").await;
+    let meguro = sign_in_accepting_policy(&server, "meguro.admin").await;
+    let (reservation, slot) = common::reservations::booked_at(&server, &meguro, &venue).await;
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

@@ -39,12 +39,15 @@ pub enum Role {
     SupplyWarehouse,
     /// The service desk: accounts, bulk registration, unlocks.
     SystemAdmin,
+    /// A municipality's booking call centre (予約受付コールセンター): books, changes and
+    /// cancels reservations for the municipality's residents, and nothing else.
+    ReservationOperator,
 }
 
 crate::db_enum!(Role);
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::Nation,
         Role::Prefecture,
         Role::Municipality,
@@ -56,6 +59,7 @@ impl Role {
         Role::DryIceSupplier,
         Role::SupplyWarehouse,
         Role::SystemAdmin,
+        Role::ReservationOperator,
     ];
 
     /// Whether a user with this role may belong to an organisation of `kind`. An aggregator
@@ -77,6 +81,7 @@ impl Role {
             Role::DryIceSupplier => kind == K::DryIceSupplier,
             Role::SupplyWarehouse => kind == K::SupplyWarehouse,
             Role::SystemAdmin => kind == K::ServiceDesk,
+            Role::ReservationOperator => kind == K::Municipality,
         }
     }
 }
@@ -168,6 +173,9 @@ pub struct Actor {
 pub struct RequestMeta {
     pub ip: Option<String>,
     pub request_id: Option<String>,
+    /// The `Idempotency-Key` header: a retried mutation that names the same key returns the
+    /// first answer instead of acting twice (HTTP only).
+    pub idempotency_key: Option<String>,
 }
 
 /// The caller, if signed in.

@@ -14,7 +14,7 @@ use super::cools::CoolRecord;
 use super::cycle::{self, PROPOSED_TOPIC};
 use super::lines::{self, NewLine};
 use super::products::{self, ProductKind, ProductRecord};
-use crate::actor::{Actor, RequestMeta};
+use crate::actor::{Actor, RequestMeta, Role};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, AreaFilter, Target, decide};
 use crate::db::{Db, Filter};
@@ -121,6 +121,14 @@ pub async fn simulate(
     cool: &CoolRecord,
     spec: &ProposalSpec,
 ) -> AppResult<Proposal> {
+    // The role decides, not the organisation's kind: a municipality's call centre or
+    // aggregator office shares the municipality's organisation but allocates nothing.
+    if !matches!(
+        actor.role,
+        Role::Nation | Role::Prefecture | Role::Municipality
+    ) {
+        return Err(AppError::Forbidden);
+    }
     let allocator = store::load(db.pool(), &actor.organization.id)
         .await?
         .ok_or(AppError::NotFound("organization"))?;

@@ -75,10 +75,17 @@ pub enum Action {
     Ship,
     /// Record the receipt of a shipment (the receiving wholesaler).
     ReceiveShipment,
+    /// Set how a venue takes bookings, create its reservation slots.
+    ManageReservations,
+    /// Book, change or cancel a reservation for a resident (the venue's municipality: its call
+    /// centre or staff).
+    BookReservation,
+    /// Read reservations, which hold residents' personal data.
+    ReadReservations,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -110,6 +117,9 @@ impl Action {
         Action::Deliver,
         Action::Ship,
         Action::ReceiveShipment,
+        Action::ManageReservations,
+        Action::BookReservation,
+        Action::ReadReservations,
     ];
 }
 
@@ -277,7 +287,13 @@ pub fn holds_contracts_for(actor: &Actor, facility: &OrgScope) -> bool {
 /// The decision. `None` actor means an anonymous caller.
 pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Result<(), AppError> {
     let actor = actor.ok_or(AppError::Unauthenticated)?;
-    let is_admin_of = |org: &OrgScope| actor.is_org_admin && actor.organization.id == org.id;
+    // A call-centre account administers nothing: it shares its municipality's organisation,
+    // whose accounts are the municipality's staff.
+    let is_admin_of = |org: &OrgScope| {
+        actor.is_org_admin
+            && actor.role != Role::ReservationOperator
+            && actor.organization.id == org.id
+    };
     let own_municipality_of = |facility: &OrgScope| {
         actor.role == Role::Municipality
             && facility.municipality_id.as_ref() == Some(&actor.organization.id)
@@ -524,6 +540,43 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
                 Err(other) => Err(other),
             }
         }
+        // A venue's bookings are run by the venue or its municipality (the one it lies in, or
+        // the one running a special venue), never by the service desk or a higher level: they
+        // are residents' personal data, which the municipality holds (seed p. 40).
+        (
+            Action::ManageReservations,
+            Target::Facility {
+                scope, operator, ..
+            },
+        ) => {
+            let venue_itself =
+                actor.role == Role::MedicalInstitution && actor.organization.id == scope.id;
+            let municipality = actor.role == Role::Municipality
+                && (own_municipality_of(scope) || operator == Some(actor.organization.id.as_str()));
+            if venue_itself || municipality {
+                Ok(())
+            } else {
+                refuse(scope, "facility")
+            }
+        }
+        // The call centre books for the residents of its own municipality, at its venues;
+        // municipality staff may do the same.
+        (Action::BookReservation, Target::Organization(municipality)) => allow_if(
+            matches!(actor.role, Role::ReservationOperator | Role::Municipality)
+                && actor.organization.id == municipality.id,
+        ),
+        // Reservations are read by the venue and by its municipality's staff and call centre.
+        (Action::ReadReservations, Target::Facility { scope, .. }) => {
+            let venue_itself =
+                actor.role == Role::MedicalInstitution && actor.organization.id == scope.id;
+            let municipality = matches!(actor.role, Role::Municipality | Role::ReservationOperator)
+                && scope.municipality_id.as_deref() == Some(actor.organization.id.as_str());
+            if venue_itself || municipality {
+                Ok(())
+            } else {
+                Err(AppError::NotFound("reservation"))
+            }
+        }
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
         // The service desk's own work (seed p. 15: a forgotten answer; p. 2: accounts issued in
         // bulk per user group).
@@ -619,6 +672,7 @@ mod tests {
             Role::DryIceSupplier => org("dryice", K::DryIceSupplier, None, None),
             Role::SupplyWarehouse => org("warehouse", K::SupplyWarehouse, None, None),
             Role::SystemAdmin => org("desk", K::ServiceDesk, None, None),
+            Role::ReservationOperator => meguro(),
         }
     }
 
@@ -653,6 +707,73 @@ mod tests {
     }
 
     #[test]
+    fn bookings_belong_to_the_venues_municipality() {
+        let venue = hospital();
+        let facility = Target::Facility {
+            scope: &venue,
+            proxy_input: false,
+            operator: None,
+        };
+        let meguro = meguro();
+        for role in Role::ALL {
+            let a = actor(role, true);
+            let manage = match role {
+                Role::MedicalInstitution | Role::Municipality => "ALLOW",
+                Role::Nation | Role::Prefecture | Role::SystemAdmin => "FORBIDDEN",
+                _ => "NOT_FOUND",
+            };
+            assert_eq!(
+                code(decide(Some(&a), Action::ManageReservations, facility)),
+                manage,
+                "{role:?}"
+            );
+            let book = match role {
+                Role::Municipality | Role::ReservationOperator => "ALLOW",
+                _ => "FORBIDDEN",
+            };
+            assert_eq!(
+                code(decide(
+                    Some(&a),
+                    Action::BookReservation,
+                    Target::Organization(&meguro)
+                )),
+                book,
+                "{role:?}"
+            );
+            let read = match role {
+                Role::MedicalInstitution | Role::Municipality | Role::ReservationOperator => {
+                    "ALLOW"
+                }
+                _ => "NOT_FOUND",
+            };
+            assert_eq!(
+                code(decide(Some(&a), Action::ReadReservations, facility)),
+                read,
+                "{role:?}"
+            );
+        }
+        // Another municipality's call centre books nothing in Meguro and sees none of it.
+        let mut yokohama_operator = actor(Role::ReservationOperator, false);
+        yokohama_operator.organization = yokohama();
+        assert_eq!(
+            code(decide(
+                Some(&yokohama_operator),
+                Action::BookReservation,
+                Target::Organization(&meguro)
+            )),
+            "FORBIDDEN"
+        );
+        assert_eq!(
+            code(decide(
+                Some(&yokohama_operator),
+                Action::ReadReservations,
+                facility
+            )),
+            "NOT_FOUND"
+        );
+    }
+
+    #[test]
     fn every_role_times_every_action() {
         for role in Role::ALL {
             for admin in [false, true] {
@@ -668,6 +789,7 @@ mod tests {
                     organization: &yoko,
                 };
                 let desk = role == Role::SystemAdmin;
+                let admin = admin && role != Role::ReservationOperator;
 
                 let expected_invite_own = if desk || admin { "ALLOW" } else { "FORBIDDEN" };
                 assert_eq!(

@@ -91,7 +91,8 @@ mod tests {
                 "WHOLESALER",
                 "DRY_ICE_SUPPLIER",
                 "SUPPLY_WAREHOUSE",
-                "SYSTEM_ADMIN"
+                "SYSTEM_ADMIN",
+                "RESERVATION_OPERATOR"
             ]
         );
         let kinds: Vec<&str> = OrganizationKind::ALL.iter().map(|k| k.as_db()).collect();

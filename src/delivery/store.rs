@@ -115,7 +115,7 @@ pub fn visible_to(actor: &Actor, filter: &mut Filter) {
         Role::DryIceSupplier => {
             filter.and("x.dry_ice_refill_days IS NOT NULL", []);
         }
-        Role::Aggregator | Role::MedicalAssociation => {
+        Role::Aggregator | Role::MedicalAssociation | Role::ReservationOperator => {
             filter.and("1 = 0", []);
         }
     }

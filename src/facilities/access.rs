@@ -34,6 +34,20 @@ fn target<'a>(scope: &'a OrgScope, facility: &'a OrganizationRecord) -> Target<'
     }
 }
 
+/// Decides `action` on a facility with the facility's own target (its proxy flag and the
+/// municipality running it), for the areas built on facilities (reservations).
+pub fn decide_on(
+    actor: Option<&Actor>,
+    action: Action,
+    facility: &OrganizationRecord,
+) -> Result<(), AppError> {
+    if facility.kind() != OrganizationKind::Facility {
+        return Err(AppError::NotFound("facility"));
+    }
+    let scope = scope_of(facility);
+    decide(actor, action, target(&scope, facility))
+}
+
 /// May `actor` edit the facility's data (details, doctors, individual contract)?
 pub fn may_edit(actor: &Actor, facility: &OrganizationRecord) -> Result<Acting, AppError> {
     if facility.kind() != OrganizationKind::Facility {

@@ -92,6 +92,12 @@ crate::organization_impl! {
             self.0.access_notes.clone()
         }
 
+        /// How the venue takes bookings: slots here (VSYS), elsewhere (EXTERNAL), or no booking
+        /// needed (NOT_REQUIRED). Set by the facility or its municipality.
+        async fn reservation_mode(&self) -> crate::organizations::ReservationMode {
+            self.0.reservation_mode.unwrap_or(crate::organizations::ReservationMode::External)
+        }
+
         /// How the facility receives vaccine: directly (basic-type) or through a basic-type
         /// facility (satellite).
         async fn supply_type(&self) -> SupplyType {

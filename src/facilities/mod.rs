@@ -19,7 +19,7 @@ mod registration;
 mod update;
 
 pub use crate::organizations::ApprovalStatus;
-pub use access::{Acting, may_edit, may_see, scope_of};
+pub use access::{Acting, decide_on, may_edit, may_see, scope_of};
 pub use change_requests::ChangeRequestStatus;
 pub use contracts::ContractKind;
 pub use eligibility::{Eligibility, EligibilityReason, eligibility_in, eligibility_of};

@@ -4,6 +4,7 @@
 
 pub mod documents;
 pub mod errors;
+pub mod idempotency;
 pub mod ids;
 pub mod pagination;
 pub mod params;

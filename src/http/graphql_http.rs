@@ -183,6 +183,10 @@ impl Caller {
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            idempotency_key: headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned()),
         };
         let token = headers
             .get(header::AUTHORIZATION)

@@ -13,7 +13,7 @@ pub const DEMO_SECURITY_QUESTION: &str = super::account::SECURITY_QUESTIONS[0];
 pub const DEMO_SECURITY_ANSWER: &str = "blue";
 
 /// (username, display name, role, organisation kind, organisation code, administrator)
-pub const DEMO_ACCOUNTS: [(&str, &str, Role, OrganizationKind, &str, bool); 14] = [
+pub const DEMO_ACCOUNTS: [(&str, &str, Role, OrganizationKind, &str, bool); 15] = [
     (
         "nation.admin",
         "厚生労働省 担当者 / MHLW officer",
@@ -50,6 +50,14 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role, OrganizationKind, &str, bool); 14] 
         "meguro.staff",
         "目黒区 職員 / Meguro staff",
         Role::Municipality,
+        OrganizationKind::Municipality,
+        "131105",
+        false,
+    ),
+    (
+        "meguro.callcenter",
+        "目黒区 予約受付コールセンター / Meguro booking call centre",
+        Role::ReservationOperator,
         OrganizationKind::Municipality,
         "131105",
         false,

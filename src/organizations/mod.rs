@@ -12,7 +12,7 @@ mod types;
 pub use loader::{OrganizationLoader, RequestOrganizationLoader, load_organization};
 pub use model::{
     ApprovalStatus, FacilityType, NewFacility, NewOrganization, OrganizationKind,
-    OrganizationRecord, SupplyType, VaccineCodes,
+    OrganizationRecord, ReservationMode, SupplyType, VaccineCodes,
 };
 pub use query::OrganizationQuery;
 pub use types::{

@@ -104,6 +104,23 @@ pub enum SupplyType {
 
 crate::db_enum!(SupplyType);
 
+/// How a venue takes bookings (seed p. 40: only venues using V-SYS's booking function have
+/// slots here).
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum ReservationMode {
+    /// Slots and bookings in vsys; the navigator's status comes from the slots.
+    Vsys,
+    /// The venue books elsewhere (its own phone, web form) and declares its status.
+    External,
+    /// No booking needed (予約不要).
+    NotRequired,
+}
+
+crate::db_enum!(ReservationMode);
+
 /// Where a facility's approval fields stand: the state of its latest change request (seed
 /// p. 27).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
@@ -160,6 +177,8 @@ pub struct OrganizationRecord {
     pub supply_type: Option<SupplyType>,
     pub basic_facility_id: Option<String>,
     pub operating_municipality_id: Option<String>,
+    /// How the venue takes bookings (facilities only).
+    pub reservation_mode: Option<ReservationMode>,
     pub version: i64,
     /// Residents (prefectures and municipalities; the 2020 census in the demo), which weighs
     /// allocation proposals.

@@ -16,7 +16,7 @@ const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_r
      f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone, \
      f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, f.approval_status, \
      f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.supply_type, f.basic_facility_id, \
-     f.operating_municipality_id \
+     f.operating_municipality_id, f.reservation_mode \
      FROM organizations o LEFT JOIN facilities f ON f.organization_id = o.id";
 
 /// Largest `IN (…)` list sent at once; well under both backends' parameter limits.

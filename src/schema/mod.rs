@@ -38,6 +38,7 @@ pub struct Query(
     PartnerQuery,
     AllocationQuery,
     crate::delivery::DeliveryQuery,
+    crate::reservations::ReservationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -49,6 +50,7 @@ pub struct Mutation(
     AllocationMutation,
     crate::delivery::DeliveryMutation,
     crate::reports::ReportMutation,
+    crate::reservations::ReservationMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
@@ -115,6 +117,9 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
     )
     .override_output_type_description::<Connection<String, crate::delivery::Delivery>>(
         "A page of deliveries.",
+    )
+    .override_output_type_description::<Connection<String, crate::reservations::Reservation>>(
+        "A page of reservations.",
     );
     if !limits.introspection {
         // Without introspection, field suggestions would leak the schema one guess at a time.

@@ -12,6 +12,7 @@
 //! | 横浜特設会場01 | individual, with Yokohama | none | NO_RESPONSIBLE_DOCTOR, NO_VACCINATING_DOCTOR |
 
 use crate::facilities::ContractKind;
+use crate::organizations::ReservationMode;
 use std::collections::HashMap;
 
 use crate::db::{Db, new_id};
@@ -90,6 +91,9 @@ const REGISTRY: [Registry; 8] = [
 /// Every demo facility handles this vaccine, and is delivered to by this wholesaler.
 const VACCINE: &str = "PFIZER";
 const WHOLESALER: &str = "WS-KANTO-01";
+/// The special venue Meguro runs takes its bookings in vsys (the navigator shows its slots);
+/// the other facilities book elsewhere.
+const VSYS_VENUE: &str = "1319000012";
 /// The aggregator's account that recorded the power of attorney it received.
 const AGGREGATOR_USER: &str = "meguro-ma.admin";
 
@@ -118,6 +122,11 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         .await?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE facilities SET reservation_mode = $1 WHERE organization_id = $2")
+        .bind(ReservationMode::Vsys.as_db())
+        .bind(id_of("FACILITY", VSYS_VENUE))
+        .execute(tx.conn())
+        .await?;
     for facility in &REGISTRY {
         let id = id_of("FACILITY", facility.code);
         sqlx::query(

@@ -6,6 +6,7 @@
 pub mod allocation;
 pub mod api;
 pub mod db;
+pub mod reservations;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -272,6 +273,29 @@ impl TestServer {
             .await
             .expect("request sent");
         response.json().await.expect("JSON body")
+    }
+
+    /// Runs an operation as the holder of `token` with extra request headers (e.g.
+    /// `Idempotency-Key`); returns the HTTP status and the whole JSON response.
+    pub async fn graphql_with_headers(
+        &self,
+        token: &str,
+        headers: &[(&str, &str)],
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
     }
 
     /// The newest mail sent to `address` (read from the outbox, whatever the worker did).

@@ -89,6 +89,7 @@ pub fn upgrade(
                 let meta = RequestMeta {
                     ip,
                     request_id: request_id.clone(),
+                    idempotency_key: None,
                 };
                 Connection::new(state, protocol, meta).run(socket).await
             }

@@ -1,0 +1,634 @@
+//! Booking, changing and cancelling (seed p. 40: the call centre books for residents).
+//!
+//! The rules:
+//! - a slot never holds more bookings than its capacity: the place is taken by a conditional
+//!   update (`booked < capacity`), and the table's CHECK is the backstop;
+//! - one active booking per coupon and dose (a partial unique index is the backstop);
+//! - a later dose keeps the product's minimum interval after the earlier one;
+//! - a resident books in their own municipality (out-of-area notifications come with the
+//!   documents issue);
+//! - a change holds the new place before it frees the old one, in one transaction.
+//!
+//! Every booking, change and cancellation is audited (refusals too) and announced: to the
+//! venue's area (without personal data) and to the public navigator as availability.
+
+use serde_json::{Value, json};
+use time::Date;
+
+use super::resident::{Resident, ResidentInput};
+use super::schedule::parse_date;
+use super::slots::{self, SlotRecord, announce, japan_minute, vaccine_at, venue};
+use super::store::{self, ReservationRecord, ReservationStatus};
+use crate::actor::{Actor, OrgScope, RequestMeta, Role};
+use crate::allocation::products;
+use crate::audit::{self, Entry, Outcome};
+use crate::authz::{Action, Target, decide};
+use crate::clock::JST;
+use crate::db::{Db, WriteTx, new_id};
+use crate::error::{AppError, AppResult};
+use crate::events::{NewEvent, Visibility, append};
+use crate::facilities::decide_on;
+use crate::graphql::idempotency::IdempotentCall;
+use crate::organizations::{OrganizationKind, OrganizationRecord, ReservationMode, store as orgs};
+
+/// Restricted to the venue's area; the payloads carry no personal data.
+pub const BOOKED_TOPIC: &str = "reservation.booked";
+pub const CHANGED_TOPIC: &str = "reservation.changed";
+pub const CANCELLED_TOPIC: &str = "reservation.cancelled";
+
+/// A booking as asked for.
+pub struct NewBooking<'a> {
+    pub facility_id: &'a str,
+    pub slot_id: &'a str,
+    pub product_code: &'a str,
+    pub resident: ResidentInput<'a>,
+}
+
+fn today_in_japan(db: &Db) -> Date {
+    db.now().instant().to_offset(JST).date()
+}
+
+/// The municipality a venue lies in, as an authorization target.
+fn municipality_scope(venue: &OrganizationRecord) -> OrgScope {
+    OrgScope {
+        id: venue.municipality_id.clone().unwrap_or_default(),
+        kind: OrganizationKind::Municipality,
+        prefecture_id: venue.prefecture_id.clone(),
+        municipality_id: venue.municipality_id.clone(),
+    }
+}
+
+/// A slot of `venue` that can still be booked: it exists at the venue, is in the future, and
+/// the venue books in vsys.
+async fn bookable_slot(
+    db: &Db,
+    venue: &OrganizationRecord,
+    slot_id: &str,
+) -> AppResult<SlotRecord> {
+    let slot = slots::load(db.pool(), slot_id)
+        .await?
+        .filter(|s| s.facility_id == venue.id)
+        .ok_or(AppError::NotFound("slot"))?;
+    if venue.reservation_mode != Some(ReservationMode::Vsys) {
+        return Err(AppError::refused(
+            "NOT_A_VSYS_VENUE",
+            "this venue does not take bookings in vsys / この会場はV-SYSの予約機能を利用していません",
+        ));
+    }
+    if slot.starts_at <= japan_minute(db) {
+        return Err(AppError::refused(
+            "SLOT_IN_PAST",
+            "the slot has already started / この予約枠は開始時刻を過ぎています",
+        ));
+    }
+    Ok(slot)
+}
+
+/// Books a place. Audited; with an idempotency key a retry returns the first booking.
+pub async fn book(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    new: NewBooking<'_>,
+    call: Option<&IdempotentCall>,
+) -> AppResult<Value> {
+    let result = book_checked(db, meta, actor, &new, call).await;
+    audit::record_if_refused(
+        db,
+        meta,
+        actor,
+        "bookReservation",
+        Some(new.facility_id),
+        result,
+    )
+    .await
+}
+
+async fn book_checked(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    new: &NewBooking<'_>,
+    call: Option<&IdempotentCall>,
+) -> AppResult<Value> {
+    let venue = venue(db, new.facility_id).await?;
+    decide(
+        Some(actor),
+        Action::BookReservation,
+        Target::Organization(&municipality_scope(&venue)),
+    )?;
+    let resident = Resident::validate(&new.resident, today_in_japan(db))?;
+    let coupon_municipality = coupon_municipality(db, &resident, &venue).await?;
+    let slot = bookable_slot(db, &venue, new.slot_id).await?;
+    let product = vaccine_at(db, &venue, new.product_code).await?;
+    if slot.product_id != product.id {
+        return Err(AppError::invalid_field(
+            "productCode",
+            "the slot is for another vaccine / この予約枠は別のワクチンの枠です",
+        ));
+    }
+
+    let mut tx = db.begin_write().await?;
+    if let Some(call) = call {
+        call.claim(&mut tx).await?;
+    }
+    if store::active_dose(
+        tx.conn(),
+        &coupon_municipality,
+        &resident.coupon_number,
+        resident.dose_number,
+        None,
+    )
+    .await?
+    .is_some()
+    {
+        return Err(already_booked(resident.dose_number));
+    }
+    check_interval(
+        &mut tx,
+        (&coupon_municipality, &resident.coupon_number),
+        resident.dose_number,
+        &slot.slot_date,
+        &product.id,
+        None,
+    )
+    .await?;
+    take_place(&mut tx, &slot.id).await?;
+    let id = new_id();
+    let now = tx.now();
+    let inserted = sqlx::query(
+        "INSERT INTO reservations (id, slot_id, facility_id, product_id, coupon_municipality_id, \
+         coupon_number, dose_number, name, name_kana, birth_date, phone, status, booked_by, \
+         created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+    )
+    .bind(&id)
+    .bind(&slot.id)
+    .bind(&venue.id)
+    .bind(&product.id)
+    .bind(&coupon_municipality)
+    .bind(&resident.coupon_number)
+    .bind(resident.dose_number)
+    .bind(&resident.name)
+    .bind(&resident.name_kana)
+    .bind(&resident.birth_date)
+    .bind(&resident.phone)
+    .bind(ReservationStatus::Booked.as_db())
+    .bind(&actor.user_id)
+    .bind(now)
+    .execute(tx.conn())
+    .await;
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(already_booked(resident.dose_number));
+        }
+        other => other?,
+    };
+    let view = public_view(&id, &slot, &product.code, resident.dose_number);
+    audit::record(
+        &mut tx,
+        meta,
+        Entry::new("bookReservation", Outcome::Success, Some(actor))
+            .object("Reservation", &id)
+            .organization(&venue.id)
+            // The audit keeps who and which coupon, not the resident's contact details.
+            .change(
+                None,
+                Some(json!({ "slot": slot.id, "startsAt": slot.starts_at,
+                    "coupon": format!("{}-{}", resident.municipality_code, resident.coupon_number),
+                    "dose": resident.dose_number })),
+            ),
+    )
+    .await?;
+    let answer = json!({ "reservationId": id });
+    if let Some(call) = call {
+        call.answer(&mut tx, &answer).await?;
+    }
+    notify(&mut tx, BOOKED_TOPIC, &venue.id, view).await?;
+    announce(
+        &mut tx,
+        &venue.id,
+        &product.code,
+        &slot.slot_date,
+        &slot.slot_date,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// The coupon's municipality, which must be the venue's.
+async fn coupon_municipality(
+    db: &Db,
+    resident: &Resident,
+    venue: &OrganizationRecord,
+) -> AppResult<String> {
+    let municipality = orgs::find_by_code(
+        db,
+        OrganizationKind::Municipality,
+        &resident.municipality_code,
+    )
+    .await?
+    .ok_or_else(|| {
+        AppError::invalid_field(
+            "municipalityCode",
+            "no municipality has this code / この市区町村コードの自治体はありません",
+        )
+    })?;
+    if venue.municipality_id.as_deref() != Some(municipality.id.as_str()) {
+        return Err(AppError::refused(
+            "OUT_OF_AREA",
+            "residents book at venues of the municipality that issued their coupon; elsewhere needs an approved out-of-area notification / 接種券を発行した市区町村の会場で予約してください（住所地外接種は届出が必要です）",
+        ));
+    }
+    Ok(municipality.id)
+}
+
+fn already_booked(dose: i64) -> AppError {
+    AppError::refused(
+        "ALREADY_BOOKED",
+        format!(
+            "this coupon already has a booking for dose {dose}: change or cancel it / この接種券には{dose}回目の予約が既にあります"
+        ),
+    )
+}
+
+/// Takes one place of a slot, or refuses when it is full. The condition is checked by the
+/// database in the same statement, so concurrent bookings can never overfill it.
+async fn take_place(tx: &mut WriteTx, slot_id: &str) -> AppResult<()> {
+    let taken = sqlx::query(
+        "UPDATE reservation_slots SET booked = booked + 1 WHERE id = $1 AND booked < capacity",
+    )
+    .bind(slot_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if taken == 0 {
+        return Err(AppError::refused(
+            "SLOT_FULL",
+            "the slot is full: choose another / この予約枠は満席です",
+        ));
+    }
+    Ok(())
+}
+
+async fn free_place(tx: &mut WriteTx, slot_id: &str) -> AppResult<()> {
+    sqlx::query("UPDATE reservation_slots SET booked = booked - 1 WHERE id = $1 AND booked > 0")
+        .bind(slot_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// A dose keeps the minimum interval of the earlier dose's vaccine after the earlier dose's
+/// booking, and before the next dose's booking (when either is booked here). `except` is the
+/// booking being changed.
+async fn check_interval(
+    tx: &mut WriteTx,
+    coupon: (&str, &str),
+    dose: i64,
+    date: &str,
+    product_id: &str,
+    except: Option<&str>,
+) -> AppResult<()> {
+    let (municipality_id, coupon_number) = coupon;
+    let this_date = parse_date("slotId", date)?;
+    for other_dose in [dose - 1, dose + 1] {
+        if other_dose < 1 {
+            continue;
+        }
+        let Some(other) = store::active_dose(
+            tx.conn(),
+            municipality_id,
+            coupon_number,
+            other_dose,
+            except,
+        )
+        .await?
+        else {
+            continue;
+        };
+        let other_date = parse_date("slotId", &other.slot_date)?;
+        let (earlier_date, later_date, earlier_product) = if other_dose < dose {
+            (other_date, this_date, other.product_id.as_str())
+        } else {
+            (this_date, other_date, product_id)
+        };
+        let days = products::by_id(tx.conn(), earlier_product)
+            .await?
+            .and_then(|p| p.minimum_interval_days)
+            .unwrap_or(0);
+        let earliest = earlier_date + time::Duration::days(days);
+        if later_date < earliest {
+            let (earlier, later) = if other_dose < dose {
+                (other_dose, dose)
+            } else {
+                (dose, other_dose)
+            };
+            return Err(AppError::Refused {
+                message: format!(
+                    "dose {later} must be at least {days} days after dose {earlier} ({earlier_date}): from {earliest} / {later}回目は{earlier}回目（{earlier_date}）から{days}日以上空けてください（{earliest}以降）"
+                ),
+                reason: "DOSE_TOO_EARLY",
+                current: Some(json!({
+                    "otherDose": other_dose, "otherDate": other.slot_date,
+                    "minimumIntervalDays": days, "earliest": earliest.to_string(),
+                })),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A booking the actor may act on: it exists and lies in the actor's reading area (others are
+/// not found, so a probe learns nothing), and it is still booked.
+async fn own_booking(
+    db: &Db,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<(ReservationRecord, OrganizationRecord)> {
+    let booking = store::load(db.pool(), id)
+        .await?
+        .ok_or(AppError::NotFound("reservation"))?;
+    let venue = venue(db, &booking.facility_id).await?;
+    decide_on(Some(actor), Action::ReadReservations, &venue)
+        .map_err(|_| AppError::NotFound("reservation"))?;
+    if booking.status != ReservationStatus::Booked {
+        return Err(AppError::refused(
+            "ALREADY_CANCELLED",
+            "the reservation was already cancelled / この予約は既に取り消されています",
+        ));
+    }
+    Ok((booking, venue))
+}
+
+/// Cancels a booking and frees its place: the venue's municipality (call centre or staff) or
+/// the venue itself, before the slot starts. Audited.
+pub async fn cancel(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    id: &str,
+    reason: Option<&str>,
+) -> AppResult<ReservationRecord> {
+    let result = cancel_checked(db, meta, actor, id, reason).await;
+    audit::record_if_refused(db, meta, actor, "cancelReservation", None, result).await
+}
+
+async fn cancel_checked(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    id: &str,
+    reason: Option<&str>,
+) -> AppResult<ReservationRecord> {
+    let (booking, venue) = own_booking(db, actor, id).await?;
+    let venue_itself = actor.role == Role::MedicalInstitution && actor.organization.id == venue.id;
+    if !venue_itself {
+        decide(
+            Some(actor),
+            Action::BookReservation,
+            Target::Organization(&municipality_scope(&venue)),
+        )?;
+    }
+    if booking.starts_at <= japan_minute(db) {
+        return Err(AppError::refused(
+            "SLOT_IN_PAST",
+            "the slot has already started: record attendance instead / 予約枠の開始時刻を過ぎています",
+        ));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(AppError::invalid_field(
+            "reason",
+            "at most 500 characters / 500文字以内",
+        ));
+    }
+    let mut tx = db.begin_write().await?;
+    let now = tx.now();
+    let cancelled = sqlx::query(
+        "UPDATE reservations SET status = $1, cancelled_at = $2, cancelled_by = $3,          cancel_reason = $4, updated_at = $2, version = version + 1          WHERE id = $5 AND status = $6",
+    )
+    .bind(ReservationStatus::Cancelled.as_db())
+    .bind(now)
+    .bind(&actor.user_id)
+    .bind(reason)
+    .bind(&booking.id)
+    .bind(ReservationStatus::Booked.as_db())
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if cancelled == 0 {
+        // A concurrent cancellation won.
+        return Err(AppError::refused(
+            "ALREADY_CANCELLED",
+            "the reservation was already cancelled / この予約は既に取り消されています",
+        ));
+    }
+    free_place(&mut tx, &booking.slot_id).await?;
+    audit::record(
+        &mut tx,
+        meta,
+        Entry::new("cancelReservation", Outcome::Success, Some(actor))
+            .object("Reservation", &booking.id)
+            .organization(&venue.id)
+            .change(
+                Some(json!({ "status": "BOOKED", "slot": booking.slot_id })),
+                Some(json!({ "status": "CANCELLED", "reason": reason })),
+            ),
+    )
+    .await?;
+    let code = product_code(&mut tx, &booking.product_id).await?;
+    notify(
+        &mut tx,
+        CANCELLED_TOPIC,
+        &venue.id,
+        json!({ "reservationId": booking.id, "facilityId": venue.id, "slotId": booking.slot_id,
+            "date": booking.slot_date, "startsAt": booking.starts_at, "product": code,
+            "dose": booking.dose_number }),
+    )
+    .await?;
+    announce(
+        &mut tx,
+        &venue.id,
+        &code,
+        &booking.slot_date,
+        &booking.slot_date,
+    )
+    .await?;
+    tx.commit().await?;
+    store::load(db.pool(), &booking.id)
+        .await?
+        .ok_or(AppError::NotFound("reservation"))
+}
+
+async fn product_code(tx: &mut WriteTx, product_id: &str) -> AppResult<String> {
+    Ok(products::by_id(tx.conn(), product_id)
+        .await?
+        .map(|p| p.code)
+        .unwrap_or_default())
+}
+
+/// Moves a booking to another slot of the same vaccine in the municipality, atomically: the
+/// new place is held before the old one is freed, and a full new slot changes nothing.
+/// Audited; with an idempotency key a retry returns the first answer.
+pub async fn change(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    id: &str,
+    new_slot_id: &str,
+    call: Option<&IdempotentCall>,
+) -> AppResult<Value> {
+    let result = change_checked(db, meta, actor, id, new_slot_id, call).await;
+    audit::record_if_refused(db, meta, actor, "changeReservation", None, result).await
+}
+
+async fn change_checked(
+    db: &Db,
+    meta: &RequestMeta,
+    actor: &Actor,
+    id: &str,
+    new_slot_id: &str,
+    call: Option<&IdempotentCall>,
+) -> AppResult<Value> {
+    let (booking, old_venue) = own_booking(db, actor, id).await?;
+    decide(
+        Some(actor),
+        Action::BookReservation,
+        Target::Organization(&municipality_scope(&old_venue)),
+    )?;
+    if booking.starts_at <= japan_minute(db) {
+        return Err(AppError::refused(
+            "SLOT_IN_PAST",
+            "the booked slot has already started / 予約枠の開始時刻を過ぎています",
+        ));
+    }
+    let target = slots::load(db.pool(), new_slot_id)
+        .await?
+        .ok_or(AppError::NotFound("slot"))?;
+    let new_venue = venue(db, &target.facility_id).await?;
+    // The new venue must also be the coupon's municipality's.
+    if new_venue.municipality_id.as_deref() != Some(booking.coupon_municipality_id.as_str()) {
+        return Err(AppError::refused(
+            "OUT_OF_AREA",
+            "the new slot is at a venue of another municipality / 変更先は接種券を発行した市区町村の会場にしてください",
+        ));
+    }
+    let slot = bookable_slot(db, &new_venue, new_slot_id).await?;
+    if slot.id == booking.slot_id {
+        return Err(AppError::invalid_field(
+            "slotId",
+            "the reservation is already in this slot / 既にこの予約枠で予約されています",
+        ));
+    }
+    if slot.product_id != booking.product_id {
+        return Err(AppError::invalid_field(
+            "slotId",
+            "the new slot is for another vaccine / 変更先は別のワクチンの予約枠です",
+        ));
+    }
+    let mut tx = db.begin_write().await?;
+    if let Some(call) = call {
+        call.claim(&mut tx).await?;
+    }
+    check_interval(
+        &mut tx,
+        (&booking.coupon_municipality_id, &booking.coupon_number),
+        booking.dose_number,
+        &slot.slot_date,
+        &booking.product_id,
+        Some(&booking.id),
+    )
+    .await?;
+    // Hold the new place first: a full slot refuses here, before anything was freed.
+    take_place(&mut tx, &slot.id).await?;
+    let moved = sqlx::query(
+        "UPDATE reservations SET slot_id = $1, facility_id = $2, updated_at = $3,          version = version + 1 WHERE id = $4 AND status = $5 AND version = $6",
+    )
+    .bind(&slot.id)
+    .bind(&new_venue.id)
+    .bind(tx.now())
+    .bind(&booking.id)
+    .bind(ReservationStatus::Booked.as_db())
+    .bind(booking.version)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Err(AppError::refused(
+            "STALE_VERSION",
+            "the reservation changed meanwhile: reload it / 予約が他の操作で変更されました。再読み込みしてください",
+        ));
+    }
+    free_place(&mut tx, &booking.slot_id).await?;
+    audit::record(
+        &mut tx,
+        meta,
+        Entry::new("changeReservation", Outcome::Success, Some(actor))
+            .object("Reservation", &booking.id)
+            .organization(&new_venue.id)
+            .change(
+                Some(
+                    json!({ "slot": booking.slot_id, "startsAt": booking.starts_at,
+                    "facility": booking.facility_id }),
+                ),
+                Some(json!({ "slot": slot.id, "startsAt": slot.starts_at,
+                    "facility": new_venue.id })),
+            ),
+    )
+    .await?;
+    let answer = json!({ "reservationId": booking.id });
+    if let Some(call) = call {
+        call.answer(&mut tx, &answer).await?;
+    }
+    let code = product_code(&mut tx, &booking.product_id).await?;
+    let view = public_view(&booking.id, &slot, &code, booking.dose_number);
+    notify(&mut tx, CHANGED_TOPIC, &new_venue.id, view.clone()).await?;
+    if old_venue.id != new_venue.id {
+        notify(&mut tx, CHANGED_TOPIC, &old_venue.id, view).await?;
+    }
+    announce(
+        &mut tx,
+        &old_venue.id,
+        &code,
+        &booking.slot_date,
+        &booking.slot_date,
+    )
+    .await?;
+    if old_venue.id != new_venue.id || slot.slot_date != booking.slot_date {
+        announce(
+            &mut tx,
+            &new_venue.id,
+            &code,
+            &slot.slot_date,
+            &slot.slot_date,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(answer)
+}
+
+/// A booking as the venue's area sees it in events: no personal data.
+fn public_view(id: &str, slot: &SlotRecord, product_code: &str, dose: i64) -> Value {
+    json!({
+        "reservationId": id, "facilityId": slot.facility_id, "slotId": slot.id,
+        "date": slot.slot_date, "startsAt": slot.starts_at, "product": product_code,
+        "dose": dose,
+    })
+}
+
+async fn notify(tx: &mut WriteTx, topic: &str, facility_id: &str, payload: Value) -> AppResult<()> {
+    append(
+        tx,
+        &NewEvent {
+            topic: topic.into(),
+            visibility: Visibility::Restricted,
+            organization_id: Some(facility_id.to_owned()),
+            payload,
+        },
+    )
+    .await?;
+    Ok(())
+}
