@@ -58,6 +58,25 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub navigator: NavigatorArgs,
+}
+
+/// The public navigator.
+#[derive(Debug, Clone, Args)]
+pub struct NavigatorArgs {
+    /// Days after which an EXTERNAL venue's declared status shows as unconfirmed ("call to
+    /// confirm").
+    #[arg(long, env = "VSYS_DECLARATION_MAX_AGE_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub declaration_max_age_days: u32,
+
+    /// Milliseconds a navigator search's answer is shared between callers; every change of
+    /// availability invalidates it at once (0 turns the cache off).
+    #[arg(long, env = "VSYS_NAVIGATOR_CACHE_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub navigator_cache_ms: u64,
 }
 
 /// Accounts, sign-in and mail. The defaults are the seed document's rules.
@@ -219,6 +238,18 @@ pub struct HttpArgs {
     #[arg(long, env = "VSYS_EVENT_POLL_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub event_poll_secs: u64,
+
+    /// Requests per minute one IP address may send to /graphql without signing in (the
+    /// navigator's anonymous traffic); beyond it, 429.
+    #[arg(long, env = "VSYS_PUBLIC_RATE_PER_IP", default_value_t = 600,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub public_rate_per_ip: u32,
+
+    /// Largest response, in bytes, sent to a caller who is not signed in; a larger answer is
+    /// refused (RESPONSE_TOO_LARGE) so that anonymous traffic cannot pull bulk data.
+    #[arg(long, env = "VSYS_PUBLIC_RESPONSE_LIMIT", default_value_t = 1024 * 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    pub public_response_limit: usize,
 
     /// Seconds in-flight requests get to finish on shutdown.
     #[arg(long, env = "VSYS_SHUTDOWN_GRACE", default_value_t = 20)]

@@ -14,6 +14,8 @@ pub mod code {
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     pub const CONFLICT: &str = "CONFLICT";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// An answer larger than an anonymous caller may receive.
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
     pub const INTERNAL: &str = "INTERNAL";
 }
 

@@ -21,6 +21,7 @@ pub mod graphql;
 pub mod http;
 pub mod identity;
 pub mod mail;
+pub mod navigator;
 pub mod organizations;
 pub mod reports;
 pub mod reservations;

@@ -59,6 +59,7 @@ impl Server {
             db: db.clone(),
             events: events.clone(),
             identity: identity.clone(),
+            navigator: crate::navigator::Navigator::start(events.clone(), &args.navigator),
         };
         let schema = build_schema(Some(services), args.http.limits());
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -78,6 +79,9 @@ impl Server {
                 mailer,
                 identity,
                 schema,
+                public_limiter: Arc::new(crate::graphql::rate_limit::RateLimiter::per_minute(
+                    args.http.public_rate_per_ip,
+                )),
                 http: Arc::new(args.http.clone()),
                 shutdown: shutdown_rx,
             },

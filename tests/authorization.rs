@@ -123,6 +123,8 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         // A venue's bookings are run by the venue or its municipality.
         ("setReservationMode", Rule::Only(HOSPITAL_AND_MEGURO)),
         ("createReservationSlots", Rule::Only(HOSPITAL_AND_MEGURO)),
+        ("setReservationStatus", Rule::Only(HOSPITAL_AND_MEGURO)),
+        ("publishOnNavigator", Rule::Only(HOSPITAL_AND_MEGURO)),
         // Residents are booked by their municipality's call centre or staff; the booking
         // prepared at Meguro's special venue is theirs to change or cancel.
         ("bookReservation", Rule::Only(MEGURO_BOOKING)),
@@ -261,6 +263,12 @@ fn call(mutation: &str) -> &'static str {
         }
         "setReservationMode" => {
             "mutation($facility: ID!) { setReservationMode(facilityId: $facility, mode: EXTERNAL) { id } }"
+        }
+        "setReservationStatus" => {
+            "mutation($facility: ID!) { setReservationStatus(facilityId: $facility, status: BOOKABLE) }"
+        }
+        "publishOnNavigator" => {
+            "mutation($facility: ID!) { publishOnNavigator(facilityId: $facility, published: true) }"
         }
         // The hospital books elsewhere: the logic refuses slots (CONFLICT) once allowed.
         "createReservationSlots" => {

@@ -38,6 +38,9 @@ pub struct Events {
     _bus: Arc<dyn EventBus>,
     live: broadcast::Sender<Arc<StoredEvent>>,
     attachments: attachments::Attachments,
+    /// Commits of this instance that appended events, counted at commit: a cache of what
+    /// events change can tell at once that it may be stale, before the event is dispatched.
+    local_commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Events {
@@ -50,7 +53,10 @@ impl Events {
         };
         // Every commit that appended events wakes the dispatcher (`WriteTx::commit`).
         let weak_bus = Arc::downgrade(&bus);
+        let local_commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = local_commits.clone();
         db.signals().on_events(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             if let Some(bus) = weak_bus.upgrade() {
                 bus.wake();
             }
@@ -69,7 +75,13 @@ impl Events {
             _bus: bus,
             live,
             attachments: attachments::Attachments::default(),
+            local_commits,
         }))
+    }
+
+    /// How many commits of this instance appended events so far.
+    pub fn local_commits(&self) -> u64 {
+        self.local_commits.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Appends one event in its own transaction and publishes it.

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod pagination;
 pub mod params;
+pub mod rate_limit;
 pub mod scalars;
 
 pub use params::RequestParams;

@@ -230,6 +230,26 @@ async fn execute(
     params: RequestParams,
     caller: Caller,
 ) -> Response {
+    // Anonymous traffic (the navigator's) is limited per IP address; signed-in users have
+    // their own sessions' limits.
+    let anonymous = caller.actor.is_none();
+    if anonymous
+        && state
+            .public_limiter
+            .hit(caller.meta.ip.clone().unwrap_or_default())
+            .is_err()
+    {
+        let mut response = error_body(
+            media,
+            "too many requests from this address: wait a minute / アクセスが集中しています。しばらくしてから再度お試しください",
+            code::RATE_LIMITED,
+        );
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return response;
+    }
     let request = params
         .into_request()
         .data(OrganizationLoader::per_request(state.db.clone()))
@@ -268,6 +288,16 @@ async fn execute(
             return error_body(media, "internal error", code::INTERNAL);
         }
     };
+    if anonymous && body.len() > state.http.public_response_limit {
+        return error_body(
+            media,
+            &format!(
+                "the answer is larger than {} bytes: ask for less (fewer fields, a smaller first) / 応答が大きすぎます。取得件数を減らしてください",
+                state.http.public_response_limit
+            ),
+            code::RESPONSE_TOO_LARGE,
+        );
+    }
     let mut http = bytes_response(media, status, body);
     for (name, value) in response.http_headers.iter() {
         http.headers_mut().insert(name, value.clone());

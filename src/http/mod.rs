@@ -37,6 +37,8 @@ pub struct AppState {
     pub mailer: Arc<crate::mail::Mailer>,
     pub schema: AppSchema,
     pub http: Arc<HttpArgs>,
+    /// Requests per minute per IP address from callers who are not signed in.
+    pub public_limiter: Arc<crate::graphql::rate_limit::RateLimiter>,
     /// Which signed-in websockets' sessions have ended (one watcher per instance).
     pub sessions: websocket::SessionWatch,
     /// Flips to true when the server is shutting down; open websockets close on it.

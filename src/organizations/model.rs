@@ -179,6 +179,8 @@ pub struct OrganizationRecord {
     pub operating_municipality_id: Option<String>,
     /// How the venue takes bookings (facilities only).
     pub reservation_mode: Option<ReservationMode>,
+    /// Whether the facility agreed to appear on the public navigator.
+    pub navigator_published: Option<crate::db::Flag>,
     pub version: i64,
     /// Residents (prefectures and municipalities; the 2020 census in the demo), which weighs
     /// allocation proposals.

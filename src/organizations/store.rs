@@ -16,7 +16,7 @@ const SELECT: &str = "SELECT o.id, o.kind, o.code, o.name, o.name_kana, o.name_r
      f.facility_type, f.postal_code, f.address, f.latitude, f.longitude, f.phone, \
      f.representative_name, f.vaccines_handled, f.general_acceptance, f.proxy_input, f.approval_status, \
      f.weekly_capacity, f.opening_hours, f.parking_notes, f.access_notes, f.supply_type, f.basic_facility_id, \
-     f.operating_municipality_id, f.reservation_mode \
+     f.operating_municipality_id, f.reservation_mode, f.navigator_published \
      FROM organizations o LEFT JOIN facilities f ON f.organization_id = o.id";
 
 /// Largest `IN (…)` list sent at once; well under both backends' parameter limits.
@@ -104,6 +104,24 @@ pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<Organizat
     Ok(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(on)
+        .await?)
+}
+
+/// Organisations matching `filter` (conditions on `o`, the organisation, and `f`, its facility
+/// row), in `order` (SQL the caller built from trusted values), at most `limit`.
+pub async fn facilities_where(
+    db: &Db,
+    filter: Filter,
+    order: &str,
+    limit: i64,
+) -> AppResult<Vec<OrganizationRecord>> {
+    let sql = format!(
+        "{SELECT}{} ORDER BY {order} LIMIT {limit}",
+        filter.where_clause()
+    );
+    Ok(filter
+        .bind(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql)))
+        .fetch_all(db.pool())
         .await?)
 }
 

@@ -5,7 +5,9 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::json;
 
+use super::availability::AvailabilityStatus;
 use super::booking::{self, NewBooking};
+use super::declaration;
 use super::mode;
 use super::resident::ResidentInput;
 use super::schedule::{DayOfWeek, ScheduleInput, parse_date, parse_time};
@@ -493,6 +495,33 @@ impl ReservationMutation {
         )
         .await?;
         Ok(Facility(record))
+    }
+
+    /// Declares the booking status of a venue that books elsewhere (EXTERNAL): the venue or its
+    /// municipality. Declaring again, even unchanged, confirms it; a declaration older than
+    /// the allowed age shows as unconfirmed on the navigator. Audited.
+    async fn set_reservation_status(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The venue.")] facility_id: ID,
+        #[graphql(desc = "BOOKABLE, FEW_LEFT, NOT_BOOKABLE or PREPARING.")]
+        status: AvailabilityStatus,
+        #[graphql(desc = "The next day with free places, YYYY-MM-DD.")] next_available_date: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<bool> {
+        let actor = require_actor(ctx)?;
+        let id = row_of(&facility_id, ORGANIZATION_TYPES, "facility")?;
+        declaration::declare(
+            ctx.data_unchecked::<Db>(),
+            &request_meta(ctx),
+            actor,
+            &id,
+            status,
+            next_available_date.as_deref(),
+        )
+        .await?;
+        Ok(true)
     }
 
     /// Creates a venue's slots in bulk from a schedule (seed p. 39), all or none: overlapping

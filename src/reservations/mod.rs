@@ -2,7 +2,9 @@
 //! slots created in bulk from a schedule, and the call centre's booking, changing and
 //! cancelling for residents by their coupon, with slots that never overfill.
 
+pub mod availability;
 mod booking;
+mod declaration;
 mod graphql;
 mod mode;
 pub mod resident;

@@ -70,6 +70,7 @@ async fn set_checked(
                 ),
         )
         .await?;
+        super::availability::refresh(&mut tx, &venue.id).await?;
         append(
             &mut tx,
             &NewEvent {

@@ -11,7 +11,7 @@ use crate::actor::{Actor, RequestMeta};
 use crate::allocation::products::{self, ProductKind, ProductRecord};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::Action;
-use crate::clock::JST;
+use crate::clock::{JST, Timestamp};
 use crate::db::{Db, Exec, Filter, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
@@ -58,8 +58,13 @@ pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<SlotRecor
 
 /// The current minute in Japan, `YYYY-MM-DDTHH:MM`, as slots store their times.
 pub fn japan_minute(db: &Db) -> String {
-    let now = db.now().instant().to_offset(JST);
-    local_minute(now.date(), now.time())
+    japan_minute_at(db.now())
+}
+
+/// The minute of `at` in Japan, `YYYY-MM-DDTHH:MM`.
+pub fn japan_minute_at(at: Timestamp) -> String {
+    let local = at.instant().to_offset(JST);
+    local_minute(local.date(), local.time())
 }
 
 /// A venue, loaded for a reservation operation: a facility, or NOT_FOUND.
@@ -313,6 +318,7 @@ pub async fn announce(
     from: &str,
     to: &str,
 ) -> AppResult<()> {
+    super::availability::refresh(tx, facility_id).await?;
     append(
         tx,
         &NewEvent {

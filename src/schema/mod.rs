@@ -39,6 +39,7 @@ pub struct Query(
     AllocationQuery,
     crate::delivery::DeliveryQuery,
     crate::reservations::ReservationQuery,
+    crate::navigator::NavigatorQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,6 +52,7 @@ pub struct Mutation(
     crate::delivery::DeliveryMutation,
     crate::reports::ReportMutation,
     crate::reservations::ReservationMutation,
+    crate::navigator::NavigatorMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
@@ -60,6 +62,7 @@ pub struct Subscription(
     FacilitySubscription,
     crate::allocation::AllocationSubscription,
     crate::delivery::DeliverySubscription,
+    crate::navigator::NavigatorSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -70,6 +73,7 @@ pub struct Services {
     pub db: Db,
     pub events: Arc<Events>,
     pub identity: Arc<Identity>,
+    pub navigator: Arc<crate::navigator::Navigator>,
 }
 
 /// Builds the schema.
@@ -129,6 +133,7 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
         db,
         events,
         identity,
+        navigator,
     }) = services
     {
         builder = builder
@@ -137,7 +142,8 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
             .data(DeliveringWholesalerLoader::shared(db.clone()))
             .data(db)
             .data(events)
-            .data(identity);
+            .data(identity)
+            .data(navigator);
     }
     builder.finish()
 }

@@ -94,6 +94,9 @@ const WHOLESALER: &str = "WS-KANTO-01";
 /// The special venue Meguro runs takes its bookings in vsys (the navigator shows its slots);
 /// the other facilities book elsewhere.
 const VSYS_VENUE: &str = "1319000012";
+/// The one demo facility that has not agreed to appear on the navigator (Setagaya Hospital
+/// 01): the others have.
+const UNPUBLISHED: &str = "1311000036";
 /// The aggregator's account that recorded the power of attorney it received.
 const AGGREGATOR_USER: &str = "meguro-ma.admin";
 
@@ -125,6 +128,10 @@ pub async fn seed(db: &Db) -> AppResult<()> {
     sqlx::query("UPDATE facilities SET reservation_mode = $1 WHERE organization_id = $2")
         .bind(ReservationMode::Vsys.as_db())
         .bind(id_of("FACILITY", VSYS_VENUE))
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("UPDATE facilities SET navigator_published = 1 WHERE organization_id <> $1")
+        .bind(id_of("FACILITY", UNPUBLISHED))
         .execute(tx.conn())
         .await?;
     for facility in &REGISTRY {

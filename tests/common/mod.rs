@@ -141,6 +141,9 @@ pub fn serve_args(database_url: &str, extra: &[&str]) -> ServeArgs {
         "1",
         "--shutdown-grace-secs",
         "2",
+        // Tests send anonymous requests faster than residents; the limit's own test lowers it.
+        "--public-rate-per-ip",
+        "1000000",
     ];
     // PostgreSQL needs the TOTP key configured (SQLite tests use the key file generated beside
     // their database).
@@ -294,6 +297,21 @@ impl TestServer {
             request = request.header(*name, *value);
         }
         let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// Runs an operation without signing in; returns the HTTP status (whatever it is) and the
+    /// whole JSON response.
+    pub async fn anonymous_post(&self, query: &str, variables: Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request sent");
         let status = response.status().as_u16();
         (status, response.json().await.expect("JSON body"))
     }

@@ -1,0 +1,320 @@
+//! A venue's availability as the public sees it, with the original's five statuses (seed
+//! p. 40): 予約可能, 若干空き有り, 予約不可能, 予約不要, 予約準備中.
+//!
+//! Where it comes from, so that it is never stale:
+//! - a venue booking in vsys: its real slots over the coming weeks, computed when read;
+//! - a venue booking elsewhere: its own declaration, flagged unconfirmed when older than the
+//!   configured age;
+//! - a venue needing no booking: 予約不要.
+//!
+//! Every transaction that changes a venue's availability also refreshes its stored status
+//! (`navigator_statuses`), which keeps when the status last changed.
+
+use std::collections::HashMap;
+
+use async_graphql::Enum;
+use sqlx::AnyConnection;
+use time::Duration;
+
+use super::slots::japan_minute_at;
+use crate::clock::{JST, Timestamp};
+use crate::db::{Db, Exec, WriteTx, placeholders};
+use crate::error::AppResult;
+use crate::organizations::ReservationMode;
+
+/// How far ahead a vsys venue's slots count.
+pub const HORIZON_DAYS: i64 = 28;
+
+/// The navigator's five statuses.
+#[derive(strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum AvailabilityStatus {
+    /// 予約可能: places are free.
+    Bookable,
+    /// 若干空き有り: a few places are left.
+    FewLeft,
+    /// 予約不可能: every place is taken.
+    NotBookable,
+    /// 予約不要: no booking needed.
+    NoBookingNeeded,
+    /// 予約準備中: booking has not opened yet.
+    Preparing,
+}
+
+crate::db_enum!(AvailabilityStatus);
+
+impl AvailabilityStatus {
+    /// The label the original showed.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            AvailabilityStatus::Bookable => "予約可能",
+            AvailabilityStatus::FewLeft => "若干空き有り",
+            AvailabilityStatus::NotBookable => "予約不可能",
+            AvailabilityStatus::NoBookingNeeded => "予約不要",
+            AvailabilityStatus::Preparing => "予約準備中",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            AvailabilityStatus::Bookable => "Bookable",
+            AvailabilityStatus::FewLeft => "A few places left",
+            AvailabilityStatus::NotBookable => "Fully booked",
+            AvailabilityStatus::NoBookingNeeded => "No booking needed",
+            AvailabilityStatus::Preparing => "Booking not open yet",
+        }
+    }
+
+    /// A vsys venue's status from its coming slots: none yet is 予約準備中; none free is
+    /// 予約不可能; at most a tenth of the places (or five) free is 若干空き有り.
+    pub fn of_slots(slots: i64, capacity: i64, free: i64) -> AvailabilityStatus {
+        if slots == 0 {
+            AvailabilityStatus::Preparing
+        } else if free <= 0 {
+            AvailabilityStatus::NotBookable
+        } else if free <= 5 || free * 10 <= capacity {
+            AvailabilityStatus::FewLeft
+        } else {
+            AvailabilityStatus::Bookable
+        }
+    }
+}
+
+/// A venue's availability now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Availability {
+    pub status: AvailabilityStatus,
+    /// The first day with a free place (vsys), or as declared.
+    pub next_free_date: Option<String>,
+    /// Free places over the coming weeks (vsys venues).
+    pub free_places: i64,
+    /// When an EXTERNAL venue last declared its status.
+    pub declared_at: Option<Timestamp>,
+    /// An EXTERNAL venue's declaration is older than the allowed age: call to confirm.
+    pub unconfirmed: bool,
+    /// When the status last changed, as stored; `None` when time has moved the live status
+    /// on since (a slot passed) and no write has recorded it yet.
+    pub changed_at: Option<Timestamp>,
+}
+
+/// What the stored rows say about one venue.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+struct VenueRow {
+    organization_id: String,
+    reservation_mode: Option<ReservationMode>,
+    declared_status: Option<AvailabilityStatus>,
+    declared_next_date: Option<String>,
+    declared_at: Option<Timestamp>,
+    stored_status: Option<AvailabilityStatus>,
+    changed_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+struct SlotTotals {
+    facility_id: String,
+    slots: i64,
+    capacity: i64,
+    free: i64,
+    next_free_date: Option<String>,
+}
+
+/// The availability of venues, now, in two statements however many venues.
+pub async fn of_venues(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    now: Timestamp,
+    declaration_max_age: Duration,
+) -> AppResult<HashMap<String, Availability>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = placeholders(1, ids.len());
+    let sql = format!(
+        "SELECT f.organization_id, f.reservation_mode, f.declared_status, f.declared_next_date, \
+         f.declared_at, n.status AS stored_status, n.changed_at FROM facilities f \
+         LEFT JOIN navigator_statuses n ON n.facility_id = f.organization_id \
+         WHERE f.organization_id IN ({list})"
+    );
+    let mut query = sqlx::query_as::<_, VenueRow>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(id);
+    }
+    let venues = query.fetch_all(&mut *conn).await?;
+    let totals = slot_totals(&mut *conn, ids, now).await?;
+    Ok(venues
+        .into_iter()
+        .map(|v| {
+            let availability =
+                availability(&v, totals.get(&v.organization_id), now, declaration_max_age);
+            (v.organization_id, availability)
+        })
+        .collect())
+}
+
+/// Coming slots per venue: how many, places, free places, the first day with one free.
+async fn slot_totals<'c, E>(
+    on: E,
+    ids: &[String],
+    now: Timestamp,
+) -> AppResult<HashMap<String, SlotTotals>>
+where
+    E: Exec<'c>,
+{
+    let (from, to) = horizon(now);
+    let list = placeholders(3, ids.len());
+    // SUM is NUMERIC on PostgreSQL: cast back to BIGINT for one decoding on both backends.
+    let sql = format!(
+        "SELECT facility_id, COUNT(*) AS slots, CAST(SUM(capacity) AS BIGINT) AS capacity, \
+         CAST(SUM(capacity - booked) AS BIGINT) AS free, \
+         MIN(CASE WHEN booked < capacity THEN slot_date END) AS next_free_date \
+         FROM reservation_slots WHERE starts_at > $1 AND slot_date <= $2 \
+         AND facility_id IN ({list}) GROUP BY facility_id"
+    );
+    let mut query = sqlx::query_as::<_, SlotTotals>(sqlx::AssertSqlSafe(sql))
+        .bind(from)
+        .bind(to);
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query
+        .fetch_all(on)
+        .await?
+        .into_iter()
+        .map(|t| (t.facility_id.clone(), t))
+        .collect())
+}
+
+/// From now (Japan time, to the minute) to the last day counted.
+fn horizon(now: Timestamp) -> (String, String) {
+    let local = now.instant().to_offset(JST);
+    let last = local.date() + Duration::days(HORIZON_DAYS);
+    (japan_minute_at(now), last.to_string())
+}
+
+fn availability(
+    venue: &VenueRow,
+    totals: Option<&SlotTotals>,
+    now: Timestamp,
+    declaration_max_age: Duration,
+) -> Availability {
+    let mode = venue.reservation_mode.unwrap_or(ReservationMode::External);
+    let (status, next_free_date, free_places, unconfirmed) = match mode {
+        ReservationMode::Vsys => {
+            let t = totals.cloned().unwrap_or_default();
+            (
+                AvailabilityStatus::of_slots(t.slots, t.capacity, t.free),
+                t.next_free_date,
+                t.free.max(0),
+                false,
+            )
+        }
+        ReservationMode::External => match venue.declared_status {
+            Some(declared) => (
+                declared,
+                venue.declared_next_date.clone(),
+                0,
+                venue
+                    .declared_at
+                    .is_none_or(|at| at.instant() + declaration_max_age < now.instant()),
+            ),
+            None => (AvailabilityStatus::Preparing, None, 0, false),
+        },
+        ReservationMode::NotRequired => (AvailabilityStatus::NoBookingNeeded, None, 0, false),
+    };
+    Availability {
+        changed_at: venue
+            .changed_at
+            .filter(|_| venue.stored_status == Some(status)),
+        status,
+        next_free_date,
+        free_places,
+        declared_at: venue
+            .declared_at
+            .filter(|_| mode == ReservationMode::External),
+        unconfirmed,
+    }
+}
+
+/// Recomputes one venue's status inside the transaction that changed it, and records when it
+/// changed.
+pub async fn refresh(tx: &mut WriteTx, facility_id: &str) -> AppResult<()> {
+    let now = tx.now();
+    let ids = [facility_id.to_owned()];
+    let Some(current) = of_venues(tx.conn(), &ids, now, Duration::days(36500))
+        .await
+        .map(|mut m| m.remove(facility_id))?
+    else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO navigator_statuses (facility_id, status, next_free_date, free_places, \
+         changed_at, computed_at) VALUES ($1, $2, $3, $4, $5, $5) \
+         ON CONFLICT (facility_id) DO UPDATE SET \
+         changed_at = CASE WHEN navigator_statuses.status = excluded.status \
+           THEN navigator_statuses.changed_at ELSE excluded.changed_at END, \
+         status = excluded.status, next_free_date = excluded.next_free_date, \
+         free_places = excluded.free_places, computed_at = excluded.computed_at",
+    )
+    .bind(facility_id)
+    .bind(current.status.as_db())
+    .bind(current.next_free_date)
+    .bind(current.free_places)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The availability of one venue, read from the pool.
+pub async fn of_venue(
+    db: &Db,
+    facility_id: &str,
+    declaration_max_age: Duration,
+) -> AppResult<Option<Availability>> {
+    let ids = [facility_id.to_owned()];
+    let mut conn = db.pool().acquire().await?;
+    Ok(of_venues(&mut conn, &ids, db.now(), declaration_max_age)
+        .await?
+        .remove(facility_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AvailabilityStatus as S;
+
+    #[test]
+    fn a_vsys_venues_status_follows_its_free_places() {
+        assert_eq!(S::of_slots(0, 0, 0), S::Preparing);
+        assert_eq!(S::of_slots(10, 100, 0), S::NotBookable);
+        assert_eq!(S::of_slots(10, 100, 5), S::FewLeft);
+        assert_eq!(S::of_slots(10, 1000, 100), S::FewLeft);
+        assert_eq!(S::of_slots(10, 1000, 101), S::Bookable);
+        assert_eq!(S::of_slots(10, 40, 6), S::Bookable);
+    }
+
+    #[test]
+    fn every_status_has_the_originals_label() {
+        let labels: Vec<&str> = [
+            S::Bookable,
+            S::FewLeft,
+            S::NotBookable,
+            S::NoBookingNeeded,
+            S::Preparing,
+        ]
+        .iter()
+        .map(|s| s.label_ja())
+        .collect();
+        assert_eq!(
+            labels,
+            [
+                "予約可能",
+                "若干空き有り",
+                "予約不可能",
+                "予約不要",
+                "予約準備中"
+            ]
+        );
+    }
+}
