@@ -77,6 +77,16 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "reports build on deliveries; never the schema or transport",
     ),
     (
+        "navigator",
+        &["schema", "http", "server", "seed", "identity"],
+        "the navigator builds on reservations; never the schema or transport",
+    ),
+    (
+        "reservations",
+        &["schema", "http", "server", "seed", "identity", "navigator"],
+        "reservations build on facilities and allocation; the navigator builds on them",
+    ),
+    (
         "delivery",
         &["schema", "http", "server", "seed", "identity", "reports"],
         "deliveries build on allocation; never the schema or transport",
