@@ -22,12 +22,14 @@ pub mod http;
 pub mod identity;
 pub mod mail;
 pub mod navigator;
+pub mod notices;
 pub mod organizations;
 pub mod reports;
 pub mod reservations;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod statistics;
 
 /// Logs to stderr: human-readable by default, JSON lines with `VSYS_LOG_FORMAT=json`; the level
 /// comes from `RUST_LOG` (default `info`).

@@ -125,6 +125,10 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("createReservationSlots", Rule::Only(HOSPITAL_AND_MEGURO)),
         ("setReservationStatus", Rule::Only(HOSPITAL_AND_MEGURO)),
         ("publishOnNavigator", Rule::Only(HOSPITAL_AND_MEGURO)),
+        // What the public reads is the nation's word.
+        ("publishNotice", Rule::Only(&["nation.admin"])),
+        ("withdrawNotice", Rule::Only(&["nation.admin"])),
+        ("upsertFaq", Rule::Only(&["nation.admin"])),
         // Residents are booked by their municipality's call centre or staff; the booking
         // prepared at Meguro's special venue is theirs to change or cancel.
         ("bookReservation", Rule::Only(MEGURO_BOOKING)),
@@ -264,6 +268,14 @@ fn call(mutation: &str) -> &'static str {
         "setReservationMode" => {
             "mutation($facility: ID!) { setReservationMode(facilityId: $facility, mode: EXTERNAL) { id } }"
         }
+        "publishNotice" => {
+            r#"mutation { publishNotice(input: { titleJa: "お知らせ", titleEn: "Notice", bodyJa: "本文", bodyEn: "Text" }) { id } }"#
+        }
+        // The notice prepared by the nation.
+        "withdrawNotice" => "mutation($notice: ID!) { withdrawNotice(noticeId: $notice) }",
+        "upsertFaq" => {
+            r#"mutation { upsertFaq(input: { category: "予約", questionJa: "質問", questionEn: "Question", answerJa: "回答", answerEn: "Answer" }) { id } }"#
+        }
         "setReservationStatus" => {
             "mutation($facility: ID!) { setReservationStatus(facilityId: $facility, status: BOOKABLE) }"
         }
@@ -386,11 +398,17 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
     let venue = facility_id(&server, "目黒区特設会場01").await;
     let meguro = sign_in_accepting_policy(&server, "meguro.admin").await;
     let (reservation, slot) = common::reservations::booked_at(&server, &meguro, &venue).await;
+    // A notice to withdraw.
+    let nation = sign_in_accepting_policy(&server, "nation.admin").await;
+    let notice = server
+        .data_as(&nation, r#"mutation { publishNotice(input: { titleJa: "お知らせ", titleEn: "Notice", bodyJa: "本文", bodyEn: "Text" }) { id } }"#, json!({}))
+        .await["publishNotice"]["id"]
+        .clone();
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot, "notice": notice });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

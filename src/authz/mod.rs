@@ -82,10 +82,12 @@ pub enum Action {
     BookReservation,
     /// Read reservations, which hold residents' personal data.
     ReadReservations,
+    /// Publish or withdraw a public notice, write the FAQ (the nation).
+    WritePublicContent,
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -120,6 +122,7 @@ impl Action {
         Action::ManageReservations,
         Action::BookReservation,
         Action::ReadReservations,
+        Action::WritePublicContent,
     ];
 }
 
@@ -577,6 +580,8 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
                 Err(AppError::NotFound("reservation"))
             }
         }
+        // What the public reads on the navigator is the nation's word (not the service desk's).
+        (Action::WritePublicContent, _) => allow_if(actor.role == Role::Nation),
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
         // The service desk's own work (seed p. 15: a forgotten answer; p. 2: accounts issued in
         // bulk per user group).

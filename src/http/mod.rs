@@ -3,6 +3,7 @@
 
 mod graphql_http;
 mod health;
+mod open_data;
 mod pages;
 mod playground;
 mod websocket;
@@ -64,6 +65,14 @@ pub fn router(state: AppState) -> Router {
         .route("/account/account.js", get(pages::script))
         .route("/account/account.css", get(pages::style))
         .route("/healthz", get(health::healthz))
+        .route(
+            "/open-data/vaccinations.csv",
+            get(open_data::vaccinations_csv),
+        )
+        .route(
+            "/open-data/vaccinations.ndjson",
+            get(open_data::vaccinations_ndjson),
+        )
         .route("/readyz", get(health::readyz))
         .with_state(state)
         // The GraphQL handler enforces the limit itself to answer in its own format; this is

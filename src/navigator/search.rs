@@ -233,7 +233,7 @@ pub async fn find(
             values,
         );
     }
-    let rows = store::facilities_where(db, filter, &order, criteria.first + 1).await?;
+    let rows = store::matching(db, filter, &order, criteria.first + 1).await?;
     let mut found: Vec<(OrganizationRecord, Option<f64>)> = rows
         .into_iter()
         .map(|record| {

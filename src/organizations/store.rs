@@ -109,7 +109,7 @@ pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<Organizat
 
 /// Organisations matching `filter` (conditions on `o`, the organisation, and `f`, its facility
 /// row), in `order` (SQL the caller built from trusted values), at most `limit`.
-pub async fn facilities_where(
+pub async fn matching(
     db: &Db,
     filter: Filter,
     order: &str,
@@ -123,6 +123,20 @@ pub async fn facilities_where(
         .bind(sqlx::query_as::<_, OrganizationRecord>(AssertSqlSafe(sql)))
         .fetch_all(db.pool())
         .await?)
+}
+
+/// Every organisation of `kind`, in one prefecture when given, by code.
+pub async fn of_kind(
+    db: &Db,
+    kind: OrganizationKind,
+    prefecture_id: Option<&str>,
+) -> AppResult<Vec<OrganizationRecord>> {
+    let mut filter = Filter::default();
+    filter.and("o.kind = ?", [kind.as_db().to_owned()]);
+    if let Some(p) = prefecture_id {
+        filter.and("o.prefecture_id = ?", [p.to_owned()]);
+    }
+    matching(db, filter, "o.code", 100_000).await
 }
 
 /// Finds one organisation by kind and code (e.g. a prefecture by its JIS code).

@@ -40,6 +40,8 @@ pub struct Query(
     crate::delivery::DeliveryQuery,
     crate::reservations::ReservationQuery,
     crate::navigator::NavigatorQuery,
+    crate::statistics::StatisticsQuery,
+    crate::notices::NoticeQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +55,7 @@ pub struct Mutation(
     crate::reports::ReportMutation,
     crate::reservations::ReservationMutation,
     crate::navigator::NavigatorMutation,
+    crate::notices::NoticeMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
@@ -63,6 +66,7 @@ pub struct Subscription(
     crate::allocation::AllocationSubscription,
     crate::delivery::DeliverySubscription,
     crate::navigator::NavigatorSubscription,
+    crate::statistics::StatisticsSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
