@@ -473,3 +473,96 @@ async fn anonymous_traffic_is_rate_limited_per_address_and_capped_in_size() {
     assert!(served["data"]["facilities"].is_object(), "{served}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn availability_is_published_as_smart_scheduling_links() {
+    let server = TestServer::start_with(&[
+        "--sign-in-rate-per-ip",
+        "100000",
+        "--sign-in-rate-per-account",
+        "100000",
+    ])
+    .await;
+    let s = &server;
+    let meguro = s.sign_in("meguro.admin").await;
+    let operator = s.sign_in("meguro.callcenter").await;
+    let special = facility_id(s, "目黒区特設会場01").await;
+    s.data_as(
+        &meguro,
+        CREATE,
+        schedule(s, &special, (1, 1), &[("09:00", "10:00")], 30, 1),
+    )
+    .await;
+    let first = free_slots(s, &special, 2).await[0]["id"].clone();
+    s.data_as(&operator, BOOK, booking(&special, &first, "0000000001", 1))
+        .await;
+
+    let manifest: Value = s.get("/smart/$bulk-publish").await.json().await.unwrap();
+    assert!(manifest["transactionTime"].is_string());
+    assert!(
+        manifest["request"]
+            .as_str()
+            .unwrap()
+            .ends_with("/smart/$bulk-publish")
+    );
+    let outputs = manifest["output"].as_array().unwrap();
+    let url_of = |kind: &str| -> Vec<String> {
+        outputs
+            .iter()
+            .filter(|o| o["type"] == kind)
+            .map(|o| o["url"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(url_of("Location").len(), 1);
+    assert_eq!(url_of("Schedule").len(), 1);
+    // Tokyo's file (Meguro), and Kanagawa's (the demo's slots at Yokohama's venue).
+    let slot_files = url_of("Slot");
+    assert_eq!(slot_files.len(), 2, "{manifest}");
+    assert!(slot_files[0].ends_with("/smart/slots/13.ndjson"));
+    assert!(slot_files[1].ends_with("/smart/slots/14.ndjson"));
+
+    let lines = |text: String| -> Vec<Value> {
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let locations = lines(s.get("/smart/locations.ndjson").await.text().await.unwrap());
+    let venue = locations
+        .iter()
+        .find(|l| l["name"] == "目黒区特設会場01")
+        .unwrap();
+    assert_eq!(venue["resourceType"], "Location");
+    assert_eq!(venue["id"], "1319000012");
+    assert_eq!(venue["address"]["state"], "東京都");
+    assert_eq!(venue["address"]["city"], "目黒区");
+    assert_eq!(venue["telecom"][0]["system"], "phone");
+    assert!(!locations.iter().any(|l| l["name"] == "世田谷区病院01"));
+    let schedules: Vec<Value> = lines(s.get("/smart/schedules.ndjson").await.text().await.unwrap())
+        .into_iter()
+        .filter(|s| s["actor"][0]["reference"] == "Location/1319000012")
+        .collect();
+    assert_eq!(schedules.len(), 1);
+    assert_eq!(schedules[0]["actor"][0]["reference"], "Location/1319000012");
+    assert_eq!(schedules[0]["serviceType"][0]["coding"][0]["code"], "57");
+    let slots = lines(s.get("/smart/slots/13.ndjson").await.text().await.unwrap());
+    assert_eq!(slots.len(), 2);
+    let schedule_ref = format!("Schedule/{}", schedules[0]["id"].as_str().unwrap());
+    assert!(
+        slots
+            .iter()
+            .all(|slot| slot["schedule"]["reference"] == schedule_ref)
+    );
+    assert_eq!(slots[0]["status"], "busy");
+    assert_eq!(slots[1]["status"], "free");
+    assert_eq!(slots[1]["start"], format!("{}T09:30:00+09:00", day(s, 1)));
+    assert!(
+        slots[0]["id"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric())
+    );
+    assert_eq!(s.get("/smart/slots/99.ndjson").await.status(), 404);
+    assert_eq!(s.get("/smart/slots/..%2Fx.ndjson").await.status(), 404);
+    server.stop().await;
+}

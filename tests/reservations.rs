@@ -41,8 +41,14 @@ async fn desk() -> Desk {
     }
 }
 
+/// Slots at Meguro's special venue (the demo has its own at Yokohama's).
 async fn slot_count(server: &TestServer) -> i64 {
-    count(server, "SELECT COUNT(*) FROM reservation_slots").await
+    count(
+        server,
+        "SELECT COUNT(*) FROM reservation_slots s JOIN organizations o ON o.id = s.facility_id \
+         WHERE o.code = '1319000012'",
+    )
+    .await
 }
 
 #[tokio::test]
@@ -159,9 +165,29 @@ async fn bad_schedules_and_wrong_venues_are_refused_and_change_nothing() {
     let elsewhere = schedule(s, &hospital, (1, 3), &[("09:00", "12:00")], 30, 2);
     let refused = s.graphql_as(&d.meguro, CREATE, elsewhere).await;
     assert_eq!(error_reason(&refused), "NOT_A_VSYS_VENUE");
+    // A venue that may not vaccinate (Yokohama's special venue has no doctors) offers no slots.
+    let yokohama = s.sign_in("yokohama.admin").await;
+    let doctorless = facility_id(s, "横浜特設会場01").await;
+    s.data_as(
+        &yokohama,
+        "mutation($f: ID!) { setReservationMode(facilityId: $f, mode: VSYS) { id } }",
+        json!({ "f": doctorless }),
+    )
+    .await;
+    let ineligible = s
+        .graphql_as(
+            &yokohama,
+            CREATE,
+            schedule(s, &doctorless, (1, 3), &[("09:00", "12:00")], 30, 2),
+        )
+        .await;
+    assert_eq!(error_reason(&ineligible), "NOT_ELIGIBLE");
+    assert_eq!(
+        ineligible["errors"][0]["extensions"]["current"]["reasons"][0],
+        "NO_RESPONSIBLE_DOCTOR"
+    );
     // Who may not: the call centre and another municipality (not found), the prefecture
     // (forbidden).
-    let yokohama = s.sign_in("yokohama.admin").await;
     let tokyo = s.sign_in("tokyo.admin").await;
     for (token, code) in [
         (&d.operator, "NOT_FOUND"),

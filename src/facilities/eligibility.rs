@@ -12,6 +12,8 @@ use crate::error::AppResult;
 use crate::organizations::{FacilityType, OrganizationRecord};
 
 /// Why a facility is not eligible.
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
 pub enum EligibilityReason {

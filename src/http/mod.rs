@@ -6,6 +6,7 @@ mod health;
 mod open_data;
 mod pages;
 mod playground;
+mod smart;
 mod websocket;
 
 pub use websocket::SessionWatch;
@@ -65,6 +66,10 @@ pub fn router(state: AppState) -> Router {
         .route("/account/account.js", get(pages::script))
         .route("/account/account.css", get(pages::style))
         .route("/healthz", get(health::healthz))
+        .route("/smart/$bulk-publish", get(smart::manifest))
+        .route("/smart/locations.ndjson", get(smart::locations))
+        .route("/smart/schedules.ndjson", get(smart::schedules))
+        .route("/smart/slots/{file}", get(smart::slots))
         .route(
             "/open-data/vaccinations.csv",
             get(open_data::vaccinations_csv),

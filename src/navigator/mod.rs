@@ -5,6 +5,7 @@
 mod graphql;
 pub mod search;
 mod service;
+pub mod smart;
 
 pub use graphql::{
     NavigatorMutation, NavigatorQuery, NavigatorSubscription, NavigatorVenue, VenueView, load_view,

@@ -144,6 +144,20 @@ async fn create_checked(
             "only venues that take bookings in vsys have slots: set its reservation mode to VSYS first / V-SYSの予約機能を利用する会場のみ予約枠を作成できます",
         ));
     }
+    // A venue offers reservations only while it may vaccinate: a contract in force and its
+    // doctors registered (the registry's eligibility).
+    let eligibility = crate::facilities::eligibility_of(db, &venue).await?;
+    if !eligibility.eligible {
+        let reasons: Vec<&'static str> = eligibility.reasons.iter().map(|r| (*r).into()).collect();
+        return Err(AppError::Refused {
+            message: format!(
+                "the venue may not vaccinate now ({}) / この会場は現在接種を実施できません",
+                reasons.join(", ")
+            ),
+            reason: "NOT_ELIGIBLE",
+            current: Some(json!({ "reasons": reasons })),
+        });
+    }
     let product = vaccine_at(db, &venue, new.product_code).await?;
     let today = db.clock().now().instant().to_offset(JST).date();
     let schedule = Schedule::validate(&new.schedule, today)?;
@@ -161,33 +175,16 @@ async fn create_checked(
         .execute(tx.conn())
         .await?;
     refuse_overlaps(&mut tx, &venue.id, &product.id, &schedule, &slots).await?;
-    let now = tx.now();
-    for chunk in slots.chunks(INSERT_BATCH) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({}, $1, $2, $3, $4, $5, $6)", placeholders(7 + i * 4, 4)))
-            .collect();
-        let sql = format!(
-            "INSERT INTO reservation_slots (id, slot_date, starts_at, ends_at, facility_id, \
-             municipality_id, product_id, capacity, created_by, created_at) VALUES {}",
-            rows.join(", ")
-        );
-        // The values every row shares come first ($1–$6), then four per row.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&venue.id)
-            .bind(&municipality_id)
-            .bind(&product.id)
-            .bind(schedule.capacity)
-            .bind(&actor.user_id)
-            .bind(now);
-        for slot in chunk {
-            query = query
-                .bind(new_id())
-                .bind(slot.date.to_string())
-                .bind(slot.starts_at())
-                .bind(slot.ends_at());
-        }
-        query.execute(tx.conn()).await?;
-    }
+    insert_slots(
+        &mut tx,
+        &venue.id,
+        &municipality_id,
+        &product.id,
+        schedule.capacity,
+        Some(&actor.user_id),
+        &slots,
+    )
+    .await?;
     let warnings = uncovered_dates(&mut tx, &venue, &product, &slots).await?;
     let created = slots.len() as i64;
     let summary = json!({
@@ -213,6 +210,46 @@ async fn create_checked(
     .await?;
     tx.commit().await?;
     Ok(SlotsCreated { created, warnings })
+}
+
+/// Inserts slots of one venue and vaccine, `capacity` places each, in batches.
+pub async fn insert_slots(
+    tx: &mut WriteTx,
+    venue_id: &str,
+    municipality_id: &str,
+    product_id: &str,
+    capacity: i64,
+    created_by: Option<&str>,
+    slots: &[SlotTime],
+) -> AppResult<()> {
+    let now = tx.now();
+    for chunk in slots.chunks(INSERT_BATCH) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("({}, $1, $2, $3, $4, $5, $6)", placeholders(7 + i * 4, 4)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO reservation_slots (id, slot_date, starts_at, ends_at, facility_id, \
+             municipality_id, product_id, capacity, created_by, created_at) VALUES {}",
+            rows.join(", ")
+        );
+        // The values every row shares come first ($1–$6), then four per row.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(venue_id)
+            .bind(municipality_id)
+            .bind(product_id)
+            .bind(capacity)
+            .bind(created_by)
+            .bind(now);
+        for slot in chunk {
+            query = query
+                .bind(new_id())
+                .bind(slot.date.to_string())
+                .bind(slot.starts_at())
+                .bind(slot.ends_at());
+        }
+        query.execute(tx.conn()).await?;
+    }
+    Ok(())
 }
 
 /// Refuses a schedule whose slots overlap each other's times with existing slots of the venue

@@ -355,5 +355,6 @@ pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
     .await?;
     crate::identity::demo::create_demo_accounts(db).await?;
     super::demo_registry::seed(db).await?;
+    super::demo_slots::seed(db).await?;
     Ok(true)
 }

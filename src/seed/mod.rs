@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod demo_registry;
+mod demo_slots;
 mod population;
 mod products;
 pub mod synthetic;

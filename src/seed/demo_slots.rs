@@ -1,0 +1,69 @@
+//! Demo availability: Yokohama Hospital 01 books in vsys and has two weeks of slots from
+//! tomorrow (mornings and afternoons, every half hour, six places each), so that the navigator
+//! and the call-centre screens have something to show. Meguro's special venue books in vsys
+//! too, without slots: it is where the tests create theirs.
+
+use time::Duration;
+
+use crate::clock::JST;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::organizations::{OrganizationKind, ReservationMode, store};
+use crate::reservations::schedule::{DayOfWeek, Schedule, ScheduleInput};
+use crate::reservations::{availability, slots};
+
+const VENUE: &str = "1411000019";
+const VACCINE: &str = "PFIZER";
+
+pub async fn seed(db: &Db) -> AppResult<()> {
+    let (Some(venue), Some(product)) = (
+        store::find_by_code(db, OrganizationKind::Facility, VENUE).await?,
+        crate::allocation::products::by_code(db.pool(), VACCINE).await?,
+    ) else {
+        return Ok(());
+    };
+    let today = db.now().instant().to_offset(JST).date();
+    let (from, to) = (
+        (today + Duration::days(1)).to_string(),
+        (today + Duration::days(14)).to_string(),
+    );
+    let every_day = [
+        DayOfWeek::Monday,
+        DayOfWeek::Tuesday,
+        DayOfWeek::Wednesday,
+        DayOfWeek::Thursday,
+        DayOfWeek::Friday,
+        DayOfWeek::Saturday,
+        DayOfWeek::Sunday,
+    ];
+    let schedule = Schedule::validate(
+        &ScheduleInput {
+            from: &from,
+            to: &to,
+            days_of_week: &every_day,
+            periods: vec![("09:00", "12:00"), ("13:00", "16:00")],
+            slot_minutes: 30,
+            capacity: 6,
+        },
+        today,
+    )?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE facilities SET reservation_mode = $1 WHERE organization_id = $2")
+        .bind(ReservationMode::Vsys.as_db())
+        .bind(&venue.id)
+        .execute(tx.conn())
+        .await?;
+    slots::insert_slots(
+        &mut tx,
+        &venue.id,
+        venue.municipality_id.as_deref().unwrap_or_default(),
+        &product.id,
+        schedule.capacity,
+        None,
+        &schedule.slots(),
+    )
+    .await?;
+    availability::refresh(&mut tx, &venue.id).await?;
+    tx.commit().await?;
+    Ok(())
+}
