@@ -251,9 +251,16 @@ const PARTNERS: [DemoPartner; 8] = [
 /// Loads the demo data unless the database already holds municipalities. Returns whether it
 /// loaded anything.
 pub async fn seed_if_empty(db: &Db) -> AppResult<bool> {
-    if store::find_by_code(db, OrganizationKind::Municipality, MUNICIPALITIES[0].code)
-        .await?
-        .is_some()
+    // Already seeded, or holding other data (e.g. the national synthetic set the benchmarks
+    // load): the demo is for an empty database only.
+    let facilities: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE kind = $1")
+        .bind(OrganizationKind::Facility.as_db())
+        .fetch_one(db.pool())
+        .await?;
+    if facilities > 0
+        || store::find_by_code(db, OrganizationKind::Municipality, MUNICIPALITIES[0].code)
+            .await?
+            .is_some()
     {
         return Ok(false);
     }

@@ -8,6 +8,7 @@ mod population;
 mod products;
 pub mod synthetic;
 pub mod synthetic_allocation;
+mod synthetic_reservations;
 
 use std::collections::HashMap;
 

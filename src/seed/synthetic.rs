@@ -169,6 +169,7 @@ pub async fn seed_national(db: &Db, random_seed: u64) -> AppResult<SyntheticSumm
     store::insert_all(db, &facilities).await?;
     let mut masters = SplitMix64(random_seed ^ 0x616c_6c6f_6361_7465);
     super::synthetic_allocation::seed(db, &facilities, move || masters.unit()).await?;
+    super::synthetic_reservations::seed(db, &facilities).await?;
     Ok(SyntheticSummary {
         municipalities: municipalities.len(),
         facilities: facilities.len(),
