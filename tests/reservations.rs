@@ -688,3 +688,34 @@ async fn bookings_reach_the_venues_area_and_availability_reaches_everyone() {
     assert_eq!(next["payload"], json!({}), "{next}");
     d.server.stop().await;
 }
+
+#[tokio::test]
+async fn the_call_centre_has_no_part_in_allocation() {
+    let d = desk().await;
+    let s = &d.server;
+    let cool = common::api::open_cool_one(s).await;
+    let status = s
+        .graphql_as(
+            &d.operator,
+            "query($c: ID!) { allocationStatus(coolId: $c) { locked } }",
+            json!({ "c": cool }),
+        )
+        .await;
+    assert_eq!(expect_error_code(&status), "FORBIDDEN");
+    let simulated = s
+        .graphql_as(
+            &d.operator,
+            "query($c: ID!) { simulateAllocation(input: { coolId: $c, weighting: DESIRED_QUANTITY }) { warnings { code } } }",
+            json!({ "c": cool }),
+        )
+        .await;
+    assert_eq!(expect_error_code(&simulated), "FORBIDDEN");
+    // Meguro's own staff read both.
+    s.data_as(
+        &d.meguro,
+        "query($c: ID!) { allocationStatus(coolId: $c) { locked } }",
+        json!({ "c": cool }),
+    )
+    .await;
+    d.server.stop().await;
+}

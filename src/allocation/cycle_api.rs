@@ -129,6 +129,11 @@ async fn status_of(
     cool_id: &str,
     organization_id: &str,
 ) -> async_graphql::Result<AllocationStatus> {
+    // The call centre shares its municipality's organisation but has no part in allocation
+    // (and must not see facilities' amounts before the lock).
+    if actor.role == crate::actor::Role::ReservationOperator {
+        return Err(AppError::Forbidden.into());
+    }
     let org = crate::organizations::store::load(db.pool(), organization_id)
         .await?
         .filter(|o| within_area(actor, &scope_of(o)))
