@@ -1,9 +1,16 @@
-//! Fan-out benchmark: N websocket subscribers on `facilityChangeRequests` (one municipality
-//! user, as a municipality's dashboards would be), the facility amends its change request
-//! through the API, and every subscriber's receipt is timed.
+//! Fan-out benchmark: N websocket subscribers, one change, every subscriber's receipt timed.
+//! Two feeds (`--feed`):
+//! - `change-requests` (default): `facilityChangeRequests`, all signed in as one municipality
+//!   user (as a municipality's dashboards would be); the facility amends its change request
+//!   through the API.
+//! - `availability`: anonymous navigator pages on `availabilityChanged` for Yokohama; the city's
+//!   staff book a place at 横浜病院01 (the demo's vsys venue) through the API. Rounds are
+//!   spaced more than a second apart, the feed's coalescing interval, so every booking's
+//!   update goes out at once.
 //!
 //! ```sh
 //! cargo bench --bench fanout -- --subscribers 10000
+//! cargo bench --bench fanout -- --subscribers 10000 --feed availability
 //! cargo bench --bench fanout -- --subscribers 200 --setups sqlite --rounds 3   # smoke
 //! ```
 //!
@@ -53,12 +60,22 @@ async fn main() {
         .map(|n| n.parse().expect("--rounds is a number"))
         .unwrap_or(5);
     let setups = support::arg("--setups").unwrap_or_else(|| "sqlite,postgres,postgres-2".into());
+    let availability = match support::arg("--feed").as_deref() {
+        None | Some("change-requests") => false,
+        Some("availability") => true,
+        Some(other) => panic!("unknown feed {other:?} (change-requests, availability)"),
+    };
     let admin_url = support::arg("--postgres-url")
         .or_else(|| std::env::var("BENCH_POSTGRES_URL").ok())
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
 
     println!(
-        "fan-out: {subscribers} subscribers, {rounds} events; {}",
+        "fan-out ({}): {subscribers} subscribers, {rounds} events; {}",
+        if availability {
+            "availabilityChanged"
+        } else {
+            "facilityChangeRequests"
+        },
         support::machine()
     );
     let mut outcomes = Vec::new();
@@ -69,7 +86,18 @@ async fn main() {
             "postgres-2" => ("PostgreSQL, 2 instances", Backend::Postgres, 2),
             other => panic!("unknown setup {other:?} (sqlite, postgres, postgres-2)"),
         };
-        outcomes.push(run(name, backend, instances, subscribers, rounds, &admin_url).await);
+        outcomes.push(
+            run(
+                name,
+                backend,
+                instances,
+                subscribers,
+                rounds,
+                &admin_url,
+                availability,
+            )
+            .await,
+        );
     }
     println!();
     println!(
@@ -102,6 +130,7 @@ async fn run(
     subscribers: usize,
     rounds: usize,
     admin_url: &str,
+    availability: bool,
 ) -> Outcome {
     let db = BenchDb::new(backend, admin_url).await;
     let first = ServerProcess::start(&db.url, &[]).await;
@@ -111,27 +140,12 @@ async fn run(
     }
     let client = reqwest::Client::new();
     let url = servers[0].graphql_url();
-    let municipality = sign_in(&client, &url, &db.url, "meguro.admin").await;
-    let hospital = sign_in(&client, &url, &db.url, "meguro-hospital.admin").await;
-    graphql(
-        &client,
-        &url,
-        Some(&hospital),
-        "mutation { acceptPrivacyPolicy { id } }",
-        json!({}),
-    )
-    .await;
-    let facility = graphql(
-        &client,
-        &url,
-        None,
-        "{ facilities(nameContains: \"Meguro Hospital 01\") { edges { node { id } } } }",
-        json!({}),
-    )
-    .await["facilities"]["edges"][0]["node"]["id"]
-        .as_str()
-        .expect("the demo hospital")
-        .to_owned();
+    let trigger = if availability {
+        Trigger::booking(&client, &url, &db.url).await
+    } else {
+        Trigger::change_request(&client, &url, &db.url).await
+    };
+    let (token, subscription) = trigger.subscription();
 
     let memory_before: u64 = servers.iter().map(ServerProcess::resident_bytes).sum();
     let (receipts_tx, mut receipts) = mpsc::unbounded_channel::<Instant>();
@@ -144,8 +158,9 @@ async fn run(
         let instance = i % instances;
         let target = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, ports[instance]));
         let source = Ipv4Addr::new(127, 0, 0, 1 + (i % SOURCE_ADDRESSES as usize) as u8);
-        let (token, urls, receipts_tx, ready_tx, connected) = (
-            municipality.clone(),
+        let (token, subscription, urls, receipts_tx, ready_tx, connected) = (
+            token.clone(),
+            subscription.clone(),
             ws_urls.clone(),
             receipts_tx.clone(),
             ready_tx.clone(),
@@ -153,7 +168,14 @@ async fn run(
         );
         tasks.push(tokio::spawn(async move {
             let permit = connected.acquire_owned().await.expect("semaphore");
-            let mut ws = subscribe(&urls[instance], target, source, &token).await;
+            let mut ws = subscribe(
+                &urls[instance],
+                target,
+                source,
+                token.as_deref(),
+                &subscription,
+            )
+            .await;
             drop(permit);
             let _ = ready_tx.send(());
             while let Some(Ok(message)) = ws.next().await {
@@ -175,19 +197,17 @@ async fn run(
     tokio::time::sleep(Duration::from_millis(500)).await;
     let memory_after: u64 = servers.iter().map(ServerProcess::resident_bytes).sum();
 
-    let amend = "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) { changeRequest { id } } }";
     let mut latencies = Vec::with_capacity(subscribers * rounds);
     let mut lost = 0;
+    let mut previous: Option<Instant> = None;
     for round in 0..=rounds {
+        // The availability feed holds a venue's updates to one a second.
+        if let Some(previous) = previous.filter(|_| availability) {
+            tokio::time::sleep_until((previous + Duration::from_millis(1100)).into()).await;
+        }
         let sent = Instant::now();
-        graphql(
-            &client,
-            &url,
-            Some(&hospital),
-            amend,
-            json!({ "f": facility, "i": { "representativeName": format!("院長 {round}") } }),
-        )
-        .await;
+        previous = Some(sent);
+        trigger.fire(&client, &url, round).await;
         let mut received = 0;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while received < subscribers {
@@ -240,8 +260,160 @@ async fn run(
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
-/// Connects from `source`, signs in through `connection_init`, subscribes.
-async fn subscribe(url: &str, target: SocketAddr, source: Ipv4Addr, token: &str) -> Socket {
+/// What changes each round, and who is told.
+enum Trigger {
+    /// The hospital amends its change request; Meguro's staff subscribe.
+    ChangeRequest {
+        municipality: String,
+        hospital: String,
+        facility: String,
+    },
+    /// Yokohama's staff book a place at 横浜病院01; anonymous pages subscribe.
+    Booking {
+        staff: String,
+        venue: Value,
+        slots: Vec<Value>,
+        yokohama: String,
+    },
+}
+
+impl Trigger {
+    async fn change_request(client: &reqwest::Client, url: &str, database_url: &str) -> Trigger {
+        let municipality = sign_in(client, url, database_url, "meguro.admin").await;
+        let hospital = sign_in(client, url, database_url, "meguro-hospital.admin").await;
+        graphql(
+            client,
+            url,
+            Some(&hospital),
+            "mutation { acceptPrivacyPolicy { id } }",
+            json!({}),
+        )
+        .await;
+        let facility = graphql(
+            client,
+            url,
+            None,
+            "{ facilities(nameContains: \"Meguro Hospital 01\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["facilities"]["edges"][0]["node"]["id"]
+            .as_str()
+            .expect("the demo hospital")
+            .to_owned();
+        Trigger::ChangeRequest {
+            municipality,
+            hospital,
+            facility,
+        }
+    }
+
+    async fn booking(client: &reqwest::Client, url: &str, database_url: &str) -> Trigger {
+        let staff = sign_in(client, url, database_url, "yokohama.admin").await;
+        let venue = graphql(
+            client,
+            url,
+            None,
+            "{ facilities(nameContains: \"横浜病院01\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .await["facilities"]["edges"][0]["node"]["id"]
+            .clone();
+        let slots = graphql(
+            client,
+            url,
+            None,
+            "query($f: ID) { availableSlots(facilityId: $f, first: 100) { slots { id } } }",
+            json!({ "f": venue }),
+        )
+        .await["availableSlots"]["slots"]
+            .as_array()
+            .expect("the demo's slots")
+            .iter()
+            .map(|s| s["id"].clone())
+            .collect();
+        let yokohama = graphql(
+            client,
+            url,
+            None,
+            "{ municipality(code: \"141003\") { id } }",
+            json!({}),
+        )
+        .await["municipality"]["id"]
+            .as_str()
+            .expect("Yokohama")
+            .to_owned();
+        Trigger::Booking {
+            staff,
+            venue,
+            slots,
+            yokohama,
+        }
+    }
+
+    /// The token subscribers sign in with (none: anonymous) and their subscription.
+    fn subscription(&self) -> (Option<String>, String) {
+        match self {
+            Trigger::ChangeRequest { municipality, .. } => (
+                Some(municipality.clone()),
+                "subscription { facilityChangeRequests { id status } }".into(),
+            ),
+            Trigger::Booking { yokohama, .. } => (
+                None,
+                format!(
+                    "subscription {{ availabilityChanged(municipalityId: \"{yokohama}\") {{ name status freePlaces }} }}"
+                ),
+            ),
+        }
+    }
+
+    async fn fire(&self, client: &reqwest::Client, url: &str, round: usize) {
+        match self {
+            Trigger::ChangeRequest {
+                hospital, facility, ..
+            } => {
+                graphql(
+                    client,
+                    url,
+                    Some(hospital),
+                    "mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) { changeRequest { id } } }",
+                    json!({ "f": facility, "i": { "representativeName": format!("院長 {round}") } }),
+                )
+                .await;
+            }
+            Trigger::Booking {
+                staff,
+                venue,
+                slots,
+                ..
+            } => {
+                graphql(
+                    client,
+                    url,
+                    Some(staff),
+                    "mutation($i: BookReservationInput!) { bookReservation(input: $i) { id } }",
+                    json!({ "i": {
+                        "facilityId": venue, "slotId": slots[round % slots.len()],
+                        "productCode": "PFIZER", "couponMunicipalityCode": "141003",
+                        "couponNumber": format!("{:010}", 7_000_000 + round),
+                        "name": "横浜 太郎", "nameKana": "ヨコハマ タロウ", "birthDate": "1950-04-01",
+                        "phone": "045-000-0000", "doseNumber": 1,
+                    } }),
+                )
+                .await;
+            }
+        }
+    }
+}
+
+/// Connects from `source`, signs in through `connection_init` (when given a token),
+/// subscribes.
+async fn subscribe(
+    url: &str,
+    target: SocketAddr,
+    source: Ipv4Addr,
+    token: Option<&str>,
+    subscription: &str,
+) -> Socket {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket
         .bind(SocketAddr::V4(SocketAddrV4::new(source, 0)))
@@ -255,7 +427,12 @@ async fn subscribe(url: &str, target: SocketAddr, source: Ipv4Addr, token: &str)
     let (mut ws, _) = tokio_tungstenite::client_async(request, stream)
         .await
         .expect("websocket handshake");
-    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    let init = match token {
+        Some(token) => {
+            json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } })
+        }
+        None => json!({ "type": "connection_init" }),
+    };
     ws.send(Message::Text(init.to_string().into()))
         .await
         .expect("init");
@@ -266,8 +443,7 @@ async fn subscribe(url: &str, target: SocketAddr, source: Ipv4Addr, token: &str)
             other => panic!("no connection_ack: {other:?}"),
         }
     }
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
-        "query": "subscription { facilityChangeRequests { id status } }" } });
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": subscription } });
     ws.send(Message::Text(subscribe.to_string().into()))
         .await
         .expect("subscribe");

@@ -39,7 +39,8 @@ pub struct VenueView {
     pub distance_km: Option<f64>,
 }
 
-pub struct NavigatorVenue(pub VenueView);
+/// Shared: one view of a venue serves every subscriber and every cached answer that shows it.
+pub struct NavigatorVenue(pub Arc<VenueView>);
 
 /// A published venue with its availability (コロナワクチンナビ): public data only.
 #[Object]
@@ -309,7 +310,7 @@ async fn search_now(
     db: &Db,
     navigator: &Navigator,
     criteria: &Criteria,
-) -> AppResult<(Vec<VenueView>, bool)> {
+) -> AppResult<(Vec<Arc<VenueView>>, bool)> {
     let mut found = search::find(db, criteria, &japan_minute(db)).await?;
     let truncated = found.len() as i64 > criteria.first;
     found.truncate(criteria.first as usize);
@@ -321,11 +322,11 @@ async fn search_now(
         .into_iter()
         .filter_map(|(record, distance_km)| {
             let availability = statuses.remove(&record.id)?;
-            Some(VenueView {
+            Some(Arc::new(VenueView {
                 record,
                 availability,
                 distance_km,
-            })
+            }))
         })
         .collect();
     Ok((venues, truncated))
@@ -546,7 +547,7 @@ impl NavigatorSubscription {
                         })
                         .await;
                     if let Some(view) = view {
-                        return Some((NavigatorVenue((*view).clone()), (coalescer, events)));
+                        return Some((NavigatorVenue(view), (coalescer, events)));
                     }
                 }
             },

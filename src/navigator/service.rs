@@ -35,7 +35,7 @@ pub struct Navigator {
 struct Entry {
     version: (u64, u64),
     stored: Instant,
-    answer: Arc<(Vec<VenueView>, bool)>,
+    answer: Arc<(Vec<Arc<VenueView>>, bool)>,
 }
 
 impl Navigator {
@@ -70,7 +70,7 @@ impl Navigator {
     }
 
     /// The shared answer to `key`, when fresh and nothing changed since.
-    pub fn cached(&self, key: &str) -> Option<Arc<(Vec<VenueView>, bool)>> {
+    pub fn cached(&self, key: &str) -> Option<Arc<(Vec<Arc<VenueView>>, bool)>> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -84,7 +84,7 @@ impl Navigator {
 
     /// Keeps an answer computed at `version` (read before the search ran, so a change during
     /// the search leaves it stale rather than hiding the change).
-    pub fn keep(&self, key: String, version: (u64, u64), answer: Arc<(Vec<VenueView>, bool)>) {
+    pub fn keep(&self, key: String, version: (u64, u64), answer: Arc<(Vec<Arc<VenueView>>, bool)>) {
         if self.ttl.is_zero() {
             return;
         }
