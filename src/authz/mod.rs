@@ -757,6 +757,17 @@ mod tests {
                 "{role:?}"
             );
         }
+        // Another facility declares nothing and creates no slots for this one.
+        let mut other_facility = actor(Role::MedicalInstitution, true);
+        other_facility.organization = org("clinic", K::Facility, Some("tokyo"), Some("meguro"));
+        assert_eq!(
+            code(decide(
+                Some(&other_facility),
+                Action::ManageReservations,
+                facility
+            )),
+            "NOT_FOUND"
+        );
         // Another municipality's call centre books nothing in Meguro and sees none of it.
         let mut yokohama_operator = actor(Role::ReservationOperator, false);
         yokohama_operator.organization = yokohama();
