@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench --bench navigator                              # both databases, 10 s each
 //! cargo bench --bench navigator -- --setups sqlite --seconds 2   # smoke
+//! cargo bench --bench navigator -- --setups sqlite --only bookings --seconds 30   # to profile
 //! ```
 //!
 //! 1. `navigatorSearch` — the 20 venues nearest a point with their live status — on
@@ -47,9 +48,15 @@ async fn main() {
         "navigator: {CONCURRENCY} concurrent clients, {seconds} s per measurement; {}",
         support::machine()
     );
+    // `--only bookings` skips the search (for profiling the booking path).
+    let bookings_only = support::arg("--only").as_deref() == Some("bookings");
     let mut rows = Vec::new();
     for (name, backend) in setups {
-        let search = search_run(backend, &admin_url, duration).await;
+        let search = if bookings_only {
+            (f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+        } else {
+            search_run(backend, &admin_url, duration).await
+        };
         let bookings = booking_run(backend, &admin_url, duration).await;
         println!(
             "{name}: search vsys {:.0} req/s, bare {:.0} req/s, ratio {:.2}; at {:.0} req/s p50 {:.1} ms p99 {:.1} ms; bookings {:.0}/s",
