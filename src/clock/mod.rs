@@ -47,7 +47,12 @@ impl Clock {
 
     /// Today's date in Japan, `YYYY-MM-DD` (how calendar dates are stored).
     pub fn today_in_japan(&self) -> String {
-        self.now().instant().to_offset(JST).date().to_string()
+        self.japan_date().to_string()
+    }
+
+    /// Today's date in Japan, for date arithmetic.
+    pub fn japan_date(&self) -> time::Date {
+        self.now().instant().to_offset(JST).date()
     }
 
     /// Seconds since the Unix epoch (for time-based one-time codes).

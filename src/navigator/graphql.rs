@@ -17,7 +17,7 @@ use crate::actor::{request_meta, require_actor};
 use crate::allocation::products;
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::Action;
-use crate::clock::{JST, Timestamp};
+use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::{Events, NewEvent, StoredEvent, Visibility, append};
@@ -288,7 +288,7 @@ fn dates(db: &Db, from: Option<String>, to: Option<String>) -> AppResult<Option<
     if from.is_none() && to.is_none() {
         return Ok(None);
     }
-    let today = db.now().instant().to_offset(JST).date();
+    let today = db.clock().japan_date();
     let from = from
         .map(|d| parse_date("from", &d))
         .transpose()?

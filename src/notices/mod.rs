@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::actor::{Actor, RequestMeta, request_meta, require_actor};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
-use crate::clock::{JST, Timestamp};
+use crate::clock::Timestamp;
 use crate::db::{Db, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
@@ -174,10 +174,6 @@ fn may_write(actor: &Actor) -> AppResult<()> {
     decide(Some(actor), Action::WritePublicContent, Target::System)
 }
 
-fn today(db: &Db) -> String {
-    db.now().instant().to_offset(JST).date().to_string()
-}
-
 #[derive(Default)]
 pub struct NoticeQuery;
 
@@ -199,7 +195,7 @@ impl NoticeQuery {
              FROM notices WHERE withdrawn_at IS NULL AND (expires_on IS NULL OR expires_on >= $1) \
              ORDER BY published_at DESC, id DESC LIMIT {first}"
         )))
-        .bind(today(db))
+        .bind(db.clock().today_in_japan())
         .fetch_all(db.pool())
         .await
         .map_err(AppError::from)?;
@@ -289,7 +285,7 @@ async fn publish(
             .expires_on
             .map(|d| {
                 let day = parse_date("expiresOn", &d)?.to_string();
-                if day < today(db) {
+                if day < db.clock().today_in_japan() {
                     return Err(AppError::invalid_field(
                         "expiresOn",
                         "today or later / 今日以降の日付を指定してください",

@@ -13,7 +13,6 @@
 //! venue's area (without personal data) and to the public navigator as availability.
 
 use serde_json::{Value, json};
-use time::Date;
 
 use super::resident::{Resident, ResidentInput};
 use super::schedule::parse_date;
@@ -23,7 +22,6 @@ use crate::actor::{Actor, OrgScope, RequestMeta, Role};
 use crate::allocation::products;
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
-use crate::clock::JST;
 use crate::db::{Db, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
@@ -42,10 +40,6 @@ pub struct NewBooking<'a> {
     pub slot_id: &'a str,
     pub product_code: &'a str,
     pub resident: ResidentInput<'a>,
-}
-
-fn today_in_japan(db: &Db) -> Date {
-    db.now().instant().to_offset(JST).date()
 }
 
 /// The municipality a venue lies in, as an authorization target.
@@ -117,7 +111,7 @@ async fn book_checked(
         Action::BookReservation,
         Target::Organization(&municipality_scope(&venue)),
     )?;
-    let resident = Resident::validate(&new.resident, today_in_japan(db))?;
+    let resident = Resident::validate(&new.resident, db.clock().japan_date())?;
     let coupon_municipality = coupon_municipality(db, &resident, &venue).await?;
     let slot = bookable_slot(db, &venue, new.slot_id).await?;
     let product = vaccine_at(db, &venue, new.product_code).await?;

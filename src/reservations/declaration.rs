@@ -11,7 +11,6 @@ use super::slots::{AVAILABILITY_TOPIC, venue};
 use crate::actor::{Actor, RequestMeta};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::Action;
-use crate::clock::JST;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
@@ -61,7 +60,7 @@ async fn declare_checked(
             "a venue needing no booking sets its reservation mode to NOT_REQUIRED / 予約不要の会場は予約方法を「予約不要」にしてください",
         ));
     }
-    let today = db.now().instant().to_offset(JST).date();
+    let today = db.clock().japan_date();
     let next_date = next_date
         .map(|d| {
             let date = parse_date("nextAvailableDate", d)?;

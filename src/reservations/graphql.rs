@@ -16,7 +16,7 @@ use super::store::{self, ReservationFilter, ReservationRecord, ReservationStatus
 use crate::actor::{Actor, request_meta, require_actor};
 use crate::allocation::products;
 use crate::audit::{self, Entry, Outcome};
-use crate::clock::{JST, Timestamp};
+use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::graphql::idempotency::{self, IdempotentCall};
@@ -354,7 +354,7 @@ impl ReservationQuery {
             )
             .into());
         }
-        let today = db.now().instant().to_offset(JST).date();
+        let today = db.clock().japan_date();
         let from = match from {
             Some(text) => parse_date("from", &text)?,
             None => today,

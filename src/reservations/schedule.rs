@@ -6,6 +6,7 @@ use async_graphql::Enum;
 use time::{Date, Duration, Time, Weekday};
 
 use crate::error::{AppError, AppResult};
+pub use crate::facilities::codes::parse_date;
 
 /// At most this many days in one call: a year of slots.
 pub const MAX_DAYS: i64 = 366;
@@ -93,14 +94,6 @@ impl SlotTime {
 /// A local date and time to the minute, `YYYY-MM-DDTHH:MM`.
 pub fn local_minute(date: Date, at: Time) -> String {
     format!("{date}T{:02}:{:02}", at.hour(), at.minute())
-}
-
-/// Parses `YYYY-MM-DD`.
-pub fn parse_date(field: &str, text: &str) -> AppResult<Date> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text.trim(), format).map_err(|_| {
-        AppError::invalid_field(field, "a date as YYYY-MM-DD / 日付はYYYY-MM-DD形式です")
-    })
 }
 
 /// Parses `HH:MM` (24-hour).

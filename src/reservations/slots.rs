@@ -159,7 +159,7 @@ async fn create_checked(
         });
     }
     let product = vaccine_at(db, &venue, new.product_code).await?;
-    let today = db.clock().now().instant().to_offset(JST).date();
+    let today = db.clock().japan_date();
     let schedule = Schedule::validate(&new.schedule, today)?;
     let slots = schedule.slots();
     let municipality_id = venue

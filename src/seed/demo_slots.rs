@@ -5,7 +5,6 @@
 
 use time::Duration;
 
-use crate::clock::JST;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::organizations::{OrganizationKind, ReservationMode, store};
@@ -22,7 +21,7 @@ pub async fn seed(db: &Db) -> AppResult<()> {
     ) else {
         return Ok(());
     };
-    let today = db.now().instant().to_offset(JST).date();
+    let today = db.clock().japan_date();
     let (from, to) = (
         (today + Duration::days(1)).to_string(),
         (today + Duration::days(14)).to_string(),

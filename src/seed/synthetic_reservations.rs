@@ -3,7 +3,6 @@
 //! 14 days of slots from the day after seeding (09:00–12:00 and 13:00–17:00, hourly, ten
 //! places each: 490,000 slots).
 
-use crate::clock::JST;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::organizations::{NewOrganization, ReservationMode};
@@ -18,7 +17,7 @@ pub async fn seed(db: &Db, facilities: &[NewOrganization]) -> AppResult<()> {
     let Some(product) = crate::allocation::products::by_code(db.pool(), VACCINE).await? else {
         return Ok(());
     };
-    let today = db.now().instant().to_offset(JST).date();
+    let today = db.clock().japan_date();
     let (from, to) = (
         (today + time::Duration::days(1)).to_string(),
         (today + time::Duration::days(14)).to_string(),

@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Object, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
-use time::Date;
 
 use super::figures::{self, Day, Figure, Scope, coverage, series};
 use crate::allocation::products;
-use crate::clock::{JST, Timestamp};
+use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::events::Events;
@@ -195,10 +194,6 @@ fn area_coverage(
     }
 }
 
-fn today(db: &Db) -> Date {
-    db.now().instant().to_offset(JST).date()
-}
-
 #[derive(Default)]
 pub struct StatisticsQuery;
 
@@ -224,7 +219,7 @@ impl StatisticsQuery {
         let db = ctx.data_unchecked::<Db>();
         let to = match to {
             Some(d) => parse_date("to", &d)?,
-            None => today(db),
+            None => db.clock().japan_date(),
         };
         let from = match from {
             Some(d) => parse_date("from", &d)?,
@@ -283,7 +278,7 @@ impl StatisticsQuery {
 /// The totals now per area: the nation (or the prefecture) first, then its parts.
 pub async fn coverage_now(db: &Db, prefecture_code: Option<&str>) -> AppResult<Vec<AreaCoverage>> {
     let (scope, prefecture) = area(db, prefecture_code, None).await?;
-    let changes = figures::changes(db, &scope, today(db)).await?;
+    let changes = figures::changes(db, &scope, db.clock().japan_date()).await?;
     let mut whole: std::collections::BTreeMap<i64, i64> = Default::default();
     for change in &changes {
         *whole.entry(change.dose_number).or_default() += change.delta;

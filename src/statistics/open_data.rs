@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::figures::{self, Scope};
-use crate::clock::JST;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::organizations::{OrganizationKind, store};
@@ -26,7 +25,7 @@ pub struct Row {
 
 /// Every row, oldest first.
 pub async fn rows(db: &Db) -> AppResult<Vec<Row>> {
-    let today = db.now().instant().to_offset(JST).date();
+    let today = db.clock().japan_date();
     let changes = figures::changes(db, &Scope::default(), today).await?;
     let prefectures: HashMap<String, (String, String)> =
         store::of_kind(db, OrganizationKind::Prefecture, None)
