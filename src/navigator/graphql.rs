@@ -20,13 +20,14 @@ use crate::authz::Action;
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::events::{Events, NewEvent, StoredEvent, Visibility, append};
+use crate::events::{Events, StoredEvent};
 use crate::facilities::decide_on;
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::organizations::{OrganizationKind, OrganizationRecord, ReservationMode, store};
+use crate::reservations::AVAILABILITY_TOPIC;
 use crate::reservations::availability::{self, Availability, AvailabilityStatus};
 use crate::reservations::schedule::parse_date;
-use crate::reservations::slots::{AVAILABILITY_TOPIC, japan_minute};
+use crate::reservations::slots::japan_minute;
 
 /// At most one update per venue per this interval on `availabilityChanged`.
 const COALESCE: Duration = Duration::from_secs(1);
@@ -385,16 +386,7 @@ async fn publish(
                 ),
         )
         .await?;
-        append(
-            &mut tx,
-            &NewEvent {
-                topic: AVAILABILITY_TOPIC.into(),
-                visibility: Visibility::Public,
-                organization_id: Some(venue.id.clone()),
-                payload: json!({ "facilityId": venue.id, "published": published }),
-            },
-        )
-        .await?;
+        availability::announce(&mut tx, &venue.id, json!({ "published": published })).await?;
         tx.commit().await?;
     }
     Ok(published)

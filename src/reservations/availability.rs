@@ -20,7 +20,12 @@ use super::slots::japan_minute_at;
 use crate::clock::{JST, Timestamp};
 use crate::db::{Db, Exec, WriteTx, placeholders};
 use crate::error::AppResult;
+use crate::events::{NewEvent, Visibility, append};
 use crate::organizations::ReservationMode;
+
+/// A venue's availability changed (slots created, a booking made, changed or cancelled, a
+/// declaration, a mode, a publication). Public: the navigator's live statuses follow it.
+pub const AVAILABILITY_TOPIC: &str = "availability.changed";
 
 /// How far ahead a vsys venue's slots count.
 pub const HORIZON_DAYS: i64 = 28;
@@ -263,6 +268,28 @@ pub async fn refresh(tx: &mut WriteTx, facility_id: &str) -> AppResult<()> {
     .bind(current.free_places)
     .bind(now)
     .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A venue's availability changed in `tx`: refreshes its stored status and tells the navigator
+/// with a public event saying what changed (`details`, with the venue's id added).
+pub async fn announce(
+    tx: &mut WriteTx,
+    facility_id: &str,
+    mut details: serde_json::Value,
+) -> AppResult<()> {
+    refresh(tx, facility_id).await?;
+    details["facilityId"] = serde_json::Value::from(facility_id);
+    append(
+        tx,
+        &NewEvent {
+            topic: AVAILABILITY_TOPIC.into(),
+            visibility: Visibility::Public,
+            organization_id: Some(facility_id.to_owned()),
+            payload: details,
+        },
+    )
     .await?;
     Ok(())
 }

@@ -7,13 +7,12 @@ use serde_json::json;
 
 use super::availability::{self, AvailabilityStatus};
 use super::schedule::parse_date;
-use super::slots::{AVAILABILITY_TOPIC, venue};
+use super::slots::venue;
 use crate::actor::{Actor, RequestMeta};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::Action;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::events::{NewEvent, Visibility, append};
 use crate::facilities::decide_on;
 use crate::organizations::ReservationMode;
 
@@ -85,7 +84,6 @@ async fn declare_checked(
     .bind(&venue.id)
     .execute(tx.conn())
     .await?;
-    availability::refresh(&mut tx, &venue.id).await?;
     audit::record(
         &mut tx,
         meta,
@@ -98,16 +96,7 @@ async fn declare_checked(
             ),
     )
     .await?;
-    append(
-        &mut tx,
-        &NewEvent {
-            topic: AVAILABILITY_TOPIC.into(),
-            visibility: Visibility::Public,
-            organization_id: Some(venue.id.clone()),
-            payload: json!({ "facilityId": venue.id, "status": status.as_db() }),
-        },
-    )
-    .await?;
+    availability::announce(&mut tx, &venue.id, json!({ "status": status.as_db() })).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -12,6 +12,6 @@ pub mod schedule;
 pub mod slots;
 pub mod store;
 
+pub use availability::AVAILABILITY_TOPIC;
 pub use booking::{BOOKED_TOPIC, CANCELLED_TOPIC, CHANGED_TOPIC};
 pub use graphql::{Reservation, ReservationMutation, ReservationQuery, ReservationSlot};
-pub use slots::AVAILABILITY_TOPIC;

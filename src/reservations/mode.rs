@@ -3,13 +3,12 @@
 
 use serde_json::json;
 
-use super::slots::{AVAILABILITY_TOPIC, venue};
+use super::slots::venue;
 use crate::actor::{Actor, RequestMeta};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::Action;
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::events::{NewEvent, Visibility, append};
 use crate::facilities::decide_on;
 use crate::organizations::{OrganizationRecord, ReservationMode, store};
 
@@ -70,15 +69,10 @@ async fn set_checked(
                 ),
         )
         .await?;
-        super::availability::refresh(&mut tx, &venue.id).await?;
-        append(
+        super::availability::announce(
             &mut tx,
-            &NewEvent {
-                topic: AVAILABILITY_TOPIC.into(),
-                visibility: Visibility::Public,
-                organization_id: Some(venue.id.clone()),
-                payload: json!({ "facilityId": venue.id, "reservationMode": mode.as_db() }),
-            },
+            &venue.id,
+            json!({ "reservationMode": mode.as_db() }),
         )
         .await?;
         tx.commit().await?;

@@ -14,13 +14,8 @@ use crate::authz::Action;
 use crate::clock::{JST, Timestamp};
 use crate::db::{Db, Exec, Filter, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
-use crate::events::{NewEvent, Visibility, append};
 use crate::facilities::decide_on;
 use crate::organizations::{OrganizationKind, OrganizationRecord, ReservationMode, store};
-
-/// A venue's availability changed (slots created, a booking made, changed or cancelled). Public:
-/// the navigator's live statuses follow it.
-pub const AVAILABILITY_TOPIC: &str = "availability.changed";
 
 /// Rows per insert statement.
 const INSERT_BATCH: usize = 200;
@@ -347,7 +342,7 @@ async fn uncovered_dates(
     })
 }
 
-/// Tells the navigator that a venue's availability changed between two dates.
+/// Tells the navigator that a venue's availability of a vaccine changed between two dates.
 pub async fn announce(
     tx: &mut WriteTx,
     facility_id: &str,
@@ -355,20 +350,12 @@ pub async fn announce(
     from: &str,
     to: &str,
 ) -> AppResult<()> {
-    super::availability::refresh(tx, facility_id).await?;
-    append(
+    super::availability::announce(
         tx,
-        &NewEvent {
-            topic: AVAILABILITY_TOPIC.into(),
-            visibility: Visibility::Public,
-            organization_id: Some(facility_id.to_owned()),
-            payload: json!({
-                "facilityId": facility_id, "productCode": product_code, "from": from, "to": to,
-            }),
-        },
+        facility_id,
+        json!({ "productCode": product_code, "from": from, "to": to }),
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Where to look for free slots.
