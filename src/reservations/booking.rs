@@ -432,7 +432,7 @@ async fn cancel_checked(
             ),
     )
     .await?;
-    let code = product_code(&mut tx, &booking.product_id).await?;
+    let code = booking.product_code.as_str();
     notify(
         &mut tx,
         CANCELLED_TOPIC,
@@ -445,7 +445,7 @@ async fn cancel_checked(
     announce(
         &mut tx,
         &venue.id,
-        &code,
+        code,
         &booking.slot_date,
         &booking.slot_date,
     )
@@ -454,13 +454,6 @@ async fn cancel_checked(
     store::load(db.pool(), &booking.id)
         .await?
         .ok_or(AppError::NotFound("reservation"))
-}
-
-async fn product_code(tx: &mut WriteTx, product_id: &str) -> AppResult<String> {
-    Ok(products::by_id(tx.conn(), product_id)
-        .await?
-        .map(|p| p.code)
-        .unwrap_or_default())
 }
 
 /// Moves a booking to another slot of the same vaccine in the municipality, atomically: the
@@ -576,8 +569,8 @@ async fn change_checked(
     if let Some(call) = call {
         call.answer(&mut tx, &answer).await?;
     }
-    let code = product_code(&mut tx, &booking.product_id).await?;
-    let view = public_view(&booking.id, &slot, &code, booking.dose_number);
+    let code = booking.product_code.as_str();
+    let view = public_view(&booking.id, &slot, code, booking.dose_number);
     notify(&mut tx, CHANGED_TOPIC, &new_venue.id, view.clone()).await?;
     if old_venue.id != new_venue.id {
         notify(&mut tx, CHANGED_TOPIC, &old_venue.id, view).await?;
@@ -585,7 +578,7 @@ async fn change_checked(
     announce(
         &mut tx,
         &old_venue.id,
-        &code,
+        code,
         &booking.slot_date,
         &booking.slot_date,
     )
@@ -594,7 +587,7 @@ async fn change_checked(
         announce(
             &mut tx,
             &new_venue.id,
-            &code,
+            code,
             &slot.slot_date,
             &slot.slot_date,
         )

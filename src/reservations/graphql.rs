@@ -47,8 +47,8 @@ impl ReservationSlot {
     }
 
     /// The vaccine's product code.
-    async fn product_code(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        product_code(ctx, &self.0.product_id).await
+    async fn product_code(&self) -> &str {
+        &self.0.product_code
     }
 
     /// The day, `YYYY-MM-DD`.
@@ -87,14 +87,6 @@ fn time_of(local: &str) -> &str {
     local.get(11..16).unwrap_or(local)
 }
 
-async fn product_code(ctx: &Context<'_>, product_id: &str) -> async_graphql::Result<String> {
-    let db = ctx.data_unchecked::<Db>();
-    Ok(products::by_id(db.pool(), product_id)
-        .await?
-        .map(|p| p.code)
-        .unwrap_or_default())
-}
-
 pub struct Reservation(pub ReservationRecord);
 
 /// A booking. Personal data: readable by the venue and its municipality only, and every read
@@ -124,8 +116,8 @@ impl Reservation {
     }
 
     /// The vaccine's product code.
-    async fn product_code(&self, ctx: &Context<'_>) -> async_graphql::Result<String> {
-        product_code(ctx, &self.0.product_id).await
+    async fn product_code(&self) -> &str {
+        &self.0.product_code
     }
 
     /// The day, `YYYY-MM-DD`.

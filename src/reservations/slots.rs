@@ -27,6 +27,8 @@ pub struct SlotRecord {
     pub facility_id: String,
     pub municipality_id: String,
     pub product_id: String,
+    /// The vaccine's code, read with the slot (lists show it for every slot).
+    pub product_code: String,
     pub slot_date: String,
     pub starts_at: String,
     pub ends_at: String,
@@ -40,11 +42,13 @@ impl SlotRecord {
     }
 }
 
-const COLUMNS: &str =
-    "id, facility_id, municipality_id, product_id, slot_date, starts_at, ends_at, capacity, booked";
+/// Slots (`s`) with their vaccine's code.
+const SELECT: &str = "SELECT s.id, s.facility_id, s.municipality_id, s.product_id, \
+     p.code AS product_code, s.slot_date, s.starts_at, s.ends_at, s.capacity, s.booked \
+     FROM reservation_slots s JOIN products p ON p.id = s.product_id";
 
 pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<SlotRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM reservation_slots WHERE id = $1");
+    let sql = format!("{SELECT} WHERE s.id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(on)
@@ -400,9 +404,7 @@ pub async fn free_slots(db: &Db, search: &SlotSearch<'_>) -> AppResult<Vec<SlotR
         filter.and("substr(s.starts_at, 12, 5) < ?", [t.clone()]);
     }
     let sql = format!(
-        "SELECT s.id, s.facility_id, s.municipality_id, s.product_id, s.slot_date, s.starts_at, \
-         s.ends_at, s.capacity, s.booked FROM reservation_slots s \
-         JOIN facilities f ON f.organization_id = s.facility_id{} \
+        "{SELECT} JOIN facilities f ON f.organization_id = s.facility_id{} \
          ORDER BY s.starts_at, s.facility_id, s.id LIMIT {}",
         filter.where_clause(),
         search.limit

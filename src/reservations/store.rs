@@ -29,6 +29,8 @@ pub struct ReservationRecord {
     pub slot_id: String,
     pub facility_id: String,
     pub product_id: String,
+    /// The vaccine's code, read with the booking.
+    pub product_code: String,
     pub coupon_municipality_id: String,
     pub coupon_number: String,
     pub dose_number: i64,
@@ -50,11 +52,13 @@ pub struct ReservationRecord {
 }
 
 const SELECT: &str = "SELECT r.id, r.slot_id, r.facility_id, r.product_id, \
+     p.code AS product_code, \
      r.coupon_municipality_id, r.coupon_number, r.dose_number, r.name, r.name_kana, \
      r.birth_date, r.phone, r.status, r.created_at, r.updated_at, r.cancelled_at, \
      r.cancel_reason, r.version, s.slot_date, s.starts_at, s.ends_at, \
      s.municipality_id AS venue_municipality_id \
-     FROM reservations r JOIN reservation_slots s ON s.id = r.slot_id";
+     FROM reservations r JOIN reservation_slots s ON s.id = r.slot_id \
+     JOIN products p ON p.id = r.product_id";
 
 pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<ReservationRecord>> {
     let sql = format!("{SELECT} WHERE r.id = $1");
