@@ -16,9 +16,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -103,8 +101,20 @@ async fn run(
         let mut vsys = 0.0;
         let mut bare = 0.0;
         for _ in 0..2 {
-            vsys += throughput(&server.graphql_url(), query, duration).await;
-            bare += throughput(&bare_url, query, duration).await;
+            vsys += support::throughput(
+                &server.graphql_url(),
+                &json!({ "query": query }).to_string(),
+                CONCURRENCY,
+                duration,
+            )
+            .await;
+            bare += support::throughput(
+                &bare_url,
+                &json!({ "query": query }).to_string(),
+                CONCURRENCY,
+                duration,
+            )
+            .await;
         }
         println!(
             "{setup}, {workload}: vsys {:.0} req/s, bare axum {:.0} req/s, ratio {:.2}",
@@ -131,38 +141,6 @@ async fn post_json(client: &reqwest::Client, url: &str, query: &str) -> Value {
         .json()
         .await
         .expect("JSON")
-}
-
-/// Requests per second that `CONCURRENCY` keep-alive clients get through in `duration`.
-async fn throughput(url: &str, query: &str, duration: Duration) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let body = Arc::new(json!({ "query": query }).to_string());
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (url, body, done) = (url.to_owned(), body.clone(), done.clone());
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                while started.elapsed() < duration {
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("accept", "application/json")
-                        .body(body.as_str().to_owned())
-                        .send()
-                        .await
-                        .expect("request");
-                    assert!(response.status().is_success());
-                    response.bytes().await.expect("body");
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
 /// The baseline: what a hand-written handler does for the same two requests — the same

@@ -129,8 +129,8 @@ async fn search_run(backend: Backend, admin_url: &str, duration: Duration) -> (f
     let body = json!({ "query": SEARCH, "variables": variables }).to_string();
     let (mut vsys, mut bare) = (0.0, 0.0);
     for _ in 0..2 {
-        vsys += throughput(&server.graphql_url(), &body, duration).await;
-        bare += throughput(&bare_url, &body, duration).await;
+        vsys += support::throughput(&server.graphql_url(), &body, CONCURRENCY, duration).await;
+        bare += support::throughput(&bare_url, &body, CONCURRENCY, duration).await;
     }
     let (vsys, bare) = (vsys / 2.0, bare / 2.0);
     let (p50, p99) = latency_at(&server.graphql_url(), &body, vsys / 2.0, duration).await;
@@ -151,38 +151,6 @@ async fn post_json(client: &reqwest::Client, url: &str, variables: &Value) -> Va
         .json()
         .await
         .expect("JSON")
-}
-
-/// Requests per second that `CONCURRENCY` keep-alive clients get through in `duration`.
-async fn throughput(url: &str, body: &str, duration: Duration) -> f64 {
-    let done = Arc::new(AtomicU64::new(0));
-    let body = Arc::new(body.to_owned());
-    let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (url, body, done) = (url.to_owned(), body.clone(), done.clone());
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                while started.elapsed() < duration {
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("accept", "application/json")
-                        .body(body.as_str().to_owned())
-                        .send()
-                        .await
-                        .expect("request");
-                    assert!(response.status().is_success());
-                    response.bytes().await.expect("body");
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.await.unwrap();
-    }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
 /// An open loop: requests sent at `rate` per second whatever the answers, for `duration`;

@@ -16,25 +16,6 @@ const REPORT: &str =
 const STATISTICS: &str = "query($p: String, $m: String, $from: String, $to: String) { vaccinationStatistics(prefectureCode: $p, municipalityCode: $m, from: $from, to: $to) { area { areaCode areaName population administered doses { doseNumber administered percentOfPopulation } } days { date daily cumulative byDose { doseNumber daily cumulative } byCategory { category daily cumulative } } } }";
 const COVERAGE: &str = "query($p: String) { vaccinationCoverage(prefectureCode: $p) { areaCode areaName population administered doses { doseNumber administered percentOfPopulation } } }";
 
-/// The worked example locked and Meguro Hospital 01's box delivered today.
-async fn delivered(server: &TestServer, c: &Cast) {
-    let cool = up_to_meguro_complete(server, c).await;
-    server.data_as(&c.tokyo, LOCK, json!({ "c": cool })).await;
-    let wholesaler = common::api::sign_in_accepting_policy(server, "wholesaler.admin").await;
-    let lines = server
-        .data_as(&wholesaler, "query($c: ID!) { deliveries(coolId: $c) { edges { node { id facility { name } product { code } } } } }", json!({ "c": cool }))
-        .await;
-    let id = common::api::nodes(&lines["deliveries"])
-        .into_iter()
-        .find(|d| d["facility"]["name"] == "目黒区病院01" && d["product"]["code"] == "PFIZER")
-        .unwrap()["id"]
-        .clone();
-    let today = server.state.db.clock().today_in_japan();
-    server
-        .data_as(&wholesaler, "mutation($d: ID!, $on: String!) { recordDelivery(deliveryId: $d, deliveredOn: $on, lots: [{ lotNumber: \"EW0150\", boxes: 1 }]) { status } }", json!({ "d": id, "on": today }))
-        .await;
-}
-
 fn report(facility: &Value, on: &str, first: i64, second: i64, correction: bool) -> Value {
     json!({ "i": {
         "facilityId": facility, "productCode": "PFIZER", "reportedOn": on,

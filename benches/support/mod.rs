@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -245,6 +247,39 @@ pub async fn sign_in(
         .as_str()
         .unwrap()
         .to_owned()
+}
+
+/// Requests per second that `concurrency` keep-alive clients posting `body` (a GraphQL request)
+/// get through in `duration`.
+pub async fn throughput(url: &str, body: &str, concurrency: usize, duration: Duration) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let body = Arc::new(body.to_owned());
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (url, body, done) = (url.to_owned(), body.clone(), done.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                while started.elapsed() < duration {
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .header("accept", "application/json")
+                        .body(body.as_str().to_owned())
+                        .send()
+                        .await
+                        .expect("request");
+                    assert!(response.status().is_success());
+                    response.bytes().await.expect("body");
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Percentile of sorted durations, in milliseconds.

@@ -37,6 +37,17 @@ pub enum DayOfWeek {
 }
 
 impl DayOfWeek {
+    /// Every day of the week, Monday first.
+    pub const ALL: [DayOfWeek; 7] = [
+        DayOfWeek::Monday,
+        DayOfWeek::Tuesday,
+        DayOfWeek::Wednesday,
+        DayOfWeek::Thursday,
+        DayOfWeek::Friday,
+        DayOfWeek::Saturday,
+        DayOfWeek::Sunday,
+    ];
+
     fn weekday(self) -> Weekday {
         match self {
             DayOfWeek::Monday => Weekday::Monday,
@@ -339,16 +350,7 @@ mod tests {
 
     #[test]
     fn a_year_of_slots_is_allowed() {
-        let all = [
-            DayOfWeek::Monday,
-            DayOfWeek::Tuesday,
-            DayOfWeek::Wednesday,
-            DayOfWeek::Thursday,
-            DayOfWeek::Friday,
-            DayOfWeek::Saturday,
-            DayOfWeek::Sunday,
-        ];
-        let mut i = input(&all, vec![("09:00", "10:00")]);
+        let mut i = input(&DayOfWeek::ALL, vec![("09:00", "10:00")]);
         i.to = "2027-12-06";
         i.slot_minutes = 60;
         assert_eq!(Schedule::validate(&i, TODAY).unwrap().slots().len(), 365);

@@ -22,20 +22,11 @@ pub async fn seed(db: &Db, facilities: &[NewOrganization]) -> AppResult<()> {
         (today + time::Duration::days(1)).to_string(),
         (today + time::Duration::days(14)).to_string(),
     );
-    let every_day = [
-        DayOfWeek::Monday,
-        DayOfWeek::Tuesday,
-        DayOfWeek::Wednesday,
-        DayOfWeek::Thursday,
-        DayOfWeek::Friday,
-        DayOfWeek::Saturday,
-        DayOfWeek::Sunday,
-    ];
     let schedule = Schedule::validate(
         &ScheduleInput {
             from: &from,
             to: &to,
-            days_of_week: &every_day,
+            days_of_week: &DayOfWeek::ALL,
             periods: vec![("09:00", "12:00"), ("13:00", "17:00")],
             slot_minutes: 60,
             capacity: 10,

@@ -222,3 +222,23 @@ pub async fn up_to_meguro_complete(server: &TestServer, c: &Cast) -> Value {
         .await;
     cool
 }
+
+/// The worked example locked, and Meguro Hospital 01's vaccine box delivered today.
+pub async fn delivered(server: &TestServer, c: &Cast) -> Value {
+    let cool = up_to_meguro_complete(server, c).await;
+    server.data_as(&c.tokyo, LOCK, json!({ "c": cool })).await;
+    let wholesaler = super::api::sign_in_accepting_policy(server, "wholesaler.admin").await;
+    let lines = server
+        .data_as(&wholesaler, "query($c: ID!) { deliveries(coolId: $c) { edges { node { id facility { name } product { code } } } } }", json!({ "c": cool }))
+        .await;
+    let id = super::api::nodes(&lines["deliveries"])
+        .into_iter()
+        .find(|d| d["facility"]["name"] == "目黒区病院01" && d["product"]["code"] == "PFIZER")
+        .unwrap()["id"]
+        .clone();
+    let today = server.state.db.clock().today_in_japan();
+    server
+        .data_as(&wholesaler, "mutation($d: ID!, $on: String!) { recordDelivery(deliveryId: $d, deliveredOn: $on, lots: [{ lotNumber: \"EW0150\", boxes: 1 }]) { status } }", json!({ "d": id, "on": today }))
+        .await;
+    cool
+}
