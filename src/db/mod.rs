@@ -29,6 +29,9 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// A PostgreSQL connection idle this long is checked before it is lent again.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
+
 /// Migrations embedded in the binary; run at start-up.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -151,6 +154,8 @@ impl Db {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    // An embedded database has no far end to lose: no ping before each use.
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             // WAL lets readers run beside the writer; the busy timeout covers other
@@ -164,7 +169,20 @@ impl Db {
                         })
                     })
             }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+            // A pool pings a connection before lending it, by default: a round trip per
+            // statement sent through the pool. PostgreSQL is pinged only after a pause long
+            // enough for the server or a firewall to have dropped the connection.
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > IDLE_BEFORE_PING {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                }),
         }
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(options)

@@ -14,7 +14,9 @@ mod postgres;
 
 pub use bus::{EventBus, LocalBus};
 pub use graphql::{Event, EventSubscription};
-pub use outbox::{Audience, NewEvent, StoredEvent, Visibility, append, latest_seq, read_after};
+pub use outbox::{
+    Audience, NewEvent, StoredEvent, Visibility, append, append_all, latest_seq, read_after,
+};
 pub use postgres::PostgresBus;
 
 use std::collections::VecDeque;

@@ -127,33 +127,67 @@ impl TryFrom<EventRow> for StoredEvent {
     }
 }
 
-/// Appends an event inside `tx` and returns its sequence number. Taking the number locks the
-/// sequence row until `tx` ends, so sequence numbers become visible in commit order: append
-/// as the last statement of the transaction, to hold that lock as briefly as possible.
+/// Appends an event inside `tx` and returns its sequence number (see [`append_all`]).
 pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE event_sequence SET last_value = last_value + 1 WHERE id = 1 RETURNING last_value",
+    let seqs = append_all(tx, std::slice::from_ref(event)).await?;
+    Ok(seqs[0])
+}
+
+/// Appends events inside `tx`, in order, and returns their sequence numbers: two statements
+/// however many events. Taking the numbers locks the sequence row until `tx` ends, so sequence
+/// numbers become visible in commit order: append as the last statement of the transaction, to
+/// hold that lock as briefly as possible.
+pub async fn append_all(tx: &mut WriteTx, events: &[NewEvent]) -> AppResult<Vec<i64>> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = events.len() as i64;
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE event_sequence SET last_value = last_value + $1 WHERE id = 1 RETURNING last_value",
     )
+    .bind(count)
     .fetch_one(tx.conn())
     .await?;
+    let seqs: Vec<i64> = (last - count + 1..=last).collect();
     // The area columns are copied from the organisation in the same statement: no extra round
     // trip, and the event keeps the area it had when it happened.
-    sqlx::query(
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let p = |n: usize| format!("${}", i * 7 + n);
+            format!(
+                "({}, {}, {}, {}, {}, {}, {}, \
+                 (SELECT o.prefecture_id FROM organizations o WHERE o.id = {}), \
+                 (SELECT o.municipality_id FROM organizations o WHERE o.id = {}))",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(5),
+                p(5)
+            )
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO events (seq, topic, visibility, audience, organization_id, payload, \
-         occurred_at, prefecture_id, municipality_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, \
-           (SELECT o.prefecture_id FROM organizations o WHERE o.id = $5), \
-           (SELECT o.municipality_id FROM organizations o WHERE o.id = $5))",
-    )
-    .bind(seq)
-    .bind(&event.topic)
-    .bind(event.visibility.as_db())
-    .bind(Audience::of_topic(&event.topic).as_db())
-    .bind(event.organization_id.as_deref())
-    .bind(event.payload.to_string())
-    .bind(tx.now())
-    .execute(tx.conn())
-    .await?;
+         occurred_at, prefecture_id, municipality_id) VALUES {}",
+        rows.join(", ")
+    );
+    let now = tx.now();
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (event, seq) in events.iter().zip(&seqs) {
+        insert = insert
+            .bind(*seq)
+            .bind(event.topic.clone())
+            .bind(event.visibility.as_db())
+            .bind(Audience::of_topic(&event.topic).as_db())
+            .bind(event.organization_id.clone())
+            .bind(event.payload.to_string())
+            .bind(now);
+    }
+    insert.execute(tx.conn()).await?;
     if !tx.queued().events && tx.backend() == Backend::Postgres {
         // NOTIFY is transactional: PostgreSQL delivers it to every instance's listener at
         // commit, and drops it on rollback. One per transaction is enough.
@@ -163,7 +197,7 @@ pub async fn append(tx: &mut WriteTx, event: &NewEvent) -> AppResult<i64> {
             .await?;
     }
     tx.queue_events();
-    Ok(seq)
+    Ok(seqs)
 }
 
 /// Committed events after `after`, oldest first.

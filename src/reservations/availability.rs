@@ -18,7 +18,7 @@ use time::Duration;
 
 use super::slots::japan_minute_at;
 use crate::clock::{JST, Timestamp};
-use crate::db::{Db, Exec, WriteTx, placeholders};
+use crate::db::{Db, WriteTx, placeholders};
 use crate::error::AppResult;
 use crate::events::{NewEvent, Visibility, append};
 use crate::organizations::ReservationMode;
@@ -104,7 +104,8 @@ pub struct Availability {
     pub changed_at: Option<Timestamp>,
 }
 
-/// What the stored rows say about one venue.
+/// What the stored rows say about one venue, with its coming slots' totals (none for a
+/// venue without coming slots).
 #[derive(Debug, Clone, Default, sqlx::FromRow)]
 struct VenueRow {
     organization_id: String,
@@ -114,18 +115,14 @@ struct VenueRow {
     declared_at: Option<Timestamp>,
     stored_status: Option<AvailabilityStatus>,
     changed_at: Option<Timestamp>,
-}
-
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
-struct SlotTotals {
-    facility_id: String,
-    slots: i64,
-    capacity: i64,
-    free: i64,
+    /// Coming slots, their places, their free places, and the first day with one free.
+    slots: Option<i64>,
+    capacity: Option<i64>,
+    free: Option<i64>,
     next_free_date: Option<String>,
 }
 
-/// The availability of venues, now, in two statements however many venues.
+/// The availability of venues, now, in one statement however many venues.
 pub async fn of_venues(
     conn: &mut AnyConnection,
     ids: &[String],
@@ -135,59 +132,36 @@ pub async fn of_venues(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let list = placeholders(1, ids.len());
-    let sql = format!(
-        "SELECT f.organization_id, f.reservation_mode, f.declared_status, f.declared_next_date, \
-         f.declared_at, n.status AS stored_status, n.changed_at FROM facilities f \
-         LEFT JOIN navigator_statuses n ON n.facility_id = f.organization_id \
-         WHERE f.organization_id IN ({list})"
-    );
-    let mut query = sqlx::query_as::<_, VenueRow>(sqlx::AssertSqlSafe(sql));
-    for id in ids {
-        query = query.bind(id);
-    }
-    let venues = query.fetch_all(&mut *conn).await?;
-    let totals = slot_totals(&mut *conn, ids, now).await?;
-    Ok(venues
-        .into_iter()
-        .map(|v| {
-            let availability =
-                availability(&v, totals.get(&v.organization_id), now, declaration_max_age);
-            (v.organization_id, availability)
-        })
-        .collect())
-}
-
-/// Coming slots per venue: how many, places, free places, the first day with one free.
-async fn slot_totals<'c, E>(
-    on: E,
-    ids: &[String],
-    now: Timestamp,
-) -> AppResult<HashMap<String, SlotTotals>>
-where
-    E: Exec<'c>,
-{
     let (from, to) = horizon(now);
+    // The venue list is bound once and named twice.
     let list = placeholders(3, ids.len());
     // SUM is NUMERIC on PostgreSQL: cast back to BIGINT for one decoding on both backends.
     let sql = format!(
-        "SELECT facility_id, COUNT(*) AS slots, CAST(SUM(capacity) AS BIGINT) AS capacity, \
-         CAST(SUM(capacity - booked) AS BIGINT) AS free, \
-         MIN(CASE WHEN booked < capacity THEN slot_date END) AS next_free_date \
-         FROM reservation_slots WHERE starts_at > $1 AND slot_date <= $2 \
-         AND facility_id IN ({list}) GROUP BY facility_id"
+        "SELECT f.organization_id, f.reservation_mode, f.declared_status, f.declared_next_date, \
+         f.declared_at, n.status AS stored_status, n.changed_at, \
+         t.slots, t.capacity, t.free, t.next_free_date FROM facilities f \
+         LEFT JOIN navigator_statuses n ON n.facility_id = f.organization_id \
+         LEFT JOIN (SELECT facility_id, COUNT(*) AS slots, CAST(SUM(capacity) AS BIGINT) AS capacity, \
+           CAST(SUM(capacity - booked) AS BIGINT) AS free, \
+           MIN(CASE WHEN booked < capacity THEN slot_date END) AS next_free_date \
+           FROM reservation_slots WHERE starts_at > $1 AND slot_date <= $2 \
+           AND facility_id IN ({list}) GROUP BY facility_id) t \
+           ON t.facility_id = f.organization_id \
+         WHERE f.organization_id IN ({list})"
     );
-    let mut query = sqlx::query_as::<_, SlotTotals>(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, VenueRow>(sqlx::AssertSqlSafe(sql))
         .bind(from)
         .bind(to);
     for id in ids {
         query = query.bind(id);
     }
-    Ok(query
-        .fetch_all(on)
-        .await?
+    let venues = query.fetch_all(&mut *conn).await?;
+    Ok(venues
         .into_iter()
-        .map(|t| (t.facility_id.clone(), t))
+        .map(|v| {
+            let availability = availability(&v, now, declaration_max_age);
+            (v.organization_id, availability)
+        })
         .collect())
 }
 
@@ -198,20 +172,19 @@ fn horizon(now: Timestamp) -> (String, String) {
     (japan_minute_at(now), last.to_string())
 }
 
-fn availability(
-    venue: &VenueRow,
-    totals: Option<&SlotTotals>,
-    now: Timestamp,
-    declaration_max_age: Duration,
-) -> Availability {
+fn availability(venue: &VenueRow, now: Timestamp, declaration_max_age: Duration) -> Availability {
     let mode = venue.reservation_mode.unwrap_or(ReservationMode::External);
     let (status, next_free_date, free_places, unconfirmed) = match mode {
         ReservationMode::Vsys => {
-            let t = totals.cloned().unwrap_or_default();
+            let free = venue.free.unwrap_or(0);
             (
-                AvailabilityStatus::of_slots(t.slots, t.capacity, t.free),
-                t.next_free_date,
-                t.free.max(0),
+                AvailabilityStatus::of_slots(
+                    venue.slots.unwrap_or(0),
+                    venue.capacity.unwrap_or(0),
+                    free,
+                ),
+                venue.next_free_date.clone(),
+                free.max(0),
                 false,
             )
         }
@@ -277,21 +250,28 @@ pub async fn refresh(tx: &mut WriteTx, facility_id: &str) -> AppResult<()> {
 pub async fn announce(
     tx: &mut WriteTx,
     facility_id: &str,
-    mut details: serde_json::Value,
+    details: serde_json::Value,
 ) -> AppResult<()> {
+    let event = changed(tx, facility_id, details).await?;
+    append(tx, &event).await?;
+    Ok(())
+}
+
+/// Like [`announce`], but returns the public event for the caller to append with its own
+/// (one sequence step for all of a transaction's events).
+pub async fn changed(
+    tx: &mut WriteTx,
+    facility_id: &str,
+    mut details: serde_json::Value,
+) -> AppResult<NewEvent> {
     refresh(tx, facility_id).await?;
     details["facilityId"] = serde_json::Value::from(facility_id);
-    append(
-        tx,
-        &NewEvent {
-            topic: AVAILABILITY_TOPIC.into(),
-            visibility: Visibility::Public,
-            organization_id: Some(facility_id.to_owned()),
-            payload: details,
-        },
-    )
-    .await?;
-    Ok(())
+    Ok(NewEvent {
+        topic: AVAILABILITY_TOPIC.into(),
+        visibility: Visibility::Public,
+        organization_id: Some(facility_id.to_owned()),
+        payload: details,
+    })
 }
 
 /// The availability of one venue, read from the pool.

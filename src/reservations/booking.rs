@@ -16,15 +16,14 @@ use serde_json::{Value, json};
 
 use super::resident::{Resident, ResidentInput};
 use super::schedule::parse_date;
-use super::slots::{self, SlotRecord, announce, japan_minute, vaccine_at, venue};
+use super::slots::{self, SlotRecord, availability_changed, japan_minute, vaccine_at, venue};
 use super::store::{self, ReservationRecord, ReservationStatus};
 use crate::actor::{Actor, OrgScope, RequestMeta, Role};
-use crate::allocation::products;
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
-use crate::events::{NewEvent, Visibility, append};
+use crate::events::{NewEvent, Visibility, append_all};
 use crate::facilities::decide_on;
 use crate::graphql::idempotency::IdempotentCall;
 use crate::organizations::{OrganizationKind, OrganizationRecord, ReservationMode, store as orgs};
@@ -126,27 +125,23 @@ async fn book_checked(
     if let Some(call) = call {
         call.claim(&mut tx).await?;
     }
-    if store::active_dose(
+    let around = store::active_doses_around(
         tx.conn(),
         &coupon_municipality,
         &resident.coupon_number,
         resident.dose_number,
         None,
     )
-    .await?
-    .is_some()
-    {
+    .await?;
+    if around.iter().any(|r| r.dose_number == resident.dose_number) {
         return Err(already_booked(resident.dose_number));
     }
     check_interval(
-        &mut tx,
-        (&coupon_municipality, &resident.coupon_number),
+        &around,
         resident.dose_number,
         &slot.slot_date,
-        &product.id,
-        None,
-    )
-    .await?;
+        product.minimum_interval_days,
+    )?;
     take_place(&mut tx, &slot.id).await?;
     let id = new_id();
     let now = tx.now();
@@ -198,13 +193,17 @@ async fn book_checked(
     if let Some(call) = call {
         call.answer(&mut tx, &answer).await?;
     }
-    notify(&mut tx, BOOKED_TOPIC, &venue.id, view).await?;
-    announce(
+    let availability = availability_changed(
         &mut tx,
         &venue.id,
         &product.code,
         &slot.slot_date,
         &slot.slot_date,
+    )
+    .await?;
+    append_all(
+        &mut tx,
+        &[restricted(BOOKED_TOPIC, &venue.id, view), availability],
     )
     .await?;
     tx.commit().await?;
@@ -275,43 +274,28 @@ async fn free_place(tx: &mut WriteTx, slot_id: &str) -> AppResult<()> {
 }
 
 /// A dose keeps the minimum interval of the earlier dose's vaccine after the earlier dose's
-/// booking, and before the next dose's booking (when either is booked here). `except` is the
-/// booking being changed.
-async fn check_interval(
-    tx: &mut WriteTx,
-    coupon: (&str, &str),
+/// booking, and before the next dose's booking (when either is booked here). `around` are the
+/// coupon's other active bookings (see [`store::active_doses_around`]); `interval_days` is this
+/// booking's vaccine's minimum interval.
+fn check_interval(
+    around: &[ReservationRecord],
     dose: i64,
     date: &str,
-    product_id: &str,
-    except: Option<&str>,
+    interval_days: Option<i64>,
 ) -> AppResult<()> {
-    let (municipality_id, coupon_number) = coupon;
     let this_date = parse_date("slotId", date)?;
-    for other_dose in [dose - 1, dose + 1] {
-        if other_dose < 1 {
+    for other in around {
+        let other_dose = other.dose_number;
+        if other_dose != dose - 1 && other_dose != dose + 1 {
             continue;
         }
-        let Some(other) = store::active_dose(
-            tx.conn(),
-            municipality_id,
-            coupon_number,
-            other_dose,
-            except,
-        )
-        .await?
-        else {
-            continue;
-        };
         let other_date = parse_date("slotId", &other.slot_date)?;
-        let (earlier_date, later_date, earlier_product) = if other_dose < dose {
-            (other_date, this_date, other.product_id.as_str())
+        let (earlier_date, later_date, days) = if other_dose < dose {
+            (other_date, this_date, other.minimum_interval_days)
         } else {
-            (this_date, other_date, product_id)
+            (this_date, other_date, interval_days)
         };
-        let days = products::by_id(tx.conn(), earlier_product)
-            .await?
-            .and_then(|p| p.minimum_interval_days)
-            .unwrap_or(0);
+        let days = days.unwrap_or(0);
         let earliest = earlier_date + time::Duration::days(days);
         if later_date < earliest {
             let (earlier, later) = if other_dose < dose {
@@ -433,16 +417,14 @@ async fn cancel_checked(
     )
     .await?;
     let code = booking.product_code.as_str();
-    notify(
-        &mut tx,
+    let cancelled = restricted(
         CANCELLED_TOPIC,
         &venue.id,
         json!({ "reservationId": booking.id, "facilityId": venue.id, "slotId": booking.slot_id,
             "date": booking.slot_date, "startsAt": booking.starts_at, "product": code,
             "dose": booking.dose_number }),
-    )
-    .await?;
-    announce(
+    );
+    let availability = availability_changed(
         &mut tx,
         &venue.id,
         code,
@@ -450,6 +432,7 @@ async fn cancel_checked(
         &booking.slot_date,
     )
     .await?;
+    append_all(&mut tx, &[cancelled, availability]).await?;
     tx.commit().await?;
     store::load(db.pool(), &booking.id)
         .await?
@@ -519,15 +502,20 @@ async fn change_checked(
     if let Some(call) = call {
         call.claim(&mut tx).await?;
     }
-    check_interval(
-        &mut tx,
-        (&booking.coupon_municipality_id, &booking.coupon_number),
+    let around = store::active_doses_around(
+        tx.conn(),
+        &booking.coupon_municipality_id,
+        &booking.coupon_number,
         booking.dose_number,
-        &slot.slot_date,
-        &booking.product_id,
         Some(&booking.id),
     )
     .await?;
+    check_interval(
+        &around,
+        booking.dose_number,
+        &slot.slot_date,
+        booking.minimum_interval_days,
+    )?;
     // Hold the new place first: a full slot refuses here, before anything was freed.
     take_place(&mut tx, &slot.id).await?;
     let moved = sqlx::query(
@@ -571,28 +559,33 @@ async fn change_checked(
     }
     let code = booking.product_code.as_str();
     let view = public_view(&booking.id, &slot, code, booking.dose_number);
-    notify(&mut tx, CHANGED_TOPIC, &new_venue.id, view.clone()).await?;
+    let mut events = vec![restricted(CHANGED_TOPIC, &new_venue.id, view.clone())];
     if old_venue.id != new_venue.id {
-        notify(&mut tx, CHANGED_TOPIC, &old_venue.id, view).await?;
+        events.push(restricted(CHANGED_TOPIC, &old_venue.id, view));
     }
-    announce(
-        &mut tx,
-        &old_venue.id,
-        code,
-        &booking.slot_date,
-        &booking.slot_date,
-    )
-    .await?;
-    if old_venue.id != new_venue.id || slot.slot_date != booking.slot_date {
-        announce(
+    events.push(
+        availability_changed(
             &mut tx,
-            &new_venue.id,
+            &old_venue.id,
             code,
-            &slot.slot_date,
-            &slot.slot_date,
+            &booking.slot_date,
+            &booking.slot_date,
         )
-        .await?;
+        .await?,
+    );
+    if old_venue.id != new_venue.id || slot.slot_date != booking.slot_date {
+        events.push(
+            availability_changed(
+                &mut tx,
+                &new_venue.id,
+                code,
+                &slot.slot_date,
+                &slot.slot_date,
+            )
+            .await?,
+        );
     }
+    append_all(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(answer)
 }
@@ -606,16 +599,12 @@ fn public_view(id: &str, slot: &SlotRecord, product_code: &str, dose: i64) -> Va
     })
 }
 
-async fn notify(tx: &mut WriteTx, topic: &str, facility_id: &str, payload: Value) -> AppResult<()> {
-    append(
-        tx,
-        &NewEvent {
-            topic: topic.into(),
-            visibility: Visibility::Restricted,
-            organization_id: Some(facility_id.to_owned()),
-            payload,
-        },
-    )
-    .await?;
-    Ok(())
+/// An event for the venue's area (restricted).
+fn restricted(topic: &str, facility_id: &str, payload: Value) -> NewEvent {
+    NewEvent {
+        topic: topic.into(),
+        visibility: Visibility::Restricted,
+        organization_id: Some(facility_id.to_owned()),
+        payload,
+    }
 }

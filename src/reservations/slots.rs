@@ -14,6 +14,7 @@ use crate::authz::Action;
 use crate::clock::{JST, Timestamp};
 use crate::db::{Db, Exec, Filter, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
+use crate::events::{NewEvent, append};
 use crate::facilities::decide_on;
 use crate::organizations::{OrganizationKind, OrganizationRecord, ReservationMode, store};
 
@@ -199,7 +200,7 @@ async fn create_checked(
             .change(None, Some(summary)),
     )
     .await?;
-    announce(
+    let event = availability_changed(
         &mut tx,
         &venue.id,
         &product.code,
@@ -207,6 +208,7 @@ async fn create_checked(
         &schedule.to.to_string(),
     )
     .await?;
+    append(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(SlotsCreated { created, warnings })
 }
@@ -346,15 +348,16 @@ async fn uncovered_dates(
     })
 }
 
-/// Tells the navigator that a venue's availability of a vaccine changed between two dates.
-pub async fn announce(
+/// Refreshes a venue's stored status and returns the public event telling the navigator that
+/// its availability of a vaccine changed between two dates, for the caller to append.
+pub async fn availability_changed(
     tx: &mut WriteTx,
     facility_id: &str,
     product_code: &str,
     from: &str,
     to: &str,
-) -> AppResult<()> {
-    super::availability::announce(
+) -> AppResult<NewEvent> {
+    super::availability::changed(
         tx,
         facility_id,
         json!({ "productCode": product_code, "from": from, "to": to }),

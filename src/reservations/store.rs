@@ -49,6 +49,8 @@ pub struct ReservationRecord {
     pub ends_at: String,
     /// The venue's municipality (the area the booking belongs to).
     pub venue_municipality_id: String,
+    /// The vaccine's minimum interval before the next dose, read with the booking.
+    pub minimum_interval_days: Option<i64>,
 }
 
 const SELECT: &str = "SELECT r.id, r.slot_id, r.facility_id, r.product_id, \
@@ -56,7 +58,7 @@ const SELECT: &str = "SELECT r.id, r.slot_id, r.facility_id, r.product_id, \
      r.coupon_municipality_id, r.coupon_number, r.dose_number, r.name, r.name_kana, \
      r.birth_date, r.phone, r.status, r.created_at, r.updated_at, r.cancelled_at, \
      r.cancel_reason, r.version, s.slot_date, s.starts_at, s.ends_at, \
-     s.municipality_id AS venue_municipality_id \
+     s.municipality_id AS venue_municipality_id, p.minimum_interval_days \
      FROM reservations r JOIN reservation_slots s ON s.id = r.slot_id \
      JOIN products p ON p.id = r.product_id";
 
@@ -68,25 +70,27 @@ pub async fn load<'c>(on: impl Exec<'c>, id: &str) -> AppResult<Option<Reservati
         .await?)
 }
 
-/// The active booking of a coupon for a dose, other than `except`.
-pub async fn active_dose<'c>(
+/// The active bookings of a coupon for a dose and its neighbours (the dose before and the
+/// dose after), other than `except`: what a booking of that dose is checked against.
+pub async fn active_doses_around<'c>(
     on: impl Exec<'c>,
     municipality_id: &str,
     coupon_number: &str,
     dose_number: i64,
     except: Option<&str>,
-) -> AppResult<Option<ReservationRecord>> {
+) -> AppResult<Vec<ReservationRecord>> {
     let sql = format!(
         "{SELECT} WHERE r.coupon_municipality_id = $1 AND r.coupon_number = $2 \
-         AND r.dose_number = $3 AND r.status = $4 AND r.id <> $5"
+         AND r.dose_number BETWEEN $3 AND $4 AND r.status = $5 AND r.id <> $6"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(municipality_id)
         .bind(coupon_number)
-        .bind(dose_number)
+        .bind(dose_number - 1)
+        .bind(dose_number + 1)
         .bind(ReservationStatus::Booked.as_db())
         .bind(except.unwrap_or(""))
-        .fetch_optional(on)
+        .fetch_all(on)
         .await?)
 }
 
