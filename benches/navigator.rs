@@ -280,7 +280,10 @@ async fn booking_run(backend: Backend, admin_url: &str, duration: Duration) -> f
     let slots = Arc::new(slots);
     let next = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
+    let clients: usize = support::arg("--booking-clients")
+        .map(|n| n.parse().expect("--booking-clients N"))
+        .unwrap_or(CONCURRENCY);
+    let workers: Vec<_> = (0..clients)
         .map(|_| {
             let (url, token, venue, slots, next) = (
                 url.clone(),

@@ -48,6 +48,7 @@ impl Server {
         )
         .await
         .context("cannot start the event dispatcher")?;
+        crate::reservations::status_recorder::start(db.clone(), events.clone());
         let mailer = Mailer::new(db.clone(), &args.auth)?;
         if args.auth.mail_worker {
             mailer.start();

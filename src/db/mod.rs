@@ -18,7 +18,6 @@ pub use ids::new_id;
 pub use json::JsonText;
 pub use sql::{Filter, placeholders};
 
-use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,8 +25,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// A PostgreSQL connection idle this long is checked before it is lent again.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
@@ -53,10 +52,11 @@ impl<'c, T: Executor<'c, Database = Any>> Exec<'c> for T {}
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite allows one writer at a time. Serialising this process's write transactions here
-    /// (on top of `BEGIN IMMEDIATE` and the busy timeout) means a write never fails with
-    /// SQLITE_BUSY under our own concurrency.
-    sqlite_writer: Option<Arc<Semaphore>>,
+    /// SQLite allows one writer at a time. This process's write transactions all run on this
+    /// one connection, in turn (on top of `BEGIN IMMEDIATE` and the busy timeout), so a write
+    /// never fails with SQLITE_BUSY under our own concurrency; and since no other connection
+    /// of ours writes, its page cache stays valid from one transaction to the next.
+    sqlite_writer: Option<Arc<Mutex<AnyConnection>>>,
     /// Statements sent through [`Db::pool`]; read by tests that count queries per request.
     statements: Arc<AtomicU64>,
     /// What time it is for everything stored through this handle.
@@ -65,31 +65,42 @@ pub struct Db {
     signals: Arc<CommitSignals>,
 }
 
-/// A write transaction; on SQLite it also holds this process's writer slot until it ends.
+/// A write transaction; on SQLite it runs on the process's one writer connection, held until
+/// it ends.
 pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    _writer: Option<OwnedSemaphorePermit>,
+    conn: TxConn,
     clock: Clock,
     signals: Arc<CommitSignals>,
     queued: Queued,
     backend: Backend,
 }
 
+/// Where a write transaction runs.
+enum TxConn {
+    /// PostgreSQL: a pooled transaction (writers run side by side).
+    Pooled(Transaction<'static, Any>),
+    /// SQLite: the writer connection, inside `BEGIN IMMEDIATE`; `None` once ended.
+    Writer(Option<OwnedMutexGuard<AnyConnection>>),
+}
+
 impl WriteTx {
     /// Commits, then wakes whoever must act on what the transaction queued: events are
     /// never announced, nor mail sent, before the change they belong to is durable.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        let WriteTx {
-            tx,
-            _writer,
-            signals,
-            queued,
-            ..
-        } = self;
-        tx.commit().await?;
-        // The writer slot is free before anyone woken reads or writes.
-        drop(_writer);
-        signals.committed(queued);
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        match std::mem::replace(&mut self.conn, TxConn::Writer(None)) {
+            TxConn::Pooled(tx) => tx.commit().await?,
+            TxConn::Writer(Some(mut conn)) => {
+                if let Err(e) = conn.execute("COMMIT").await {
+                    // Still open: dropping `self` rolls it back.
+                    self.conn = TxConn::Writer(Some(conn));
+                    return Err(e);
+                }
+                // The writer connection is free before anyone woken reads or writes.
+                drop(conn);
+            }
+            TxConn::Writer(None) => unreachable!("a transaction commits once"),
+        }
+        self.signals.committed(self.queued);
         Ok(())
     }
 
@@ -122,21 +133,35 @@ impl WriteTx {
     }
 
     /// The transaction's connection, to run statements on: `query.execute(tx.conn())`.
-    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        match &mut self.conn {
+            TxConn::Pooled(tx) => tx,
+            TxConn::Writer(conn) => conn.as_mut().expect("the transaction is open"),
+        }
     }
 }
 
-impl Deref for WriteTx {
-    type Target = Transaction<'static, Any>;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
+impl Drop for WriteTx {
+    /// A transaction dropped before its commit (an error, a refusal, a cancelled request) is
+    /// rolled back. A pooled one does that itself; the writer connection is handed to a task
+    /// that rolls back, and the next writer waits for it.
+    fn drop(&mut self) {
+        let TxConn::Writer(open) = &mut self.conn else {
+            return;
+        };
+        let Some(mut conn) = open.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Err(e) = conn.execute("ROLLBACK").await {
+                        tracing::error!(error = %e, "rolling back on the writer connection failed");
+                    }
+                });
+            }
+            Err(_) => tracing::error!("a write transaction was dropped outside the runtime"),
+        }
     }
 }
 
@@ -151,24 +176,11 @@ impl Db {
         };
         let options = AnyConnectOptions::from_str(&url).context("invalid database URL")?;
         let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    // An embedded database has no far end to lose: no ping before each use.
-                    .test_before_acquire(false)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the writer; the busy timeout covers other
-                            // processes (e.g. `vsys seed` while a server runs).
-                            conn.execute(
-                                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-            }
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
+                // An embedded database has no far end to lose: no ping before each use.
+                .test_before_acquire(false)
+                .after_connect(|conn, _meta| Box::pin(sqlite_settings(conn))),
             // A pool pings a connection before lending it, by default: a round trip per
             // statement sent through the pool. PostgreSQL is pinged only after a pause long
             // enough for the server or a firewall to have dropped the connection.
@@ -178,20 +190,37 @@ impl Db {
                 .before_acquire(|conn, meta| {
                     Box::pin(async move {
                         if meta.idle_for > IDLE_BEFORE_PING {
-                            sqlx::Connection::ping(conn).await?;
+                            conn.ping().await?;
                         }
                         Ok(true)
                     })
                 }),
         }
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .context("cannot connect to the database")?;
+        let sqlite_writer = match backend {
+            Backend::Sqlite => {
+                let mut writer = AnyConnection::connect_with(&options)
+                    .await
+                    .context("cannot connect to the database")?;
+                sqlite_settings(&mut writer)
+                    .await
+                    .context("cannot configure the database connection")?;
+                // The writer touches every table: a larger cache than a reader's default.
+                writer
+                    .execute("PRAGMA cache_size = -65536")
+                    .await
+                    .context("cannot configure the database connection")?;
+                Some(Arc::new(Mutex::new(writer)))
+            }
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
             backend,
-            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Semaphore::new(1))),
+            sqlite_writer,
             statements: Arc::default(),
             clock: Clock::system(),
             signals: Arc::default(),
@@ -261,32 +290,21 @@ impl Db {
     /// Starts a write transaction. On SQLite it takes the write lock up front (`BEGIN
     /// IMMEDIATE`), so a transaction that reads before it writes cannot fail on upgrade.
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
-        match &self.sqlite_writer {
+        let conn = match &self.sqlite_writer {
             Some(writer) => {
-                let permit = writer
-                    .clone()
-                    .acquire_owned()
-                    .await
-                    .expect("the writer semaphore is never closed");
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx {
-                    tx,
-                    _writer: Some(permit),
-                    clock: self.clock.clone(),
-                    signals: self.signals.clone(),
-                    queued: Queued::default(),
-                    backend: self.backend,
-                })
+                let mut conn = writer.clone().lock_owned().await;
+                conn.execute("BEGIN IMMEDIATE").await?;
+                TxConn::Writer(Some(conn))
             }
-            None => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _writer: None,
-                clock: self.clock.clone(),
-                signals: self.signals.clone(),
-                queued: Queued::default(),
-                backend: self.backend,
-            }),
-        }
+            None => TxConn::Pooled(self.pool.begin().await?),
+        };
+        Ok(WriteTx {
+            conn,
+            clock: self.clock.clone(),
+            signals: self.signals.clone(),
+            queued: Queued::default(),
+            backend: self.backend,
+        })
     }
 
     /// True when the database answers a trivial query.
@@ -297,6 +315,17 @@ impl Db {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Every SQLite connection's settings. WAL lets readers run beside the writer; the busy
+/// timeout covers other processes (e.g. `vsys seed` while a server runs).
+async fn sqlite_settings(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+    )
+    .await?;
+    Ok(())
 }
 
 /// Which backend a URL names; anything else stops start-up with a one-line message.

@@ -116,7 +116,7 @@ impl Identity {
     ) -> AppResult<UserRecord> {
         let username = Username::from_input(&invitation.username);
         invitation.username = username.as_str().to_owned();
-        let organization = store::org_scope(&self.db, &invitation.organization_id)
+        let organization = store::org_scope(self.db.pool(), &invitation.organization_id)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
         if let Err(error) = decide(
@@ -584,7 +584,7 @@ impl Identity {
         let user = store::user_by_id(self.db.pool(), user_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        let organization = store::org_scope(&self.db, &user.organization_id)
+        let organization = store::org_scope(self.db.pool(), &user.organization_id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
         let target = Target::User {

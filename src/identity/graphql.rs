@@ -311,7 +311,7 @@ impl IdentityQuery {
         let actor = require_actor(ctx)?;
         let identity = identity(ctx);
         let org_row = row_of(&organization_id, ORGANIZATION_TYPES, "organization")?;
-        let scope = store::org_scope(&identity.db, &org_row)
+        let scope = store::org_scope(identity.db.pool(), &org_row)
             .await?
             .ok_or(AppError::NotFound("organization"))?;
         decide(Some(actor), Action::ListUsers, Target::Organization(&scope))?;
@@ -335,7 +335,7 @@ pub async fn load_user_node(ctx: &Context<'_>, id: &str) -> async_graphql::Resul
     let user = store::user_by_id(identity.db.pool(), id)
         .await?
         .ok_or(AppError::NotFound("object"))?;
-    let scope = store::org_scope(&identity.db, &user.organization_id)
+    let scope = store::org_scope(identity.db.pool(), &user.organization_id)
         .await?
         .ok_or(AppError::NotFound("object"))?;
     decide(

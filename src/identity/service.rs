@@ -10,7 +10,7 @@ use super::password::PasswordPolicy;
 use super::privacy;
 use super::secrets::hash_token;
 use super::store;
-use crate::actor::Username;
+use crate::actor::{OrgScope, Username};
 use crate::audit::{self, Entry, Outcome, RequestMeta};
 use crate::config::AuthArgs;
 use crate::db::Db;
@@ -56,11 +56,13 @@ impl Identity {
         touch: bool,
         meta: &RequestMeta,
     ) -> AppResult<Actor> {
-        let session = store::session_by_token(&self.db, &hash_token(token))
+        // The session, its user and the user's organisation are read on one connection.
+        let mut conn = self.db.pool().acquire().await?;
+        let session = store::session_by_token(&mut *conn, &hash_token(token))
             .await?
             .ok_or(AppError::Unauthenticated)?;
         let now = self.db.now();
-        let user = store::user_by_id(self.db.pool(), &session.user_id).await?;
+        let user = store::user_by_id(&mut *conn, &session.user_id).await?;
         if let Some(user) = user.as_ref().filter(|u| u.status == UserStatus::Disabled) {
             audit::record_alone(
                 &self.db,
@@ -84,10 +86,11 @@ impl Identity {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
                 .bind(&session.id)
                 .bind(now)
-                .execute(self.db.pool())
+                .execute(&mut *conn)
                 .await?;
         }
-        self.actor(&user, session.id).await
+        let organization = store::org_scope(&mut *conn, &user.organization_id).await?;
+        self.actor_in(&user, session.id, organization)
     }
 
     /// Whether a session (by id) is still valid, without touching it.
@@ -107,11 +110,20 @@ impl Identity {
 
     /// The actor for a user of a live session, with the obligations it must meet first.
     pub async fn actor(&self, user: &UserRecord, session_id: String) -> AppResult<Actor> {
-        let organization = store::org_scope(&self.db, &user.organization_id)
-            .await?
-            .ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("user {} has no organisation", user.id))
-            })?;
+        let organization = store::org_scope(self.db.pool(), &user.organization_id).await?;
+        self.actor_in(user, session_id, organization)
+    }
+
+    /// The actor for a user of `organization` (read by the caller).
+    fn actor_in(
+        &self,
+        user: &UserRecord,
+        session_id: String,
+        organization: Option<OrgScope>,
+    ) -> AppResult<Actor> {
+        let organization = organization.ok_or_else(|| {
+            AppError::Internal(anyhow::anyhow!("user {} has no organisation", user.id))
+        })?;
         Ok(Actor {
             user_id: user.id.clone(),
             username: user.username.clone(),

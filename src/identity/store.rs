@@ -41,12 +41,15 @@ pub async fn users_of_organization(db: &Db, organization_id: &str) -> AppResult<
 }
 
 /// Where an organisation sits, for area checks.
-pub async fn org_scope(db: &Db, organization_id: &str) -> AppResult<Option<OrgScope>> {
+pub async fn org_scope<'c>(
+    on: impl Exec<'c>,
+    organization_id: &str,
+) -> AppResult<Option<OrgScope>> {
     let row: Option<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT id, kind, prefecture_id, municipality_id FROM organizations WHERE id = $1",
     )
     .bind(organization_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(on)
     .await?;
     Ok(row.and_then(|(id, kind, prefecture_id, municipality_id)| {
         Some(OrgScope {
@@ -147,12 +150,15 @@ pub struct SessionRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
-pub async fn session_by_token(db: &Db, token_hash: &str) -> AppResult<Option<SessionRecord>> {
+pub async fn session_by_token<'c>(
+    on: impl Exec<'c>,
+    token_hash: &str,
+) -> AppResult<Option<SessionRecord>> {
     Ok(sqlx::query_as(
         "SELECT id, user_id, last_seen_at, expires_at, revoked_at FROM sessions WHERE token_hash = $1",
     )
     .bind(token_hash)
-    .fetch_optional(db.pool())
+    .fetch_optional(on)
     .await?)
 }
 

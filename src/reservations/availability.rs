@@ -7,8 +7,9 @@
 //!   configured age;
 //! - a venue needing no booking: 予約不要.
 //!
-//! Every transaction that changes a venue's availability also refreshes its stored status
-//! (`navigator_statuses`), which keeps when the status last changed.
+//! Every transaction that changes a venue's availability appends a public event; from those
+//! events [`super::status_recorder`] keeps each venue's stored status (`navigator_statuses`),
+//! which says since when the status holds.
 
 use std::collections::HashMap;
 
@@ -215,36 +216,6 @@ fn availability(venue: &VenueRow, now: Timestamp, declaration_max_age: Duration)
     }
 }
 
-/// Recomputes one venue's status inside the transaction that changed it, and records when it
-/// changed.
-pub async fn refresh(tx: &mut WriteTx, facility_id: &str) -> AppResult<()> {
-    let now = tx.now();
-    let ids = [facility_id.to_owned()];
-    let Some(current) = of_venues(tx.conn(), &ids, now, Duration::days(36500))
-        .await
-        .map(|mut m| m.remove(facility_id))?
-    else {
-        return Ok(());
-    };
-    sqlx::query(
-        "INSERT INTO navigator_statuses (facility_id, status, next_free_date, free_places, \
-         changed_at, computed_at) VALUES ($1, $2, $3, $4, $5, $5) \
-         ON CONFLICT (facility_id) DO UPDATE SET \
-         changed_at = CASE WHEN navigator_statuses.status = excluded.status \
-           THEN navigator_statuses.changed_at ELSE excluded.changed_at END, \
-         status = excluded.status, next_free_date = excluded.next_free_date, \
-         free_places = excluded.free_places, computed_at = excluded.computed_at",
-    )
-    .bind(facility_id)
-    .bind(current.status.as_db())
-    .bind(current.next_free_date)
-    .bind(current.free_places)
-    .bind(now)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
 /// A venue's availability changed in `tx`: refreshes its stored status and tells the navigator
 /// with a public event saying what changed (`details`, with the venue's id added).
 pub async fn announce(
@@ -252,26 +223,21 @@ pub async fn announce(
     facility_id: &str,
     details: serde_json::Value,
 ) -> AppResult<()> {
-    let event = changed(tx, facility_id, details).await?;
+    let event = changed(facility_id, details);
     append(tx, &event).await?;
     Ok(())
 }
 
-/// Like [`announce`], but returns the public event for the caller to append with its own
-/// (one sequence step for all of a transaction's events).
-pub async fn changed(
-    tx: &mut WriteTx,
-    facility_id: &str,
-    mut details: serde_json::Value,
-) -> AppResult<NewEvent> {
-    refresh(tx, facility_id).await?;
+/// The public event [`announce`] appends, for a caller to append with its own (one sequence
+/// step for all of a transaction's events).
+pub fn changed(facility_id: &str, mut details: serde_json::Value) -> NewEvent {
     details["facilityId"] = serde_json::Value::from(facility_id);
-    Ok(NewEvent {
+    NewEvent {
         topic: AVAILABILITY_TOPIC.into(),
         visibility: Visibility::Public,
         organization_id: Some(facility_id.to_owned()),
         payload: details,
-    })
+    }
 }
 
 /// The availability of one venue, read from the pool.

@@ -21,6 +21,7 @@ use super::store::{self, ReservationRecord, ReservationStatus};
 use crate::actor::{Actor, OrgScope, RequestMeta, Role};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
+use crate::clock::Timestamp;
 use crate::db::{Db, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append_all};
@@ -77,6 +78,12 @@ async fn bookable_slot(
     Ok(slot)
 }
 
+/// A booking made: the answer kept for retries, and the booking as stored.
+pub struct Booked {
+    pub answer: Value,
+    pub record: ReservationRecord,
+}
+
 /// Books a place. Audited; with an idempotency key a retry returns the first booking.
 pub async fn book(
     db: &Db,
@@ -84,7 +91,7 @@ pub async fn book(
     actor: &Actor,
     new: NewBooking<'_>,
     call: Option<&IdempotentCall>,
-) -> AppResult<Value> {
+) -> AppResult<Booked> {
     let result = book_checked(db, meta, actor, &new, call).await;
     audit::record_if_refused(
         db,
@@ -103,7 +110,7 @@ async fn book_checked(
     actor: &Actor,
     new: &NewBooking<'_>,
     call: Option<&IdempotentCall>,
-) -> AppResult<Value> {
+) -> AppResult<Booked> {
     let venue = venue(db, new.facility_id).await?;
     decide(
         Some(actor),
@@ -125,54 +132,37 @@ async fn book_checked(
     if let Some(call) = call {
         call.claim(&mut tx).await?;
     }
-    let around = store::active_doses_around(
-        tx.conn(),
-        &coupon_municipality,
-        &resident.coupon_number,
-        resident.dose_number,
-        None,
-    )
-    .await?;
-    if around.iter().any(|r| r.dose_number == resident.dose_number) {
-        return Err(already_booked(resident.dose_number));
-    }
-    check_interval(
-        &around,
-        resident.dose_number,
-        &slot.slot_date,
-        product.minimum_interval_days,
-    )?;
-    take_place(&mut tx, &slot.id).await?;
     let id = new_id();
     let now = tx.now();
-    let inserted = sqlx::query(
-        "INSERT INTO reservations (id, slot_id, facility_id, product_id, coupon_municipality_id, \
-         coupon_number, dose_number, name, name_kana, birth_date, phone, status, booked_by, \
-         created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
-    )
-    .bind(&id)
-    .bind(&slot.id)
-    .bind(&venue.id)
-    .bind(&product.id)
-    .bind(&coupon_municipality)
-    .bind(&resident.coupon_number)
-    .bind(resident.dose_number)
-    .bind(&resident.name)
-    .bind(&resident.name_kana)
-    .bind(&resident.birth_date)
-    .bind(&resident.phone)
-    .bind(ReservationStatus::Booked.as_db())
-    .bind(&actor.user_id)
-    .bind(now)
-    .execute(tx.conn())
-    .await;
-    match inserted {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            return Err(already_booked(resident.dose_number));
-        }
-        other => other?,
+    let row = NewRow {
+        created_at: now,
+        id: &id,
+        slot: &slot,
+        product_id: &product.id,
+        coupon_municipality_id: &coupon_municipality,
+        resident: &resident,
+        booked_by: &actor.user_id,
     };
+    // The usual booking has no neighbouring dose booked: one guarded insert checks that and
+    // books. Otherwise the interval to the neighbours is checked first.
+    if !insert_booking(&mut tx, &row, true).await? {
+        let around = store::active_doses_around(
+            tx.conn(),
+            &coupon_municipality,
+            &resident.coupon_number,
+            resident.dose_number,
+            None,
+        )
+        .await?;
+        check_interval(
+            &around,
+            resident.dose_number,
+            &slot.slot_date,
+            product.minimum_interval_days,
+        )?;
+        insert_booking(&mut tx, &row, false).await?;
+    }
+    take_place(&mut tx, &slot.id).await?;
     let view = public_view(&id, &slot, &product.code, resident.dose_number);
     audit::record(
         &mut tx,
@@ -193,21 +183,99 @@ async fn book_checked(
     if let Some(call) = call {
         call.answer(&mut tx, &answer).await?;
     }
-    let availability = availability_changed(
-        &mut tx,
-        &venue.id,
-        &product.code,
-        &slot.slot_date,
-        &slot.slot_date,
-    )
-    .await?;
+    let availability =
+        availability_changed(&venue.id, &product.code, &slot.slot_date, &slot.slot_date);
     append_all(
         &mut tx,
         &[restricted(BOOKED_TOPIC, &venue.id, view), availability],
     )
     .await?;
     tx.commit().await?;
-    Ok(answer)
+    // The booking as stored, from what was written (no read back).
+    let record = ReservationRecord {
+        id,
+        slot_id: slot.id,
+        facility_id: venue.id,
+        product_id: product.id,
+        product_code: product.code,
+        coupon_municipality_id: coupon_municipality,
+        coupon_number: resident.coupon_number,
+        dose_number: resident.dose_number,
+        name: resident.name,
+        name_kana: resident.name_kana,
+        birth_date: resident.birth_date,
+        phone: resident.phone,
+        status: ReservationStatus::Booked,
+        created_at: now,
+        updated_at: now,
+        cancelled_at: None,
+        cancel_reason: None,
+        version: 1,
+        slot_date: slot.slot_date,
+        starts_at: slot.starts_at,
+        ends_at: slot.ends_at,
+        venue_municipality_id: slot.municipality_id,
+        minimum_interval_days: product.minimum_interval_days,
+    };
+    Ok(Booked { answer, record })
+}
+
+/// A booking's row, as inserted.
+struct NewRow<'a> {
+    id: &'a str,
+    slot: &'a SlotRecord,
+    product_id: &'a str,
+    coupon_municipality_id: &'a str,
+    resident: &'a Resident,
+    booked_by: &'a str,
+    created_at: Timestamp,
+}
+
+/// Inserts a booking. A second active booking of the coupon's dose is refused (ALREADY_BOOKED,
+/// by the unique index). `unless_neighbours`: inserts nothing, and answers false, when the
+/// coupon has the dose before or after booked (the caller then checks the interval).
+async fn insert_booking(
+    tx: &mut WriteTx,
+    row: &NewRow<'_>,
+    unless_neighbours: bool,
+) -> AppResult<bool> {
+    let guard = if unless_neighbours {
+        " WHERE NOT EXISTS (SELECT 1 FROM reservations n \
+          WHERE n.coupon_municipality_id = $5 AND n.coupon_number = $6 \
+          AND n.dose_number IN ($7 - 1, $7 + 1) AND n.status = $12)"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "INSERT INTO reservations (id, slot_id, facility_id, product_id, coupon_municipality_id, \
+         coupon_number, dose_number, name, name_kana, birth_date, phone, status, booked_by, \
+         created_at, updated_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14{guard}"
+    );
+    let resident = row.resident;
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(row.id)
+        .bind(&row.slot.id)
+        .bind(&row.slot.facility_id)
+        .bind(row.product_id)
+        .bind(row.coupon_municipality_id)
+        .bind(&resident.coupon_number)
+        .bind(resident.dose_number)
+        .bind(&resident.name)
+        .bind(&resident.name_kana)
+        .bind(&resident.birth_date)
+        .bind(&resident.phone)
+        .bind(ReservationStatus::Booked.as_db())
+        .bind(row.booked_by)
+        .bind(row.created_at)
+        .execute(tx.conn())
+        .await;
+    match inserted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(already_booked(resident.dose_number))
+        }
+        other => Ok(other?.rows_affected() == 1),
+    }
 }
 
 /// The coupon's municipality, which must be the venue's.
@@ -424,14 +492,8 @@ async fn cancel_checked(
             "date": booking.slot_date, "startsAt": booking.starts_at, "product": code,
             "dose": booking.dose_number }),
     );
-    let availability = availability_changed(
-        &mut tx,
-        &venue.id,
-        code,
-        &booking.slot_date,
-        &booking.slot_date,
-    )
-    .await?;
+    let availability =
+        availability_changed(&venue.id, code, &booking.slot_date, &booking.slot_date);
     append_all(&mut tx, &[cancelled, availability]).await?;
     tx.commit().await?;
     store::load(db.pool(), &booking.id)
@@ -563,27 +625,19 @@ async fn change_checked(
     if old_venue.id != new_venue.id {
         events.push(restricted(CHANGED_TOPIC, &old_venue.id, view));
     }
-    events.push(
-        availability_changed(
-            &mut tx,
-            &old_venue.id,
-            code,
-            &booking.slot_date,
-            &booking.slot_date,
-        )
-        .await?,
-    );
+    events.push(availability_changed(
+        &old_venue.id,
+        code,
+        &booking.slot_date,
+        &booking.slot_date,
+    ));
     if old_venue.id != new_venue.id || slot.slot_date != booking.slot_date {
-        events.push(
-            availability_changed(
-                &mut tx,
-                &new_venue.id,
-                code,
-                &slot.slot_date,
-                &slot.slot_date,
-            )
-            .await?,
-        );
+        events.push(availability_changed(
+            &new_venue.id,
+            code,
+            &slot.slot_date,
+            &slot.slot_date,
+        ));
     }
     append_all(&mut tx, &events).await?;
     tx.commit().await?;
@@ -606,5 +660,78 @@ fn restricted(topic: &str, facility_id: &str, payload: Value) -> NewEvent {
         visibility: Visibility::Restricted,
         organization_id: Some(facility_id.to_owned()),
         payload,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_interval;
+    use crate::clock::Timestamp;
+    use crate::error::AppError;
+    use crate::reservations::store::{ReservationRecord, ReservationStatus};
+
+    fn booked(dose: i64, date: &str, interval_days: Option<i64>) -> ReservationRecord {
+        let at = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+        ReservationRecord {
+            id: format!("r{dose}"),
+            slot_id: "s".into(),
+            facility_id: "f".into(),
+            product_id: "p".into(),
+            product_code: "PFIZER".into(),
+            coupon_municipality_id: "m".into(),
+            coupon_number: "0000000001".into(),
+            dose_number: dose,
+            name: "n".into(),
+            name_kana: "カナ".into(),
+            birth_date: "1950-01-01".into(),
+            phone: "0".into(),
+            status: ReservationStatus::Booked,
+            created_at: at,
+            updated_at: at,
+            cancelled_at: None,
+            cancel_reason: None,
+            version: 1,
+            slot_date: date.into(),
+            starts_at: format!("{date}T09:00"),
+            ends_at: format!("{date}T09:30"),
+            venue_municipality_id: "m".into(),
+            minimum_interval_days: interval_days,
+        }
+    }
+
+    fn reason(result: Result<(), AppError>) -> &'static str {
+        match result {
+            Err(AppError::Refused { reason, .. }) => reason,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_later_dose_keeps_the_earlier_doses_interval() {
+        let first = [booked(1, "2027-03-01", Some(21))];
+        assert_eq!(
+            reason(check_interval(&first, 2, "2027-03-21", Some(21))),
+            "DOSE_TOO_EARLY"
+        );
+        assert!(check_interval(&first, 2, "2027-03-22", Some(21)).is_ok());
+    }
+
+    #[test]
+    fn an_earlier_dose_keeps_its_own_interval_before_the_next() {
+        // Dose 2 is booked; dose 1 moves: this vaccine's interval counts.
+        let second = [booked(2, "2027-03-22", Some(21))];
+        assert_eq!(
+            reason(check_interval(&second, 1, "2027-03-02", Some(21))),
+            "DOSE_TOO_EARLY"
+        );
+        assert!(check_interval(&second, 1, "2027-03-01", Some(21)).is_ok());
+    }
+
+    #[test]
+    fn doses_further_away_and_vaccines_without_interval_do_not_count() {
+        let third = [booked(3, "2027-03-02", Some(21))];
+        assert!(check_interval(&third, 1, "2027-03-01", Some(21)).is_ok());
+        let first = [booked(1, "2027-03-01", None)];
+        assert!(check_interval(&first, 2, "2027-03-01", None).is_ok());
     }
 }

@@ -603,8 +603,16 @@ impl ReservationMutation {
             call.as_ref(),
         )
         .await;
+        let (result, made) = match result {
+            Ok(booked) => (Ok(booked.answer), Some(booked.record)),
+            Err(e) => (Err(e), None),
+        };
         let answer = idempotency::settle(db, call.as_ref(), result).await?;
-        reservation_answer(db, answer).await
+        match made {
+            Some(record) => Ok(Reservation(record)),
+            // A retry answered by the first attempt: read that booking.
+            None => reservation_answer(db, answer).await,
+        }
     }
 
     /// Moves a booking to another slot of the same vaccine in the municipality, atomically:

@@ -10,6 +10,7 @@ mod mode;
 pub mod resident;
 pub mod schedule;
 pub mod slots;
+pub mod status_recorder;
 pub mod store;
 
 pub use availability::AVAILABILITY_TOPIC;

@@ -201,13 +201,11 @@ async fn create_checked(
     )
     .await?;
     let event = availability_changed(
-        &mut tx,
         &venue.id,
         &product.code,
         &schedule.from.to_string(),
         &schedule.to.to_string(),
-    )
-    .await?;
+    );
     append(&mut tx, &event).await?;
     tx.commit().await?;
     Ok(SlotsCreated { created, warnings })
@@ -348,21 +346,18 @@ async fn uncovered_dates(
     })
 }
 
-/// Refreshes a venue's stored status and returns the public event telling the navigator that
-/// its availability of a vaccine changed between two dates, for the caller to append.
-pub async fn availability_changed(
-    tx: &mut WriteTx,
+/// The public event telling the navigator that a venue's availability of a vaccine changed
+/// between two dates, for the caller to append.
+pub fn availability_changed(
     facility_id: &str,
     product_code: &str,
     from: &str,
     to: &str,
-) -> AppResult<NewEvent> {
+) -> NewEvent {
     super::availability::changed(
-        tx,
         facility_id,
         json!({ "productCode": product_code, "from": from, "to": to }),
     )
-    .await
 }
 
 /// Where to look for free slots.

@@ -7,9 +7,10 @@ use time::Duration;
 
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::events::append;
 use crate::organizations::{OrganizationKind, ReservationMode, store};
 use crate::reservations::schedule::{DayOfWeek, Schedule, ScheduleInput};
-use crate::reservations::{availability, slots};
+use crate::reservations::slots;
 
 const VENUE: &str = "1411000019";
 const VACCINE: &str = "PFIZER";
@@ -53,7 +54,12 @@ pub async fn seed(db: &Db) -> AppResult<()> {
         &schedule.slots(),
     )
     .await?;
-    availability::refresh(&mut tx, &venue.id).await?;
+    // The navigator's stored status follows from the event (reservations::status_recorder).
+    append(
+        &mut tx,
+        &slots::availability_changed(&venue.id, &product.code, &from, &to),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
