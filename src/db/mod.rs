@@ -177,7 +177,7 @@ impl Db {
         let options = AnyConnectOptions::from_str(&url).context("invalid database URL")?;
         let pool = match backend {
             Backend::Sqlite => AnyPoolOptions::new()
-                .max_connections(8)
+                .max_connections(16)
                 // An embedded database has no far end to lose: no ping before each use.
                 .test_before_acquire(false)
                 .after_connect(|conn, _meta| Box::pin(sqlite_settings(conn))),
