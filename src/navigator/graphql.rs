@@ -159,7 +159,8 @@ impl NavigatorVenue {
     async fn free_places(&self) -> i64 {
         self.0.availability.free_places
     }
-    /// When the status last changed (null when the passing of time changed it since).
+    /// When the status last changed: recorded within about a second of the change, and null
+    /// until then, or when the passing of time changed it since.
     async fn status_changed_at(&self) -> Option<Timestamp> {
         self.0.availability.changed_at
     }
