@@ -21,7 +21,6 @@ use super::store::{self, ReservationRecord, ReservationStatus};
 use crate::actor::{Actor, OrgScope, RequestMeta, Role};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
-use crate::clock::Timestamp;
 use crate::db::{Db, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append_all};
@@ -132,43 +131,60 @@ async fn book_checked(
     if let Some(call) = call {
         call.claim(&mut tx).await?;
     }
-    let id = new_id();
+    // The booking as it is stored: inserted, then answered without a read back.
     let now = tx.now();
-    let row = NewRow {
+    let record = ReservationRecord {
+        id: new_id(),
+        slot_id: slot.id.clone(),
+        facility_id: venue.id.clone(),
+        product_id: product.id.clone(),
+        product_code: product.code.clone(),
+        coupon_municipality_id: coupon_municipality,
+        coupon_number: resident.coupon_number.clone(),
+        dose_number: resident.dose_number,
+        name: resident.name.clone(),
+        name_kana: resident.name_kana.clone(),
+        birth_date: resident.birth_date.clone(),
+        phone: resident.phone.clone(),
+        status: ReservationStatus::Booked,
         created_at: now,
-        id: &id,
-        slot: &slot,
-        product_id: &product.id,
-        coupon_municipality_id: &coupon_municipality,
-        resident: &resident,
-        booked_by: &actor.user_id,
+        updated_at: now,
+        cancelled_at: None,
+        cancel_reason: None,
+        version: 1,
+        slot_date: slot.slot_date.clone(),
+        starts_at: slot.starts_at.clone(),
+        ends_at: slot.ends_at.clone(),
+        venue_municipality_id: slot.municipality_id.clone(),
+        minimum_interval_days: product.minimum_interval_days,
     };
+    let id = record.id.as_str();
     // The usual booking has no neighbouring dose booked: one guarded insert checks that and
     // books. Otherwise the interval to the neighbours is checked first.
-    if !insert_booking(&mut tx, &row, true).await? {
+    if !insert_booking(&mut tx, &record, &actor.user_id, true).await? {
         let around = store::active_doses_around(
             tx.conn(),
-            &coupon_municipality,
-            &resident.coupon_number,
-            resident.dose_number,
+            &record.coupon_municipality_id,
+            &record.coupon_number,
+            record.dose_number,
             None,
         )
         .await?;
         check_interval(
             &around,
-            resident.dose_number,
+            record.dose_number,
             &slot.slot_date,
             product.minimum_interval_days,
         )?;
-        insert_booking(&mut tx, &row, false).await?;
+        insert_booking(&mut tx, &record, &actor.user_id, false).await?;
     }
     take_place(&mut tx, &slot.id).await?;
-    let view = public_view(&id, &slot, &product.code, resident.dose_number);
+    let view = public_view(id, &slot, &product.code, resident.dose_number);
     audit::record(
         &mut tx,
         meta,
         Entry::new("bookReservation", Outcome::Success, Some(actor))
-            .object("Reservation", &id)
+            .object("Reservation", id)
             .organization(&venue.id)
             // The audit keeps who and which coupon, not the resident's contact details.
             .change(
@@ -191,44 +207,7 @@ async fn book_checked(
     )
     .await?;
     tx.commit().await?;
-    // The booking as stored, from what was written (no read back).
-    let record = ReservationRecord {
-        id,
-        slot_id: slot.id,
-        facility_id: venue.id,
-        product_id: product.id,
-        product_code: product.code,
-        coupon_municipality_id: coupon_municipality,
-        coupon_number: resident.coupon_number,
-        dose_number: resident.dose_number,
-        name: resident.name,
-        name_kana: resident.name_kana,
-        birth_date: resident.birth_date,
-        phone: resident.phone,
-        status: ReservationStatus::Booked,
-        created_at: now,
-        updated_at: now,
-        cancelled_at: None,
-        cancel_reason: None,
-        version: 1,
-        slot_date: slot.slot_date,
-        starts_at: slot.starts_at,
-        ends_at: slot.ends_at,
-        venue_municipality_id: slot.municipality_id,
-        minimum_interval_days: product.minimum_interval_days,
-    };
     Ok(Booked { answer, record })
-}
-
-/// A booking's row, as inserted.
-struct NewRow<'a> {
-    id: &'a str,
-    slot: &'a SlotRecord,
-    product_id: &'a str,
-    coupon_municipality_id: &'a str,
-    resident: &'a Resident,
-    booked_by: &'a str,
-    created_at: Timestamp,
 }
 
 /// Inserts a booking. A second active booking of the coupon's dose is refused (ALREADY_BOOKED,
@@ -236,7 +215,8 @@ struct NewRow<'a> {
 /// coupon has the dose before or after booked (the caller then checks the interval).
 async fn insert_booking(
     tx: &mut WriteTx,
-    row: &NewRow<'_>,
+    booking: &ReservationRecord,
+    booked_by: &str,
     unless_neighbours: bool,
 ) -> AppResult<bool> {
     let guard = if unless_neighbours {
@@ -252,27 +232,26 @@ async fn insert_booking(
          created_at, updated_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14{guard}"
     );
-    let resident = row.resident;
     let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(row.id)
-        .bind(&row.slot.id)
-        .bind(&row.slot.facility_id)
-        .bind(row.product_id)
-        .bind(row.coupon_municipality_id)
-        .bind(&resident.coupon_number)
-        .bind(resident.dose_number)
-        .bind(&resident.name)
-        .bind(&resident.name_kana)
-        .bind(&resident.birth_date)
-        .bind(&resident.phone)
-        .bind(ReservationStatus::Booked.as_db())
-        .bind(row.booked_by)
-        .bind(row.created_at)
+        .bind(&booking.id)
+        .bind(&booking.slot_id)
+        .bind(&booking.facility_id)
+        .bind(&booking.product_id)
+        .bind(&booking.coupon_municipality_id)
+        .bind(&booking.coupon_number)
+        .bind(booking.dose_number)
+        .bind(&booking.name)
+        .bind(&booking.name_kana)
+        .bind(&booking.birth_date)
+        .bind(&booking.phone)
+        .bind(booking.status.as_db())
+        .bind(booked_by)
+        .bind(booking.created_at)
         .execute(tx.conn())
         .await;
     match inserted {
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(already_booked(resident.dose_number))
+            Err(already_booked(booking.dose_number))
         }
         other => Ok(other?.rows_affected() == 1),
     }
