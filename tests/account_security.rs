@@ -16,14 +16,6 @@ const RESET: &str =
 const QUESTIONS: &str = "{ securityQuestions }";
 const INVITE: &str = "mutation($o: ID!, $u: String!, $e: String!) { inviteUser(input: { organizationId: $o, username: $u, email: $e, displayName: \"新任 職員\", role: MUNICIPALITY }) { id username } }";
 
-/// Enough attempts per minute for a test that asks about many names from one address.
-const GENEROUS_RATES: [&str; 4] = [
-    "--sign-in-rate-per-ip",
-    "10000",
-    "--sign-in-rate-per-account",
-    "10000",
-];
-
 /// The decoy the server used to pick: an unkeyed hash anyone can compute.
 fn unkeyed_choice(username: &str) -> usize {
     let hash = hex::encode(Sha256::digest(username.as_bytes()));
@@ -62,7 +54,7 @@ async fn column(server: &TestServer, select: &str, username: &str) -> Option<Str
 
 #[tokio::test]
 async fn the_unkeyed_hash_no_longer_predicts_the_decoy_question() {
-    let server = TestServer::start_with(&GENEROUS_RATES).await;
+    let server = TestServer::start_signing_in_freely().await;
     let list = questions(&server).await;
     let names: Vec<String> = (0..90).map(|i| format!("outsider{i:02}.admin")).collect();
     let mut predicted = 0;
@@ -87,10 +79,10 @@ async fn the_unkeyed_hash_no_longer_predicts_the_decoy_question() {
 
 #[tokio::test]
 async fn the_decoy_is_stable_for_a_name_shared_by_instances_and_differs_between_deployments() {
-    let first = TestServer::start_with(&GENEROUS_RATES).await;
+    let first = TestServer::start_signing_in_freely().await;
     let url = first.db.as_ref().unwrap().url.clone();
-    let twin = TestServer::start_on(&url, &GENEROUS_RATES).await;
-    let other = TestServer::start_with(&GENEROUS_RATES).await;
+    let twin = TestServer::start_on(&url, &common::FREE_SIGN_IN).await;
+    let other = TestServer::start_signing_in_freely().await;
     let names: Vec<String> = (0..40).map(|i| format!("ghost{i}")).collect();
     let mut differs_elsewhere = 0;
     for name in &names {

@@ -319,13 +319,7 @@ fn denied(response: &Value) -> bool {
 
 #[tokio::test]
 async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() {
-    let server = TestServer::start_with(&[
-        "--sign-in-rate-per-ip",
-        "100000",
-        "--sign-in-rate-per-account",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_signing_in_freely().await;
     let schema_mutations = server
         .data(
             "{ __type(name: \"Mutation\") { fields { name } } }",

@@ -212,13 +212,7 @@ async fn the_wholesaler_schedules_and_delivers_and_the_clinic_sees_it_live() {
 
 #[tokio::test]
 async fn only_the_deliverer_enters_and_each_party_sees_its_share() {
-    let server = TestServer::start_with(&[
-        "--sign-in-rate-per-ip",
-        "100000",
-        "--sign-in-rate-per-account",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_signing_in_freely().await;
     let c = cast(&server).await;
     let cool = locked(&server, &c).await;
     let wholesaler = sign_in_accepting_policy(&server, "wholesaler.admin").await;

@@ -129,13 +129,7 @@ async fn published_venues_are_found_nearest_first_without_signing_in() {
 
 #[tokio::test]
 async fn a_vsys_venues_status_follows_its_slots_at_once() {
-    let server = TestServer::start_with(&[
-        "--sign-in-rate-per-ip",
-        "100000",
-        "--sign-in-rate-per-account",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_signing_in_freely().await;
     let s = &server;
     let meguro = s.sign_in("meguro.admin").await;
     let operator = s.sign_in("meguro.callcenter").await;
@@ -300,13 +294,7 @@ async fn next_update(ws: &mut common::WsClient) -> Value {
 
 #[tokio::test]
 async fn a_burst_of_bookings_reaches_the_area_coalesced_with_the_last_state() {
-    let server = TestServer::start_with(&[
-        "--sign-in-rate-per-ip",
-        "100000",
-        "--sign-in-rate-per-account",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_signing_in_freely().await;
     let s = &server;
     let meguro = s.sign_in("meguro.admin").await;
     let operator = s.sign_in("meguro.callcenter").await;
@@ -491,13 +479,7 @@ async fn anonymous_traffic_is_rate_limited_per_address_and_capped_in_size() {
 
 #[tokio::test]
 async fn availability_is_published_as_smart_scheduling_links() {
-    let server = TestServer::start_with(&[
-        "--sign-in-rate-per-ip",
-        "100000",
-        "--sign-in-rate-per-account",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_signing_in_freely().await;
     let s = &server;
     let meguro = s.sign_in("meguro.admin").await;
     let operator = s.sign_in("meguro.callcenter").await;

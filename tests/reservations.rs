@@ -23,13 +23,7 @@ struct Desk {
 }
 
 async fn desk() -> Desk {
-    let server = TestServer::start_with(&[
-        "--sign-in-rate-per-ip",
-        "100000",
-        "--sign-in-rate-per-account",
-        "100000",
-    ])
-    .await;
+    let server = TestServer::start_signing_in_freely().await;
     let operator = server.sign_in("meguro.callcenter").await;
     let meguro = server.sign_in("meguro.admin").await;
     let venue = facility_id(&server, VENUE).await;

@@ -163,6 +163,14 @@ pub struct TestServer {
     pub db: Option<TestDb>,
 }
 
+/// Sign-in limits no test reaches.
+pub const FREE_SIGN_IN: [&str; 4] = [
+    "--sign-in-rate-per-ip",
+    "100000",
+    "--sign-in-rate-per-account",
+    "100000",
+];
+
 impl TestServer {
     /// A server with the demo data on a fresh database.
     pub async fn start() -> TestServer {
@@ -174,6 +182,12 @@ impl TestServer {
         let mut server = Self::start_on(&db.url, extra).await;
         server.db = Some(db);
         server
+    }
+
+    /// A server with the demo data whose sign-in limits let a test sign many users in (or
+    /// ask about many names) from one address.
+    pub async fn start_signing_in_freely() -> TestServer {
+        Self::start_with(&FREE_SIGN_IN).await
     }
 
     /// A server on an existing database (a second instance, say).
