@@ -15,6 +15,31 @@ use crate::reservations::slots;
 const VENUE: &str = "1411000019";
 const VACCINE: &str = "PFIZER";
 
+/// Slots every day for the fourteen days from tomorrow, in the given opening periods.
+pub fn fortnight(
+    db: &Db,
+    periods: Vec<(&str, &str)>,
+    slot_minutes: i64,
+    capacity: i64,
+) -> AppResult<Schedule> {
+    let today = db.clock().japan_date();
+    let (from, to) = (
+        (today + Duration::days(1)).to_string(),
+        (today + Duration::days(14)).to_string(),
+    );
+    Schedule::validate(
+        &ScheduleInput {
+            from: &from,
+            to: &to,
+            days_of_week: &DayOfWeek::ALL,
+            periods,
+            slot_minutes,
+            capacity,
+        },
+        today,
+    )
+}
+
 pub async fn seed(db: &Db) -> AppResult<()> {
     let (Some(venue), Some(product)) = (
         store::find_by_code(db, OrganizationKind::Facility, VENUE).await?,
@@ -22,22 +47,8 @@ pub async fn seed(db: &Db) -> AppResult<()> {
     ) else {
         return Ok(());
     };
-    let today = db.clock().japan_date();
-    let (from, to) = (
-        (today + Duration::days(1)).to_string(),
-        (today + Duration::days(14)).to_string(),
-    );
-    let schedule = Schedule::validate(
-        &ScheduleInput {
-            from: &from,
-            to: &to,
-            days_of_week: &DayOfWeek::ALL,
-            periods: vec![("09:00", "12:00"), ("13:00", "16:00")],
-            slot_minutes: 30,
-            capacity: 6,
-        },
-        today,
-    )?;
+    let schedule = fortnight(db, vec![("09:00", "12:00"), ("13:00", "16:00")], 30, 6)?;
+    let (from, to) = (schedule.from.to_string(), schedule.to.to_string());
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE facilities SET reservation_mode = $1 WHERE organization_id = $2")
         .bind(ReservationMode::Vsys.as_db())

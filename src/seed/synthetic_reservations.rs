@@ -6,7 +6,6 @@
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::organizations::{NewOrganization, ReservationMode};
-use crate::reservations::schedule::{DayOfWeek, Schedule, ScheduleInput};
 use crate::reservations::slots::insert_slots;
 
 /// One venue in this many books in vsys.
@@ -17,22 +16,8 @@ pub async fn seed(db: &Db, facilities: &[NewOrganization]) -> AppResult<()> {
     let Some(product) = crate::allocation::products::by_code(db.pool(), VACCINE).await? else {
         return Ok(());
     };
-    let today = db.clock().japan_date();
-    let (from, to) = (
-        (today + time::Duration::days(1)).to_string(),
-        (today + time::Duration::days(14)).to_string(),
-    );
-    let schedule = Schedule::validate(
-        &ScheduleInput {
-            from: &from,
-            to: &to,
-            days_of_week: &DayOfWeek::ALL,
-            periods: vec![("09:00", "12:00"), ("13:00", "17:00")],
-            slot_minutes: 60,
-            capacity: 10,
-        },
-        today,
-    )?;
+    let schedule =
+        super::demo_slots::fortnight(db, vec![("09:00", "12:00"), ("13:00", "17:00")], 60, 10)?;
     let slots = schedule.slots();
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE facilities SET navigator_published = 1")
