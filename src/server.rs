@@ -75,6 +75,7 @@ impl Server {
                     identity.clone(),
                     Duration::from_secs(args.http.ws_session_check_secs),
                 ),
+                shared_subscriptions: Arc::default(),
                 db,
                 events,
                 mailer,

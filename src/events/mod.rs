@@ -9,13 +9,17 @@
 mod attachments;
 mod bus;
 mod graphql;
+mod grouped;
+mod live;
 mod outbox;
 mod postgres;
 
 pub use bus::{EventBus, LocalBus};
 pub use graphql::{Event, EventSubscription};
+pub use grouped::{GroupedWrites, UnitFuture};
 pub use outbox::{
     Audience, NewEvent, StoredEvent, Visibility, append, append_all, latest_seq, read_after,
+    read_topic_after,
 };
 pub use postgres::PostgresBus;
 
@@ -27,6 +31,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast;
 
 use crate::db::{Backend, Db};
+use live::LiveChannels;
 use crate::error::AppResult;
 
 /// Outbox rows read per statement.
@@ -38,8 +43,9 @@ pub struct Events {
     db: Db,
     /// Kept alive here: the commit signal holds only a weak reference.
     _bus: Arc<dyn EventBus>,
-    live: broadcast::Sender<Arc<StoredEvent>>,
+    live: Arc<LiveChannels>,
     attachments: attachments::Attachments,
+    grouped: GroupedWrites,
     /// Commits of this instance that appended events, counted at commit: a cache of what
     /// events change can tell at once that it may be stale, before the event is dispatched.
     local_commits: Arc<std::sync::atomic::AtomicU64>,
@@ -63,7 +69,7 @@ impl Events {
                 bus.wake();
             }
         });
-        let live = broadcast::channel(LIVE_BUFFER).0;
+        let live = Arc::new(LiveChannels::new(LIVE_BUFFER));
         let start = latest_seq(&db).await?;
         tokio::spawn(dispatch(
             db.clone(),
@@ -73,12 +79,18 @@ impl Events {
             poll,
         ));
         Ok(Arc::new(Events {
+            grouped: GroupedWrites::start(db.clone()),
             db,
             _bus: bus,
             live,
             attachments: attachments::Attachments::default(),
             local_commits,
         }))
+    }
+
+    /// This instance's group commit, for small writes many requests make at once.
+    pub fn grouped(&self) -> &GroupedWrites {
+        &self.grouped
     }
 
     /// How many commits of this instance appended events so far.
@@ -115,9 +127,29 @@ impl Events {
         &self,
         after: Option<i64>,
     ) -> impl Stream<Item = Arc<StoredEvent>> + Send + 'static + use<> {
+        self.cursor(None, self.live.subscribe_all(), after)
+    }
+
+    /// One topic's events, as [`Events::stream`] gives all of them: events of other topics
+    /// never wake the subscriber.
+    pub fn stream_topic(
+        &self,
+        topic: &'static str,
+        after: Option<i64>,
+    ) -> impl Stream<Item = Arc<StoredEvent>> + Send + 'static + use<> {
+        self.cursor(Some(topic), self.live.subscribe_topic(topic), after)
+    }
+
+    fn cursor(
+        &self,
+        topic: Option<&'static str>,
+        live: broadcast::Receiver<Arc<StoredEvent>>,
+        after: Option<i64>,
+    ) -> impl Stream<Item = Arc<StoredEvent>> + Send + 'static + use<> {
         let state = Cursor {
             db: self.db.clone(),
-            live: self.live.subscribe(),
+            topic,
+            live,
             last: after.unwrap_or(0),
             catching_up: after.is_some(),
             backlog: VecDeque::new(),
@@ -131,6 +163,8 @@ impl Events {
 
 struct Cursor {
     db: Db,
+    /// Only this topic's events (all when `None`).
+    topic: Option<&'static str>,
     live: broadcast::Receiver<Arc<StoredEvent>>,
     last: i64,
     catching_up: bool,
@@ -164,7 +198,11 @@ impl Cursor {
 
     /// Reads the next batch of committed events into the backlog.
     async fn catch_up(&mut self) {
-        match read_after(&self.db, self.last, READ_BATCH).await {
+        let rows = match self.topic {
+            Some(topic) => read_topic_after(&self.db, topic, self.last, READ_BATCH).await,
+            None => read_after(&self.db, self.last, READ_BATCH).await,
+        };
+        match rows {
             Ok(rows) => {
                 self.catching_up = rows.len() as i64 == READ_BATCH;
                 self.backlog.extend(rows.into_iter().map(Arc::new));
@@ -181,7 +219,7 @@ impl Cursor {
 async fn dispatch(
     db: Db,
     mut wakeups: broadcast::Receiver<()>,
-    live: broadcast::Sender<Arc<StoredEvent>>,
+    live: Arc<LiveChannels>,
     mut last: i64,
     poll: Duration,
 ) {
@@ -200,8 +238,7 @@ async fn dispatch(
                     let full = rows.len() as i64 == READ_BATCH;
                     for row in rows {
                         last = row.seq;
-                        // No receivers is normal: nobody is subscribed right now.
-                        let _ = live.send(Arc::new(row));
+                        live.send(row);
                     }
                     if !full {
                         break;

@@ -214,6 +214,27 @@ pub async fn read_after(db: &Db, after: i64, limit: i64) -> AppResult<Vec<Stored
     rows.into_iter().map(StoredEvent::try_from).collect()
 }
 
+/// One topic's committed events after `after`, in sequence order (by the `events_topic`
+/// index).
+pub async fn read_topic_after(
+    db: &Db,
+    topic: &str,
+    after: i64,
+    limit: i64,
+) -> AppResult<Vec<StoredEvent>> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT seq, topic, visibility, audience, organization_id, prefecture_id, \
+         municipality_id, payload, occurred_at FROM events \
+         WHERE topic = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+    )
+    .bind(topic)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.into_iter().map(StoredEvent::try_from).collect()
+}
+
 /// The highest committed sequence number (0 when there is none).
 pub async fn latest_seq(db: &Db) -> AppResult<i64> {
     Ok(

@@ -23,6 +23,7 @@ const KEPT_FOR: time::Duration = time::Duration::hours(24);
 pub const KEY_IN_USE: &str = "IDEMPOTENCY_KEY_IN_USE";
 
 /// One mutation call that named an idempotency key.
+#[derive(Clone)]
 pub struct IdempotentCall {
     user_id: String,
     key: String,

@@ -43,6 +43,8 @@ pub struct AppState {
     pub public_limiter: Arc<crate::graphql::rate_limit::RateLimiter>,
     /// Which signed-in websockets' sessions have ended (one watcher per instance).
     pub sessions: websocket::SessionWatch,
+    /// Anonymous subscriptions, one execution per distinct request.
+    pub shared_subscriptions: Arc<websocket::SharedExecutions>,
     /// Flips to true when the server is shutting down; open websockets close on it.
     pub shutdown: watch::Receiver<bool>,
 }

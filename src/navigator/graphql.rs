@@ -445,7 +445,7 @@ impl Coalescer {
             tokio::select! {
                 event = self.events.next() => {
                     let event = event?;
-                    if event.topic != AVAILABILITY_TOPIC || !self.scope.covers(&event) {
+                    if !self.scope.covers(&event) {
                         continue;
                     }
                     let facility = event.organization_id.clone().unwrap_or_default();
@@ -521,7 +521,7 @@ impl NavigatorSubscription {
         let events = ctx.data_unchecked::<Arc<Events>>().clone();
         let max_age = ctx.data_unchecked::<Arc<Navigator>>().declaration_max_age;
         let coalescer = Coalescer {
-            events: Box::pin(events.stream(None)),
+            events: Box::pin(events.stream_topic(AVAILABILITY_TOPIC, None)),
             scope,
             pending: HashMap::new(),
             last_sent: HashMap::new(),

@@ -43,12 +43,10 @@ impl Navigator {
     pub fn start(events: Arc<Events>, args: &NavigatorArgs) -> Arc<Navigator> {
         let changes_seen = Arc::new(AtomicU64::new(0));
         let counter = changes_seen.clone();
-        let mut feed = Box::pin(events.stream(None));
+        let mut feed = Box::pin(events.stream_topic(AVAILABILITY_TOPIC, None));
         tokio::spawn(async move {
-            while let Some(event) = feed.next().await {
-                if event.topic == AVAILABILITY_TOPIC {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
+            while feed.next().await.is_some() {
+                counter.fetch_add(1, Ordering::SeqCst);
             }
         });
         Arc::new(Navigator {

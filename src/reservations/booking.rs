@@ -23,7 +23,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, WriteTx, new_id};
 use crate::error::{AppError, AppResult};
-use crate::events::{NewEvent, Visibility, append_all};
+use crate::events::{Events, NewEvent, Visibility, append_all};
 use crate::facilities::decide_on;
 use crate::graphql::idempotency::IdempotentCall;
 use crate::organizations::{OrganizationKind, OrganizationRecord, ReservationMode, store as orgs};
@@ -86,12 +86,13 @@ pub struct Booked {
 /// Books a place. Audited; with an idempotency key a retry returns the first booking.
 pub async fn book(
     db: &Db,
+    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     new: NewBooking<'_>,
     call: Option<&IdempotentCall>,
 ) -> AppResult<Booked> {
-    let result = book_checked(db, meta, actor, &new, call).await;
+    let result = book_checked(db, events, meta, actor, &new, call).await;
     audit::record_if_refused(
         db,
         meta,
@@ -105,6 +106,7 @@ pub async fn book(
 
 async fn book_checked(
     db: &Db,
+    events: &Events,
     meta: &RequestMeta,
     actor: &Actor,
     new: &NewBooking<'_>,
@@ -127,12 +129,8 @@ async fn book_checked(
         ));
     }
 
-    let mut tx = db.begin_write().await?;
-    if let Some(call) = call {
-        call.claim(&mut tx).await?;
-    }
     // The booking as it is stored: inserted, then answered without a read back.
-    let now = tx.now();
+    let now = db.now();
     let record = ReservationRecord {
         id: new_id(),
         slot_id: slot.id.clone(),
@@ -158,56 +156,76 @@ async fn book_checked(
         venue_municipality_id: slot.municipality_id.clone(),
         minimum_interval_days: product.minimum_interval_days,
     };
-    let id = record.id.as_str();
-    // The usual booking has no neighbouring dose booked: one guarded insert checks that and
-    // books. Otherwise the interval to the neighbours is checked first.
-    if !insert_booking(&mut tx, &record, &actor.user_id, true).await? {
-        let around = store::active_doses_around(
-            tx.conn(),
-            &record.coupon_municipality_id,
-            &record.coupon_number,
-            record.dose_number,
-            None,
-        )
-        .await?;
-        check_interval(
-            &around,
-            record.dose_number,
-            &slot.slot_date,
-            product.minimum_interval_days,
-        )?;
-        insert_booking(&mut tx, &record, &actor.user_id, false).await?;
+    let audited = json!({ "slot": slot.id, "startsAt": slot.starts_at,
+        "coupon": format!("{}-{}", resident.municipality_code, resident.coupon_number),
+        "dose": resident.dose_number });
+    let booked_events = [
+        restricted(
+            BOOKED_TOPIC,
+            &venue.id,
+            public_view(&record.id, &slot, &product.code, resident.dose_number),
+        ),
+        availability_changed(&venue.id, &product.code, &slot.slot_date, &slot.slot_date),
+    ];
+    let (meta, actor, call) = (meta.clone(), actor.clone(), call.cloned());
+    // Bookings come in bursts: they are written in groups, one transaction for many.
+    events
+        .grouped()
+        .write(move |tx, events| {
+            Box::pin(async move {
+                if let Some(call) = &call {
+                    call.claim(tx).await?;
+                }
+                insert_checked(tx, &record, &actor.user_id).await?;
+                take_place(tx, &record.slot_id).await?;
+                audit::record(
+                    tx,
+                    &meta,
+                    Entry::new("bookReservation", Outcome::Success, Some(&actor))
+                        .object("Reservation", &record.id)
+                        .organization(&record.facility_id)
+                        // The audit keeps who and which coupon, not the resident's contact
+                        // details.
+                        .change(None, Some(audited)),
+                )
+                .await?;
+                let answer = json!({ "reservationId": record.id });
+                if let Some(call) = &call {
+                    call.answer(tx, &answer).await?;
+                }
+                events.extend(booked_events);
+                Ok(Booked { answer, record })
+            })
+        })
+        .await
+}
+
+/// Inserts a booking after checking the interval to the coupon's neighbouring doses. The usual
+/// booking has no neighbouring dose booked: one guarded insert checks that and books.
+async fn insert_checked(
+    tx: &mut WriteTx,
+    record: &ReservationRecord,
+    booked_by: &str,
+) -> AppResult<()> {
+    if insert_booking(tx, record, booked_by, true).await? {
+        return Ok(());
     }
-    take_place(&mut tx, &slot.id).await?;
-    let view = public_view(id, &slot, &product.code, resident.dose_number);
-    audit::record(
-        &mut tx,
-        meta,
-        Entry::new("bookReservation", Outcome::Success, Some(actor))
-            .object("Reservation", id)
-            .organization(&venue.id)
-            // The audit keeps who and which coupon, not the resident's contact details.
-            .change(
-                None,
-                Some(json!({ "slot": slot.id, "startsAt": slot.starts_at,
-                    "coupon": format!("{}-{}", resident.municipality_code, resident.coupon_number),
-                    "dose": resident.dose_number })),
-            ),
+    let around = store::active_doses_around(
+        tx.conn(),
+        &record.coupon_municipality_id,
+        &record.coupon_number,
+        record.dose_number,
+        None,
     )
     .await?;
-    let answer = json!({ "reservationId": id });
-    if let Some(call) = call {
-        call.answer(&mut tx, &answer).await?;
-    }
-    let availability =
-        availability_changed(&venue.id, &product.code, &slot.slot_date, &slot.slot_date);
-    append_all(
-        &mut tx,
-        &[restricted(BOOKED_TOPIC, &venue.id, view), availability],
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Booked { answer, record })
+    check_interval(
+        &around,
+        record.dose_number,
+        &record.slot_date,
+        record.minimum_interval_days,
+    )?;
+    insert_booking(tx, record, booked_by, false).await?;
+    Ok(())
 }
 
 /// Inserts a booking. A second active booking of the coupon's dose is refused (ALREADY_BOOKED,

@@ -1,6 +1,8 @@
 //! The GraphQL face of reservations: the venue's mode, slots in bulk, finding free slots,
 //! booking, changing and cancelling, and the audited list of bookings.
 
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use serde_json::json;
@@ -19,6 +21,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::clock::Timestamp;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::events::Events;
 use crate::graphql::idempotency::{self, IdempotentCall};
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::graphql::pagination::{PageRequest, page_complexity, split_page};
@@ -584,6 +587,7 @@ impl ReservationMutation {
         }
         let result = booking::book(
             db,
+            ctx.data_unchecked::<Arc<Events>>(),
             &request_meta(ctx),
             actor,
             NewBooking {

@@ -42,7 +42,7 @@ const VENUES_PER_STATEMENT: usize = 200;
 /// Starts the task; it runs as long as the server.
 pub fn start(db: Db, events: Arc<Events>) {
     tokio::spawn(async move {
-        let mut feed = Box::pin(events.stream(None));
+        let mut feed = Box::pin(events.stream_topic(AVAILABILITY_TOPIC, None));
         loop {
             match record_pending(&db).await {
                 // A full pass: more may be waiting.
@@ -55,14 +55,7 @@ pub fn start(db: Db, events: Arc<Events>) {
                 }
             }
             // Wait for the next change of availability (or look anyway now and then).
-            let wait = async {
-                while let Some(event) = feed.next().await {
-                    if event.topic == AVAILABILITY_TOPIC {
-                        return true;
-                    }
-                }
-                false
-            };
+            let wait = async { feed.next().await.is_some() };
             if let Ok(false) = tokio::time::timeout(IDLE_CHECK, wait).await {
                 // The feed ended: the server is stopping.
                 return;

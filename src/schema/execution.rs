@@ -42,6 +42,52 @@ pub fn execute_stream(
     }
 }
 
+/// Subscriptions to the latest state of something public, coalesced: what an anonymous
+/// subscriber receives depends on its request alone, and it needs no replay (a page that falls
+/// behind subscribes again and searches again). Anonymous subscribers to these share one
+/// execution per distinct request (`http::websocket::shared`). Feeds that promise every event
+/// (`events`) are never shared: each subscriber's own cursor catches up from the outbox.
+const SHARED_FIELDS: &[&str] = &["availabilityChanged", "statisticsUpdated"];
+
+/// Whether `query` (with `operation_name`) is a subscription to shared fields only. False when
+/// it does not parse or names no single operation: such a request runs on its own and reports
+/// its error.
+pub fn is_shared_subscription(
+    schema: &AppSchema,
+    query: &str,
+    operation_name: Option<&str>,
+) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+    let Some(document) = schema
+        .data::<DocumentCache>()
+        .and_then(|cache| cache.parsed(query))
+    else {
+        return false;
+    };
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => operation,
+        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
+            Some(operation) => operation,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(_), None) => return false,
+    };
+    operation.node.ty == OperationType::Subscription
+        && operation
+            .node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .all(|item| match &item.node {
+                Selection::Field(field) => {
+                    SHARED_FIELDS.contains(&field.node.name.node.as_str())
+                }
+                // Fragments could hide any field: run on its own.
+                _ => false,
+            })
+}
+
 /// A document the policies refuse: a request error, as async-graphql answers one.
 fn refused(error: ServerError) -> Response {
     with_codes(Response::from_errors(vec![error]))

@@ -364,9 +364,7 @@ impl StatisticsSubscription {
         // Refuse an unknown prefecture at once rather than on the first report.
         area(db, prefecture_code.as_deref(), None).await?;
         let events = ctx.data_unchecked::<Arc<Events>>().clone();
-        let reports = events
-            .stream(None)
-            .filter(|e| std::future::ready(e.topic == REPORTED_TOPIC));
+        let reports = events.stream_topic(REPORTED_TOPIC, None);
         // Bursts of reports: wait a second after the first, then answer with the totals as
         // they are then (computed once per instance per event and prefecture choice).
         Ok(reports

@@ -4,8 +4,10 @@
 
 mod protocol;
 mod sessions;
+mod shared;
 
 pub use sessions::SessionWatch;
+pub use shared::SharedExecutions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,6 +27,7 @@ use crate::graphql::{RequestParams, is_request_error};
 use crate::identity::Actor;
 use crate::schema::execution;
 use protocol::{ClientMessage, Protocol, ServerMessage, decode, encode};
+use shared::{Lagged, SharedResult};
 
 /// Close codes of the graphql-ws protocol.
 pub mod close_code {
@@ -418,17 +421,35 @@ impl Connection {
                 format!("at most {MAX_OPERATIONS_PER_CONNECTION} operations per connection");
             return Err(Refusal::Error(id, reason));
         }
-        // No per-request loader: a subscription lives for hours, and must not serve rows cached
-        // when it started (the shared, uncached loader serves it).
-        let mut request = payload.into_request().data(self.meta.clone());
-        if let Some(actor) = &self.actor {
-            request = request.data(actor.clone());
-        }
-        // Made here (execution is lazy: nothing runs before the task polls it), so the task
-        // does not keep room for the request and the schema as long as the subscription lives.
-        let stream = execution::execute_stream(&self.state.schema, request, self.actor.as_ref());
+        let messages = if self.actor.is_none()
+            && execution::is_shared_subscription(
+                &self.state.schema,
+                &payload.query,
+                payload.operation_name.as_deref(),
+            ) {
+            let (schema, meta) = (&self.state.schema, &self.meta);
+            let results = self.state.shared_subscriptions.join(&payload, || {
+                execution::execute_stream(schema, payload.clone().into_request().data(meta.clone()), None)
+            });
+            let id = id.clone();
+            results.map(move |result| shared_message(&id, result)).boxed()
+        } else {
+            // No per-request loader: a subscription lives for hours, and must not serve rows
+            // cached when it started (the shared, uncached loader serves it).
+            let mut request = payload.into_request().data(self.meta.clone());
+            if let Some(actor) = &self.actor {
+                request = request.data(actor.clone());
+            }
+            // Made here (execution is lazy: nothing runs before the task polls it), so the
+            // task does not keep room for the request and the schema as long as the
+            // subscription lives.
+            let id = id.clone();
+            execution::execute_stream(&self.state.schema, request, self.actor.as_ref())
+                .map(move |response| own_message(&id, response))
+                .boxed()
+        };
         let task = tokio::spawn(run_operation(
-            stream,
+            messages,
             id.clone(),
             self.outgoing.clone(),
             self.operations.clone(),
@@ -443,32 +464,64 @@ enum Refusal {
     Error(String, String),
 }
 
+/// A result to send, and whether it ends the operation without `complete` (a request error,
+/// or a subscriber that fell behind).
+type Step = (ServerMessage, bool);
+
+/// One result of the connection's own execution.
+fn own_message(id: &str, response: async_graphql::Response) -> Step {
+    if is_request_error(&response) {
+        (request_error(id, &response), true)
+    } else {
+        let message = ServerMessage::Next {
+            id: id.to_owned(),
+            payload: response,
+        };
+        (message, false)
+    }
+}
+
+/// One result of a shared execution: its text, serialized once, framed with this id.
+fn shared_message(id: &str, result: Result<Arc<SharedResult>, Lagged>) -> Step {
+    let Ok(result) = result else {
+        let reason = "the connection fell behind its subscription; subscribe again / \
+                      購読の受信が遅れたため停止しました。再度購読してください";
+        return (error_message(id.to_owned(), reason), true);
+    };
+    match &result.payload {
+        Some(payload) if !is_request_error(&result.response) => {
+            let message = ServerMessage::NextShared {
+                id: id.to_owned(),
+                payload: payload.clone(),
+            };
+            (message, false)
+        }
+        _ => (request_error(id, &result.response), true),
+    }
+}
+
+fn request_error(id: &str, response: &async_graphql::Response) -> ServerMessage {
+    ServerMessage::Error {
+        id: id.to_owned(),
+        errors: response
+            .errors
+            .iter()
+            .map(|e| serde_json::json!(e))
+            .collect(),
+    }
+}
+
 /// Streams one operation's results to the client: `next` per result, then `complete`; a
 /// request error (the document did not validate) is one `error` message instead.
 async fn run_operation(
-    mut results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
+    mut messages: futures_util::stream::BoxStream<'static, Step>,
     id: String,
     outgoing: mpsc::Sender<Outgoing>,
     registry: Arc<Mutex<HashMap<String, AbortHandle>>>,
 ) {
     let mut failed = false;
-    while let Some(response) = results.next().await {
-        let message = if is_request_error(&response) {
-            failed = true;
-            ServerMessage::Error {
-                id: id.clone(),
-                errors: response
-                    .errors
-                    .iter()
-                    .map(|e| serde_json::json!(e))
-                    .collect(),
-            }
-        } else {
-            ServerMessage::Next {
-                id: id.clone(),
-                payload: serde_json::json!(response),
-            }
-        };
+    while let Some((message, last)) = messages.next().await {
+        failed = last;
         if outgoing
             .send(Box::new(Out::Message(message)))
             .await

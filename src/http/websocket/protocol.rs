@@ -38,13 +38,22 @@ pub enum ClientMessage {
 }
 
 /// What the server sends.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum ServerMessage {
     Ack,
     Pong(Option<Value>),
     KeepAlive,
     ConnectionError(String),
-    Next { id: String, payload: Value },
+    /// A result, serialized straight into the frame (no intermediate JSON tree).
+    Next {
+        id: String,
+        payload: async_graphql::Response,
+    },
+    /// A result of a shared execution, serialized once for all its subscribers.
+    NextShared {
+        id: String,
+        payload: std::sync::Arc<str>,
+    },
     Error { id: String, errors: Vec<Value> },
     Complete { id: String },
 }
@@ -108,11 +117,18 @@ pub fn encode(protocol: Protocol, message: &ServerMessage) -> Option<String> {
         (Protocol::Legacy, ServerMessage::ConnectionError(message)) => {
             json!({ "type": "connection_error", "payload": { "message": message } })
         }
+        // The hot path of every subscription: written once, directly.
         (Protocol::TransportWs, ServerMessage::Next { id, payload }) => {
-            json!({ "id": id, "type": "next", "payload": payload })
+            return frame(id, "next", payload);
         }
         (Protocol::Legacy, ServerMessage::Next { id, payload }) => {
-            json!({ "id": id, "type": "data", "payload": payload })
+            return frame(id, "data", payload);
+        }
+        (Protocol::TransportWs, ServerMessage::NextShared { id, payload }) => {
+            return Some(framed(id, "next", payload));
+        }
+        (Protocol::Legacy, ServerMessage::NextShared { id, payload }) => {
+            return Some(framed(id, "data", payload));
         }
         (Protocol::TransportWs, ServerMessage::Error { id, errors }) => {
             json!({ "id": id, "type": "error", "payload": errors })
@@ -129,6 +145,38 @@ pub fn encode(protocol: Protocol, message: &ServerMessage) -> Option<String> {
         _ => return None,
     };
     Some(value.to_string())
+}
+
+/// `{"id":…,"type":…,"payload":…}` serialized from the parts.
+fn frame(id: &str, kind: &'static str, payload: &async_graphql::Response) -> Option<String> {
+    #[derive(serde::Serialize)]
+    struct Frame<'a> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        payload: &'a async_graphql::Response,
+    }
+    match serde_json::to_string(&Frame { id, kind, payload }) {
+        Ok(text) => Some(text),
+        Err(error) => {
+            tracing::error!(?error, "a result could not be serialized");
+            None
+        }
+    }
+}
+
+/// `{"id":…,"type":…,"payload":…}` around a payload that is JSON text already.
+fn framed(id: &str, kind: &'static str, payload: &str) -> String {
+    let id = Value::String(id.to_owned()).to_string();
+    let mut text = String::with_capacity(id.len() + payload.len() + 40);
+    text.push_str("{\"id\":");
+    text.push_str(&id);
+    text.push_str(",\"type\":\"");
+    text.push_str(kind);
+    text.push_str("\",\"payload\":");
+    text.push_str(payload);
+    text.push('}');
+    text
 }
 
 #[cfg(test)]
@@ -171,7 +219,7 @@ mod tests {
     fn legacy_names_are_used_on_the_legacy_protocol() {
         let next = ServerMessage::Next {
             id: "7".into(),
-            payload: json!({}),
+            payload: async_graphql::Response::new(async_graphql::Value::Null),
         };
         assert!(
             encode(Protocol::Legacy, &next)
@@ -184,5 +232,22 @@ mod tests {
                 .contains(r#""type":"next""#)
         );
         assert!(encode(Protocol::TransportWs, &ServerMessage::KeepAlive).is_none());
+    }
+
+    #[test]
+    fn a_shared_payload_is_framed_as_valid_json_with_the_id_escaped() {
+        let next = ServerMessage::NextShared {
+            id: "a\"b".into(),
+            payload: std::sync::Arc::from(r#"{"data":{"x":1}}"#),
+        };
+        let text = encode(Protocol::TransportWs, &next).unwrap();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            value,
+            json!({ "id": "a\"b", "type": "next", "payload": { "data": { "x": 1 } } })
+        );
+        let legacy: Value =
+            serde_json::from_str(&encode(Protocol::Legacy, &next).unwrap()).unwrap();
+        assert_eq!(legacy["type"], "data");
     }
 }
