@@ -349,6 +349,74 @@ async fn a_burst_of_bookings_reaches_the_area_coalesced_with_the_last_state() {
 }
 
 #[tokio::test]
+async fn pages_asking_the_same_thing_each_hear_every_change_under_their_own_id() {
+    // Anonymous pages with one request share one execution on the server; what each page
+    // sees must be what it would see alone.
+    let server = TestServer::start_signing_in_freely().await;
+    let s = &server;
+    let meguro = s.sign_in("meguro.admin").await;
+    let special = facility_id(s, "目黒区特設会場01").await;
+    let area = meguro_id(s).await;
+    let feed = json!({ "query": "subscription($m: ID) { availabilityChanged(municipalityId: $m) { name freePlaces } }", "variables": { "m": area } });
+    let mut first = subscribe(s, None, "first", feed.clone()).await;
+    let mut second = subscribe(s, None, "second", feed.clone()).await;
+    // One that leaves before the change, and a signed-in page (never shared) beside them.
+    let mut leaving = subscribe(s, None, "leaving", feed.clone()).await;
+    let mut staff = subscribe(s, Some(&meguro), "staff", feed.clone()).await;
+    leaving
+        .send(json!({ "id": "leaving", "type": "complete" }))
+        .await;
+    drop(leaving);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    s.data_as(
+        &meguro,
+        CREATE,
+        schedule(s, &special, (1, 1), &[("09:00", "10:00")], 60, 30),
+    )
+    .await;
+    for (page, id) in [
+        (&mut first, "first"),
+        (&mut second, "second"),
+        (&mut staff, "staff"),
+    ] {
+        let message = page.next_json().await;
+        assert_eq!(message["id"], id, "{message}");
+        assert_eq!(message["type"], "next", "{message}");
+        let update = &message["payload"]["data"]["availabilityChanged"];
+        assert_eq!(update["name"], "目黒区特設会場01", "{message}");
+        assert_eq!(update["freePlaces"], 30, "{message}");
+    }
+    // A page that joins later hears the next change, as do the pages already there.
+    let mut late = subscribe(s, None, "late", feed).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let slot = free_slots(s, &special, 2).await[0]["id"].clone();
+    let operator = s.sign_in("meguro.callcenter").await;
+    s.data_as(&operator, BOOK, booking(&special, &slot, "0000000777", 1))
+        .await;
+    for (page, id) in [(&mut late, "late"), (&mut first, "first")] {
+        let message = page.next_json().await;
+        assert_eq!(message["id"], id, "{message}");
+        assert_eq!(
+            message["payload"]["data"]["availabilityChanged"]["freePlaces"], 29,
+            "{message}"
+        );
+    }
+    // Ending one page's subscription leaves the others' running.
+    second
+        .send(json!({ "id": "second", "type": "complete" }))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    s.data_as(&operator, BOOK, booking(&special, &slot, "0000000778", 1))
+        .await;
+    let message = first.next_json().await;
+    assert_eq!(
+        message["payload"]["data"]["availabilityChanged"]["freePlaces"], 28,
+        "{message}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_public_reaches_no_personal_data() {
     let server = TestServer::start().await;
     // The navigator's types link to nothing but scalars and enums.

@@ -635,6 +635,31 @@ async fn concurrent_bookings_never_overfill_a_slot() {
         .await,
         0
     );
+    // Bookings are written in groups: each kept its own audit entry and event, and a refused
+    // one left neither behind (its refusal is audited on its own).
+    for (sql, expected) in [
+        (
+            "SELECT COUNT(*) FROM audit_log WHERE operation = 'bookReservation' \
+             AND outcome = 'SUCCESS' AND object_id IN (SELECT id FROM reservations)",
+            50,
+        ),
+        (
+            "SELECT COUNT(*) FROM audit_log WHERE operation = 'bookReservation' \
+             AND outcome = 'FAILURE'",
+            150,
+        ),
+        (
+            "SELECT COUNT(*) FROM events WHERE topic = 'reservation.booked' \
+             AND payload LIKE '%' || (SELECT MIN(id) FROM reservations) || '%'",
+            1,
+        ),
+        (
+            "SELECT COUNT(*) FROM events WHERE topic = 'reservation.booked'",
+            50,
+        ),
+    ] {
+        assert_eq!(count(s, sql).await, expected, "{sql}");
+    }
     d.server.stop().await;
 }
 

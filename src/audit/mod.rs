@@ -91,35 +91,61 @@ impl Entry {
 
 /// Appends `entry` inside `tx`.
 pub async fn record(tx: &mut WriteTx, meta: &RequestMeta, entry: Entry) -> AppResult<()> {
-    let actor = entry.actor.as_ref();
-    sqlx::query(
+    insert(tx, vec![(meta, entry)]).await
+}
+
+/// Records several entries in one statement (a group of writes committed together).
+pub async fn record_all(tx: &mut WriteTx, entries: Vec<(RequestMeta, Entry)>) -> AppResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let (metas, entries): (Vec<_>, Vec<_>) = entries.into_iter().unzip();
+    insert(tx, metas.iter().zip(entries).collect()).await
+}
+
+async fn insert(tx: &mut WriteTx, entries: Vec<(&RequestMeta, Entry)>) -> AppResult<()> {
+    const COLUMNS: usize = 16;
+    let rows: Vec<String> = (0..entries.len())
+        .map(|row| {
+            let params: Vec<String> = (1..=COLUMNS)
+                .map(|column| format!("${}", row * COLUMNS + column))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    let sql = format!(
         "INSERT INTO audit_log (id, occurred_at, actor_user_id, actor_username, actor_role, \
          actor_organization_id, operation, outcome, object_type, object_id, organization_id, \
-         before_state, after_state, detail, ip, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-    )
-    .bind(new_id())
-    .bind(tx.now())
-    .bind(actor.map(|a| a.user_id.clone()))
-    .bind(
-        actor
-            .map(|a| a.username.clone())
-            .or(entry.attempted_username),
-    )
-    .bind(actor.map(|a| a.role.as_db()))
-    .bind(actor.map(|a| a.organization.id.clone()))
-    .bind(entry.operation)
-    .bind(entry.outcome.as_db())
-    .bind(entry.object_type)
-    .bind(entry.object_id)
-    .bind(entry.organization_id)
-    .bind(entry.before.map(|v| v.to_string()))
-    .bind(entry.after.map(|v| v.to_string()))
-    .bind(entry.detail)
-    .bind(meta.ip.clone())
-    .bind(meta.request_id.clone())
-    .execute(tx.conn())
-    .await?;
+         before_state, after_state, detail, ip, request_id) VALUES {}",
+        rows.join(", ")
+    );
+    let now = tx.now();
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (meta, entry) in entries {
+        let actor = entry.actor.as_ref();
+        query = query
+            .bind(new_id())
+            .bind(now)
+            .bind(actor.map(|a| a.user_id.clone()))
+            .bind(
+                actor
+                    .map(|a| a.username.clone())
+                    .or(entry.attempted_username),
+            )
+            .bind(actor.map(|a| a.role.as_db()))
+            .bind(actor.map(|a| a.organization.id.clone()))
+            .bind(entry.operation)
+            .bind(entry.outcome.as_db())
+            .bind(entry.object_type)
+            .bind(entry.object_id)
+            .bind(entry.organization_id)
+            .bind(entry.before.map(|v| v.to_string()))
+            .bind(entry.after.map(|v| v.to_string()))
+            .bind(entry.detail)
+            .bind(meta.ip.clone())
+            .bind(meta.request_id.clone());
+    }
+    query.execute(tx.conn()).await?;
     Ok(())
 }
 

@@ -2,12 +2,13 @@
 //! written wait and go together in the next transaction:
 //! - each unit keeps its own outcome: it runs inside a savepoint, and a refused one is rolled
 //!   back to it alone, its events dropped;
-//! - the group's events are appended once, as the transaction's last statements;
+//! - the group's audit entries are inserted in one statement, and its events appended once,
+//!   as the transaction's last statements;
 //! - a caller hears of its success only after the commit that made its change durable, and
 //!   of a refusal at once (nothing of it is kept).
 //!
-//! The transaction's fixed cost (BEGIN, the event sequence step, the event insert, COMMIT) is
-//! shared by the group. On SQLite, where one writer connection runs every write in turn, that
+//! The transaction's fixed cost (BEGIN, the audit insert, the event sequence step, the event
+//! insert, COMMIT) is shared by the group. On SQLite, where one writer connection runs every write in turn, that
 //! cost bounds how many bookings a second the instance can take. A unit alone is written as a
 //! plain transaction (no savepoint).
 
@@ -19,6 +20,8 @@ use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{NewEvent, append_all};
+use crate::actor::RequestMeta;
+use crate::audit::{self, Entry};
 use crate::db::{Db, WriteTx};
 use crate::error::{AppError, AppResult};
 
@@ -27,6 +30,35 @@ use crate::error::{AppError, AppResult};
 const MAX_GROUP: usize = 32;
 /// Units waiting beyond this make their callers wait to enqueue.
 const QUEUE: usize = 1024;
+
+/// What a unit writes at the end of the group, with the other units' rows: its audit entries
+/// and its events. A refused unit's are dropped.
+#[derive(Default)]
+pub struct Deferred {
+    audit: Vec<(RequestMeta, Entry)>,
+    events: Vec<NewEvent>,
+}
+
+impl Deferred {
+    /// Audits the unit's change (in the group's one audit insert).
+    pub fn audit(&mut self, meta: &RequestMeta, entry: Entry) {
+        self.audit.push((meta.clone(), entry));
+    }
+
+    /// Announces the unit's change (in the group's one event append).
+    pub fn announce(&mut self, events: impl IntoIterator<Item = NewEvent>) {
+        self.events.extend(events);
+    }
+
+    fn len(&self) -> (usize, usize) {
+        (self.audit.len(), self.events.len())
+    }
+
+    fn truncate(&mut self, (audit, events): (usize, usize)) {
+        self.audit.truncate(audit);
+        self.events.truncate(events);
+    }
+}
 
 /// What a unit's body returns: borrowed from the group's transaction.
 pub type UnitFuture<'a, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 'a>>;
@@ -37,7 +69,7 @@ type Delivery = Box<dyn FnOnce(AppResult<()>) + Send>;
 type Erased = Box<
     dyn for<'a> FnOnce(
             &'a mut WriteTx,
-            &'a mut Vec<NewEvent>,
+            &'a mut Deferred,
         ) -> Pin<Box<dyn Future<Output = Option<Delivery>> + Send + 'a>>
         + Send,
 >;
@@ -56,14 +88,13 @@ impl GroupedWrites {
     }
 
     /// Runs `unit` in the next group's transaction and answers once that transaction has
-    /// committed. The unit writes through the transaction and pushes its events onto the
-    /// list; it must not begin a transaction of its own (on SQLite it would wait for itself).
+    /// committed. The unit writes through the transaction and leaves its audit entries and
+    /// events to `Deferred`; it must not begin a transaction of its own (on SQLite it would
+    /// wait for itself).
     pub async fn write<T, F>(&self, unit: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: for<'a> FnOnce(&'a mut WriteTx, &'a mut Vec<NewEvent>) -> UnitFuture<'a, T>
-            + Send
-            + 'static,
+        F: for<'a> FnOnce(&'a mut WriteTx, &'a mut Deferred) -> UnitFuture<'a, T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<AppResult<T>>();
         let erased: Erased = Box::new(move |tx, events| {
@@ -122,14 +153,10 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Erased>) {
 
 /// Runs the units in one transaction and commits the ones that succeeded. The successful
 /// units' deliveries are pushed onto `deliveries`, to be told the outcome of the commit.
-async fn write_group(
-    db: &Db,
-    units: Vec<Erased>,
-    deliveries: &mut Vec<Delivery>,
-) -> AppResult<()> {
+async fn write_group(db: &Db, units: Vec<Erased>, deliveries: &mut Vec<Delivery>) -> AppResult<()> {
     let alone = units.len() == 1;
     let mut tx = db.begin_write().await?;
-    let mut events = Vec::new();
+    let mut deferred = Deferred::default();
     for unit in units {
         if !alone {
             // Savepoints of one name nest; ROLLBACK TO returns to the latest, this unit's.
@@ -138,9 +165,9 @@ async fn write_group(
                 .execute(tx.conn())
                 .await?;
         }
-        let events_before = events.len();
+        let before = deferred.len();
         // A panicking unit is a failed unit; the writer goes on with the others.
-        let delivery = AssertUnwindSafe(unit(&mut tx, &mut events))
+        let delivery = AssertUnwindSafe(unit(&mut tx, &mut deferred))
             .catch_unwind()
             .await
             .unwrap_or_else(|_| {
@@ -151,7 +178,7 @@ async fn write_group(
             Some(delivery) => deliveries.push(delivery),
             None if alone => return Ok(()), // dropping `tx` rolls the unit back
             None => {
-                events.truncate(events_before);
+                deferred.truncate(before);
                 sqlx::query("ROLLBACK TO SAVEPOINT grouped_unit")
                     .execute(tx.conn())
                     .await?;
@@ -161,7 +188,8 @@ async fn write_group(
     if deliveries.is_empty() {
         return Ok(());
     }
-    append_all(&mut tx, &events).await?;
+    audit::record_all(&mut tx, deferred.audit).await?;
+    append_all(&mut tx, &deferred.events).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -202,18 +230,22 @@ mod tests {
         fail_after_writing: bool,
     ) -> AppResult<&'static str> {
         writes
-            .write(move |tx, events| {
+            .write(move |tx, deferred| {
                 Box::pin(async move {
                     sqlx::query("INSERT INTO grouped_notes (note) VALUES ($1)")
                         .bind(note)
                         .execute(tx.conn())
                         .await?;
-                    events.push(NewEvent {
+                    deferred.announce([NewEvent {
                         topic: "test.noted".into(),
                         visibility: Visibility::Public,
                         organization_id: None,
                         payload: serde_json::json!({ "note": note }),
-                    });
+                    }]);
+                    deferred.audit(
+                        &RequestMeta::default(),
+                        Entry::new("note", audit::Outcome::Success, None).object("Note", note),
+                    );
                     if fail_after_writing {
                         return Err(AppError::invalid("refused after writing"));
                     }
@@ -228,6 +260,15 @@ mod tests {
             .fetch_all(db.pool())
             .await
             .unwrap()
+    }
+
+    async fn audited(db: &Db) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT object_id FROM audit_log WHERE operation = 'note' ORDER BY object_id",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
     }
 
     async fn announced(db: &Db) -> Vec<String> {
@@ -258,7 +299,12 @@ mod tests {
         assert_eq!(ok, [true, true, false, false, true]);
         assert_eq!(notes(&db).await, ["a", "b", "c"]);
         assert_eq!(announced(&db).await, ["a", "b", "c"]);
-        assert_eq!(commits.load(Ordering::SeqCst), 1, "one transaction for the group");
+        assert_eq!(audited(&db).await, ["a", "b", "c"]);
+        assert_eq!(
+            commits.load(Ordering::SeqCst),
+            1,
+            "one transaction for the group"
+        );
     }
 
     #[tokio::test]
@@ -269,6 +315,7 @@ mod tests {
         assert_eq!(note(&writes, "y", false).await.unwrap(), "y");
         assert_eq!(notes(&db).await, ["y"]);
         assert_eq!(announced(&db).await, ["y"]);
+        assert_eq!(audited(&db).await, ["y"]);
         assert_eq!(commits.load(Ordering::SeqCst), 1);
     }
 
@@ -276,7 +323,7 @@ mod tests {
     async fn a_panicking_unit_fails_alone() {
         let (_dir, db, _commits) = database().await;
         let writes = GroupedWrites::start(db.clone());
-        let panicking = writes.write(|tx, _events| {
+        let panicking = writes.write(|tx, _deferred| {
             Box::pin(async move {
                 sqlx::query("INSERT INTO grouped_notes (note) VALUES ('p')")
                     .execute(tx.conn())

@@ -16,7 +16,7 @@ mod postgres;
 
 pub use bus::{EventBus, LocalBus};
 pub use graphql::{Event, EventSubscription};
-pub use grouped::{GroupedWrites, UnitFuture};
+pub use grouped::{Deferred, GroupedWrites, UnitFuture};
 pub use outbox::{
     Audience, NewEvent, StoredEvent, Visibility, append, append_all, latest_seq, read_after,
     read_topic_after,
@@ -31,8 +31,8 @@ use futures_util::Stream;
 use tokio::sync::broadcast;
 
 use crate::db::{Backend, Db};
-use live::LiveChannels;
 use crate::error::AppResult;
+use live::LiveChannels;
 
 /// Outbox rows read per statement.
 const READ_BATCH: i64 = 500;

@@ -488,7 +488,9 @@ pub struct NavigatorSubscription;
 impl NavigatorSubscription {
     /// Venues' availability as it changes (a booking, a cancellation, new slots, a
     /// declaration), in an area or for given venues. A burst is coalesced to at most one update
-    /// per venue per second, and the latest state always arrives. No sign-in needed.
+    /// per venue per second, and the latest state always arrives. No sign-in needed. A page
+    /// that reads so slowly that it falls 1,024 updates behind receives an `error` and should
+    /// search and subscribe again.
     async fn availability_changed(
         &self,
         ctx: &Context<'_>,

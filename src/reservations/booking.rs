@@ -171,15 +171,14 @@ async fn book_checked(
     // Bookings come in bursts: they are written in groups, one transaction for many.
     events
         .grouped()
-        .write(move |tx, events| {
+        .write(move |tx, deferred| {
             Box::pin(async move {
                 if let Some(call) = &call {
                     call.claim(tx).await?;
                 }
                 insert_checked(tx, &record, &actor.user_id).await?;
                 take_place(tx, &record.slot_id).await?;
-                audit::record(
-                    tx,
+                deferred.audit(
                     &meta,
                     Entry::new("bookReservation", Outcome::Success, Some(&actor))
                         .object("Reservation", &record.id)
@@ -187,13 +186,12 @@ async fn book_checked(
                         // The audit keeps who and which coupon, not the resident's contact
                         // details.
                         .change(None, Some(audited)),
-                )
-                .await?;
+                );
                 let answer = json!({ "reservationId": record.id });
                 if let Some(call) = &call {
                     call.answer(tx, &answer).await?;
                 }
-                events.extend(booked_events);
+                deferred.announce(booked_events);
                 Ok(Booked { answer, record })
             })
         })

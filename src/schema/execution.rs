@@ -80,9 +80,7 @@ pub fn is_shared_subscription(
             .items
             .iter()
             .all(|item| match &item.node {
-                Selection::Field(field) => {
-                    SHARED_FIELDS.contains(&field.node.name.node.as_str())
-                }
+                Selection::Field(field) => SHARED_FIELDS.contains(&field.node.name.node.as_str()),
                 // Fragments could hide any field: run on its own.
                 _ => false,
             })

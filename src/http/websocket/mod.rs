@@ -421,7 +421,7 @@ impl Connection {
                 format!("at most {MAX_OPERATIONS_PER_CONNECTION} operations per connection");
             return Err(Refusal::Error(id, reason));
         }
-        let messages = if self.actor.is_none()
+        let results = if self.actor.is_none()
             && execution::is_shared_subscription(
                 &self.state.schema,
                 &payload.query,
@@ -429,10 +429,13 @@ impl Connection {
             ) {
             let (schema, meta) = (&self.state.schema, &self.meta);
             let results = self.state.shared_subscriptions.join(&payload, || {
-                execution::execute_stream(schema, payload.clone().into_request().data(meta.clone()), None)
+                execution::execute_stream(
+                    schema,
+                    payload.clone().into_request().data(meta.clone()),
+                    None,
+                )
             });
-            let id = id.clone();
-            results.map(move |result| shared_message(&id, result)).boxed()
+            Results::Shared(results)
         } else {
             // No per-request loader: a subscription lives for hours, and must not serve rows
             // cached when it started (the shared, uncached loader serves it).
@@ -443,13 +446,14 @@ impl Connection {
             // Made here (execution is lazy: nothing runs before the task polls it), so the
             // task does not keep room for the request and the schema as long as the
             // subscription lives.
-            let id = id.clone();
-            execution::execute_stream(&self.state.schema, request, self.actor.as_ref())
-                .map(move |response| own_message(&id, response))
-                .boxed()
+            Results::Own(execution::execute_stream(
+                &self.state.schema,
+                request,
+                self.actor.as_ref(),
+            ))
         };
         let task = tokio::spawn(run_operation(
-            messages,
+            results,
             id.clone(),
             self.outgoing.clone(),
             self.operations.clone(),
@@ -468,6 +472,22 @@ enum Refusal {
 /// or a subscriber that fell behind).
 type Step = (ServerMessage, bool);
 
+/// Where an operation's results come from: its own execution, or one shared with other
+/// anonymous subscribers of the same request.
+enum Results {
+    Own(futures_util::stream::BoxStream<'static, async_graphql::Response>),
+    Shared(shared::SharedResults),
+}
+
+impl Results {
+    async fn next(&mut self, id: &str) -> Option<Step> {
+        match self {
+            Results::Own(responses) => Some(own_message(id, responses.next().await?)),
+            Results::Shared(results) => Some(shared_message(id, results.next().await?)),
+        }
+    }
+}
+
 /// One result of the connection's own execution.
 fn own_message(id: &str, response: async_graphql::Response) -> Step {
     if is_request_error(&response) {
@@ -475,7 +495,7 @@ fn own_message(id: &str, response: async_graphql::Response) -> Step {
     } else {
         let message = ServerMessage::Next {
             id: id.to_owned(),
-            payload: response,
+            payload: Box::new(response),
         };
         (message, false)
     }
@@ -514,13 +534,13 @@ fn request_error(id: &str, response: &async_graphql::Response) -> ServerMessage 
 /// Streams one operation's results to the client: `next` per result, then `complete`; a
 /// request error (the document did not validate) is one `error` message instead.
 async fn run_operation(
-    mut messages: futures_util::stream::BoxStream<'static, Step>,
+    mut results: Results,
     id: String,
     outgoing: mpsc::Sender<Outgoing>,
     registry: Arc<Mutex<HashMap<String, AbortHandle>>>,
 ) {
     let mut failed = false;
-    while let Some((message, last)) = messages.next().await {
+    while let Some((message, last)) = results.next(&id).await {
         failed = last;
         if outgoing
             .send(Box::new(Out::Message(message)))

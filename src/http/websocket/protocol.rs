@@ -47,15 +47,20 @@ pub enum ServerMessage {
     /// A result, serialized straight into the frame (no intermediate JSON tree).
     Next {
         id: String,
-        payload: async_graphql::Response,
+        payload: Box<async_graphql::Response>,
     },
     /// A result of a shared execution, serialized once for all its subscribers.
     NextShared {
         id: String,
         payload: std::sync::Arc<str>,
     },
-    Error { id: String, errors: Vec<Value> },
-    Complete { id: String },
+    Error {
+        id: String,
+        errors: Vec<Value>,
+    },
+    Complete {
+        id: String,
+    },
 }
 
 /// Why a message could not be understood (the text becomes the close reason).
@@ -219,7 +224,7 @@ mod tests {
     fn legacy_names_are_used_on_the_legacy_protocol() {
         let next = ServerMessage::Next {
             id: "7".into(),
-            payload: async_graphql::Response::new(async_graphql::Value::Null),
+            payload: Box::new(async_graphql::Response::new(async_graphql::Value::Null)),
         };
         assert!(
             encode(Protocol::Legacy, &next)

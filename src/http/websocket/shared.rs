@@ -227,12 +227,18 @@ mod tests {
     async fn an_execution_stops_when_its_last_subscriber_leaves() {
         let shared = SharedExecutions::default();
         let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let endless = || {
-            futures_util::stream::pending::<async_graphql::Response>().boxed()
-        };
+        let endless = || futures_util::stream::pending::<async_graphql::Response>().boxed();
         let results = shared.join(&params("subscription { a }"), endless);
         let weak = Arc::downgrade(
-            &shared.running.lock().unwrap().values().next().unwrap().upgrade().unwrap(),
+            &shared
+                .running
+                .lock()
+                .unwrap()
+                .values()
+                .next()
+                .unwrap()
+                .upgrade()
+                .unwrap(),
         );
         drop(results);
         assert!(weak.upgrade().is_none());
