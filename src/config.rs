@@ -91,9 +91,10 @@ pub struct AuthArgs {
     #[arg(long, env = "VSYS_MAIL_DIR", default_value = "mail")]
     pub mail_dir: std::path::PathBuf,
 
-    /// Run the mail sender in this instance (with several instances, one sender is enough; a
-    /// test may also drain the outbox itself).
-    #[arg(long, env = "VSYS_MAIL_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    /// Run the job runner (mail, document batches) in this instance. Several instances on one
+    /// PostgreSQL may all run it: each job is claimed by one. A test may also drain the queue
+    /// itself.
+    #[arg(long, alias = "job-worker", env = "VSYS_MAIL_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub mail_worker: bool,
 
     /// Sender of outgoing mail.

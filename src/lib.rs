@@ -20,6 +20,7 @@ pub mod facilities;
 pub mod graphql;
 pub mod http;
 pub mod identity;
+pub mod jobs;
 pub mod mail;
 pub mod navigator;
 pub mod notices;

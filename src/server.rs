@@ -16,6 +16,7 @@ use crate::http::{AppState, router};
 use crate::identity::Identity;
 use crate::identity::keys::IdentityKeys;
 use crate::identity::totp_vault::resolve_key;
+use crate::jobs::JobRunner;
 use crate::mail::Mailer;
 use crate::schema::{Services, build_schema};
 use crate::seed;
@@ -49,9 +50,12 @@ impl Server {
         .await
         .context("cannot start the event dispatcher")?;
         crate::reservations::status_recorder::start(db.clone(), events.clone());
-        let mailer = Mailer::new(db.clone(), &args.auth)?;
+        crate::mail::adopt_earlier_outbox(&db)
+            .await
+            .context("cannot move the earlier mail outbox onto the job queue")?;
+        let jobs = JobRunner::new(db.clone(), vec![Mailer::new(&args.auth)?]);
         if args.auth.mail_worker {
-            mailer.start();
+            jobs.start();
             start_reminders(db.clone());
         }
         let keys = IdentityKeys::load(&db, &args.auth, totp_key).await?;
@@ -78,7 +82,7 @@ impl Server {
                 shared_subscriptions: Arc::default(),
                 db,
                 events,
-                mailer,
+                jobs,
                 identity,
                 schema,
                 public_limiter: Arc::new(crate::graphql::rate_limit::RateLimiter::per_minute(

@@ -493,7 +493,7 @@ async fn a_bulk_invitation_with_one_bad_email_invites_nobody_and_names_the_row()
     assert!(response["data"].is_null());
     assert_eq!(count_users(&server).await, before, "nothing is invited");
     let mails: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM mail_outbox WHERE to_address LIKE '%@meguro.example.jp'",
+        "SELECT COUNT(*) FROM jobs WHERE kind = 'mail' AND reference LIKE '%@meguro.example.jp'",
     )
     .fetch_one(server.state.db.pool())
     .await

@@ -57,6 +57,20 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "every area publishes; events know none of them",
     ),
     (
+        "jobs",
+        &[
+            "identity",
+            "facilities",
+            "organizations",
+            "mail",
+            "events",
+            "schema",
+            "http",
+            "server",
+        ],
+        "the queue runs every area's jobs and knows none of them",
+    ),
+    (
         "organizations",
         &["facilities", "identity", "schema", "http", "server", "seed"],
         "the hierarchy is below the areas built on it",

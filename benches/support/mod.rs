@@ -224,13 +224,16 @@ pub async fn sign_in(
     .await;
     let challenge = data["signIn"]["challengeId"].as_str().unwrap().to_owned();
     let db = vsys::db::Db::connect(database_url).await.expect("database");
-    let body: String = sqlx::query_scalar(
-        "SELECT body FROM mail_outbox WHERE to_address = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    let payload: String = sqlx::query_scalar(
+        "SELECT payload FROM jobs WHERE kind = 'mail' AND reference = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(format!("{user}@demo.vsys.invalid"))
     .fetch_one(db.pool())
     .await
     .expect("the code mail");
+    let payload: Value = serde_json::from_str(&payload).expect("a mail job");
+    let body = payload["body"].as_str().unwrap_or_default().to_owned();
     db.close().await;
     let marker = "認証コードは ";
     let start = body.find(marker).expect("a code") + marker.len();

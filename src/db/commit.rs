@@ -1,4 +1,4 @@
-//! One commit path: whatever a transaction queued for after its commit (realtime events, mail)
+//! One commit path: whatever a transaction queued for after its commit (realtime events, jobs such as mail)
 //! is signalled by [`WriteTx::commit`](super::WriteTx::commit) itself, so no caller can commit
 //! and forget to announce.
 
@@ -12,7 +12,7 @@ type Signal = Box<dyn Fn() + Send + Sync>;
 #[derive(Default)]
 pub struct CommitSignals {
     events: OnceLock<Signal>,
-    mail: OnceLock<Signal>,
+    jobs: OnceLock<Signal>,
 }
 
 impl CommitSignals {
@@ -21,9 +21,9 @@ impl CommitSignals {
         let _ = self.events.set(Box::new(signal));
     }
 
-    /// Called after a commit that queued mail (wakes the mail sender).
-    pub fn on_mail(&self, signal: impl Fn() + Send + Sync + 'static) {
-        let _ = self.mail.set(Box::new(signal));
+    /// Called after a commit that queued a job (wakes the job runner).
+    pub fn on_jobs(&self, signal: impl Fn() + Send + Sync + 'static) {
+        let _ = self.jobs.set(Box::new(signal));
     }
 
     pub(super) fn committed(&self, queued: Queued) {
@@ -32,8 +32,8 @@ impl CommitSignals {
         {
             signal();
         }
-        if queued.mail
-            && let Some(signal) = self.mail.get()
+        if queued.jobs
+            && let Some(signal) = self.jobs.get()
         {
             signal();
         }
@@ -44,7 +44,7 @@ impl CommitSignals {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Queued {
     pub events: bool,
-    pub mail: bool,
+    pub jobs: bool,
 }
 
 #[cfg(test)]
@@ -56,52 +56,52 @@ mod tests {
 
     async fn db_counting() -> (Db, Arc<AtomicUsize>, Arc<AtomicUsize>) {
         let db = Db::connect("sqlite::memory:").await.unwrap();
-        let (events, mail) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (events, jobs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
         let counter = events.clone();
         db.signals().on_events(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        let counter = mail.clone();
-        db.signals().on_mail(move || {
+        let counter = jobs.clone();
+        db.signals().on_jobs(move || {
             counter.fetch_add(1, Ordering::SeqCst);
         });
-        (db, events, mail)
+        (db, events, jobs)
     }
 
     #[tokio::test]
     async fn a_commit_wakes_exactly_who_its_transaction_queued_for() {
-        let (db, events, mail) = db_counting().await;
+        let (db, events, jobs) = db_counting().await;
         let mut tx = db.begin_write().await.unwrap();
         tx.queue_events();
         tx.queue_events();
         tx.commit().await.unwrap();
         assert_eq!(
-            (events.load(Ordering::SeqCst), mail.load(Ordering::SeqCst)),
+            (events.load(Ordering::SeqCst), jobs.load(Ordering::SeqCst)),
             (1, 0)
         );
         let mut tx = db.begin_write().await.unwrap();
-        tx.queue_mail();
+        tx.queue_jobs();
         tx.commit().await.unwrap();
         assert_eq!(
-            (events.load(Ordering::SeqCst), mail.load(Ordering::SeqCst)),
+            (events.load(Ordering::SeqCst), jobs.load(Ordering::SeqCst)),
             (1, 1)
         );
         db.begin_write().await.unwrap().commit().await.unwrap();
         assert_eq!(
-            (events.load(Ordering::SeqCst), mail.load(Ordering::SeqCst)),
+            (events.load(Ordering::SeqCst), jobs.load(Ordering::SeqCst)),
             (1, 1)
         );
     }
 
     #[tokio::test]
     async fn a_transaction_that_never_commits_wakes_nobody() {
-        let (db, events, mail) = db_counting().await;
+        let (db, events, jobs) = db_counting().await;
         let mut tx = db.begin_write().await.unwrap();
         tx.queue_events();
-        tx.queue_mail();
+        tx.queue_jobs();
         drop(tx);
         assert_eq!(
-            (events.load(Ordering::SeqCst), mail.load(Ordering::SeqCst)),
+            (events.load(Ordering::SeqCst), jobs.load(Ordering::SeqCst)),
             (0, 0)
         );
     }

@@ -118,9 +118,9 @@ impl WriteTx {
         self.queued.events = true;
     }
 
-    /// Marks that this transaction queued mail.
-    pub fn queue_mail(&mut self) {
-        self.queued.mail = true;
+    /// Marks that this transaction queued a job (mail, a document batch).
+    pub fn queue_jobs(&mut self) {
+        self.queued.jobs = true;
     }
 
     /// The current instant, by the clock of the handle that began the transaction.

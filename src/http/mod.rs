@@ -35,8 +35,8 @@ pub struct AppState {
     pub db: Db,
     pub events: Arc<Events>,
     pub identity: Arc<Identity>,
-    /// The mail sender (tests drain its outbox themselves).
-    pub mailer: Arc<crate::mail::Mailer>,
+    /// The job runner (mail; tests drain the queue themselves).
+    pub jobs: Arc<crate::jobs::JobRunner>,
     pub schema: AppSchema,
     pub http: Arc<HttpArgs>,
     /// Requests per minute per IP address from callers who are not signed in.

@@ -1,64 +1,70 @@
-//! Outgoing mail through a durable outbox.
+//! Outgoing mail, as jobs on the durable queue (`crate::jobs`, kind `mail`).
 //!
-//! An action that sends mail writes the message into `mail_outbox` in its own transaction; a
-//! worker sends it afterwards through lettre (SMTP when configured, otherwise `.eml` files in
-//! the mail folder, so the demo and the tests can read the codes). A failed send is retried
-//! with back-off and never rolls back the action that caused it.
+//! An action that sends mail enqueues the message in its own transaction; the job runner sends
+//! it afterwards through lettre (SMTP when configured, otherwise `.eml` files in the mail
+//! folder, so the demo and the tests can read the codes). A failed send is retried with
+//! back-off and never rolls back the action that caused it. Once sent, the stored message keeps
+//! its recipient and subject but not its body, which held one-time codes and set-up links.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context as _;
+use async_trait::async_trait;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tokio::sync::Notify;
+use serde_json::json;
 
 use crate::config::AuthArgs;
-use crate::db::{Db, WriteTx, new_id};
+use crate::db::{Db, WriteTx};
 use crate::error::AppResult;
+use crate::jobs::{self, Done, JobError, JobHandler, NewJob, RunningJob};
+
+/// The job kind of a message.
+pub const MAIL_JOB: &str = "mail";
 
 /// A message to send.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub body: String,
 }
 
-/// Where a message in the outbox stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-enum MailStatus {
-    /// Waiting to be sent (again, after a temporary failure).
-    Pending,
-    /// Claimed by a sender; a claim older than the stale limit is taken over.
-    Sending,
-    /// Delivered to the transport; the body has been erased.
-    Sent,
-    /// Refused for good by the transport.
-    Failed,
+/// Writes `mail` as a job inside `tx`; it is sent after the transaction commits.
+pub async fn enqueue(tx: &mut WriteTx, mail: &Mail) -> AppResult<()> {
+    let payload = serde_json::to_value(mail).expect("a message serializes");
+    jobs::enqueue(tx, NewJob::new(MAIL_JOB, payload).reference(&mail.to)).await?;
+    Ok(())
 }
 
-crate::db_enum!(MailStatus);
-
-/// Writes `mail` into the outbox inside `tx`; it is sent after the transaction commits.
-pub async fn enqueue(tx: &mut WriteTx, mail: &Mail) -> AppResult<()> {
-    let now = tx.now();
-    sqlx::query(
-        "INSERT INTO mail_outbox (id, to_address, subject, body, status, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $6, $5, $5)",
+/// Moves messages left in the outbox of earlier versions (`mail_outbox`) onto the job queue,
+/// once, at start: none is lost across the upgrade.
+pub async fn adopt_earlier_outbox(db: &Db) -> AppResult<usize> {
+    let mut tx = db.begin_write().await?;
+    let waiting: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, to_address, subject, body FROM mail_outbox \
+         WHERE status IN ('PENDING', 'SENDING') ORDER BY created_at",
     )
-    .bind(new_id())
-    .bind(&mail.to)
-    .bind(&mail.subject)
-    .bind(&mail.body)
-    .bind(now)
-    .bind(MailStatus::Pending)
-    .execute(tx.conn())
+    .fetch_all(tx.conn())
     .await?;
-    tx.queue_mail();
-    Ok(())
+    for (id, to, subject, body) in &waiting {
+        enqueue(
+            &mut tx,
+            &Mail {
+                to: to.clone(),
+                subject: subject.clone(),
+                body: body.clone(),
+            },
+        )
+        .await?;
+        sqlx::query("DELETE FROM mail_outbox WHERE id = $1")
+            .bind(id)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(waiting.len())
 }
 
 enum Transport {
@@ -66,30 +72,14 @@ enum Transport {
     Files(AsyncFileTransport<Tokio1Executor>),
 }
 
-/// Sends what the outbox holds.
+/// Sends messages: the handler of `mail` jobs.
 pub struct Mailer {
-    db: Db,
     transport: Transport,
     from: Mailbox,
-    wake: Notify,
-}
-
-/// A claim on a message older than this is taken to belong to a crashed sender.
-const STALE_CLAIM: time::Duration = time::Duration::minutes(5);
-/// How often the worker looks at the outbox without being woken.
-const POLL: Duration = Duration::from_secs(5);
-
-#[derive(sqlx::FromRow)]
-struct Claimed {
-    id: String,
-    to_address: String,
-    subject: String,
-    body: String,
-    attempts: i32,
 }
 
 impl Mailer {
-    pub fn new(db: Db, args: &AuthArgs) -> anyhow::Result<Arc<Mailer>> {
+    pub fn new(args: &AuthArgs) -> anyhow::Result<Arc<Mailer>> {
         let transport = match &args.smtp_url {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
@@ -107,138 +97,20 @@ impl Mailer {
             .mail_from
             .parse()
             .context("invalid --mail-from address")?;
-        let mailer = Arc::new(Mailer {
-            db,
-            transport,
-            from,
-            wake: Notify::new(),
-        });
-        // Every commit that queued mail wakes the sender (`WriteTx::commit`).
-        let weak = Arc::downgrade(&mailer);
-        mailer.db.signals().on_mail(move || {
-            if let Some(mailer) = weak.upgrade() {
-                mailer.wake();
-            }
-        });
-        Ok(mailer)
+        Ok(Arc::new(Mailer { transport, from }))
     }
-
-    /// Tells the worker that mail is waiting (called after a commit that enqueued some).
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    /// Runs the worker until the process ends.
-    pub fn start(self: &Arc<Self>) {
-        let mailer = self.clone();
-        tokio::spawn(async move {
-            loop {
-                mailer.drain().await;
-                tokio::select! {
-                    _ = mailer.wake.notified() => {}
-                    _ = tokio::time::sleep(POLL) => {}
-                }
-            }
-        });
-    }
-
-    /// Sends every message that is due; returns how many were sent. Tests call it to empty
-    /// the queue at once.
-    pub async fn drain(&self) -> usize {
-        let mut sent = 0;
-        loop {
-            match self.send_next().await {
-                Ok(Some(true)) => sent += 1,
-                Ok(Some(false)) => {}
-                Ok(None) => return sent,
-                Err(error) => {
-                    tracing::warn!(?error, "mail outbox unavailable");
-                    return sent;
-                }
-            }
-        }
-    }
-
-    /// Claims and sends one due message: `None` when none is due, else whether it went out.
-    async fn send_next(&self) -> anyhow::Result<Option<bool>> {
-        let now = self.db.now();
-        let stale = self.db.clock().after(-STALE_CLAIM);
-        let claimed: Option<Claimed> = sqlx::query_as(
-            "UPDATE mail_outbox SET status = $4, claimed_at = $1, attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM mail_outbox \
-                         WHERE (status = $3 AND next_attempt_at <= $1) \
-                            OR (status = $4 AND claimed_at < $2) \
-                         ORDER BY created_at LIMIT 1) \
-               AND (status = $3 OR (status = $4 AND claimed_at < $2)) \
-             RETURNING id, to_address, subject, body, attempts",
-        )
-        .bind(now)
-        .bind(stale)
-        .bind(MailStatus::Pending)
-        .bind(MailStatus::Sending)
-        .fetch_optional(self.db.pool())
-        .await?;
-        let Some(mail) = claimed else {
-            return Ok(None);
-        };
-        match self.send(&mail).await {
-            Ok(()) => {
-                // Logged so that a demo without SMTP shows where its codes went.
-                tracing::info!(mail = %mail.id, to = %mail.to_address, subject = %mail.subject, "mail sent");
-                // The body goes once sent: it held one-time codes and set-up links, which must
-                // not outlive their purpose in the database or its backups.
-                sqlx::query(
-                    "UPDATE mail_outbox SET status = $3, sent_at = $2, last_error = NULL, body = '' WHERE id = $1",
-                )
-                    .bind(&mail.id)
-                    .bind(self.db.now())
-                    .bind(MailStatus::Sent)
-                    .execute(self.db.pool())
-                    .await?;
-                Ok(Some(true))
-            }
-            Err(SendError::Permanent(error)) => {
-                tracing::error!(mail = %mail.id, %error, "mail undeliverable");
-                sqlx::query("UPDATE mail_outbox SET status = $3, last_error = $2 WHERE id = $1")
-                    .bind(&mail.id)
-                    .bind(error)
-                    .bind(MailStatus::Failed)
-                    .execute(self.db.pool())
-                    .await?;
-                Ok(Some(false))
-            }
-            Err(SendError::Temporary(error)) => {
-                // 30 s, 1 min, 2 min … at most an hour between tries.
-                let backoff = 30i64
-                    .saturating_mul(1 << mail.attempts.clamp(0, 7))
-                    .min(3600);
-                tracing::warn!(mail = %mail.id, attempts = mail.attempts, %error, "mail send failed; will retry");
-                sqlx::query(
-                    "UPDATE mail_outbox SET status = $4, last_error = $2, next_attempt_at = $3 WHERE id = $1",
-                )
-                .bind(&mail.id)
-                .bind(error)
-                .bind(self.db.clock().after(time::Duration::seconds(backoff)))
-                .bind(MailStatus::Pending)
-                .execute(self.db.pool())
-                .await?;
-                Ok(Some(false))
-            }
-        }
-    }
-
-    async fn send(&self, mail: &Claimed) -> Result<(), SendError> {
+    async fn send(&self, mail: &Mail) -> Result<(), JobError> {
         let to: Mailbox = mail
-            .to_address
+            .to
             .parse()
-            .map_err(|e| SendError::Permanent(format!("invalid recipient: {e}")))?;
+            .map_err(|e| JobError::Permanent(format!("invalid recipient: {e}")))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body.clone())
-            .map_err(|e| SendError::Permanent(format!("cannot build the message: {e}")))?;
+            .map_err(|e| JobError::Permanent(format!("cannot build the message: {e}")))?;
         let result = match &self.transport {
             Transport::Smtp(smtp) => smtp
                 .send(message)
@@ -251,11 +123,27 @@ impl Mailer {
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
         };
-        result.map_err(SendError::Temporary)
+        result.map_err(JobError::Temporary)
     }
 }
 
-enum SendError {
-    Temporary(String),
-    Permanent(String),
+#[async_trait]
+impl JobHandler for Mailer {
+    fn kind(&self) -> &'static str {
+        MAIL_JOB
+    }
+
+    async fn run(&self, job: &RunningJob) -> Result<Done, JobError> {
+        let mail: Mail = serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobError::Permanent(format!("not a message: {e}")))?;
+        self.send(&mail).await?;
+        // Logged so that a demo without SMTP shows where its codes went.
+        tracing::info!(job = %job.id, to = %mail.to, subject = %mail.subject, "mail sent");
+        Ok(Done {
+            result: None,
+            // The body goes once sent: it held one-time codes and set-up links, which must
+            // not outlive their purpose in the database or its backups.
+            payload: Some(json!({ "to": mail.to, "subject": mail.subject, "body": "" })),
+        })
+    }
 }

@@ -330,15 +330,18 @@ impl TestServer {
         (status, response.json().await.expect("JSON body"))
     }
 
-    /// The newest mail sent to `address` (read from the outbox, whatever the worker did).
+    /// The newest mail sent to `address` (read from the job queue, whatever the worker did).
     pub async fn last_mail_to(&self, address: &str) -> String {
-        sqlx::query_scalar::<_, String>(
-            "SELECT body FROM mail_outbox WHERE to_address = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+        let payload = sqlx::query_scalar::<_, String>(
+            "SELECT payload FROM jobs WHERE kind = 'mail' AND reference = $1 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
         )
         .bind(address)
         .fetch_one(self.state.db.pool())
         .await
-        .expect("a mail was sent")
+        .expect("a mail was sent");
+        let payload: Value = serde_json::from_str(&payload).expect("a mail job's payload");
+        payload["body"].as_str().expect("a body").to_owned()
     }
 
     /// The six-digit code in the newest mail to `address`.
