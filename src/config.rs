@@ -194,6 +194,11 @@ pub struct HttpArgs {
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
     pub body_limit: usize,
 
+    /// Largest accepted file upload (a multipart request, e.g. a CSV import), in bytes.
+    #[arg(long, env = "VSYS_UPLOAD_LIMIT", default_value_t = 10 * 1024 * 1024,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1024..))]
+    pub upload_limit: usize,
+
     /// Origins allowed to open a WebSocket from a browser (comma-separated, e.g.
     /// https://navi.example.jp). Empty allows every origin: credentials travel in
     /// `connection_init`, never in cookies. Clients that send no Origin (not browsers) are

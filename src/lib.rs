@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod delivery;
+pub mod documents;
 pub mod error;
 pub mod events;
 pub mod facilities;

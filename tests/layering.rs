@@ -57,6 +57,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "every area publishes; events know none of them",
     ),
     (
+        "documents",
+        &["schema", "http", "server", "seed", "identity"],
+        "documents build on the areas below; never the schema or transport",
+    ),
+    (
         "jobs",
         &[
             "identity",

@@ -12,6 +12,9 @@ use crate::events::{Audience, StoredEvent, Visibility};
 /// What an actor wants to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// Import the people a pre-screening questionnaire is printed for (a facility, a medical
+    /// association, a prefecture or a municipality, for itself).
+    ImportQuestionnaireRecipients,
     /// Create an account in an organisation.
     InviteUser,
     /// Lift the lock of an account after too many failures.
@@ -313,6 +316,18 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         (Action::ReadAuditLog, _) => {
             allow_if(matches!(actor.role, Role::Nation | Role::SystemAdmin))
         }
+        // Seed p. 17: the clinic, the association or the prefecture (municipality) collects
+        // the list; each imports for itself.
+        (Action::ImportQuestionnaireRecipients, Target::Organization(org)) => allow_if(
+            org.id == actor.organization.id
+                && matches!(
+                    actor.role,
+                    Role::MedicalInstitution
+                        | Role::MedicalAssociation
+                        | Role::Prefecture
+                        | Role::Municipality
+                ),
+        ),
         // A manufacturer supplies its own vaccine; the needle and syringe warehouse supplies
         // needles and syringes (seed p. 30).
         (

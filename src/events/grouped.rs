@@ -4,8 +4,9 @@
 //!   back to it alone, its events dropped;
 //! - the group's audit entries are inserted in one statement, and its events appended once,
 //!   as the transaction's last statements;
-//! - a caller hears of its success only after the commit that made its change durable, and
-//!   of a refusal at once (nothing of it is kept).
+//! - a caller hears of its success only after the commit that made its change durable, and of
+//!   a refusal after the same commit (nothing of the refused unit is kept; answering it after
+//!   the commit lets it see what the units before it in the group wrote).
 //!
 //! The transaction's fixed cost (BEGIN, the audit insert, the event sequence step, the event
 //! insert, COMMIT) is shared by the group. On SQLite, where one writer connection runs every write in turn, that
@@ -63,14 +64,25 @@ impl Deferred {
 /// What a unit's body returns: borrowed from the group's transaction.
 pub type UnitFuture<'a, T> = Pin<Box<dyn Future<Output = AppResult<T>> + Send + 'a>>;
 
-/// After the commit: the unit's caller is told how it ended.
+/// After the group's commit: the unit's caller is told how it ended.
 type Delivery = Box<dyn FnOnce(AppResult<()>) + Send>;
-/// A unit with its result type erased: `Some` when it succeeded and awaits the commit.
+
+/// How a unit's try ended, its answer held until the group has committed.
+enum Ran {
+    /// Written; its answer depends on the commit.
+    Succeeded(Delivery),
+    /// Refused and rolled back; its refusal stands whatever the commit does. It is still
+    /// answered after the commit: a unit refused because an earlier unit of the group holds
+    /// something (an idempotency key) then finds that unit's committed answer.
+    Refused(Delivery),
+}
+
+/// A unit with its result type erased.
 type Erased = Box<
     dyn for<'a> FnOnce(
             &'a mut WriteTx,
             &'a mut Deferred,
-        ) -> Pin<Box<dyn Future<Output = Option<Delivery>> + Send + 'a>>
+        ) -> Pin<Box<dyn Future<Output = Ran> + Send + 'a>>
         + Send,
 >;
 
@@ -100,15 +112,14 @@ impl GroupedWrites {
         let erased: Erased = Box::new(move |tx, events| {
             Box::pin(async move {
                 match unit(tx, events).await {
-                    Ok(value) => Some(Box::new(move |committed: AppResult<()>| {
+                    Ok(value) => Ran::Succeeded(Box::new(move |committed: AppResult<()>| {
                         // The caller may have gone (a dropped request): the change stands,
                         // as a retry with the same idempotency key will find.
                         let _ = reply.send(committed.map(|()| value));
-                    }) as Delivery),
-                    Err(error) => {
+                    })),
+                    Err(error) => Ran::Refused(Box::new(move |_committed: AppResult<()>| {
                         let _ = reply.send(Err(error));
-                        None
-                    }
+                    })),
                 }
             })
         });
@@ -138,9 +149,13 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Erased>) {
             }
         }
         let mut deliveries = Vec::with_capacity(units.len());
-        let outcome = write_group(&db, units, &mut deliveries).await;
+        let mut refusals = Vec::new();
+        let outcome = write_group(&db, units, &mut deliveries, &mut refusals).await;
         if let Err(error) = &outcome {
             tracing::error!(?error, "a group of writes failed; its units are refused");
+        }
+        for refuse in refusals {
+            refuse(Ok(()));
         }
         for deliver in deliveries {
             deliver(match &outcome {
@@ -152,8 +167,14 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Erased>) {
 }
 
 /// Runs the units in one transaction and commits the ones that succeeded. The successful
-/// units' deliveries are pushed onto `deliveries`, to be told the outcome of the commit.
-async fn write_group(db: &Db, units: Vec<Erased>, deliveries: &mut Vec<Delivery>) -> AppResult<()> {
+/// units' deliveries are pushed onto `deliveries`, to be told the outcome of the commit; the
+/// refused units' onto `refusals`.
+async fn write_group(
+    db: &Db,
+    units: Vec<Erased>,
+    deliveries: &mut Vec<Delivery>,
+    refusals: &mut Vec<Delivery>,
+) -> AppResult<()> {
     let alone = units.len() == 1;
     let mut tx = db.begin_write().await?;
     let mut deferred = Deferred::default();
@@ -166,24 +187,27 @@ async fn write_group(db: &Db, units: Vec<Erased>, deliveries: &mut Vec<Delivery>
                 .await?;
         }
         let before = deferred.len();
-        // A panicking unit is a failed unit; the writer goes on with the others.
-        let delivery = AssertUnwindSafe(unit(&mut tx, &mut deferred))
+        // A panicking unit is a failed unit (its caller hears of it when its answer is
+        // dropped); the writer goes on with the others.
+        let ran = AssertUnwindSafe(unit(&mut tx, &mut deferred))
             .catch_unwind()
             .await
-            .unwrap_or_else(|_| {
-                tracing::error!("a grouped write panicked");
-                None
-            });
-        match delivery {
-            Some(delivery) => deliveries.push(delivery),
-            None if alone => return Ok(()), // dropping `tx` rolls the unit back
-            None => {
-                deferred.truncate(before);
-                sqlx::query("ROLLBACK TO SAVEPOINT grouped_unit")
-                    .execute(tx.conn())
-                    .await?;
+            .map_err(|_| tracing::error!("a grouped write panicked"));
+        match ran {
+            Ok(Ran::Succeeded(delivery)) => {
+                deliveries.push(delivery);
+                continue;
             }
+            Ok(Ran::Refused(refusal)) => refusals.push(refusal),
+            Err(()) => {}
         }
+        if alone {
+            return Ok(()); // dropping `tx` rolls the unit back
+        }
+        deferred.truncate(before);
+        sqlx::query("ROLLBACK TO SAVEPOINT grouped_unit")
+            .execute(tx.conn())
+            .await?;
     }
     if deliveries.is_empty() {
         return Ok(());

@@ -95,7 +95,7 @@ pub async fn get_or_upgrade(State(state): State<AppState>, request: Request) -> 
             return response;
         }
     }
-    execute(&state, media, params, caller).await
+    execute(&state, media, params.into_request(), caller).await
 }
 
 /// `POST /graphql`: a JSON body with `query`, `variables`, `operationName`, `extensions`.
@@ -103,6 +103,9 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     let Some(media) = negotiate(request.headers()) else {
         return not_acceptable();
     };
+    if is_multipart(request.headers()) {
+        return post_multipart(state, media, request).await;
+    }
     if let Err(message) = check_content_type(request.headers()) {
         return request_error(media, StatusCode::UNSUPPORTED_MEDIA_TYPE, &message);
     }
@@ -127,7 +130,98 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
         Ok(params) => params,
         Err(message) => return request_error(media, StatusCode::BAD_REQUEST, &message),
     };
-    execute(&state, media, params, caller).await
+    execute(&state, media, params.into_request(), caller).await
+}
+
+/// The header a multipart request must carry. A browser sends a custom header cross-site only
+/// after a CORS preflight, which this server does not grant, so a form on another site cannot
+/// post an upload in a signed-in user's name.
+pub const PREFLIGHT_HEADER: &str = "apollo-require-preflight";
+/// Files in one multipart request.
+const MAX_UPLOADS: usize = 4;
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
+/// `POST /graphql` with `multipart/form-data`: the GraphQL multipart request specification
+/// (an `operations` part, a `map` part, then the files), for uploads such as CSV imports.
+async fn post_multipart(state: AppState, media: MediaType, request: Request) -> Response {
+    if request
+        .headers()
+        .get(PREFLIGHT_HEADER)
+        .is_none_or(|v| v.as_bytes().is_empty())
+    {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "a multipart request must carry the Apollo-Require-Preflight header / \
+             ファイルの送信には Apollo-Require-Preflight ヘッダーが必要です",
+        );
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let caller = match Caller::identify(&state, request.headers(), client_ip(&request)).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let limit = state.http.upload_limit;
+    let Ok(body) = axum::body::to_bytes(request.into_body(), limit).await else {
+        return request_error(
+            media,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "the upload is larger than {limit} bytes / ファイルが大きすぎます（上限 {} MB）",
+                limit / (1024 * 1024)
+            ),
+        );
+    };
+    let options = async_graphql::http::MultipartOptions::default()
+        .max_file_size(limit)
+        .max_num_files(MAX_UPLOADS);
+    let parsed = async_graphql::http::receive_batch_body(
+        Some(content_type),
+        futures_util::io::Cursor::new(body),
+        options,
+    )
+    .await;
+    match parsed {
+        Ok(async_graphql::BatchRequest::Single(request)) => {
+            execute(&state, media, request, caller).await
+        }
+        Ok(async_graphql::BatchRequest::Batch(_)) => request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "batched operations are not supported; send one operation per request",
+        ),
+        Err(async_graphql::ParseRequestError::PayloadTooLarge) => request_error(
+            media,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("a file is larger than {limit} bytes / ファイルが大きすぎます"),
+        ),
+        Err(error) => {
+            tracing::debug!(%error, "a multipart request could not be read");
+            let message = match error {
+                // May name temporary files: logged, not returned.
+                async_graphql::ParseRequestError::Io(_) => {
+                    "the multipart request could not be read".to_owned()
+                }
+                other => format!("the multipart request could not be read: {other}"),
+            };
+            request_error(media, StatusCode::BAD_REQUEST, &message)
+        }
+    }
 }
 
 /// Any other method on `/graphql`.
@@ -227,7 +321,7 @@ impl Caller {
 async fn execute(
     state: &AppState,
     media: MediaType,
-    params: RequestParams,
+    request: async_graphql::Request,
     caller: Caller,
 ) -> Response {
     // Anonymous traffic (the navigator's) is limited per IP address; signed-in users have
@@ -250,8 +344,7 @@ async fn execute(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
         return response;
     }
-    let request = params
-        .into_request()
+    let request = request
         .data(OrganizationLoader::per_request(state.db.clone()))
         .data(caller.meta);
     let request = match &caller.actor {

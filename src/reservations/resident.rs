@@ -34,11 +34,11 @@ pub struct Resident {
 }
 
 /// Full-width digits and spaces to half-width (NFKC), trimmed.
-fn folded(text: &str) -> String {
+pub(crate) fn folded(text: &str) -> String {
     text.nfkc().collect::<String>().trim().to_owned()
 }
 
-fn is_kana(c: char) -> bool {
+pub(crate) fn is_kana(c: char) -> bool {
     matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}' | ' ' | '\u{3000}')
 }
 

@@ -86,6 +86,32 @@ pub fn is_shared_subscription(
             })
 }
 
+/// How async-graphql marks a file of a multipart request in the variables.
+const UPLOAD_MARK: &str = "#__graphql_file__:";
+
+/// async-graphql reads an `Upload` value's number after [`UPLOAD_MARK`] with an `unwrap`: a
+/// client that writes the mark itself, followed by anything but digits, would panic the
+/// request. Such a request is refused first. (A mark the multipart reader wrote is always a
+/// number.)
+fn refuse_forged_upload(request: &Request) -> ServerResult<()> {
+    let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+    for text in [request.query.as_str(), variables.as_str()] {
+        let mut rest = text;
+        while let Some(at) = rest.find(UPLOAD_MARK) {
+            rest = &rest[at + UPLOAD_MARK.len()..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let number_ends = matches!(rest.as_bytes().get(digits), Some(b'"') | Some(b'\\'));
+            if digits == 0 || digits > 6 || !number_ends {
+                return Err(async_graphql::ServerError::new(
+                    "not a file of this request / このリクエストのファイルではありません",
+                    None,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A document the policies refuse: a request error, as async-graphql answers one.
 fn refused(error: ServerError) -> Response {
     with_codes(Response::from_errors(vec![error]))
@@ -98,6 +124,7 @@ fn prepare(
     mut request: Request,
     actor: Option<&Actor>,
 ) -> ServerResult<Request> {
+    refuse_forged_upload(&request)?;
     let Some(document) = schema
         .data::<DocumentCache>()
         .and_then(|cache| cache.parsed(&request.query))

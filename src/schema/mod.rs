@@ -42,6 +42,7 @@ pub struct Query(
     crate::navigator::NavigatorQuery,
     crate::statistics::StatisticsQuery,
     crate::notices::NoticeQuery,
+    crate::documents::DocumentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -56,6 +57,7 @@ pub struct Mutation(
     crate::reservations::ReservationMutation,
     crate::navigator::NavigatorMutation,
     crate::notices::NoticeMutation,
+    crate::documents::DocumentMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
