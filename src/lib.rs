@@ -22,6 +22,7 @@ pub mod graphql;
 pub mod http;
 pub mod identity;
 pub mod jobs;
+pub mod knowledge;
 pub mod mail;
 pub mod navigator;
 pub mod notices;

@@ -141,6 +141,8 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ),
         ("withdrawNotice", Rule::Only(&["nation.admin"])),
         ("upsertFaq", Rule::Only(&["nation.admin"])),
+        ("upsertKnowledgeArticle", Rule::Only(&["nation.admin"])),
+        ("deleteKnowledgeArticle", Rule::Only(&["nation.admin"])),
         // Residents are booked by their municipality's call centre or staff; the booking
         // prepared at Meguro's special venue is theirs to change or cancel.
         ("bookReservation", Rule::Only(MEGURO_BOOKING)),
@@ -289,6 +291,12 @@ fn call(mutation: &str) -> &'static str {
         }
         // The notice prepared by the nation.
         "withdrawNotice" => "mutation($notice: ID!) { withdrawNotice(noticeId: $notice) }",
+        "upsertKnowledgeArticle" => {
+            r#"mutation { upsertKnowledgeArticle(input: { kind: MANUAL, titleJa: "手引き", titleEn: "Guide", bodyJa: "本文", bodyEn: "Text" }) { id } }"#
+        }
+        "deleteKnowledgeArticle" => {
+            "mutation($article: ID!) { deleteKnowledgeArticle(articleId: $article) }"
+        }
         "upsertFaq" => {
             r#"mutation { upsertFaq(input: { category: "予約", questionJa: "質問", questionEn: "Question", answerJa: "回答", answerEn: "Answer" }) { id } }"#
         }
@@ -414,11 +422,16 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .data_as(&nation, r#"mutation { publishNotice(input: { titleJa: "お知らせ", titleEn: "Notice", bodyJa: "本文", bodyEn: "Text" }) { id } }"#, json!({}))
         .await["publishNotice"]["id"]
         .clone();
+    // An article to delete.
+    let article = server
+        .data_as(&nation, r#"mutation { upsertKnowledgeArticle(input: { kind: FAQ, titleJa: "質問", titleEn: "Question", bodyJa: "回答", bodyEn: "Answer" }) { id } }"#, json!({}))
+        .await["upsertKnowledgeArticle"]["id"]
+        .clone();
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot, "notice": notice });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot, "notice": notice, "article": article });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

@@ -62,6 +62,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "documents build on the areas below; never the schema or transport",
     ),
     (
+        "knowledge",
+        &["schema", "http", "server", "seed", "identity"],
+        "the knowledge base is an area; never the schema or transport",
+    ),
+    (
         "jobs",
         &[
             "identity",

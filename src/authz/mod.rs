@@ -87,10 +87,14 @@ pub enum Action {
     ReadReservations,
     /// Publish or withdraw a public notice, write the FAQ (the nation).
     WritePublicContent,
+    /// Write or delete the users' knowledge base: manuals and FAQ per role (the nation).
+    WriteKnowledge,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 37] = [
+        Action::ImportQuestionnaireRecipients,
+        Action::WriteKnowledge,
         Action::InviteUser,
         Action::UnlockUser,
         Action::ReadUser,
@@ -597,6 +601,7 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
         }
         // What the public reads on the navigator is the nation's word (not the service desk's).
         (Action::WritePublicContent, _) => allow_if(actor.role == Role::Nation),
+        (Action::WriteKnowledge, _) => allow_if(actor.role == Role::Nation),
         (_, _) if actor.role == Role::SystemAdmin => Ok(()),
         // The service desk's own work (seed p. 15: a forgotten answer; p. 2: accounts issued in
         // bulk per user group).

@@ -158,7 +158,7 @@ pub struct FaqInput {
 }
 
 /// A trimmed text of `min..=max` characters, or an error naming `field`.
-fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
+pub(crate) fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
     let value = value.trim();
     let length = value.chars().count();
     if length == 0 || length > max {

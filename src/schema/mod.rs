@@ -43,6 +43,7 @@ pub struct Query(
     crate::statistics::StatisticsQuery,
     crate::notices::NoticeQuery,
     crate::documents::DocumentQuery,
+    crate::knowledge::KnowledgeQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -58,6 +59,7 @@ pub struct Mutation(
     crate::navigator::NavigatorMutation,
     crate::notices::NoticeMutation,
     crate::documents::DocumentMutation,
+    crate::knowledge::KnowledgeMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
