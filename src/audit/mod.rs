@@ -11,7 +11,7 @@ pub use query::{AuditEntryView, AuditQuery};
 use serde_json::Value as Json;
 
 use crate::actor::Actor;
-use crate::db::{Db, WriteTx, new_id};
+use crate::db::{Db, WriteTx, new_id, value_rows};
 use crate::error::{AppError, AppResult};
 
 /// How an audited operation ended.
@@ -104,20 +104,11 @@ pub async fn record_all(tx: &mut WriteTx, entries: Vec<(RequestMeta, Entry)>) ->
 }
 
 async fn insert(tx: &mut WriteTx, entries: Vec<(&RequestMeta, Entry)>) -> AppResult<()> {
-    const COLUMNS: usize = 16;
-    let rows: Vec<String> = (0..entries.len())
-        .map(|row| {
-            let params: Vec<String> = (1..=COLUMNS)
-                .map(|column| format!("${}", row * COLUMNS + column))
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO audit_log (id, occurred_at, actor_user_id, actor_username, actor_role, \
          actor_organization_id, operation, outcome, object_type, object_id, organization_id, \
          before_state, after_state, detail, ip, request_id) VALUES {}",
-        rows.join(", ")
+        value_rows(entries.len(), 16)
     );
     let now = tx.now();
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));

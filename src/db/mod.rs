@@ -16,7 +16,7 @@ pub use commit::{CommitSignals, Queued};
 pub use flag::Flag;
 pub use ids::new_id;
 pub use json::JsonText;
-pub use sql::{Filter, placeholders};
+pub use sql::{Filter, placeholders, value_rows};
 
 use std::str::FromStr;
 use std::sync::Arc;

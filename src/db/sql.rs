@@ -9,6 +9,14 @@ pub fn placeholders(first: usize, count: usize) -> String {
         .join(", ")
 }
 
+/// `($1, …, $columns), ($columns+1, …), …` for `rows` rows: the VALUES of a multi-row insert.
+pub fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| format!("({})", placeholders(1 + row * columns, columns)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The WHERE clause of a list query assembled from optional filters. Each `?` in a condition
 /// becomes the next numbered placeholder (`$n`), so conditions can be added in any order.
 #[derive(Debug, Default)]
@@ -62,6 +70,11 @@ mod tests {
     fn numbers_placeholders_from_the_given_start() {
         assert_eq!(super::placeholders(2, 3), "$2, $3, $4");
         assert_eq!(super::placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn value_rows_number_row_after_row() {
+        assert_eq!(super::value_rows(2, 2), "($1, $2), ($3, $4)");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::csv_text::{self, Column, Row};
 use crate::actor::{Actor, RequestMeta};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
-use crate::db::{Db, Exec, new_id};
+use crate::db::{Db, Exec, new_id, value_rows};
 use crate::error::{AppError, AppResult, RowError};
 use crate::reservations::resident::{folded, is_kana};
 
@@ -266,21 +266,12 @@ pub async fn import(
     .bind(now)
     .execute(tx.conn())
     .await?;
-    const COLUMNS_PER_ROW: usize = 14;
     for chunk in people.chunks(100) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|row| {
-                let params: Vec<String> = (1..=COLUMNS_PER_ROW)
-                    .map(|c| format!("${}", row * COLUMNS_PER_ROW + c))
-                    .collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
         let sql = format!(
             "INSERT INTO questionnaire_recipients (id, import_id, organization_id, line, name, \
              name_kana, birth_date, sex, prefecture_id, municipality_id, worker_category, \
              workplace, printed_at, created_at) VALUES {}",
-            rows.join(", ")
+            value_rows(chunk.len(), 14)
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for person in chunk {

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::clock::Timestamp;
-use crate::db::{Backend, Db, WriteTx, new_id};
+use crate::db::{Backend, Db, WriteTx, new_id, placeholders};
 use crate::error::AppResult;
 
 /// Where a job stands.
@@ -104,10 +104,7 @@ pub async fn claim(
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let kinds_list = (0..kinds.len())
-        .map(|i| format!("${}", i + 6))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let kinds_list = placeholders(6, kinds.len());
     let sql = format!(
         "UPDATE jobs SET status = $4, attempts = attempts + 1, lease_until = $2, worker = $3, \
          started_at = COALESCE(started_at, $1), updated_at = $1 \

@@ -12,7 +12,7 @@ use crate::actor::{Actor, RequestMeta, Role, request_meta, require_actor};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::clock::Timestamp;
-use crate::db::{Db, WriteTx, new_id};
+use crate::db::{Db, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::graphql::ids::{global_id, row_of};
 use crate::notices::text;
@@ -49,8 +49,9 @@ struct ArticleRow {
     updated_at: Timestamp,
 }
 
-const COLUMNS: &str =
-    "id, kind, title_ja, title_en, body_ja, body_en, roles, page_key, version, updated_at";
+/// An article's columns, of `knowledge_articles a`.
+const COLUMNS: &str = "a.id, a.kind, a.title_ja, a.title_en, a.body_ja, a.body_en, a.roles, \
+                       a.page_key, a.version, a.updated_at";
 
 pub struct KnowledgeArticle(ArticleRow);
 
@@ -304,7 +305,7 @@ async fn delete(db: &Db, meta: &RequestMeta, actor: &Actor, article_id: &ID) -> 
 
 async fn load(db: impl crate::db::Exec<'_>, id: &str) -> AppResult<Option<ArticleRow>> {
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM knowledge_articles WHERE id = $1"
+        "SELECT {COLUMNS} FROM knowledge_articles a WHERE a.id = $1"
     )))
     .bind(id)
     .fetch_optional(db)
@@ -332,10 +333,7 @@ async fn find(
     kind: Option<KnowledgeKind>,
 ) -> AppResult<Vec<ArticleRow>> {
     let (visible, role) = visible_to(actor);
-    let mut sql = format!(
-        "SELECT a.id, a.kind, a.title_ja, a.title_en, a.body_ja, a.body_en, a.roles, \
-         a.page_key, a.version, a.updated_at FROM knowledge_articles a WHERE {visible}"
-    );
+    let mut sql = format!("SELECT {COLUMNS} FROM knowledge_articles a WHERE {visible}");
     let wanted: Vec<String> = match search.map(str::trim).filter(|s| !s.is_empty()) {
         Some(text) if text.chars().count() > MAX_QUERY_CHARS => {
             return Err(AppError::invalid_field(
@@ -355,11 +353,10 @@ async fn find(
         None => Vec::new(),
     };
     if !wanted.is_empty() {
-        let list: Vec<String> = (0..wanted.len()).map(|i| format!("${}", i + 3)).collect();
         sql.push_str(&format!(
             " AND a.id IN (SELECT g.article_id FROM knowledge_grams g WHERE g.gram IN ({}) \
              GROUP BY g.article_id HAVING COUNT(*) = {})",
-            list.join(", "),
+            placeholders(3, wanted.len()),
             wanted.len()
         ));
     }
@@ -407,8 +404,7 @@ impl KnowledgeQuery {
         };
         let (visible, role) = visible_to(actor);
         let rows: Vec<ArticleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT a.id, a.kind, a.title_ja, a.title_en, a.body_ja, a.body_en, a.roles, \
-             a.page_key, a.version, a.updated_at FROM knowledge_articles a \
+            "SELECT {COLUMNS} FROM knowledge_articles a \
              WHERE {visible} AND a.page_key = $2 ORDER BY a.kind DESC, a.updated_at DESC LIMIT 20"
         )))
         .bind(role)
