@@ -4,6 +4,8 @@
 
 pub mod csv_text;
 mod graphql;
+pub mod pdf;
+pub mod questionnaire_sheet;
 pub mod recipients;
 
 pub use graphql::{DocumentMutation, DocumentQuery};
