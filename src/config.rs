@@ -61,6 +61,30 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub navigator: NavigatorArgs,
+
+    #[command(flatten)]
+    pub documents: DocumentArgs,
+}
+
+/// Generated documents and the job queue that makes them.
+#[derive(Debug, Clone, Args)]
+pub struct DocumentArgs {
+    /// Days a download link of a generated file stays valid.
+    #[arg(long, env = "VSYS_DOWNLOAD_LINK_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=90))]
+    pub download_link_days: u32,
+
+    /// Questionnaire pages per generated file (each file is one transaction: a crash redoes
+    /// at most one file).
+    #[arg(long, env = "VSYS_QUESTIONNAIRE_BATCH", default_value_t = 100,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub questionnaire_batch: u32,
+
+    /// Seconds a worker holds a job without reporting progress; after that a job whose worker
+    /// died is taken up by another (or by this one after a restart).
+    #[arg(long, env = "VSYS_JOB_LEASE_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub job_lease_secs: u32,
 }
 
 /// The public navigator.

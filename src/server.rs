@@ -11,6 +11,8 @@ use tokio::sync::watch;
 
 use crate::config::ServeArgs;
 use crate::db::Db;
+use crate::documents::files::{DatabaseFiles, FileStore, LinkSigner};
+use crate::documents::questionnaires::QuestionnairePrinter;
 use crate::events::Events;
 use crate::http::{AppState, router};
 use crate::identity::Identity;
@@ -53,7 +55,25 @@ impl Server {
         crate::mail::adopt_earlier_outbox(&db)
             .await
             .context("cannot move the earlier mail outbox onto the job queue")?;
-        let jobs = JobRunner::new(db.clone(), vec![Mailer::new(&args.auth)?]);
+        let downloads = Arc::new(LinkSigner::new(
+            crate::identity::keys::server_secret(&db, crate::documents::files::LINK_KEY).await?,
+            &args.auth.public_url,
+            args.documents.download_link_days,
+        ));
+        let files: Arc<dyn FileStore> = Arc::new(DatabaseFiles);
+        let jobs = JobRunner::with_lease(
+            db.clone(),
+            vec![
+                Mailer::new(&args.auth)?,
+                QuestionnairePrinter::new(
+                    db.clone(),
+                    files.clone(),
+                    downloads.clone(),
+                    args.documents.questionnaire_batch as usize,
+                ),
+            ],
+            time::Duration::seconds(i64::from(args.documents.job_lease_secs)),
+        );
         if args.auth.mail_worker {
             jobs.start();
             start_reminders(db.clone());
@@ -65,6 +85,7 @@ impl Server {
             events: events.clone(),
             identity: identity.clone(),
             navigator: crate::navigator::Navigator::start(events.clone(), &args.navigator),
+            downloads: downloads.clone(),
         };
         let schema = build_schema(Some(services), args.http.limits());
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -83,6 +104,8 @@ impl Server {
                 db,
                 events,
                 jobs,
+                downloads,
+                files,
                 identity,
                 schema,
                 public_limiter: Arc::new(crate::graphql::rate_limit::RateLimiter::per_minute(

@@ -139,6 +139,19 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
                 "tokyo-ma.admin",
             ]),
         ),
+        // Each prints what it imported; with nothing imported, the allowed are told so.
+        (
+            "generateQuestionnaires",
+            Rule::Only(&[
+                "tokyo.admin",
+                "kanagawa.admin",
+                "meguro.admin",
+                "meguro.staff",
+                "yokohama.admin",
+                "meguro-hospital.admin",
+                "tokyo-ma.admin",
+            ]),
+        ),
         ("withdrawNotice", Rule::Only(&["nation.admin"])),
         ("upsertFaq", Rule::Only(&["nation.admin"])),
         ("upsertKnowledgeArticle", Rule::Only(&["nation.admin"])),
@@ -286,6 +299,7 @@ fn call(mutation: &str) -> &'static str {
         "importQuestionnaireRecipients" => {
             r##"mutation { importQuestionnaireRecipients(file: "#__graphql_file__:0") { id } }"##
         }
+        "generateQuestionnaires" => "mutation { generateQuestionnaires { id } }",
         "publishNotice" => {
             r#"mutation { publishNotice(input: { titleJa: "お知らせ", titleEn: "Notice", bodyJa: "本文", bodyEn: "Text" }) { id } }"#
         }

@@ -6,55 +6,8 @@ mod common;
 
 use common::TestServer;
 use common::api::sign_in_accepting_policy;
+use common::documents::{HEADER, IMPORT, person, upload};
 use serde_json::{Value, json};
-
-const IMPORT: &str = "mutation($file: Upload!) { importQuestionnaireRecipients(file: $file) { id fileName imported skippedEmptyRows } }";
-const HEADER: &str = "氏名,氏名カナ,生年月日,性別,都道府県,市区町村,医療従事者等区分,勤務先\r\n";
-
-fn person(name: &str, birth: &str, municipality: &str) -> String {
-    format!("{name},メグロ タロウ,{birth},男,東京都,{municipality},医師,目黒区病院01\r\n")
-}
-
-/// Posts `file` as the `$file` of IMPORT, as a browser's multipart form would; `preflight`
-/// adds the header that makes such a request safe.
-async fn upload(server: &TestServer, token: &str, file: &[u8], preflight: bool) -> (u16, Value) {
-    let boundary = "vsys-test-boundary-7d1e";
-    let mut body = Vec::new();
-    let mut part = |headers: &str, content: &[u8]| {
-        body.extend_from_slice(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
-        body.extend_from_slice(content);
-        body.extend_from_slice(b"\r\n");
-    };
-    let operations = json!({ "query": IMPORT, "variables": { "file": null } }).to_string();
-    part(
-        "Content-Disposition: form-data; name=\"operations\"",
-        operations.as_bytes(),
-    );
-    part(
-        "Content-Disposition: form-data; name=\"map\"",
-        br#"{ "0": ["variables.file"] }"#,
-    );
-    part(
-        "Content-Disposition: form-data; name=\"0\"; filename=\"list.csv\"\r\nContent-Type: text/csv",
-        file,
-    );
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let mut request = server
-        .client
-        .post(server.url("/graphql"))
-        .bearer_auth(token)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body);
-    if preflight {
-        request = request.header("apollo-require-preflight", "true");
-    }
-    let response = request.send().await.expect("sent");
-    let status = response.status().as_u16();
-    (status, response.json().await.expect("a JSON answer"))
-}
 
 async fn recipients(server: &TestServer) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM questionnaire_recipients")

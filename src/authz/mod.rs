@@ -15,6 +15,9 @@ pub enum Action {
     /// Import the people a pre-screening questionnaire is printed for (a facility, a medical
     /// association, a prefecture or a municipality, for itself).
     ImportQuestionnaireRecipients,
+    /// Print the questionnaires of the people it imported (the same organisations, for
+    /// themselves).
+    GenerateQuestionnaires,
     /// Create an account in an organisation.
     InviteUser,
     /// Lift the lock of an account after too many failures.
@@ -92,8 +95,9 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::ImportQuestionnaireRecipients,
+        Action::GenerateQuestionnaires,
         Action::WriteKnowledge,
         Action::InviteUser,
         Action::UnlockUser,
@@ -321,8 +325,11 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
             allow_if(matches!(actor.role, Role::Nation | Role::SystemAdmin))
         }
         // Seed p. 17: the clinic, the association or the prefecture (municipality) collects
-        // the list; each imports for itself.
-        (Action::ImportQuestionnaireRecipients, Target::Organization(org)) => allow_if(
+        // the list; each imports for itself, and prints what it imported.
+        (
+            Action::ImportQuestionnaireRecipients | Action::GenerateQuestionnaires,
+            Target::Organization(org),
+        ) => allow_if(
             org.id == actor.organization.id
                 && matches!(
                     actor.role,

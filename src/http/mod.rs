@@ -1,6 +1,7 @@
 //! HTTP surface: GraphQL over HTTP and WebSocket on `/graphql`, the playground on `/`, the
 //! account pages (`/setup`, `/reset`), health probes.
 
+mod downloads;
 mod graphql_http;
 mod health;
 mod open_data;
@@ -37,6 +38,10 @@ pub struct AppState {
     pub identity: Arc<Identity>,
     /// The job runner (mail; tests drain the queue themselves).
     pub jobs: Arc<crate::jobs::JobRunner>,
+    /// Checks the signed links of generated files.
+    pub downloads: Arc<crate::documents::files::LinkSigner>,
+    /// Where generated files are kept.
+    pub files: Arc<dyn crate::documents::files::FileStore>,
     pub schema: AppSchema,
     pub http: Arc<HttpArgs>,
     /// Requests per minute per IP address from callers who are not signed in.
@@ -68,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/account.js", get(pages::script))
         .route("/account/account.css", get(pages::style))
         .route("/healthz", get(health::healthz))
+        .route("/files/{id}", get(downloads::file))
         .route("/smart/$bulk-publish", get(smart::manifest))
         .route("/smart/locations.ndjson", get(smart::locations))
         .route("/smart/schedules.ndjson", get(smart::schedules))

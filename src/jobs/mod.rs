@@ -27,8 +27,8 @@ use tokio::sync::Notify;
 use crate::db::{Db, new_id};
 use store::TryEnd;
 
-/// A claim lasts this long unless the handler reports progress.
-const LEASE: time::Duration = time::Duration::minutes(5);
+/// A claim lasts this long unless the handler reports progress (`--job-lease-secs`).
+const DEFAULT_LEASE: time::Duration = time::Duration::minutes(5);
 /// How often the runner looks for due jobs without being woken (retries that came due, leases
 /// of dead workers that ran out).
 const POLL: Duration = Duration::from_secs(5);
@@ -70,6 +70,7 @@ pub struct RunningJob {
     pub attempt: i32,
     db: Db,
     worker: String,
+    lease: time::Duration,
 }
 
 impl RunningJob {
@@ -82,7 +83,7 @@ impl RunningJob {
             &self.worker,
             done,
             total,
-            self.db.clock().after(LEASE),
+            self.db.clock().after(self.lease),
         )
         .await
         {
@@ -103,11 +104,21 @@ pub struct JobRunner {
     /// Names this instance's claims, so that only its own tries can be ended by it.
     worker: String,
     wake: Notify,
+    lease: time::Duration,
 }
 
 impl JobRunner {
     /// A runner for the given handlers, woken by every commit that enqueued a job.
     pub fn new(db: Db, handlers: Vec<Arc<dyn JobHandler>>) -> Arc<JobRunner> {
+        Self::with_lease(db, handlers, DEFAULT_LEASE)
+    }
+
+    /// A runner whose claims last `lease` between progress reports.
+    pub fn with_lease(
+        db: Db,
+        handlers: Vec<Arc<dyn JobHandler>>,
+        lease: time::Duration,
+    ) -> Arc<JobRunner> {
         let handlers: HashMap<_, _> = handlers.into_iter().map(|h| (h.kind(), h)).collect();
         let mut kinds: Vec<_> = handlers.keys().copied().collect();
         kinds.sort();
@@ -117,6 +128,7 @@ impl JobRunner {
             kinds,
             worker: new_id(),
             wake: Notify::new(),
+            lease,
         });
         let weak = Arc::downgrade(&runner);
         runner.db.signals().on_jobs(move || {
@@ -159,7 +171,7 @@ impl JobRunner {
 
     /// Claims and runs one due job; false when none is due.
     async fn run_next(&self) -> crate::error::AppResult<bool> {
-        let lease = self.db.clock().after(LEASE);
+        let lease = self.db.clock().after(self.lease);
         let Some(claimed) = store::claim(&self.db, &self.kinds, &self.worker, lease).await? else {
             return Ok(false);
         };
@@ -172,6 +184,7 @@ impl JobRunner {
             attempt: claimed.attempts,
             db: self.db.clone(),
             worker: self.worker.clone(),
+            lease: self.lease,
         };
         let outcome = handler.run(&job).await;
         let end = match &outcome {

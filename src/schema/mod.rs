@@ -71,6 +71,7 @@ pub struct Subscription(
     crate::delivery::DeliverySubscription,
     crate::navigator::NavigatorSubscription,
     crate::statistics::StatisticsSubscription,
+    crate::documents::DocumentSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
@@ -82,6 +83,8 @@ pub struct Services {
     pub events: Arc<Events>,
     pub identity: Arc<Identity>,
     pub navigator: Arc<crate::navigator::Navigator>,
+    /// Signs the download links of generated files.
+    pub downloads: Arc<crate::documents::files::LinkSigner>,
 }
 
 /// Builds the schema.
@@ -142,6 +145,7 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
         events,
         identity,
         navigator,
+        downloads,
     }) = services
     {
         builder = builder
@@ -151,7 +155,8 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
             .data(db)
             .data(events)
             .data(identity)
-            .data(navigator);
+            .data(navigator)
+            .data(downloads);
     }
     builder.finish()
 }

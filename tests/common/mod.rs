@@ -6,6 +6,7 @@
 pub mod allocation;
 pub mod api;
 pub mod db;
+pub mod documents;
 pub mod reservations;
 pub mod ws;
 
