@@ -103,6 +103,15 @@ pub fn csv_line(text: &str, position: &csv::Position) -> usize {
 }
 
 impl RowError {
+    /// `field` of `row` is wrong, because `message`.
+    pub fn field(row: usize, field: &str, message: impl Into<String>) -> Self {
+        RowError {
+            row,
+            field: Some(field.to_owned()),
+            message: message.into(),
+        }
+    }
+
     /// The error of `row`, taken from a field validation's error.
     pub fn from_error(row: usize, error: AppError) -> Self {
         match error {

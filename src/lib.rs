@@ -29,6 +29,7 @@ pub mod notices;
 pub mod organizations;
 pub mod reports;
 pub mod reservations;
+pub mod residents;
 pub mod schema;
 pub mod seed;
 pub mod server;

@@ -152,6 +152,15 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
                 "tokyo-ma.admin",
             ]),
         ),
+        // The municipality's own ledger and queue; residents submit without an account.
+        (
+            "registerCoupons",
+            Rule::Only(&["meguro.admin", "meguro.staff", "yokohama.admin"]),
+        ),
+        ("submitOutOfAreaNotification", Rule::Public),
+        ("requestCouponReissue", Rule::Public),
+        ("decideOutOfAreaNotification", Rule::Only(MEGURO)),
+        ("decideCouponReissue", Rule::Only(MEGURO)),
         ("withdrawNotice", Rule::Only(&["nation.admin"])),
         ("upsertFaq", Rule::Only(&["nation.admin"])),
         ("upsertKnowledgeArticle", Rule::Only(&["nation.admin"])),
@@ -300,6 +309,24 @@ fn call(mutation: &str) -> &'static str {
             r##"mutation { importQuestionnaireRecipients(file: "#__graphql_file__:0") { id } }"##
         }
         "generateQuestionnaires" => "mutation { generateQuestionnaires { id } }",
+        // A bad number: the allowed get past the rule and are told what is wrong.
+        "registerCoupons" => {
+            r#"mutation { registerCoupons(coupons: [{ number: "12", residentReference: "r-1" }]) }"#
+        }
+        // A coupon number too short: refused as bad input, nothing stored.
+        "submitOutOfAreaNotification" => {
+            r#"mutation { submitOutOfAreaNotification(destinationMunicipalityCode: "131105", input: { couponMunicipalityCode: "131121", couponNumber: "1", name: "世田谷 花子", nameKana: "セタガヤ ハナコ", birthDate: "1950-04-01", phone: "03-1234-5678", reason: "入院" }) { id } }"#
+        }
+        "requestCouponReissue" => {
+            r#"mutation { requestCouponReissue(input: { couponMunicipalityCode: "131105", couponNumber: "1", name: "目黒 花子", nameKana: "メグロ ハナコ", birthDate: "1950-04-01", phone: "03-1234-5678", reason: "紛失" }) { id } }"#
+        }
+        // Returning without a reason: the allowed are told the reason is missing.
+        "decideOutOfAreaNotification" => {
+            "mutation($outOfArea: ID!) { decideOutOfAreaNotification(requestId: $outOfArea, accept: false) { id } }"
+        }
+        "decideCouponReissue" => {
+            "mutation($reissue: ID!) { decideCouponReissue(requestId: $reissue, approve: false) { id } }"
+        }
         "publishNotice" => {
             r#"mutation { publishNotice(input: { titleJa: "お知らせ", titleEn: "Notice", bodyJa: "本文", bodyEn: "Text" }) { id } }"#
         }
@@ -441,11 +468,20 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .data_as(&nation, r#"mutation { upsertKnowledgeArticle(input: { kind: FAQ, titleJa: "質問", titleEn: "Question", bodyJa: "回答", bodyEn: "Answer" }) { id } }"#, json!({}))
         .await["upsertKnowledgeArticle"]["id"]
         .clone();
+    // Residents' requests waiting in Meguro's queue.
+    let out_of_area = server
+        .data(r#"mutation { submitOutOfAreaNotification(destinationMunicipalityCode: "131105", input: { couponMunicipalityCode: "131121", couponNumber: "0000000001", name: "世田谷 花子", nameKana: "セタガヤ ハナコ", birthDate: "1950-04-01", phone: "03-1234-5678", reason: "入院" }) { id } }"#, json!({}))
+        .await["submitOutOfAreaNotification"]["id"]
+        .clone();
+    let reissue = server
+        .data(r#"mutation { requestCouponReissue(input: { couponMunicipalityCode: "131105", couponNumber: "0000000001", name: "目黒 花子", nameKana: "メグロ ハナコ", birthDate: "1950-04-01", phone: "03-1234-5678", reason: "紛失" }) { id } }"#, json!({}))
+        .await["requestCouponReissue"]["id"]
+        .clone();
     assert!(
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot, "notice": notice, "article": article });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot, "notice": notice, "article": article, "outOfArea": out_of_area, "reissue": reissue });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

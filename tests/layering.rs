@@ -62,6 +62,20 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "documents build on the areas below; never the schema or transport",
     ),
     (
+        "residents",
+        &[
+            "schema",
+            "http",
+            "server",
+            "seed",
+            "identity",
+            "reservations",
+            "navigator",
+            "documents",
+        ],
+        "residents' coupons and requests sit below the bookings that check them",
+    ),
+    (
         "knowledge",
         &["schema", "http", "server", "seed", "identity"],
         "the knowledge base is an area; never the schema or transport",

@@ -18,6 +18,10 @@ pub enum Action {
     /// Print the questionnaires of the people it imported (the same organisations, for
     /// themselves).
     GenerateQuestionnaires,
+    /// Register the coupons a municipality issued in its ledger (the municipality, for itself).
+    RegisterCoupons,
+    /// Read and decide residents' requests in a municipality's queue (its own staff).
+    DecideResidentRequest,
     /// Create an account in an organisation.
     InviteUser,
     /// Lift the lock of an account after too many failures.
@@ -95,9 +99,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 40] = [
         Action::ImportQuestionnaireRecipients,
         Action::GenerateQuestionnaires,
+        Action::RegisterCoupons,
+        Action::DecideResidentRequest,
         Action::WriteKnowledge,
         Action::InviteUser,
         Action::UnlockUser,
@@ -339,6 +345,11 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
                         | Role::Municipality
                 ),
         ),
+        // The coupons and the residents' requests are the municipality's own business: its
+        // staff (not its call centre, which books but does not administer).
+        (Action::RegisterCoupons | Action::DecideResidentRequest, Target::Organization(org)) => {
+            allow_if(org.id == actor.organization.id && actor.role == Role::Municipality)
+        }
         // A manufacturer supplies its own vaccine; the needle and syringe warehouse supplies
         // needles and syringes (seed p. 30).
         (

@@ -19,11 +19,12 @@ use crate::actor::{Actor, RequestMeta};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::clock::Timestamp;
-use crate::db::{Db, WriteTx, new_id, placeholders};
+use crate::db::{Db, WriteTx, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::events::{NewEvent, Visibility, append};
 use crate::jobs::{self, Done, JobError, JobHandler, NewJob, RunningJob};
 use crate::mail::{self, Mail};
+use crate::residents::coupons;
 
 /// The job kind.
 pub const QUESTIONNAIRE_JOB: &str = "questionnaires";
@@ -79,7 +80,8 @@ pub async fn request(db: &Db, meta: &RequestMeta, actor: &Actor, dose: i32) -> A
     job.organization_id = Some(organization_id.clone());
     job.created_by = Some(actor.user_id.clone());
     let job_id = jobs::enqueue(&mut tx, job).await?;
-    issue_coupons(&mut tx, &people).await?;
+    // Each person's coupon: a number from their municipality's ledger, referring to them.
+    let coupons = coupons::issue_to(&mut tx, &people).await?;
     for chunk in people.chunks(200) {
         let sql = format!(
             "UPDATE questionnaire_recipients SET job_id = $1, coupon_id = \
@@ -93,6 +95,7 @@ pub async fn request(db: &Db, meta: &RequestMeta, actor: &Actor, dose: i32) -> A
         }
         update.execute(tx.conn()).await?;
     }
+    debug_assert_eq!(coupons.len(), people.len());
     audit::record(
         &mut tx,
         meta,
@@ -109,59 +112,6 @@ pub async fn request(db: &Db, meta: &RequestMeta, actor: &Actor, dose: i32) -> A
     .await?;
     tx.commit().await?;
     Ok(job_id)
-}
-
-/// Draws a coupon number for each person from their municipality's ledger (a run of numbers
-/// per municipality, reserved by one upsert) and records the coupons as issued to them.
-async fn issue_coupons(tx: &mut WriteTx, people: &[(String, String)]) -> AppResult<()> {
-    let mut by_municipality: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
-    for (person, municipality) in people {
-        by_municipality
-            .entry(municipality.as_str())
-            .or_default()
-            .push(person.as_str());
-    }
-    let now = tx.now();
-    for (municipality, persons) in by_municipality {
-        let count = persons.len() as i64;
-        let last: i64 = sqlx::query_scalar(
-            "INSERT INTO coupon_sequences (municipality_id, last_number) VALUES ($1, $2) \
-             ON CONFLICT (municipality_id) DO UPDATE \
-             SET last_number = coupon_sequences.last_number + excluded.last_number \
-             RETURNING last_number",
-        )
-        .bind(municipality)
-        .bind(count)
-        .fetch_one(tx.conn())
-        .await?;
-        if last > 9_999_999_999 {
-            return Err(AppError::refused(
-                "COUPON_NUMBERS_EXHAUSTED",
-                "the municipality's 10-digit coupon numbers are used up / 券番号の上限に達しました",
-            ));
-        }
-        let first = last - count + 1;
-        for (offset, chunk) in persons.chunks(100).enumerate() {
-            let sql = format!(
-                "INSERT INTO coupons (id, municipality_id, number, resident_reference, status, \
-                 issued_at) VALUES {}",
-                crate::db::value_rows(chunk.len(), 6)
-            );
-            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (i, person) in chunk.iter().enumerate() {
-                let number = first + (offset * 100 + i) as i64;
-                insert = insert
-                    .bind(new_id())
-                    .bind(municipality)
-                    .bind(format!("{number:010}"))
-                    .bind(*person)
-                    .bind("ISSUED")
-                    .bind(now);
-            }
-            insert.execute(tx.conn()).await?;
-        }
-    }
-    Ok(())
 }
 
 fn progress_event(

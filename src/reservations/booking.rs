@@ -27,6 +27,7 @@ use crate::events::{Events, NewEvent, Visibility, append_all};
 use crate::facilities::decide_on;
 use crate::graphql::idempotency::IdempotentCall;
 use crate::organizations::{OrganizationKind, OrganizationRecord, ReservationMode, store as orgs};
+use crate::residents::{coupons, requests};
 
 /// Restricted to the venue's area; the payloads carry no personal data.
 pub const BOOKED_TOPIC: &str = "reservation.booked";
@@ -291,13 +292,39 @@ async fn coupon_municipality(
             "no municipality has this code / この市区町村コードの自治体はありません",
         )
     })?;
-    if venue.municipality_id.as_deref() != Some(municipality.id.as_str()) {
+    if !books_in(db, &municipality.id, &resident.coupon_number, venue).await? {
         return Err(AppError::refused(
             "OUT_OF_AREA",
             "residents book at venues of the municipality that issued their coupon; elsewhere needs an approved out-of-area notification / 接種券を発行した市区町村の会場で予約してください（住所地外接種は届出が必要です）",
         ));
     }
+    // Where the municipality keeps a coupon ledger, the number must be one it issued and
+    // has not replaced.
+    coupons::check_for_booking(db, &municipality.id, &resident.coupon_number).await?;
     Ok(municipality.id)
+}
+
+/// Whether a coupon of `coupon_municipality_id` books at `venue`: a venue of that
+/// municipality, or of one where the resident's out-of-area notification was accepted.
+async fn books_in(
+    db: &Db,
+    coupon_municipality_id: &str,
+    coupon_number: &str,
+    venue: &OrganizationRecord,
+) -> AppResult<bool> {
+    let Some(venue_municipality) = venue.municipality_id.as_deref() else {
+        return Ok(false);
+    };
+    if venue_municipality == coupon_municipality_id {
+        return Ok(true);
+    }
+    requests::accepted_out_of_area(
+        db,
+        coupon_municipality_id,
+        coupon_number,
+        venue_municipality,
+    )
+    .await
 }
 
 fn already_booked(dose: i64) -> AppError {
@@ -535,8 +562,16 @@ async fn change_checked(
         .await?
         .ok_or(AppError::NotFound("slot"))?;
     let new_venue = venue(db, &target.facility_id).await?;
-    // The new venue must also be the coupon's municipality's.
-    if new_venue.municipality_id.as_deref() != Some(booking.coupon_municipality_id.as_str()) {
+    // The new venue must also be where the coupon books: its municipality's, or one an
+    // accepted out-of-area notification names.
+    if !books_in(
+        db,
+        &booking.coupon_municipality_id,
+        &booking.coupon_number,
+        &new_venue,
+    )
+    .await?
+    {
         return Err(AppError::refused(
             "OUT_OF_AREA",
             "the new slot is at a venue of another municipality / 変更先は接種券を発行した市区町村の会場にしてください",

@@ -4,7 +4,6 @@
 //! keyboard are accepted and stored half-width.
 
 use time::Date;
-use unicode_normalization::UnicodeNormalization;
 
 use super::schedule::parse_date;
 use crate::error::{AppError, AppResult};
@@ -33,14 +32,7 @@ pub struct Resident {
     pub dose_number: i64,
 }
 
-/// Full-width digits and spaces to half-width (NFKC), trimmed.
-pub(crate) fn folded(text: &str) -> String {
-    text.nfkc().collect::<String>().trim().to_owned()
-}
-
-pub(crate) fn is_kana(c: char) -> bool {
-    matches!(c, '\u{3041}'..='\u{309F}' | '\u{30A0}'..='\u{30FF}' | ' ' | '\u{3000}')
-}
+pub(crate) use crate::residents::text::{folded, is_kana};
 
 impl Resident {
     pub fn validate(input: &ResidentInput<'_>, today: Date) -> AppResult<Resident> {

@@ -44,6 +44,7 @@ pub struct Query(
     crate::notices::NoticeQuery,
     crate::documents::DocumentQuery,
     crate::knowledge::KnowledgeQuery,
+    crate::residents::ResidentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -60,6 +61,7 @@ pub struct Mutation(
     crate::notices::NoticeMutation,
     crate::documents::DocumentMutation,
     crate::knowledge::KnowledgeMutation,
+    crate::residents::ResidentMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
@@ -72,6 +74,7 @@ pub struct Subscription(
     crate::navigator::NavigatorSubscription,
     crate::statistics::StatisticsSubscription,
     crate::documents::DocumentSubscription,
+    crate::residents::ResidentSubscription,
 );
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
