@@ -9,6 +9,7 @@ pub mod actor;
 pub mod allocation;
 pub mod audit;
 pub mod authz;
+pub mod billing;
 pub mod cli;
 pub mod clock;
 pub mod config;

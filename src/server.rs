@@ -86,6 +86,7 @@ impl Server {
             identity: identity.clone(),
             navigator: crate::navigator::Navigator::start(events.clone(), &args.navigator),
             downloads: downloads.clone(),
+            files: files.clone(),
         };
         let schema = build_schema(Some(services), args.http.limits());
         let (shutdown, shutdown_rx) = watch::channel(false);

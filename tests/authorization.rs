@@ -161,6 +161,16 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
         ("requestCouponReissue", Rule::Public),
         ("decideOutOfAreaNotification", Rule::Only(MEGURO)),
         ("decideCouponReissue", Rule::Only(MEGURO)),
+        // Billing: the facility's own (a special venue's: its operating municipality's).
+        ("recordAttendance", Rule::Only(MEGURO)),
+        ("saveBillingClaim", Rule::Only(HOSPITAL)),
+        ("submitBillingClaim", Rule::Only(HOSPITAL)),
+        ("exportBillingSummary", Rule::Only(HOSPITAL)),
+        ("setBillingFees", Rule::Only(&["nation.admin"])),
+        (
+            "setClaimsRoute",
+            Rule::Only(&["meguro.admin", "meguro.staff", "yokohama.admin"]),
+        ),
         ("withdrawNotice", Rule::Only(&["nation.admin"])),
         ("upsertFaq", Rule::Only(&["nation.admin"])),
         ("upsertKnowledgeArticle", Rule::Only(&["nation.admin"])),
@@ -309,6 +319,26 @@ fn call(mutation: &str) -> &'static str {
             r##"mutation { importQuestionnaireRecipients(file: "#__graphql_file__:0") { id } }"##
         }
         "generateQuestionnaires" => "mutation { generateQuestionnaires { id } }",
+        // Tomorrow's booking: the allowed are told its day has not come.
+        "recordAttendance" => {
+            "mutation($reservation: ID!) { recordAttendance(reservationId: $reservation, attendance: VACCINATED) }"
+        }
+        // A month not yet begun: the allowed are told so.
+        "saveBillingClaim" => {
+            r#"mutation($facility: ID!) { saveBillingClaim(facilityId: $facility, month: "2099-01", lines: []) { id } }"#
+        }
+        // Nothing saved: the allowed are told to save first.
+        "submitBillingClaim" => {
+            r#"mutation($facility: ID!) { submitBillingClaim(facilityId: $facility, month: "2021-06") { id } }"#
+        }
+        "exportBillingSummary" => {
+            r#"mutation($facility: ID!) { exportBillingSummary(facilityId: $facility, month: "2021-06", format: CSV) { fileName } }"#
+        }
+        // A negative fee: the nation is told what is wrong.
+        "setBillingFees" => {
+            r#"mutation { setBillingFees(fees: { validFrom: "2022-04-01", vaccination: -1, screeningOnly: 1540, underSix: 660, outOfHours: 730, holiday: 2130 }) { validFrom } }"#
+        }
+        "setClaimsRoute" => "mutation { setClaimsRoute(viaFederation: false) }",
         // A bad number: the allowed get past the rule and are told what is wrong.
         "registerCoupons" => {
             r#"mutation { registerCoupons(coupons: [{ number: "12", residentReference: "r-1" }]) }"#

@@ -62,6 +62,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         "documents build on the areas below; never the schema or transport",
     ),
     (
+        "billing",
+        &["schema", "http", "server", "seed", "identity"],
+        "billing builds on reservations and documents; never the schema or transport",
+    ),
+    (
         "residents",
         &[
             "schema",

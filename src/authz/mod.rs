@@ -22,6 +22,13 @@ pub enum Action {
     RegisterCoupons,
     /// Read and decide residents' requests in a municipality's queue (its own staff).
     DecideResidentRequest,
+    /// Record attendance and make, submit and export a facility's monthly claim (the facility,
+    /// or the municipality running a special venue).
+    ManageBilling,
+    /// Set the fee table (the nation).
+    SetBillingFees,
+    /// Choose whether in-area claims go through the 国保連 (the municipality, for itself).
+    SetClaimsRoute,
     /// Create an account in an organisation.
     InviteUser,
     /// Lift the lock of an account after too many failures.
@@ -99,11 +106,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 43] = [
         Action::ImportQuestionnaireRecipients,
         Action::GenerateQuestionnaires,
         Action::RegisterCoupons,
         Action::DecideResidentRequest,
+        Action::ManageBilling,
+        Action::SetBillingFees,
+        Action::SetClaimsRoute,
         Action::WriteKnowledge,
         Action::InviteUser,
         Action::UnlockUser,
@@ -345,6 +355,27 @@ pub fn decide(actor: Option<&Actor>, action: Action, target: Target<'_>) -> Resu
                         | Role::Municipality
                 ),
         ),
+        // A claim is the facility's own; a special venue's is its operating municipality's.
+        (
+            Action::ManageBilling,
+            Target::Facility {
+                scope, operator, ..
+            },
+        ) => {
+            let facility_itself =
+                actor.role == Role::MedicalInstitution && actor.organization.id == scope.id;
+            let operator = actor.role == Role::Municipality
+                && operator == Some(actor.organization.id.as_str());
+            if facility_itself || operator {
+                Ok(())
+            } else {
+                refuse(scope, "facility")
+            }
+        }
+        (Action::SetBillingFees, Target::System) => allow_if(actor.role == Role::Nation),
+        (Action::SetClaimsRoute, Target::Organization(org)) => {
+            allow_if(org.id == actor.organization.id && actor.role == Role::Municipality)
+        }
         // The coupons and the residents' requests are the municipality's own business: its
         // staff (not its call centre, which books but does not administer).
         (Action::RegisterCoupons | Action::DecideResidentRequest, Target::Organization(org)) => {

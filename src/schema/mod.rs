@@ -45,6 +45,7 @@ pub struct Query(
     crate::documents::DocumentQuery,
     crate::knowledge::KnowledgeQuery,
     crate::residents::ResidentQuery,
+    crate::billing::BillingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -62,6 +63,7 @@ pub struct Mutation(
     crate::documents::DocumentMutation,
     crate::knowledge::KnowledgeMutation,
     crate::residents::ResidentMutation,
+    crate::billing::BillingMutation,
 );
 
 /// Realtime feeds over the websocket on /graphql (graphql-transport-ws or the legacy graphql-ws).
@@ -88,6 +90,8 @@ pub struct Services {
     pub navigator: Arc<crate::navigator::Navigator>,
     /// Signs the download links of generated files.
     pub downloads: Arc<crate::documents::files::LinkSigner>,
+    /// Where generated files are kept.
+    pub files: Arc<dyn crate::documents::files::FileStore>,
 }
 
 /// Builds the schema.
@@ -149,6 +153,7 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
         identity,
         navigator,
         downloads,
+        files,
     }) = services
     {
         builder = builder
@@ -159,7 +164,8 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
             .data(events)
             .data(identity)
             .data(navigator)
-            .data(downloads);
+            .data(downloads)
+            .data(files);
     }
     builder.finish()
 }
