@@ -392,19 +392,18 @@ impl BillingMutation {
     /// only, or not attended; with the recipients' category and the add-ons that applied. The
     /// venue (or the municipality running a special venue); not once the month's claim is
     /// submitted. Audited.
-    #[allow(clippy::too_many_arguments)]
     async fn record_attendance(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The reservation.")] reservation_id: ID,
         #[graphql(desc = "How the visit went.")] attendance: AttendanceKind,
-        #[graphql(
-            desc = "The recipient's category.",
-            default_with = "RecipientCategory::General"
-        )]
-        category: RecipientCategory,
-        #[graphql(desc = "Out of hours (add-on).", default = false)] out_of_hours: bool,
-        #[graphql(desc = "On a holiday (add-on).", default = false)] holiday: bool,
+        #[graphql(desc = "The recipient's category (GENERAL when not given).")] category: Option<
+            RecipientCategory,
+        >,
+        #[graphql(desc = "Out of hours (an add-on; false when not given).")] out_of_hours: Option<
+            bool,
+        >,
+        #[graphql(desc = "On a holiday (an add-on; false when not given).")] holiday: Option<bool>,
     ) -> async_graphql::Result<ID> {
         let actor = require_actor(ctx)?;
         let db = ctx.data_unchecked::<Db>();
@@ -418,9 +417,9 @@ impl BillingMutation {
                 &id,
                 &AttendanceInput {
                     attendance: attendance.into(),
-                    category,
-                    out_of_hours,
-                    holiday,
+                    category: category.unwrap_or(RecipientCategory::General),
+                    out_of_hours: out_of_hours.unwrap_or(false),
+                    holiday: holiday.unwrap_or(false),
                 },
             )
             .await
