@@ -171,6 +171,8 @@ fn matrix() -> BTreeMap<&'static str, Rule> {
             "setClaimsRoute",
             Rule::Only(&["meguro.admin", "meguro.staff", "yokohama.admin"]),
         ),
+        ("attachKnowledgeFile", Rule::Only(&["nation.admin"])),
+        ("removeKnowledgeAttachment", Rule::Only(&["nation.admin"])),
         ("withdrawNotice", Rule::Only(&["nation.admin"])),
         ("upsertFaq", Rule::Only(&["nation.admin"])),
         ("upsertKnowledgeArticle", Rule::Only(&["nation.admin"])),
@@ -319,6 +321,14 @@ fn call(mutation: &str) -> &'static str {
             r##"mutation { importQuestionnaireRecipients(file: "#__graphql_file__:0") { id } }"##
         }
         "generateQuestionnaires" => "mutation { generateQuestionnaires { id } }",
+        // No file arrives over JSON: the nation gets past the rule and is told so.
+        "attachKnowledgeFile" => {
+            r##"mutation($article: ID!) { attachKnowledgeFile(articleId: $article, title: "手引き", file: "#__graphql_file__:0") { id } }"##
+        }
+        // The attachment prepared in the article.
+        "removeKnowledgeAttachment" => {
+            "mutation($attachment: ID!) { removeKnowledgeAttachment(attachmentId: $attachment) }"
+        }
         // Tomorrow's booking: the allowed are told its day has not come.
         "recordAttendance" => {
             "mutation($reservation: ID!) { recordAttendance(reservationId: $reservation, attendance: VACCINATED) }"
@@ -498,6 +508,42 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         .data_as(&nation, r#"mutation { upsertKnowledgeArticle(input: { kind: FAQ, titleJa: "質問", titleEn: "Question", bodyJa: "回答", bodyEn: "Answer" }) { id } }"#, json!({}))
         .await["upsertKnowledgeArticle"]["id"]
         .clone();
+    // An attachment of another article (which no other call deletes), written as an upload
+    // would leave it.
+    let manual = server
+        .data_as(&nation, r#"mutation { upsertKnowledgeArticle(input: { kind: MANUAL, titleJa: "手引き", titleEn: "Manual", bodyJa: "本文", bodyEn: "Text" }) { id } }"#, json!({}))
+        .await["upsertKnowledgeArticle"]["id"]
+        .clone();
+    let article_row = vsys::graphql::ids::row_of(
+        &async_graphql::ID::from(manual.as_str().unwrap()),
+        &["KnowledgeArticle"],
+        "article",
+    )
+    .unwrap();
+    let nation_org: String =
+        sqlx::query_scalar("SELECT id FROM organizations WHERE kind = 'NATION'")
+            .fetch_one(server.state.db.pool())
+            .await
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO generated_files (id, organization_id, part, file_name, content_type, byte_size, \
+         sha256, items, content, created_at) VALUES ('att-file', $1, 1, 'manual.pdf', \
+         'application/pdf', 8, '', 1, $2, '2026-01-01T00:00:00.000Z')",
+    )
+    .bind(&nation_org)
+    .bind(b"%PDF-1.7".to_vec())
+    .execute(server.state.db.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO knowledge_attachments (id, article_id, file_id, title, position, created_at) \
+         VALUES ('att-1', $1, 'att-file', '手引き', 1, '2026-01-01T00:00:00.000Z')",
+    )
+    .bind(&article_row)
+    .execute(server.state.db.pool())
+    .await
+    .unwrap();
+    let attachment = vsys::graphql::ids::global_id("KnowledgeAttachment", "att-1");
     // Residents' requests waiting in Meguro's queue.
     let out_of_area = server
         .data(r#"mutation { submitOutOfAreaNotification(destinationMunicipalityCode: "131105", input: { couponMunicipalityCode: "131121", couponNumber: "0000000001", name: "世田谷 花子", nameKana: "セタガヤ ハナコ", birthDate: "1950-04-01", phone: "03-1234-5678", reason: "入院" }) { id } }"#, json!({}))
@@ -511,7 +557,7 @@ async fn every_mutation_by_every_role_is_allowed_or_denied_as_the_matrix_says() 
         request.is_string() && contract.is_string() && doctor.is_string() && wholesaler.is_string(),
         "{filed} {contract} {doctor} {wholesaler}"
     );
-    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot, "notice": notice, "article": article, "outOfArea": out_of_area, "reissue": reissue });
+    let objects = json!({ "facility": facility, "request": request, "contract": contract, "doctor": doctor, "wholesaler": wholesaler, "manufacturer": manufacturer, "cool": cool, "delivery": delivery, "shipment": shipment, "venue": venue, "reservation": reservation, "slot": slot, "notice": notice, "article": article, "outOfArea": out_of_area, "reissue": reissue, "attachment": attachment });
     let with_objects = |mut variables: Value| {
         for (key, value) in objects.as_object().unwrap() {
             variables[key] = value.clone();

@@ -196,3 +196,104 @@ async fn bad_articles_and_searches_are_refused_and_change_nothing() {
     assert_eq!(expect_error_code(&anonymous), "UNAUTHENTICATED");
     server.stop().await;
 }
+
+const ATTACH: &str = "mutation($a: ID!, $t: String!, $file: Upload!) { attachKnowledgeFile(articleId: $a, title: $t, file: $file) { id title fileName contentType byteSize } }";
+
+#[tokio::test]
+async fn attachments_are_previewed_and_downloaded_and_only_safe_types_are_kept() {
+    let server = TestServer::start_signing_in_freely().await;
+    let nation = sign_in_accepting_policy(&server, "nation.admin").await;
+    let meguro = sign_in_accepting_policy(&server, "meguro.admin").await;
+    let created = server
+        .data_as(&nation, UPSERT, article("予約の手引き", "本文", &[], None))
+        .await;
+    let id = created["upsertKnowledgeArticle"]["id"].clone();
+    let pdf = b"%PDF-1.4\n% a manual\n%%EOF\n";
+    let operations =
+        json!({ "query": ATTACH, "variables": { "a": id, "t": "操作マニュアル", "file": null } });
+    let (status, response) = common::documents::multipart(
+        &server,
+        &nation,
+        operations.clone(),
+        pdf,
+        "manual v2.pdf",
+        true,
+    )
+    .await;
+    assert_eq!(status, 200, "{response}");
+    let attached = &response["data"]["attachKnowledgeFile"];
+    assert_eq!(attached["contentType"], "application/pdf", "{response}");
+    assert_eq!(attached["fileName"], "manualv2.pdf");
+    // A page of script named .pdf is refused: the type is read from the bytes.
+    let (_, refused) = common::documents::multipart(
+        &server,
+        &nation,
+        operations.clone(),
+        b"<html><script>alert(1)</script></html>",
+        "manual.pdf",
+        true,
+    )
+    .await;
+    assert_eq!(expect_error_code(&refused), "INVALID_INPUT", "{refused}");
+    // Only the nation attaches.
+    let (_, forbidden) =
+        common::documents::multipart(&server, &meguro, operations, pdf, "m.pdf", true).await;
+    assert_eq!(expect_error_code(&forbidden), "FORBIDDEN", "{forbidden}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM knowledge_attachments")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+
+    // A reader previews it in the browser or downloads it.
+    let read = server
+        .data_as(
+            &meguro,
+            "{ knowledgeArticles { attachments { title previewUrl downloadUrl } } }",
+            json!({}),
+        )
+        .await;
+    let attachment = &read["knowledgeArticles"][0]["attachments"][0];
+    assert_eq!(attachment["title"], "操作マニュアル");
+    let path = |url: &Value| {
+        let url = url.as_str().unwrap();
+        url[url.find("/files/").unwrap()..].to_owned()
+    };
+    let preview = server.get(&path(&attachment["previewUrl"])).await;
+    assert_eq!(preview.status(), 200);
+    assert_eq!(preview.headers()["content-type"], "application/pdf");
+    assert_eq!(preview.headers()["x-content-type-options"], "nosniff");
+    assert!(
+        preview.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline"),
+    );
+    assert_eq!(preview.bytes().await.unwrap().as_ref(), pdf);
+    let download = server.get(&path(&attachment["downloadUrl"])).await;
+    assert!(
+        download.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"),
+    );
+
+    // Deleting the article deletes its files.
+    server
+        .data_as(
+            &nation,
+            "mutation($a: ID!) { deleteKnowledgeArticle(articleId: $a) }",
+            json!({ "a": id }),
+        )
+        .await;
+    let files: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM generated_files")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(files, 0);
+    assert_eq!(
+        server.get(&path(&attachment["downloadUrl"])).await.status(),
+        404
+    );
+    server.stop().await;
+}

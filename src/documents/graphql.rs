@@ -1,7 +1,6 @@
 //! The GraphQL face of documents: importing questionnaire recipients from a CSV upload,
 //! printing their questionnaires as a job, and the jobs with their download links, live.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Subscription, Upload};
@@ -313,26 +312,8 @@ impl DocumentMutation {
         let meta = request_meta(ctx);
         let result = async {
             recipients::may_import(actor)?;
-            // Not `Upload::value`, which indexes the request's files without a check: over
-            // JSON there are none.
-            let upload = ctx
-                .query_env
-                .uploads
-                .get(file.0)
-                .and_then(|upload| upload.try_clone().ok())
-                .ok_or_else(|| {
-                    AppError::invalid_field(
-                        "file",
-                        "no file arrived: send the CSV as a multipart request / ファイルが届いていません",
-                    )
-                })?;
-            let file_name = Some(upload.filename.clone()).filter(|n| !n.is_empty());
-            let mut bytes = Vec::new();
-            upload
-                .into_read()
-                .read_to_end(&mut bytes)
-                .map_err(|e| AppError::Internal(e.into()))?;
-            recipients::import(db, &meta, actor, file_name, &bytes).await
+            let received = crate::graphql::uploads::read(ctx, &file, "file")?;
+            recipients::import(db, &meta, actor, received.file_name, &received.bytes).await
         }
         .await;
         let record = audit::record_if_refused(

@@ -10,6 +10,7 @@ pub mod pagination;
 pub mod params;
 pub mod rate_limit;
 pub mod scalars;
+pub mod uploads;
 
 pub use params::RequestParams;
 

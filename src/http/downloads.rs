@@ -19,7 +19,18 @@ use crate::documents::files::LinkRefusal;
 pub struct LinkQuery {
     expires: Option<i64>,
     signature: Option<String>,
+    /// `1`: open in the browser (preview) instead of saving.
+    inline: Option<u8>,
 }
+
+/// Types a browser may show in place: none of them runs script.
+const PREVIEWABLE: &[&str] = &[
+    "application/pdf",
+    "video/mp4",
+    "video/webm",
+    "image/png",
+    "image/jpeg",
+];
 
 fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
     (
@@ -69,8 +80,11 @@ pub async fn file(
                 headers.insert(header::CONTENT_TYPE, value);
             }
             // The name is ASCII by construction; quoted as RFC 6266 asks.
+            let inline =
+                link.inline == Some(1) && PREVIEWABLE.contains(&info.content_type.as_str());
             let disposition = format!(
-                "attachment; filename=\"{}\"",
+                "{}; filename=\"{}\"",
+                if inline { "inline" } else { "attachment" },
                 info.file_name.replace(['"', '\\'], "_")
             );
             if let Ok(value) = HeaderValue::from_str(&disposition) {

@@ -3,9 +3,12 @@
 //! each screen (`pageHelp`). Every user sees the articles written for their role; the nation
 //! sees them all. Writing and deleting are audited.
 
+mod attachments;
 mod grams;
 
-use async_graphql::{Context, Enum, ID, InputObject, Object};
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Upload};
 use serde_json::json;
 
 use crate::actor::{Actor, RequestMeta, Role, request_meta, require_actor};
@@ -97,6 +100,19 @@ impl KnowledgeArticle {
     /// When it last changed.
     async fn updated_at(&self) -> Timestamp {
         self.0.updated_at
+    }
+    /// Its attached files (PDF manuals, videos, pictures), in order, with preview and
+    /// download links.
+    async fn attachments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<attachments::KnowledgeAttachment>> {
+        let db = ctx.data_unchecked::<Db>();
+        let rows = attachments::of_article(db, &self.0.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(attachments::KnowledgeAttachment)
+            .collect())
     }
 }
 
@@ -280,6 +296,7 @@ async fn delete(db: &Db, meta: &RequestMeta, actor: &Actor, article_id: &ID) -> 
     let current = load(tx.conn(), &id)
         .await?
         .ok_or(AppError::NotFound("article"))?;
+    attachments::delete_files(&mut tx, "k.article_id = $1", &id).await?;
     sqlx::query("DELETE FROM knowledge_grams WHERE article_id = $1")
         .bind(&id)
         .execute(tx.conn())
@@ -450,6 +467,59 @@ impl KnowledgeMutation {
         let result = delete(db, &meta, actor, &article_id).await;
         Ok(
             audit::record_if_refused(db, &meta, actor, "deleteKnowledgeArticle", None, result)
+                .await?,
+        )
+    }
+
+    /// Attaches a file to an article — a PDF, an MP4 or WebM video, or a PNG or JPEG picture
+    /// (what it is, is read from the file), at most 10 an article; sent as a multipart
+    /// request with the `Apollo-Require-Preflight` header: the nation. Audited.
+    async fn attach_knowledge_file(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The article.")] article_id: ID,
+        #[graphql(desc = "The title the article lists it under.")] title: String,
+        #[graphql(desc = "The file.")] file: Upload,
+    ) -> async_graphql::Result<attachments::KnowledgeAttachment> {
+        let actor = require_actor(ctx)?;
+        let db = ctx.data_unchecked::<Db>();
+        let files = ctx.data_unchecked::<Arc<dyn crate::documents::files::FileStore>>();
+        let meta = request_meta(ctx);
+        let result = async {
+            decide(Some(actor), Action::WriteKnowledge, Target::System)?;
+            let id = row_of(&article_id, &["KnowledgeArticle"], "articleId")?;
+            let received = crate::graphql::uploads::read(ctx, &file, "file")?;
+            let new = attachments::NewAttachment {
+                article_id: &id,
+                title: &title,
+                file_name: received.file_name.as_deref(),
+                bytes: &received.bytes,
+            };
+            attachments::attach(db, files, &meta, actor, new).await
+        }
+        .await;
+        let row =
+            audit::record_if_refused(db, &meta, actor, "attachKnowledgeFile", None, result).await?;
+        Ok(attachments::KnowledgeAttachment(row))
+    }
+
+    /// Removes an attachment and its file: the nation. Audited.
+    async fn remove_knowledge_attachment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The attachment.")] attachment_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let actor = require_actor(ctx)?;
+        let db = ctx.data_unchecked::<Db>();
+        let meta = request_meta(ctx);
+        let result = async {
+            decide(Some(actor), Action::WriteKnowledge, Target::System)?;
+            let id = row_of(&attachment_id, &["KnowledgeAttachment"], "attachmentId")?;
+            attachments::remove(db, &meta, actor, &id).await
+        }
+        .await;
+        Ok(
+            audit::record_if_refused(db, &meta, actor, "removeKnowledgeAttachment", None, result)
                 .await?,
         )
     }

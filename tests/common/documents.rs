@@ -20,6 +20,20 @@ pub async fn upload(
     file: &[u8],
     preflight: bool,
 ) -> (u16, Value) {
+    let operations = json!({ "query": IMPORT, "variables": { "file": null } });
+    multipart(server, token, operations, file, "list.csv", preflight).await
+}
+
+/// Posts a GraphQL multipart request: `operations` (whose `variables.file` is null) with `file`
+/// named `file_name` as that variable.
+pub async fn multipart(
+    server: &TestServer,
+    token: &str,
+    operations: Value,
+    file: &[u8],
+    file_name: &str,
+    preflight: bool,
+) -> (u16, Value) {
     let boundary = "vsys-test-boundary-7d1e";
     let mut body = Vec::new();
     let mut part = |headers: &str, content: &[u8]| {
@@ -27,17 +41,18 @@ pub async fn upload(
         body.extend_from_slice(content);
         body.extend_from_slice(b"\r\n");
     };
-    let operations = json!({ "query": IMPORT, "variables": { "file": null } }).to_string();
     part(
         "Content-Disposition: form-data; name=\"operations\"",
-        operations.as_bytes(),
+        operations.to_string().as_bytes(),
     );
     part(
         "Content-Disposition: form-data; name=\"map\"",
         br#"{ "0": ["variables.file"] }"#,
     );
     part(
-        "Content-Disposition: form-data; name=\"0\"; filename=\"list.csv\"\r\nContent-Type: text/csv",
+        &format!(
+            "Content-Disposition: form-data; name=\"0\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream"
+        ),
         file,
     );
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
