@@ -58,6 +58,16 @@ async fn printed_questionnaires_carry_names_and_coupon_numbers_behind_expiring_l
         ],
     )
     .await;
+    // Names that look like a formula or carry markup and a URL: printed literally.
+    import(
+        &server,
+        &hospital,
+        &[
+            ("=HYPERLINK(\"https://evil.example\")", "目黒区"),
+            ("<b>港</b> https://example.jp", "港区"),
+        ],
+    )
+    .await;
     let started = server
         .data_as(&hospital, GENERATE, json!({ "dose": 1 }))
         .await;
@@ -74,10 +84,10 @@ async fn printed_questionnaires_carry_names_and_coupon_numbers_behind_expiring_l
     let jobs = server.data_as(&hospital, JOBS, json!({})).await;
     let job = &jobs["documentJobs"][0];
     assert_eq!(job["status"], "SUCCEEDED", "{jobs}");
-    assert_eq!(job["progressDone"], 3);
-    assert_eq!(job["progressTotal"], 3);
+    assert_eq!(job["progressDone"], 5);
+    assert_eq!(job["progressTotal"], 5);
     let file = &job["files"][0];
-    assert_eq!(file["pages"], 3);
+    assert_eq!(file["pages"], 5);
     assert_eq!(file["contentType"], "application/pdf");
 
     // The coupon ledger: each municipality numbers its own coupons from 1.
@@ -95,8 +105,10 @@ async fn printed_questionnaires_carry_names_and_coupon_numbers_behind_expiring_l
     assert_eq!(
         numbers,
         [
+            ("131032", "0000000001"),
             ("131105", "0000000001"),
             ("131105", "0000000002"),
+            ("131105", "0000000003"),
             ("131121", "0000000001")
         ]
     );
@@ -109,9 +121,16 @@ async fn printed_questionnaires_carry_names_and_coupon_numbers_behind_expiring_l
     let bytes = response.bytes().await.unwrap();
     assert_eq!(file["byteSize"], bytes.len());
     let (pages, text) = pdf_text(&bytes);
-    assert_eq!(pages, 3);
-    for expected in ["目黒 太郎", "世田谷 花子", "目黒 次郎", "予診票", "券番号"]
-    {
+    assert_eq!(pages, 5);
+    for expected in [
+        "目黒 太郎",
+        "世田谷 花子",
+        "目黒 次郎",
+        "予診票",
+        "券番号",
+        "=HYPERLINK(\"https://evil.example\")",
+        "<b>港</b> https://example.jp",
+    ] {
         assert!(text.contains(expected), "{expected} in the text:\n{text}");
     }
     for (municipality, number) in &coupons {
@@ -211,6 +230,9 @@ async fn only_the_importing_organisation_prints_and_sees_its_jobs() {
     let id = job["generateQuestionnaires"]["id"].clone();
     // Another organisation neither lists nor opens it.
     let listed = server.data_as(&municipality, JOBS, json!({})).await;
+    assert_eq!(listed["documentJobs"], json!([]));
+    let association = sign_in_accepting_policy(&server, "meguro-ma.admin").await;
+    let listed = server.data_as(&association, JOBS, json!({})).await;
     assert_eq!(listed["documentJobs"], json!([]));
     let opened = server
         .graphql_as(
