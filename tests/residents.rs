@@ -387,3 +387,17 @@ async fn bad_requests_and_registrations_are_refused_and_change_nothing() {
     assert_eq!(refusals, 3);
     t.server.stop().await;
 }
+
+#[tokio::test]
+async fn public_submissions_are_limited_per_address() {
+    let server = TestServer::start_with(&["--public-rate-per-ip", "3"]).await;
+    let variables = json!({ "d": "131105", "i": resident("131121", "0000000009", "入院") });
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let (status, _) = server.anonymous_post(OUT_OF_AREA, variables.clone()).await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    assert_eq!(count(&server, "SELECT COUNT(*) FROM resident_requests").await, 3);
+    server.stop().await;
+}
