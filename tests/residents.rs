@@ -103,6 +103,19 @@ async fn bookings_are_checked_against_the_ledger_and_a_reissue_replaces_the_numb
         )
         .await;
     assert_eq!(registered["registerCoupons"], 2);
+    // A coupon recorded as withdrawn when registered does not book.
+    s.data_as(
+        &t.meguro,
+        REGISTER,
+        json!({ "c": [{ "number": "0000000090", "residentReference": "R-90", "status": "INVALIDATED" }] }),
+    )
+    .await;
+    let withdrawn = t.book(1, "0000000090").await;
+    assert_eq!(
+        error_reason(&withdrawn),
+        "COUPON_INVALIDATED",
+        "{withdrawn}"
+    );
     // Now the ledger decides: a number it does not hold is refused.
     let unknown = t.book(1, "0000000999").await;
     assert_eq!(error_reason(&unknown), "COUPON_NOT_ISSUED", "{unknown}");
@@ -398,6 +411,9 @@ async fn public_submissions_are_limited_per_address() {
         statuses.push(status);
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
-    assert_eq!(count(&server, "SELECT COUNT(*) FROM resident_requests").await, 3);
+    assert_eq!(
+        count(&server, "SELECT COUNT(*) FROM resident_requests").await,
+        3
+    );
     server.stop().await;
 }

@@ -54,6 +54,8 @@ const COLUMNS: &str =
 pub struct NewCoupon {
     pub number: String,
     pub resident_reference: String,
+    /// ISSUED unless the municipality records one already used or withdrawn.
+    pub status: CouponStatus,
 }
 
 /// Whether `number` is a coupon number: exactly 10 digits.
@@ -129,18 +131,20 @@ pub async fn register(
     for chunk in coupons.chunks(100) {
         let sql = format!(
             "INSERT INTO coupons (id, municipality_id, number, resident_reference, status, \
-             issued_at) VALUES {}",
-            value_rows(chunk.len(), 6)
+             issued_at, invalidated_at) VALUES {}",
+            value_rows(chunk.len(), 7)
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for coupon in chunk {
+            let invalidated = (coupon.status == CouponStatus::Invalidated).then_some(now);
             insert = insert
                 .bind(new_id())
                 .bind(municipality)
                 .bind(&coupon.number)
                 .bind(coupon.resident_reference.trim())
-                .bind(CouponStatus::Issued)
-                .bind(now);
+                .bind(coupon.status)
+                .bind(now)
+                .bind(invalidated);
         }
         insert.execute(tx.conn()).await?;
     }

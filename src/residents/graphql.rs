@@ -221,6 +221,8 @@ pub struct CouponInput {
     /// The municipality's own reference for the resident (e.g. the resident register's
     /// internal number): 1 to 64 characters. Not a name.
     pub resident_reference: String,
+    /// ISSUED when not given; USED or INVALIDATED to record coupons already spent or withdrawn.
+    pub status: Option<CouponState>,
 }
 
 /// The resident and the coupon, as on the original forms.
@@ -319,6 +321,11 @@ impl ResidentMutation {
             .map(|c| NewCoupon {
                 number: c.number.trim().to_owned(),
                 resident_reference: c.resident_reference,
+                status: match c.status.unwrap_or(CouponState::Issued) {
+                    CouponState::Issued => CouponStatus::Issued,
+                    CouponState::Used => CouponStatus::Used,
+                    CouponState::Invalidated => CouponStatus::Invalidated,
+                },
             })
             .collect();
         let result = coupons::register(db, &meta, actor, list).await;
