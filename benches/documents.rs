@@ -122,6 +122,7 @@ async fn run(
             files,
             links,
             questionnaires::DEFAULT_BATCH,
+            vsys::documents::files::Retention(time::Duration::days(30)),
         )],
     );
 

@@ -16,9 +16,13 @@ CREATE TABLE generated_files (
     items            INTEGER NOT NULL DEFAULT 0 CHECK (items >= 0),
     content          BYTEA NOT NULL,
     created_at       TEXT NOT NULL,
+    -- Documents with personal data (questionnaires, claims) are deleted after this instant;
+    -- NULL keeps the file (a knowledge attachment).
+    delete_after     TEXT,
     UNIQUE (job_id, part)
 );
 CREATE INDEX generated_files_organization ON generated_files (organization_id, created_at);
+CREATE INDEX generated_files_delete_after ON generated_files (delete_after);
 
 -- The coupon ledger (接種券): the numbers a municipality issued, to whom, and what became of
 -- them. A questionnaire printed with a coupon draws its number here.

@@ -74,6 +74,12 @@ pub struct DocumentArgs {
           value_parser = clap::value_parser!(u32).range(1..=90))]
     pub download_link_days: u32,
 
+    /// Days generated documents with personal data (questionnaires, claims) are kept; then
+    /// they are deleted. At least the download links' validity.
+    #[arg(long, env = "VSYS_GENERATED_FILE_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub generated_file_days: u32,
+
     /// Questionnaire pages per generated file (each file is one transaction: a crash redoes
     /// at most one file).
     #[arg(long, env = "VSYS_QUESTIONNAIRE_BATCH", default_value_t = 100,

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::config::ServeArgs;
 use crate::db::Db;
-use crate::documents::files::{DatabaseFiles, FileStore, LinkSigner};
+use crate::documents::files::{DatabaseFiles, FileStore, LinkSigner, Retention};
 use crate::documents::questionnaires::QuestionnairePrinter;
 use crate::events::Events;
 use crate::http::{AppState, router};
@@ -61,6 +61,13 @@ impl Server {
             args.documents.download_link_days,
         ));
         let files: Arc<dyn FileStore> = Arc::new(DatabaseFiles);
+        anyhow::ensure!(
+            args.documents.generated_file_days >= args.documents.download_link_days,
+            "--generated-file-days must be at least --download-link-days: a link must not outlive its file"
+        );
+        let retention = Retention(time::Duration::days(i64::from(
+            args.documents.generated_file_days,
+        )));
         let jobs = JobRunner::with_lease(
             db.clone(),
             vec![
@@ -70,6 +77,7 @@ impl Server {
                     files.clone(),
                     downloads.clone(),
                     args.documents.questionnaire_batch as usize,
+                    retention,
                 ),
             ],
             time::Duration::seconds(i64::from(args.documents.job_lease_secs)),
@@ -77,6 +85,7 @@ impl Server {
         if args.auth.mail_worker {
             jobs.start();
             start_reminders(db.clone());
+            start_file_purge(db.clone());
         }
         let keys = IdentityKeys::load(&db, &args.auth, totp_key).await?;
         let identity = Identity::new(db.clone(), args.auth.clone(), keys);
@@ -87,6 +96,7 @@ impl Server {
             navigator: crate::navigator::Navigator::start(events.clone(), &args.navigator),
             downloads: downloads.clone(),
             files: files.clone(),
+            retention,
         };
         let schema = build_schema(Some(services), args.http.limits());
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -173,6 +183,22 @@ fn start_reminders(db: crate::db::Db) {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(organisations = n, "deadline reminders queued"),
                 Err(error) => tracing::warn!(?error, "deadline reminders failed"),
+            }
+        }
+    });
+}
+
+/// Deletes generated documents whose retention is over, once an hour (on the instances that
+/// run jobs; deleting twice is harmless).
+fn start_file_purge(db: crate::db::Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match crate::documents::files::purge_expired(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(files = n, "expired generated files deleted"),
+                Err(error) => tracing::warn!(?error, "deleting expired generated files failed"),
             }
         }
     });

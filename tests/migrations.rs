@@ -100,7 +100,7 @@ const PINNED: &[(i64, &str)] = &[
     ),
     (
         20261201000001,
-        "07868279b86a7891c47efc62bf9fcb85ebe431ba3a3fcd7d98202ea8e76485f9d171c157e5e42263e8599813a4013b4c",
+        "7ab19b4ec45ad16e58ffe5e4d4792ede60aab98bae6ec25918012599395ce7e108a4a951b3d10cabd2caa229a382e0c5",
     ),
     (
         20261201000002,

@@ -187,6 +187,26 @@ async fn printed_questionnaires_carry_names_and_coupon_numbers_behind_expiring_l
             .unwrap(),
     );
     assert_eq!(server.get(&fresh).await.status(), 200);
+
+    // Thirty days after printing the files, with their personal data, are deleted; the people
+    // stay marked printed.
+    server.advance_clock(time::Duration::days(23));
+    let purged = vsys::documents::files::purge_expired(&server.state.db)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+    let files: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM generated_files")
+        .fetch_one(server.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(files, 0);
+    let printed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM questionnaire_recipients WHERE printed_at IS NOT NULL AND file_id IS NULL",
+    )
+    .fetch_one(server.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(printed, 5);
     server.stop().await;
 }
 

@@ -13,7 +13,7 @@ use crate::audit;
 use crate::authz::{Action, Target, decide};
 use crate::clock::Timestamp;
 use crate::db::Db;
-use crate::documents::files::{FileStore, LinkSigner, NewFile};
+use crate::documents::files::{FileStore, LinkSigner, NewFile, Retention};
 use crate::error::AppError;
 use crate::graphql::ids::{ORGANIZATION_TYPES, global_id, row_of};
 use crate::reports::vaccinations::RecipientCategory;
@@ -498,6 +498,7 @@ impl BillingMutation {
         let meta = request_meta(ctx);
         let files = ctx.data_unchecked::<Arc<dyn FileStore>>();
         let links = ctx.data_unchecked::<Arc<LinkSigner>>();
+        let retention = *ctx.data_unchecked::<Retention>();
         let result = async {
             let facility = row_of(&facility_id, ORGANIZATION_TYPES, "facilityId")?;
             let month = Month::parse(&month)?;
@@ -528,6 +529,7 @@ impl BillingMutation {
                         content_type,
                         items: summary.shares.len() as i64,
                         content: &bytes,
+                        keep_for: Some(retention.0),
                     },
                 )
                 .await?;

@@ -26,7 +26,13 @@ pub struct NewFile<'a> {
     /// Pages or rows, as the file's reader counts them.
     pub items: i64,
     pub content: &'a [u8],
+    /// How long it is kept; `None` keeps it until it is deleted with what it belongs to.
+    pub keep_for: Option<time::Duration>,
 }
+
+/// How long generated documents with personal data are kept (`--generated-file-days`).
+#[derive(Debug, Clone, Copy)]
+pub struct Retention(pub time::Duration);
 
 /// A stored file, without its content.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -73,10 +79,13 @@ impl FileStore for DatabaseFiles {
             items: file.items,
             created_at: tx.now(),
         };
+        let delete_after = file
+            .keep_for
+            .map(|keep| Timestamp::from(info.created_at.instant() + keep));
         sqlx::query(
             "INSERT INTO generated_files (id, organization_id, job_id, part, file_name, \
-             content_type, byte_size, sha256, items, created_at, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             content_type, byte_size, sha256, items, created_at, content, delete_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&info.id)
         .bind(&info.organization_id)
@@ -89,6 +98,7 @@ impl FileStore for DatabaseFiles {
         .bind(info.items)
         .bind(info.created_at)
         .bind(file.content.to_vec())
+        .bind(delete_after)
         .execute(tx.conn())
         .await?;
         Ok(info)
@@ -105,6 +115,27 @@ impl FileStore for DatabaseFiles {
                 .await?;
         Ok(Some((info, content)))
     }
+}
+
+/// Deletes the files whose time is over; the people printed in them stay marked printed.
+/// Returns how many were deleted.
+pub async fn purge_expired(db: &Db) -> AppResult<u64> {
+    let mut tx = db.begin_write().await?;
+    let now = tx.now();
+    sqlx::query(
+        "UPDATE questionnaire_recipients SET file_id = NULL WHERE file_id IN \
+         (SELECT id FROM generated_files WHERE delete_after < $1)",
+    )
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let deleted = sqlx::query("DELETE FROM generated_files WHERE delete_after < $1")
+        .bind(now)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(deleted)
 }
 
 /// One file's details.

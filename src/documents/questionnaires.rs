@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde_json::json;
 use time::Date;
 
-use super::files::{FileInfo, FileStore, LinkSigner, NewFile};
+use super::files::{FileInfo, FileStore, LinkSigner, NewFile, Retention};
 use super::questionnaire_sheet::{self, Sheet};
 use crate::actor::{Actor, RequestMeta};
 use crate::audit::{self, Entry, Outcome};
@@ -135,6 +135,7 @@ pub struct QuestionnairePrinter {
     files: Arc<dyn FileStore>,
     links: Arc<LinkSigner>,
     batch: usize,
+    retention: Retention,
 }
 
 impl QuestionnairePrinter {
@@ -143,12 +144,14 @@ impl QuestionnairePrinter {
         files: Arc<dyn FileStore>,
         links: Arc<LinkSigner>,
         batch: usize,
+        retention: Retention,
     ) -> Arc<QuestionnairePrinter> {
         Arc::new(QuestionnairePrinter {
             db,
             files,
             links,
             batch: batch.max(1),
+            retention,
         })
     }
 }
@@ -298,6 +301,7 @@ impl QuestionnairePrinter {
                     content_type: "application/pdf",
                     items: ids.len() as i64,
                     content: pdf,
+                    keep_for: Some(self.retention.0),
                 },
             )
             .await

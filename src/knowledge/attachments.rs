@@ -155,6 +155,7 @@ pub async fn attach(
                 content_type,
                 items: 1,
                 content: bytes,
+                keep_for: None,
             },
         )
         .await?;

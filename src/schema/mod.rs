@@ -92,6 +92,8 @@ pub struct Services {
     pub downloads: Arc<crate::documents::files::LinkSigner>,
     /// Where generated files are kept.
     pub files: Arc<dyn crate::documents::files::FileStore>,
+    /// How long generated documents are kept.
+    pub retention: crate::documents::files::Retention,
 }
 
 /// Builds the schema.
@@ -154,6 +156,7 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
         navigator,
         downloads,
         files,
+        retention,
     }) = services
     {
         builder = builder
@@ -165,7 +168,8 @@ pub fn build_schema(services: Option<Services>, limits: Limits) -> AppSchema {
             .data(identity)
             .data(navigator)
             .data(downloads)
-            .data(files);
+            .data(files)
+            .data(retention);
     }
     builder.finish()
 }
