@@ -24,7 +24,7 @@ fn spawn_server(url: &str, mail_dir: &std::path::Path) -> Child {
         .arg(mail_dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::inherit());
     if url.starts_with("postgres") {
         command.args(["--totp-key", TEST_TOTP_KEY]);
     }
@@ -74,6 +74,9 @@ async fn a_job_killed_mid_batch_resumes_and_prints_every_page_exactly_once() {
         if done >= 30 {
             break;
         }
+        if let Some(status) = worker.try_wait().unwrap() {
+            panic!("the worker process exited early: {status}");
+        }
         assert!(Instant::now() < deadline, "the job did not start");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -92,6 +95,9 @@ async fn a_job_killed_mid_batch_resumes_and_prints_every_page_exactly_once() {
             break attempts;
         }
         assert_ne!(status, "FAILED");
+        if let Some(status) = worker.try_wait().unwrap() {
+            panic!("the restarted worker exited early: {status}");
+        }
         assert!(Instant::now() < deadline, "the job was not resumed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
