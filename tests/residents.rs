@@ -402,6 +402,37 @@ async fn bad_requests_and_registrations_are_refused_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_facility_may_notify_for_the_resident_and_is_named_in_the_queue() {
+    let t = town().await;
+    let s = &t.server;
+    let hospital = s.sign_in("meguro-hospital.admin").await;
+    s.data_as(
+        &hospital,
+        "mutation { acceptPrivacyPolicy { id } }",
+        json!({}),
+    )
+    .await;
+    s.data_as(
+        &hospital,
+        OUT_OF_AREA,
+        json!({ "d": "131105", "i": resident("131121", "0000000007", "入院中のため") }),
+    )
+    .await;
+    let queue = s
+        .data_as(
+            &t.meguro,
+            "{ residentRequests { submittedByFacility { name } reason } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        queue["residentRequests"][0]["submittedByFacility"]["name"],
+        "目黒区病院01"
+    );
+    t.server.stop().await;
+}
+
+#[tokio::test]
 async fn public_submissions_are_limited_per_address() {
     let server = TestServer::start_with(&["--public-rate-per-ip", "3"]).await;
     let variables = json!({ "d": "131105", "i": resident("131121", "0000000009", "入院") });

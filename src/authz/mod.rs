@@ -859,6 +859,31 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_is_the_facilitys_own_or_its_operating_municipalitys() {
+        let clinic = hospital();
+        let billing = |role: Role, operator: Option<&str>| {
+            code(decide(
+                Some(&actor(role, true)),
+                Action::ManageBilling,
+                Target::Facility {
+                    scope: &clinic,
+                    proxy_input: true,
+                    operator,
+                },
+            ))
+        };
+        assert_eq!(billing(Role::MedicalInstitution, None), "ALLOW");
+        // Its municipality does not claim for a clinic, even with proxy input granted …
+        assert_ne!(billing(Role::Municipality, None), "ALLOW");
+        // … only for a special venue it runs.
+        assert_eq!(billing(Role::Municipality, Some("meguro")), "ALLOW");
+        assert_ne!(billing(Role::ReservationOperator, Some("meguro")), "ALLOW");
+        for role in [Role::Nation, Role::Prefecture, Role::SystemAdmin, Role::Wholesaler] {
+            assert_ne!(billing(role, None), "ALLOW", "{role:?}");
+        }
+    }
+
+    #[test]
     fn every_role_times_every_action() {
         for role in Role::ALL {
             for admin in [false, true] {
