@@ -325,3 +325,38 @@ async fn progress_arrives_live_for_the_organisation_only() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_job_that_fails_for_good_says_so_live_and_in_the_list() {
+    let server = TestServer::start().await;
+    let hospital = sign_in_accepting_policy(&server, "meguro-hospital.admin").await;
+    import(&server, &hospital, &[("目黒 太郎", "目黒区")]).await;
+    let after = common::ws::latest_seq(&server).await;
+    let query = "subscription($a: Int) { documentJobs(after: $a) { status done total } }";
+    let payload = json!({ "query": query, "variables": { "a": after } });
+    let mut feed = common::ws::subscribe(&server, Some(&hospital), "d", payload).await;
+    server.data_as(&hospital, GENERATE, json!({})).await;
+    // A stored value no sheet can print (damaged outside the API): the job cannot succeed.
+    sqlx::query("UPDATE questionnaire_recipients SET birth_date = 'damaged'")
+        .execute(server.state.db.pool())
+        .await
+        .unwrap();
+    server.state.jobs.drain().await;
+    let mut statuses = Vec::new();
+    while statuses
+        .last()
+        .map(|s: &Value| s != "FAILED")
+        .unwrap_or(true)
+    {
+        let message = feed.next_json().await;
+        statuses.push(message["payload"]["data"]["documentJobs"]["status"].clone());
+    }
+    assert_eq!(statuses, [json!("QUEUED"), json!("FAILED")]);
+    let jobs = server.data_as(&hospital, JOBS, json!({})).await;
+    let job = &jobs["documentJobs"][0];
+    assert_eq!(job["status"], "FAILED");
+    // What failed stays in the log; the user reads what to do, never the internals.
+    let error = job["error"].as_str().unwrap();
+    assert!(!error.contains("damaged"), "{error}");
+    server.stop().await;
+}

@@ -878,7 +878,12 @@ mod tests {
         // … only for a special venue it runs.
         assert_eq!(billing(Role::Municipality, Some("meguro")), "ALLOW");
         assert_ne!(billing(Role::ReservationOperator, Some("meguro")), "ALLOW");
-        for role in [Role::Nation, Role::Prefecture, Role::SystemAdmin, Role::Wholesaler] {
+        for role in [
+            Role::Nation,
+            Role::Prefecture,
+            Role::SystemAdmin,
+            Role::Wholesaler,
+        ] {
             assert_ne!(billing(role, None), "ALLOW", "{role:?}");
         }
     }

@@ -266,6 +266,31 @@ impl JobHandler for QuestionnairePrinter {
             payload: None,
         })
     }
+
+    /// Tells the organisation's subscribers that the job ended FAILED.
+    async fn failed(&self, job: &RunningJob) {
+        let Ok(request) = serde_json::from_value::<Request>(job.payload.clone()) else {
+            return;
+        };
+        let counts: Result<(i64, i64), _> = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(printed_at) FROM questionnaire_recipients WHERE job_id = $1",
+        )
+        .bind(&job.id)
+        .fetch_one(self.db.pool())
+        .await;
+        let (total, done) = counts.unwrap_or((0, 0));
+        let event = progress_event(&request.organization_id, &job.id, done, total, "FAILED");
+        let published = async {
+            let mut tx = self.db.begin_write().await?;
+            append(&mut tx, &event).await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
+        }
+        .await;
+        if let Err(error) = published {
+            tracing::warn!(job = %job.id, ?error, "announcing a failed questionnaire job failed");
+        }
+    }
 }
 
 impl QuestionnairePrinter {

@@ -60,6 +60,10 @@ pub trait JobHandler: Send + Sync + 'static {
     /// One try. It may be a repeat of a try that a crash interrupted: a handler must not do
     /// twice what the first try already did.
     async fn run(&self, job: &RunningJob) -> Result<Done, JobError>;
+
+    /// Called once the job has ended FAILED (for good, or out of tries), e.g. to tell the
+    /// people waiting for it. Nothing by default.
+    async fn failed(&self, _job: &RunningJob) {}
 }
 
 /// A job during a try.
@@ -208,7 +212,11 @@ impl JobRunner {
                 }
             }
         };
+        let failed = matches!(end, TryEnd::Failed { .. });
         store::finish(&self.db, &job.id, &self.worker, end).await?;
+        if failed {
+            handler.failed(&job).await;
+        }
         Ok(true)
     }
 }
