@@ -6,11 +6,10 @@
 mod common;
 
 use common::TestServer;
-use common::api::{error_reason, expect_error_code, facility_id};
+use common::api::{error_reason, expect_error_code};
 use common::reservations::*;
 use serde_json::{Value, json};
 
-const VENUE: &str = "目黒区特設会場01";
 const ATTEND: &str = "mutation($r: ID!, $a: AttendanceKind!, $c: RecipientCategory, $h: Boolean) { recordAttendance(reservationId: $r, attendance: $a, category: $c, holiday: $h) }";
 const DRAFT: &str = "query($f: ID!, $m: String!) { billingClaimDraft(facilityId: $f, month: $m) { municipalityCode municipalityName category counts { vaccinations screeningsOnly underSix outOfHours holidays } amount } }";
 const SAVE: &str = "mutation($f: ID!, $m: String!, $l: [ClaimLineInput!]!) { saveBillingClaim(facilityId: $f, month: $m, lines: $l) { id status version } }";
@@ -30,18 +29,13 @@ struct Clinic {
 
 /// Five bookings at Meguro's special venue tomorrow; then the clock moves two days on.
 async fn clinic() -> Clinic {
-    let server = TestServer::start_signing_in_freely().await;
-    let operator = server.sign_in("meguro.callcenter").await;
-    let meguro = server.sign_in("meguro.admin").await;
-    let venue = facility_id(&server, VENUE).await;
-    server
-        .data_as(
-            &meguro,
-            CREATE,
-            schedule(&server, &venue, (1, 1), &[("09:00", "12:00")], 30, 1),
-        )
-        .await;
-    let slots = free_slots(&server, &venue, 1).await;
+    let MeguroVenue {
+        server,
+        operator,
+        meguro,
+        venue,
+        slots,
+    } = meguro_venue_tomorrow(("09:00", "12:00")).await;
     // A Setagaya resident staying in Meguro, accepted.
     let notice = server
         .data(

@@ -6,13 +6,12 @@
 mod common;
 
 use common::TestServer;
-use common::api::{error_reason, expect_error_code, facility_id};
+use common::api::{error_reason, expect_error_code};
 use common::db::count;
 use common::reservations::*;
 use common::ws::{latest_seq, subscribe};
 use serde_json::{Value, json};
 
-const VENUE: &str = "目黒区特設会場01";
 const REGISTER: &str = "mutation($c: [CouponInput!]!) { registerCoupons(coupons: $c) }";
 const OUT_OF_AREA: &str = "mutation($d: String!, $i: ResidentRequestInput!) { submitOutOfAreaNotification(destinationMunicipalityCode: $d, input: $i) { id status } }";
 const REISSUE: &str =
@@ -28,57 +27,27 @@ fn resident(municipality: &str, number: &str, reason: &str) -> Value {
         "phone": "03-1234-5678", "reason": reason })
 }
 
-struct Town {
-    server: TestServer,
-    operator: String,
-    meguro: String,
-    venue: Value,
-    slots: Vec<Value>,
-}
-
 /// Meguro's special venue with ten one-place slots tomorrow.
-async fn town() -> Town {
-    let server = TestServer::start_signing_in_freely().await;
-    let operator = server.sign_in("meguro.callcenter").await;
-    let meguro = server.sign_in("meguro.admin").await;
-    let venue = facility_id(&server, VENUE).await;
-    server
-        .data_as(
-            &meguro,
-            CREATE,
-            schedule(&server, &venue, (1, 1), &[("09:00", "14:00")], 30, 1),
-        )
-        .await;
-    let slots = free_slots(&server, &venue, 1).await;
-    Town {
-        server,
-        operator,
-        meguro,
-        venue,
-        slots,
-    }
+async fn town() -> MeguroVenue {
+    meguro_venue_tomorrow(("09:00", "14:00")).await
 }
 
-impl Town {
-    /// Books slot `n` for Meguro coupon `number`.
-    async fn book(&self, n: usize, number: &str) -> Value {
-        self.server
-            .graphql_as(
-                &self.operator,
-                BOOK,
-                booking(&self.venue, &self.slots[n]["id"], number, 1),
-            )
-            .await
-    }
+/// Books slot `n` for Meguro coupon `number`.
+async fn book(t: &MeguroVenue, n: usize, number: &str) -> Value {
+    t.server
+        .graphql_as(
+            &t.operator,
+            BOOK,
+            booking(&t.venue, &t.slots[n]["id"], number, 1),
+        )
+        .await
+}
 
-    /// Books slot `n` for a Setagaya (131121) coupon.
-    async fn book_setagaya(&self, n: usize, number: &str) -> Value {
-        let mut variables = booking(&self.venue, &self.slots[n]["id"], number, 1);
-        variables["i"]["couponMunicipalityCode"] = json!("131121");
-        self.server
-            .graphql_as(&self.operator, BOOK, variables)
-            .await
-    }
+/// Books slot `n` for a Setagaya (131121) coupon.
+async fn book_setagaya(t: &MeguroVenue, n: usize, number: &str) -> Value {
+    let mut variables = booking(&t.venue, &t.slots[n]["id"], number, 1);
+    variables["i"]["couponMunicipalityCode"] = json!("131121");
+    t.server.graphql_as(&t.operator, BOOK, variables).await
 }
 
 fn booked(response: &Value) -> bool {
@@ -90,7 +59,7 @@ async fn bookings_are_checked_against_the_ledger_and_a_reissue_replaces_the_numb
     let t = town().await;
     let s = &t.server;
     // Without a ledger any well-formed number books, as in V-SYS.
-    assert!(booked(&t.book(0, "0000009999").await));
+    assert!(booked(&book(&t, 0, "0000009999").await));
 
     let registered = s
         .data_as(
@@ -110,16 +79,16 @@ async fn bookings_are_checked_against_the_ledger_and_a_reissue_replaces_the_numb
         json!({ "c": [{ "number": "0000000090", "residentReference": "R-90", "status": "INVALIDATED" }] }),
     )
     .await;
-    let withdrawn = t.book(1, "0000000090").await;
+    let withdrawn = book(&t, 1, "0000000090").await;
     assert_eq!(
         error_reason(&withdrawn),
         "COUPON_INVALIDATED",
         "{withdrawn}"
     );
     // Now the ledger decides: a number it does not hold is refused.
-    let unknown = t.book(1, "0000000999").await;
+    let unknown = book(&t, 1, "0000000999").await;
     assert_eq!(error_reason(&unknown), "COUPON_NOT_ISSUED", "{unknown}");
-    assert!(booked(&t.book(1, "0000000101").await));
+    assert!(booked(&book(&t, 1, "0000000101").await));
 
     // The resident lost coupon 102 and asks for a new one, without an account.
     let receipt = s
@@ -153,9 +122,9 @@ async fn bookings_are_checked_against_the_ledger_and_a_reissue_replaces_the_numb
         .await;
     assert_eq!(error_reason(&again), "ALREADY_DECIDED", "{again}");
     // The old number no longer books; the new one does.
-    let old = t.book(2, "0000000102").await;
+    let old = book(&t, 2, "0000000102").await;
     assert_eq!(error_reason(&old), "COUPON_INVALIDATED", "{old}");
-    assert!(booked(&t.book(2, "0000000103").await));
+    assert!(booked(&book(&t, 2, "0000000103").await));
     let ledger = s
         .data_as(
             &t.meguro,
@@ -175,7 +144,7 @@ async fn an_accepted_out_of_area_notification_lets_the_resident_book_there() {
     let s = &t.server;
     let yokohama = s.sign_in("yokohama.admin").await;
     // A Setagaya resident staying in Meguro.
-    let outside = t.book_setagaya(0, "0000000001").await;
+    let outside = book_setagaya(&t, 0, "0000000001").await;
     assert_eq!(error_reason(&outside), "OUT_OF_AREA", "{outside}");
     let variables =
         json!({ "d": "131105", "i": resident("131121", "0000000001", "出産のため里帰り") });
@@ -212,13 +181,13 @@ async fn an_accepted_out_of_area_notification_lets_the_resident_book_there() {
         decided["decideOutOfAreaNotification"]["decisionReason"],
         "重複した届出です"
     );
-    let still = t.book_setagaya(0, "0000000001").await;
+    let still = book_setagaya(&t, 0, "0000000001").await;
     assert_eq!(error_reason(&still), "OUT_OF_AREA", "{still}");
     // The accepted one does — for this coupon only.
     s.data_as(&t.meguro, DECIDE_OUT, json!({ "r": second, "a": true }))
         .await;
-    assert!(booked(&t.book_setagaya(0, "0000000001").await));
-    let other_coupon = t.book_setagaya(1, "0000000002").await;
+    assert!(booked(&book_setagaya(&t, 0, "0000000001").await));
+    let other_coupon = book_setagaya(&t, 1, "0000000002").await;
     assert_eq!(error_reason(&other_coupon), "OUT_OF_AREA");
     let audited = count(
         s,

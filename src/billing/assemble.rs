@@ -21,39 +21,11 @@ pub async fn summary_of(
     let facility = claims::facility(db, actor, facility_id).await?;
     let (claim, lines) = claims::lines_for_summary(db, facility_id, month).await?;
     let fees = fees::for_month(db, &month.text).await?;
-    let ids: Vec<&str> = {
-        let mut ids: Vec<&str> = lines
-            .iter()
-            .map(|l| l.paying_municipality_id.as_str())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    let mut payers = BTreeMap::new();
-    if !ids.is_empty() {
-        let sql = format!(
-            "SELECT id, code, name, claims_via_federation FROM organizations WHERE id IN ({})",
-            placeholders(1, ids.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, String, String, crate::db::Flag)>(
-            sqlx::AssertSqlSafe(sql),
-        );
-        for id in &ids {
-            query = query.bind(*id);
-        }
-        for (id, code, name, via) in query.fetch_all(db.pool()).await? {
-            payers.insert(
-                id.clone(),
-                Payer {
-                    id,
-                    code,
-                    name,
-                    via_federation: via.0,
-                },
-            );
-        }
-    }
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|l| l.paying_municipality_id.as_str())
+        .collect();
+    let payers = payers(db, &ids).await?;
     let prefecture_name = match &facility.prefecture_id {
         Some(id) => orgs::load(db.pool(), id)
             .await?
@@ -88,4 +60,36 @@ pub async fn summary_of(
         fees,
         &payers,
     ))
+}
+
+/// The paying municipalities with the given ids (repeats allowed), by id.
+pub async fn payers(db: &Db, ids: &[&str]) -> AppResult<BTreeMap<String, Payer>> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut payers = BTreeMap::new();
+    if ids.is_empty() {
+        return Ok(payers);
+    }
+    let sql = format!(
+        "SELECT id, code, name, claims_via_federation FROM organizations WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query =
+        sqlx::query_as::<_, (String, String, String, crate::db::Flag)>(sqlx::AssertSqlSafe(sql));
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    for (id, code, name, via) in query.fetch_all(db.pool()).await? {
+        payers.insert(
+            id.clone(),
+            Payer {
+                id,
+                code,
+                name,
+                via_federation: via.0,
+            },
+        );
+    }
+    Ok(payers)
 }

@@ -336,20 +336,19 @@ impl BillingQuery {
         let facility = facility_row(&facility_id)?;
         let lines = claims::draft(db, actor, &facility, &month).await?;
         let fees = fees::for_month(db, &month.text).await?;
-        let mut names: std::collections::HashMap<String, (String, String)> = Default::default();
+        let ids: Vec<&str> = lines
+            .iter()
+            .map(|l| l.paying_municipality_id.as_str())
+            .collect();
+        let payers = super::assemble::payers(db, &ids).await?;
         let mut out = Vec::new();
         for line in lines {
-            if !names.contains_key(&line.paying_municipality_id) {
-                let org =
-                    crate::organizations::store::load(db.pool(), &line.paying_municipality_id)
-                        .await?
-                        .ok_or(AppError::NotFound("municipality"))?;
-                names.insert(line.paying_municipality_id.clone(), (org.code, org.name));
-            }
-            let (code, name) = names[&line.paying_municipality_id].clone();
+            let payer = payers
+                .get(&line.paying_municipality_id)
+                .ok_or(AppError::NotFound("municipality"))?;
             out.push(ClaimLine {
-                municipality_code: code,
-                municipality_name: name,
+                municipality_code: payer.code.clone(),
+                municipality_name: payer.name.clone(),
                 category: line.category,
                 amount: fees.amount(&line.counts),
                 counts: line.counts.into(),

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::clock::Timestamp;
-use crate::db::{Db, WriteTx, new_id};
+use crate::db::{Db, Exec, WriteTx, new_id};
 use crate::error::AppResult;
 
 /// A file about to be stored.
@@ -47,6 +47,14 @@ pub struct FileInfo {
     pub sha256: String,
     pub items: i64,
     pub created_at: Timestamp,
+}
+
+/// A file with its content, read in one statement.
+#[derive(sqlx::FromRow)]
+struct StoredFile {
+    #[sqlx(flatten)]
+    info: FileInfo,
+    content: Vec<u8>,
 }
 
 const INFO_COLUMNS: &str = "id, organization_id, job_id, part, file_name, content_type, \
@@ -105,15 +113,12 @@ impl FileStore for DatabaseFiles {
     }
 
     async fn get(&self, db: &Db, id: &str) -> AppResult<Option<(FileInfo, Vec<u8>)>> {
-        let Some(info) = info(db, id).await? else {
-            return Ok(None);
-        };
-        let content: Vec<u8> =
-            sqlx::query_scalar("SELECT content FROM generated_files WHERE id = $1")
-                .bind(id)
-                .fetch_one(db.pool())
-                .await?;
-        Ok(Some((info, content)))
+        let sql = format!("SELECT {INFO_COLUMNS}, content FROM generated_files WHERE id = $1");
+        let stored: Option<StoredFile> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?;
+        Ok(stored.map(|f| (f.info, f.content)))
     }
 }
 
@@ -138,17 +143,8 @@ pub async fn purge_expired(db: &Db) -> AppResult<u64> {
     Ok(deleted)
 }
 
-/// One file's details.
-pub async fn info(db: &Db, id: &str) -> AppResult<Option<FileInfo>> {
-    let sql = format!("SELECT {INFO_COLUMNS} FROM generated_files WHERE id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?)
-}
-
 /// The files of the given jobs, in part order.
-pub async fn of_jobs(db: &Db, job_ids: &[&str]) -> AppResult<Vec<FileInfo>> {
+pub async fn of_jobs<'c>(on: impl Exec<'c>, job_ids: &[&str]) -> AppResult<Vec<FileInfo>> {
     if job_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -160,7 +156,7 @@ pub async fn of_jobs(db: &Db, job_ids: &[&str]) -> AppResult<Vec<FileInfo>> {
     for id in job_ids {
         query = query.bind(*id);
     }
-    Ok(query.fetch_all(db.pool()).await?)
+    Ok(query.fetch_all(on).await?)
 }
 
 /// The name of the server secret that signs download links.

@@ -126,7 +126,7 @@ impl DocumentJob {
     /// Its files so far, in order, each with a fresh download link.
     async fn files(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<GeneratedFile>> {
         let db = ctx.data_unchecked::<Db>();
-        let files = files::of_jobs(db, &[self.0.id.as_str()]).await?;
+        let files = files::of_jobs(db.pool(), &[self.0.id.as_str()]).await?;
         Ok(files.into_iter().map(GeneratedFile).collect())
     }
 }

@@ -14,7 +14,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
 use crate::db::{Db, Exec, new_id, value_rows};
 use crate::error::{AppError, AppResult, RowError};
-use crate::reservations::resident::{folded, is_kana};
+use crate::residents::text::{self, folded};
 
 /// People per file (seed p. 17: split a longer list into several files).
 pub const MAX_PEOPLE: usize = 1_000;
@@ -130,28 +130,12 @@ fn recipient(row: &Row, places: &Places, today: Date) -> Result<Recipient, RowEr
     };
     // Names are kept exactly as written (a leading "=" or markup included): printed
     // literally, escaped on any export.
-    let name = row.cell("name").to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(bad(
-            "氏名",
-            "a name of 1 to 100 characters / 氏名は1〜100文字です",
-        ));
-    }
-    let name_kana = folded(row.cell("kana"));
-    if name_kana.is_empty() || name_kana.chars().count() > 100 || !name_kana.chars().all(is_kana) {
-        return Err(bad(
-            "氏名カナ",
-            "the name in katakana / 氏名カナはカタカナで入力してください",
-        ));
-    }
+    let name = text::name(row.cell("name")).map_err(|m| bad("氏名", m))?;
+    let name_kana = text::name_kana(row.cell("kana")).map_err(|m| bad("氏名カナ", m))?;
     let birth = birth_date(row.cell("birth"))
-        .filter(|d| *d <= today && d.year() >= 1900)
-        .ok_or_else(|| {
-            bad(
-                "生年月日",
-                "a date of birth between 1900 and today (YYYY-MM-DD or YYYY/MM/DD) / 生年月日は1900年から今日までの日付です",
-            )
-        })?;
+        .ok_or("a date of birth as YYYY-MM-DD or YYYY/MM/DD / 生年月日はYYYY-MM-DDまたはYYYY/MM/DDです")
+        .and_then(|date| text::birth_date(date, today))
+        .map_err(|m| bad("生年月日", m))?;
     let sex = match folded(row.cell("sex")).as_str() {
         "男" | "男性" | "M" | "m" | "1" => "MALE",
         "女" | "女性" | "F" | "f" | "2" => "FEMALE",

@@ -32,56 +32,19 @@ pub struct Resident {
     pub dose_number: i64,
 }
 
-pub(crate) use crate::residents::text::{folded, is_kana};
+use crate::residents::text::{self, folded};
 
 impl Resident {
     pub fn validate(input: &ResidentInput<'_>, today: Date) -> AppResult<Resident> {
         let municipality_code = folded(input.municipality_code);
         MunicipalityCode::parse(&municipality_code)?;
-        let coupon_number = folded(input.coupon_number);
-        if coupon_number.len() != 10 || !coupon_number.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(AppError::invalid_field(
-                "couponNumber",
-                "the coupon number is the 10 digits printed on the coupon / 接種券番号は10桁の数字です",
-            ));
-        }
-        let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid_field(
-                "name",
-                "a name of 1 to 100 characters / 氏名は1〜100文字です",
-            ));
-        }
-        // Kana is compared as typed (full-width katakana or hiragana); NFKC turns half-width
-        // katakana into full-width.
-        let name_kana = folded(input.name_kana);
-        if name_kana.is_empty()
-            || name_kana.chars().count() > 100
-            || !name_kana.chars().all(is_kana)
-        {
-            return Err(AppError::invalid_field(
-                "nameKana",
-                "the name in kana (katakana or hiragana) / 氏名のふりがなをカナで入力してください",
-            ));
-        }
+        let coupon_number =
+            text::coupon_number(input.coupon_number).map_err(text::in_field("couponNumber"))?;
+        let name = text::name(input.name).map_err(text::in_field("name"))?;
+        let name_kana = text::name_kana(input.name_kana).map_err(text::in_field("nameKana"))?;
         let birth = parse_date("birthDate", &folded(input.birth_date))?;
-        if birth > today || birth.year() < 1900 {
-            return Err(AppError::invalid_field(
-                "birthDate",
-                "a date of birth between 1900 and today / 生年月日を確認してください",
-            ));
-        }
-        let phone = folded(input.phone);
-        let digits = phone.bytes().filter(u8::is_ascii_digit).count();
-        if !phone.bytes().all(|b| b.is_ascii_digit() || b == b'-')
-            || !(10..=11).contains(&digits)
-            || phone.len() > 13
-        {
-            return Err(AppError::invalid_field(
-                "phone",
-                "a Japanese phone number of 10 or 11 digits / 電話番号は10桁または11桁です",
-            ));
-        }
+        let birth = text::birth_date(birth, today).map_err(text::in_field("birthDate"))?;
+        let phone = text::phone(input.phone).map_err(text::in_field("phone"))?;
         if !(1..=10).contains(&input.dose_number) {
             return Err(AppError::invalid_field(
                 "doseNumber",

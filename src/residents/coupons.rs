@@ -58,11 +58,6 @@ pub struct NewCoupon {
     pub status: CouponStatus,
 }
 
-/// Whether `number` is a coupon number: exactly 10 digits.
-pub fn is_coupon_number(number: &str) -> bool {
-    number.len() == 10 && number.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Registers coupons the actor's municipality issued. All or none: every bad or duplicate
 /// number is reported by its position. Returns how many were registered. Audited.
 pub async fn register(
@@ -89,8 +84,8 @@ pub async fn register(
     let mut seen = HashSet::new();
     for (i, coupon) in coupons.iter().enumerate() {
         let row = i + 1;
-        if !is_coupon_number(&coupon.number) {
-            rows.push(RowError::field(row, "number", "10 digits / 10桁の数字です"));
+        if let Err(message) = super::text::coupon_number(&coupon.number) {
+            rows.push(RowError::field(row, "number", message));
         } else if !seen.insert(coupon.number.as_str()) {
             rows.push(RowError::field(
                 row,
@@ -217,22 +212,22 @@ pub async fn find<'c>(
 /// Refuses a booking with a coupon the municipality's ledger does not hold as valid. A
 /// municipality without a ledger accepts any well-formed number.
 pub async fn check_for_booking(db: &Db, municipality_id: &str, number: &str) -> AppResult<()> {
-    if let Some(coupon) = find(db.pool(), municipality_id, number).await? {
-        return match coupon.status {
-            CouponStatus::Issued | CouponStatus::Used => Ok(()),
-            CouponStatus::Invalidated => Err(AppError::refused(
-                "COUPON_INVALIDATED",
-                "this coupon was replaced or withdrawn: use the coupon issued in its place / この接種券は無効です（再発行された接種券をお使いください）",
-            )),
-        };
-    }
-    let keeps_ledger: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM coupon_ledgers WHERE municipality_id = $1")
-            .bind(municipality_id)
-            .fetch_optional(db.pool())
-            .await?;
-    match keeps_ledger {
-        Some(_) => Err(AppError::refused(
+    // One round trip on the booking path: the coupon's status and whether a ledger is kept.
+    let (status, keeps_ledger): (Option<CouponStatus>, i64) = sqlx::query_as(
+        "SELECT (SELECT status FROM coupons WHERE municipality_id = $1 AND number = $2), \
+         (SELECT COUNT(*) FROM coupon_ledgers WHERE municipality_id = $1)",
+    )
+    .bind(municipality_id)
+    .bind(number)
+    .fetch_one(db.pool())
+    .await?;
+    match status {
+        Some(CouponStatus::Issued | CouponStatus::Used) => Ok(()),
+        Some(CouponStatus::Invalidated) => Err(AppError::refused(
+            "COUPON_INVALIDATED",
+            "this coupon was replaced or withdrawn: use the coupon issued in its place / この接種券は無効です（再発行された接種券をお使いください）",
+        )),
+        None if keeps_ledger > 0 => Err(AppError::refused(
             "COUPON_NOT_ISSUED",
             "the municipality issued no coupon with this number: check the number / この番号の接種券は発行されていません",
         )),
@@ -241,7 +236,7 @@ pub async fn check_for_booking(db: &Db, municipality_id: &str, number: &str) -> 
 }
 
 /// Issues `count` new numbers in `municipality_id` (the next of its sequence), to the given
-/// residents, in order. Returns the coupons' ids.
+/// residents, in order. Returns each coupon's id and number.
 pub async fn issue(
     tx: &mut WriteTx,
     municipality_id: &str,
@@ -291,12 +286,9 @@ pub async fn issue(
     Ok(issued)
 }
 
-/// Issues coupons to people of several municipalities: one run of numbers per municipality.
-/// Returns each resident's coupon id.
-pub async fn issue_to(
-    tx: &mut WriteTx,
-    people: &[(String, String)],
-) -> AppResult<BTreeMap<String, String>> {
+/// Issues coupons to people of several municipalities, `(resident, municipality)`: one run
+/// of numbers per municipality, each coupon referring to its resident.
+pub async fn issue_to(tx: &mut WriteTx, people: &[(String, String)]) -> AppResult<()> {
     let mut by_municipality: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (resident, municipality) in people {
         by_municipality
@@ -304,14 +296,10 @@ pub async fn issue_to(
             .or_default()
             .push(resident.as_str());
     }
-    let mut coupon_of = BTreeMap::new();
     for (municipality, residents) in by_municipality {
-        let issued = issue(tx, municipality, &residents).await?;
-        for (resident, (coupon_id, _)) in residents.iter().zip(issued) {
-            coupon_of.insert((*resident).to_owned(), coupon_id);
-        }
+        issue(tx, municipality, &residents).await?;
     }
-    Ok(coupon_of)
+    Ok(())
 }
 
 /// Invalidates a coupon (a reissue replaced it); a number the ledger did not hold is recorded

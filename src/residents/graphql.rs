@@ -319,7 +319,7 @@ impl ResidentMutation {
         let list = coupons
             .into_iter()
             .map(|c| NewCoupon {
-                number: c.number.trim().to_owned(),
+                number: super::text::folded(&c.number),
                 resident_reference: c.resident_reference,
                 status: match c.status.unwrap_or(CouponState::Issued) {
                     CouponState::Issued => CouponStatus::Issued,

@@ -14,8 +14,8 @@
 
 use serde_json::json;
 
-use super::coupons::{self, is_coupon_number};
-use super::text::{folded, is_kana};
+use super::coupons;
+use super::text::{self, folded};
 use crate::actor::{Actor, OrgScope, RequestMeta, Role};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, Target, decide};
@@ -148,42 +148,14 @@ async fn check(db: &Db, input: &RequestInput<'_>) -> AppResult<Checked> {
         }
         RequestKind::CouponReissue => coupon_municipality.clone(),
     };
-    let coupon_number = folded(input.coupon_number);
-    if !is_coupon_number(&coupon_number) {
-        return Err(AppError::invalid_field(
-            "couponNumber",
-            "the 10 digits printed on the coupon / 接種券番号は10桁の数字です",
-        ));
-    }
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::invalid_field(
-            "name",
-            "a name of 1 to 100 characters / 氏名は1〜100文字です",
-        ));
-    }
-    let name_kana = folded(input.name_kana);
-    if name_kana.is_empty() || name_kana.chars().count() > 100 || !name_kana.chars().all(is_kana) {
-        return Err(AppError::invalid_field(
-            "nameKana",
-            "the name in kana / 氏名のふりがなをカナで入力してください",
-        ));
-    }
+    let coupon_number =
+        text::coupon_number(input.coupon_number).map_err(text::in_field("couponNumber"))?;
+    let name = text::name(input.name).map_err(text::in_field("name"))?;
+    let name_kana = text::name_kana(input.name_kana).map_err(text::in_field("nameKana"))?;
     let birth = crate::facilities::codes::parse_date("birthDate", &folded(input.birth_date))?;
-    if birth > db.clock().japan_date() || birth.year() < 1900 {
-        return Err(AppError::invalid_field(
-            "birthDate",
-            "a date of birth between 1900 and today / 生年月日を確認してください",
-        ));
-    }
-    let phone = folded(input.phone);
-    let digits = phone.bytes().filter(u8::is_ascii_digit).count();
-    if !phone.bytes().all(|b| b.is_ascii_digit() || b == b'-') || !(10..=11).contains(&digits) {
-        return Err(AppError::invalid_field(
-            "phone",
-            "a Japanese phone number of 10 or 11 digits / 電話番号は10桁または11桁です",
-        ));
-    }
+    let birth =
+        text::birth_date(birth, db.clock().japan_date()).map_err(text::in_field("birthDate"))?;
+    let phone = text::phone(input.phone).map_err(text::in_field("phone"))?;
     let reason = input.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(AppError::invalid_field(

@@ -83,3 +83,38 @@ pub async fn booked_at(server: &TestServer, token: &str, venue: &Value) -> (Valu
         slots[1]["id"].clone(),
     )
 }
+
+/// Meguro's special venue (目黒区特設会場01) with one-place, 30-minute slots tomorrow in
+/// `hours`, on a server whose users sign in freely.
+pub struct MeguroVenue {
+    pub server: TestServer,
+    /// Meguro's booking call centre.
+    pub operator: String,
+    /// Meguro's officer (runs the special venue).
+    pub meguro: String,
+    pub venue: Value,
+    /// Tomorrow's free slots, in time order.
+    pub slots: Vec<Value>,
+}
+
+pub async fn meguro_venue_tomorrow(hours: (&str, &str)) -> MeguroVenue {
+    let server = TestServer::start_signing_in_freely().await;
+    let operator = server.sign_in("meguro.callcenter").await;
+    let meguro = server.sign_in("meguro.admin").await;
+    let venue = super::api::facility_id(&server, "目黒区特設会場01").await;
+    server
+        .data_as(
+            &meguro,
+            CREATE,
+            schedule(&server, &venue, (1, 1), &[hours], 30, 1),
+        )
+        .await;
+    let slots = free_slots(&server, &venue, 1).await;
+    MeguroVenue {
+        server,
+        operator,
+        meguro,
+        venue,
+        slots,
+    }
+}
