@@ -290,6 +290,20 @@ pub struct HttpArgs {
     /// Seconds in-flight requests get to finish on shutdown.
     #[arg(long, env = "VSYS_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace_secs: u64,
+
+    /// Map tiles for the navigator's map, as a URL template with `{z}`, `{x}` and `{y}`
+    /// (e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png). Without it the navigator shows
+    /// its list only: no page of vsys reaches another host unless configured to.
+    #[arg(long, env = "VSYS_MAP_TILE_URL", value_parser = tile_url)]
+    pub map_tile_url: Option<String>,
+
+    /// The attribution the tile provider requires, shown on the map.
+    #[arg(
+        long,
+        env = "VSYS_MAP_ATTRIBUTION",
+        default_value = "© OpenStreetMap contributors"
+    )]
+    pub map_attribution: String,
 }
 
 impl HttpArgs {
@@ -358,6 +372,26 @@ fn http_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// A map-tile URL template: http(s), with the `{z}`, `{x}` and `{y}` placeholders.
+fn tile_url(text: &str) -> Result<String, String> {
+    for placeholder in ["{z}", "{x}", "{y}"] {
+        if !text.contains(placeholder) {
+            return Err(format!("must contain {placeholder}"));
+        }
+    }
+    http_url(&text.replace(['{', '}'], ""))?;
+    Ok(text.to_owned())
+}
+
+impl HttpArgs {
+    /// The origin (scheme, host, port) the map tiles come from, for the pages' policy.
+    pub fn map_tile_origin(&self) -> Option<String> {
+        let template = self.map_tile_url.as_deref()?;
+        let url = url::Url::parse(&template.replace(['{', '}'], "")).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
+}
+
 /// An `smtp://` or `smtps://` address (lettre reads the rest).
 fn smtp_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text).map_err(|e| format!("not a URL: {e}"))?;
@@ -401,6 +435,19 @@ mod value_tests {
             "https://x.jp/?q",
         ] {
             assert!(origin(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn map_tiles_need_the_three_placeholders_and_http() {
+        let template = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+        assert_eq!(tile_url(template).unwrap(), template);
+        for bad in [
+            "https://tile.example.jp/{z}/{x}.png",
+            "ftp://tile.example.jp/{z}/{x}/{y}.png",
+            "{z}/{x}/{y}.png",
+        ] {
+            assert!(tile_url(bad).is_err(), "{bad}");
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod csv_text;
 pub mod files;
+pub mod fonts;
 mod graphql;
 pub mod pdf;
 pub mod questionnaire_sheet;

@@ -10,29 +10,16 @@
 //! this module turns that into PDF points from the bottom-left.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
-
-use allsorts::binary::read::ReadScope;
-use allsorts::font_data::FontData;
-use allsorts::subset::{CmapTarget, SubsetProfile};
 
 use printpdf::{
     Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument,
     PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem,
 };
 
-const FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/ipaexg.ttf");
+use super::fonts::{self, japanese_font};
+
 pub const A4_WIDTH_MM: f32 = 210.0;
 pub const A4_HEIGHT_MM: f32 = 297.0;
-
-/// The Japanese font, parsed once per process (about 6 MB of tables).
-fn japanese_font() -> &'static ParsedFont {
-    static FONT: OnceLock<ParsedFont> = OnceLock::new();
-    FONT.get_or_init(|| {
-        ParsedFont::from_bytes(FONT_BYTES, 0, &mut Vec::new())
-            .expect("the bundled IPAex Gothic font parses")
-    })
-}
 
 fn pt(mm: f32) -> Pt {
     Mm(mm).into()
@@ -259,27 +246,9 @@ impl Document {
     }
 }
 
-/// The font cut down to the glyphs of `chars` (and .notdef), as a font printpdf can embed.
+/// The font cut down to the glyphs of `chars`, as a font printpdf can embed.
 fn subset_font(chars: &BTreeSet<char>) -> Result<ParsedFont, String> {
-    let full = japanese_font();
-    let mut glyphs: Vec<u16> = chars
-        .iter()
-        .filter_map(|c| full.lookup_glyph_index(*c as u32))
-        .filter(|gid| *gid != 0)
-        .collect();
-    glyphs.sort_unstable();
-    glyphs.dedup();
-    glyphs.insert(0, 0); // .notdef comes first
-    let scope = ReadScope::new(FONT_BYTES);
-    let file = scope.read::<FontData<'_>>().map_err(|e| e.to_string())?;
-    let provider = file.table_provider(0).map_err(|e| e.to_string())?;
-    let bytes = allsorts::subset::subset(
-        &provider,
-        &glyphs,
-        &SubsetProfile::Minimal,
-        CmapTarget::Unicode,
-    )
-    .map_err(|e| e.to_string())?;
+    let bytes = fonts::subset(chars.iter().copied())?;
     ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
         .ok_or_else(|| "the font subset does not parse".to_owned())
 }

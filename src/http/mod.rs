@@ -8,6 +8,7 @@ mod open_data;
 mod pages;
 mod playground;
 mod smart;
+mod web;
 mod websocket;
 
 pub use websocket::SessionWatch;
@@ -72,6 +73,11 @@ pub fn router(state: AppState) -> Router {
         .route("/reset", get(pages::reset))
         .route("/account/account.js", get(pages::script))
         .route("/account/account.css", get(pages::style))
+        .route("/navi", get(web::navi))
+        .route("/navi/config.json", get(web::navi_config))
+        .route("/web/{*path}", get(web::file))
+        .route("/assets/fonts/fonts.css", get(web::font_faces))
+        .route("/assets/fonts/{file}", get(web::font))
         .route("/healthz", get(health::healthz))
         .route("/files/{id}", get(downloads::file))
         .route("/smart/$bulk-publish", get(smart::manifest))

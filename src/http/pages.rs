@@ -13,7 +13,7 @@ static STYLE: &str = include_str!("../../pages/account.css");
 
 /// Nothing from elsewhere, no inline code, no framing, forms post nowhere (the script sends
 /// JSON to `/graphql`).
-const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; connect-src 'self'; \
                       img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 fn respond(content_type: &'static str, body: &'static str) -> impl IntoResponse {

@@ -5,76 +5,16 @@
 // the .eml files the server writes.
 //
 //   node tests/e2e/pages.mjs http://127.0.0.1:8080 /path/to/mail-dir
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { checks, client, launch, signIn as signInWith, waitForMail as waitForMailIn, DEMO_PASSWORD, CODE } from './support.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const mailDir = process.argv[3] ?? 'mail';
 const screenshot = process.env.PAGES_SCREENSHOT ?? 'target/pages.png';
-const DEMO_PASSWORD = 'Vsys-Demo-2021';
 
-let failures = 0;
-function check(name, condition) {
-  console.log(`${condition ? 'ok  ' : 'FAIL'} ${name}`);
-  if (!condition) failures += 1;
-}
-
-async function graphql(query, variables = {}, token) {
-  const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-  return response.json();
-}
-
-/** Decodes the text body of an .eml file written by lettre (quoted-printable or base64). */
-function parseMail(raw) {
-  const split = raw.indexOf('\r\n\r\n') >= 0 ? raw.indexOf('\r\n\r\n') : raw.indexOf('\n\n');
-  const head = raw.slice(0, split).replace(/\r?\n[ \t]+/g, ' ');
-  const body = raw.slice(split).trim();
-  const header = (name) => (head.match(new RegExp(`^${name}:\\s*(.*)$`, 'im')) || [])[1] || '';
-  const encoding = header('Content-Transfer-Encoding').toLowerCase();
-  let text;
-  if (encoding === 'base64') {
-    text = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  } else if (encoding === 'quoted-printable') {
-    const bytes = [];
-    const soft = body.replace(/=\r?\n/g, '');
-    for (let i = 0; i < soft.length; i += 1) {
-      if (soft[i] === '=' && /^[0-9A-F]{2}$/i.test(soft.slice(i + 1, i + 3))) {
-        bytes.push(parseInt(soft.slice(i + 1, i + 3), 16));
-        i += 2;
-      } else {
-        bytes.push(...Buffer.from(soft[i], 'utf8'));
-      }
-    }
-    text = Buffer.from(bytes).toString('utf8');
-  } else {
-    text = body;
-  }
-  return { to: header('To'), text };
-}
-
-/** The newest mail to `address`, written after `since`, whose text matches `pattern`. */
-async function waitForMail(address, since, pattern) {
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    let files = [];
-    try {
-      files = readdirSync(mailDir).filter((f) => f.endsWith('.eml'))
-        .map((f) => ({ path: join(mailDir, f), mtime: statSync(join(mailDir, f)).mtimeMs }))
-        .filter((f) => f.mtime >= since)
-        .sort((a, b) => b.mtime - a.mtime);
-    } catch { /* the folder appears with the first mail */ }
-    for (const file of files) {
-      const mail = parseMail(readFileSync(file.path, 'utf8'));
-      const match = mail.to.includes(address) && mail.text.match(pattern);
-      if (match) return match;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`no mail to ${address} matching ${pattern} in ${mailDir}`);
-}
+const { check, failures } = checks();
+const graphql = client(base);
+const waitForMail = (address, since, pattern) => waitForMailIn(mailDir, address, since, pattern);
+const signIn = (username, password) => signInWith(graphql, mailDir, username, password);
 
 /** Waits for a step's result to show; on time-out, says what the page said instead. */
 async function waitShown(page, selector) {
@@ -85,23 +25,7 @@ async function waitShown(page, selector) {
   }
 }
 
-const CODE = /認証コードは (\d{6}) です/;
-
-async function signIn(username, password) {
-  const since = Date.now() - 1000;
-  const step = await graphql('mutation($u: String!, $p: String!) { signIn(username: $u, password: $p) { challengeId } }', { u: username, p: password });
-  const challenge = step.data?.signIn?.challengeId;
-  if (!challenge) throw new Error(`signIn ${username}: ${JSON.stringify(step)}`);
-  const [, code] = await waitForMail(`${username}@demo.vsys.invalid`, since, CODE);
-  const verified = await graphql('mutation($c: String!, $k: String!) { verifySecondFactor(challengeId: $c, code: $k) { token } }', { c: challenge, k: code });
-  return verified.data.verifySecondFactor.token;
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 try {
   const stamp = Date.now().toString(36);
@@ -183,10 +107,9 @@ try {
   check('no script errors and no requests to other hosts', pageErrors.length === 0 || (console.log(pageErrors), false));
   await page.screenshot({ path: screenshot, fullPage: true });
 } catch (error) {
-  console.log('FAIL', error.message);
-  failures += 1;
+  check(error.message, false);
 } finally {
   await browser.close();
 }
-console.log(`account pages: ${failures === 0 ? 'all checks passed' : `${failures} failed`}`);
-process.exit(failures === 0 ? 0 : 1);
+console.log(`account pages: ${failures() === 0 ? 'all checks passed' : `${failures()} failed`}`);
+process.exit(failures() === 0 ? 0 : 1);

@@ -1,0 +1,148 @@
+//! The pages served for people (`/navi`) and what they load: scripts, styles and the web-font
+//! slices, all from this server. Their behaviour in a browser is `tests/e2e/navi.mjs`.
+
+mod common;
+
+use std::io::Read;
+
+use common::TestServer;
+use serde_json::Value;
+
+#[tokio::test]
+async fn the_navigator_page_is_self_contained_and_strict() {
+    let server = TestServer::start().await;
+    let response = server.get("/navi").await;
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for rule in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "font-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(rule), "{rule} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"));
+    let page = response.text().await.unwrap();
+    assert!(page.contains("<html lang=\"ja\">"));
+    for needle in ["src=\"http", "href=\"http", "<script>", "style=\""] {
+        assert!(!page.contains(needle), "the page holds {needle}");
+    }
+    // Every script and style the page names is served, with its type.
+    for (path, kind) in [
+        ("/web/navi/navi.js", "text/javascript"),
+        ("/web/navi/navi.css", "text/css"),
+        ("/web/shared/base.css", "text/css"),
+        ("/web/shared/live.js", "text/javascript"),
+    ] {
+        let asset = server.get(path).await;
+        assert_eq!(asset.status(), 200, "{path}");
+        assert!(
+            asset.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        let text = asset.text().await.unwrap();
+        assert!(!text.contains("http://") || path.ends_with(".js"), "{path}");
+    }
+    for missing in ["/web/navi/nothing.js", "/web/../Cargo.toml", "/web/"] {
+        assert_eq!(server.get(missing).await.status(), 404, "{missing}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_web_font_comes_in_slices_compressed_and_kept_for_a_year() {
+    let server = TestServer::start().await;
+    let css = server
+        .get("/assets/fonts/fonts.css")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let files: Vec<&str> = css
+        .split("url(\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(files.len(), 4, "{css}");
+    assert!(css.contains("unicode-range"));
+    // The common kanji are declared last: a browser tries them before the rare slices.
+    assert!(files.last().unwrap().contains("kanji-common"));
+    for file in &files {
+        let gzipped = server
+            .client
+            .get(server.url(file))
+            .header("accept-encoding", "gzip, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gzipped.status(), 200, "{file}");
+        assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+        assert_eq!(gzipped.headers()["content-type"], "font/ttf");
+        assert!(
+            gzipped.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        let compressed = gzipped.bytes().await.unwrap();
+        let mut font = Vec::new();
+        flate2::read::GzDecoder::new(&compressed[..])
+            .read_to_end(&mut font)
+            .unwrap();
+        assert_eq!(&font[..4], &[0, 1, 0, 0], "{file} is a TrueType font");
+        let plain = server.get(file).await;
+        assert!(plain.headers().get("content-encoding").is_none());
+        assert_eq!(plain.bytes().await.unwrap().as_ref(), font.as_slice());
+    }
+    let licence = server.get("/assets/fonts/LICENSE.txt").await;
+    assert_eq!(licence.status(), 200);
+    assert!(
+        licence
+            .text()
+            .await
+            .unwrap()
+            .contains("IPA Font License Agreement")
+    );
+    assert_eq!(
+        server.get("/assets/fonts/ipaexg.ttf").await.status(),
+        404,
+        "the original is not served under its name: the slices are renamed"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_map_shows_only_where_tiles_are_configured() {
+    let server = TestServer::start().await;
+    let config: Value = server.get("/navi/config.json").await.json().await.unwrap();
+    assert!(
+        config["mapTileUrl"].is_null(),
+        "no tiles by default: {config}"
+    );
+    server.stop().await;
+
+    let template = "https://tiles.example.jp/{z}/{x}/{y}.png";
+    let server = TestServer::start_with(&["--map-tile-url", template]).await;
+    let config: Value = server.get("/navi/config.json").await.json().await.unwrap();
+    assert_eq!(config["mapTileUrl"], template);
+    assert!(
+        config["mapAttribution"]
+            .as_str()
+            .unwrap()
+            .contains("OpenStreetMap")
+    );
+    let page = server.get("/navi").await;
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("img-src 'self' data: https://tiles.example.jp"),
+        "the tiles' host may serve images: {csp}"
+    );
+    assert!(!csp.contains("connect-src 'self' ws: wss: https://tiles"));
+    server.stop().await;
+}
