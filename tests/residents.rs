@@ -13,12 +13,12 @@ use common::ws::{latest_seq, subscribe};
 use serde_json::{Value, json};
 
 const REGISTER: &str = "mutation($c: [CouponInput!]!) { registerCoupons(coupons: $c) }";
-const OUT_OF_AREA: &str = "mutation($d: String!, $i: ResidentRequestInput!) { submitOutOfAreaNotification(destinationMunicipalityCode: $d, input: $i) { id status } }";
+const OUT_OF_AREA: &str = "mutation($d: String!, $i: ResidentRequestInput!) { submitOutOfAreaNotification(destinationMunicipalityCode: $d, input: $i) { id status reference } }";
 const REISSUE: &str =
     "mutation($i: ResidentRequestInput!) { requestCouponReissue(input: $i) { id status } }";
 const DECIDE_OUT: &str = "mutation($r: ID!, $a: Boolean!, $why: String) { decideOutOfAreaNotification(requestId: $r, accept: $a, reason: $why) { id status decisionReason } }";
 const DECIDE_REISSUE: &str = "mutation($r: ID!, $a: Boolean!, $why: String) { decideCouponReissue(requestId: $r, approve: $a, reason: $why) { id status newCouponNumber } }";
-const QUEUE: &str = "query($s: ResidentRequestStatus) { residentRequests(status: $s) { id kind status name couponNumber reason couponMunicipality { name } } }";
+const QUEUE: &str = "query($s: ResidentRequestStatus) { residentRequests(status: $s) { id reference kind status name couponNumber reason couponMunicipality { name } } }";
 
 /// A resident's request input for coupon `number` of `municipality`.
 fn resident(municipality: &str, number: &str, reason: &str) -> Value {
@@ -164,6 +164,18 @@ async fn an_accepted_out_of_area_notification_lets_the_resident_book_there() {
     );
     let queue = s.data_as(&t.meguro, QUEUE, json!({})).await;
     assert_eq!(queue["residentRequests"].as_array().unwrap().len(), 2);
+    // The short reference the resident was told is the one the queue shows.
+    let reference = accepted["submitOutOfAreaNotification"]["reference"]
+        .as_str()
+        .unwrap();
+    assert_eq!(reference.len(), 9, "XXXX-XXXX: {reference}");
+    let listed = queue["residentRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == second)
+        .unwrap();
+    assert_eq!(listed["reference"], reference);
     assert_eq!(
         queue["residentRequests"][0]["couponMunicipality"]["name"],
         "世田谷区"

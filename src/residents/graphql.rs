@@ -8,6 +8,7 @@ use futures_util::{Stream, StreamExt};
 use super::coupons::{self, CouponRecord, CouponStatus, NewCoupon};
 use super::requests::{
     self, DECIDED_TOPIC, RequestInput, RequestKind, RequestRecord, RequestStatus, SUBMITTED_TOPIC,
+    reference_of,
 };
 use crate::actor::{current_actor, request_meta, require_actor};
 use crate::audit;
@@ -79,6 +80,11 @@ impl ResidentRequest {
     /// The request's id (the resident's receipt).
     async fn id(&self) -> ID {
         global_id("ResidentRequest", &self.0.id)
+    }
+    /// The short reference the resident was given, `XXXX-XXXX`, to find the request when
+    /// the resident calls.
+    async fn reference(&self) -> String {
+        reference_of(&self.0.id)
     }
     /// Which request.
     async fn kind(&self) -> ResidentRequestKind {
@@ -159,9 +165,14 @@ pub struct ResidentRequestReceipt {
 /// The receipt of a submitted request: quote its number when calling the municipality.
 #[Object]
 impl ResidentRequestReceipt {
-    /// The receipt number.
+    /// The request's id.
     async fn id(&self) -> ID {
         global_id("ResidentRequest", &self.id)
+    }
+    /// The receipt number to quote when calling the municipality, `XXXX-XXXX` (also shown in
+    /// the municipality's queue).
+    async fn reference(&self) -> String {
+        reference_of(&self.id)
     }
     /// Always SUBMITTED: the municipality decides next.
     async fn status(&self) -> ResidentRequestStatus {

@@ -175,6 +175,19 @@ async fn check(db: &Db, input: &RequestInput<'_>) -> AppResult<Checked> {
     })
 }
 
+/// The short reference a resident quotes on the phone: the random end of the request's id,
+/// `XXXX-XXXX` (the id is a UUIDv7, whose start is the time and alike for requests of a day).
+pub fn reference_of(id: &str) -> String {
+    let hex: String = id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let tail = &hex[hex.len().saturating_sub(8)..];
+    let (a, b) = tail.split_at(tail.len().min(4));
+    format!("{a}-{b}")
+}
+
 /// Submits a request; `actor` is absent for a resident without an account. Returns its id,
 /// the receipt the resident keeps. Audited (without the personal details).
 pub async fn submit(
@@ -471,4 +484,17 @@ pub async fn accepted_out_of_area(
     .fetch_optional(db.pool())
     .await?;
     Ok(found.is_some())
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::reference_of;
+
+    #[test]
+    fn the_reference_is_the_random_end_of_the_id() {
+        assert_eq!(
+            reference_of("0192f3a4-5b6c-7d8e-9f01-23456789abcd"),
+            "6789-ABCD"
+        );
+    }
 }

@@ -3,7 +3,8 @@
 //   the server ships (this machine has no Japanese font);
 // - bookings made through the API turn a venue's badge 予約可能 → 若干空き有り → 予約不可能
 //   with no reload, and a dropped websocket reconnects and catches up;
-// - English, the notices and statistics views, and a phone-width layout.
+// - English, the notices, statistics that follow a clinic's report live, and a phone-width
+//   layout.
 // Screenshots go to target/artefacts/navi-*.png.
 //
 //   node tests/e2e/navi.mjs http://127.0.0.1:8080 /path/to/mail-dir
@@ -130,7 +131,41 @@ try {
   await page.click('#tab-statistics');
   await page.waitForSelector('#stats-totals .administered', { timeout: 10000 });
   check('the statistics view shows the doses and charts', await page.locator('#chart-cumulative svg').count() === 1 && await page.locator('#chart-coverage li').count() >= 47);
+  // A clinic reports doses: the national figure on the open page moves by itself.
+  const administered = async () => Number((await page.textContent('#stats-totals .administered')).replace(/\D/g, ''));
+  const before = await administered();
+  const hospital = await signIn(graphql, mailDir, 'meguro-hospital.admin');
+  // A medical institution accepts the personal-information policy before it reports.
+  await data('mutation { acceptPrivacyPolicy { id } }', {}, hospital);
+  const hospitalId = (await data('query($t: String!) { navigatorSearch(text: $t) { venues { id } } }', { t: '目黒区病院01' })).navigatorSearch.venues[0].id;
+  await data('mutation($f: ID!) { reportVaccinations(input: { facilityId: $f, productCode: "PFIZER", figures: [{ doseNumber: 1, category: HEALTHCARE_WORKER, administered: 120 }] }) { administered } }', { f: hospitalId }, hospital);
+  await page.waitForFunction((b) => Number(document.querySelector('#stats-totals .administered').textContent.replace(/\D/g, '')) >= b + 120, before, { timeout: 15000 })
+    .then(() => check('a vaccination report updates the statistics live', true), async () => check(`a vaccination report updates the statistics live (${before} → ${await administered()})`, false));
   await page.screenshot({ path: `${artefacts}/navi-statistics.png`, fullPage: true });
+
+  // The out-of-area notification: a missing field is named; the API's refusal is shown; a
+  // complete form gets a receipt number.
+  await page.click('#tab-notify');
+  await page.click('#notify-submit');
+  check('an empty notification names what is missing', (await page.textContent('#notify-error')).includes('接種券番号'));
+  await page.selectOption('#notify-prefecture', { label: '神奈川県' });
+  await page.waitForFunction(() => document.querySelectorAll('#notify-municipality option').length > 1, null, { timeout: 10000 });
+  await page.selectOption('#notify-municipality', { label: '横浜市' });
+  await page.fill('#notify-coupon-municipality', '131105');
+  await page.fill('#notify-coupon', '12345');
+  await page.fill('#notify-name', '目黒 花子');
+  await page.fill('#notify-kana', 'メグロ ハナコ');
+  await page.fill('#notify-birth', '1950-04-01');
+  await page.fill('#notify-phone', '03-1234-5678');
+  await page.fill('#notify-reason', '単身赴任のため');
+  await page.click('#notify-submit');
+  await page.waitForSelector('#notify-error:not([hidden])', { timeout: 10000 });
+  check('a bad coupon number is refused with the API\'s message', /10/.test(await page.textContent('#notify-error')));
+  await page.fill('#notify-coupon', '0000000777');
+  await page.click('#notify-submit');
+  await page.waitForFunction(() => /受付番号: [0-9A-F]{4}-[0-9A-F]{4}/.test(document.getElementById('notify-done').textContent), null, { timeout: 10000 })
+    .then(() => check('a complete notification gets a receipt number', true), async () => check(`a complete notification gets a receipt number (${await page.textContent('#notify-error')})`, false));
+  await page.screenshot({ path: `${artefacts}/navi-notify.png`, fullPage: true });
 
   // A phone.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'ja-JP' });

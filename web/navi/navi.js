@@ -30,6 +30,13 @@ const TEXT = {
     justChanged: '更新されました', noNotices: '現在お知らせはありません。', noFaqs: 'よくある質問はまだありません。',
     administered: '接種回数(累計)', dose: (n) => `${n}回目`, ofPopulation: '人口比', error: 'エラー',
     call: '電話で確認',
+    tabNotify: '住所地外接種の届出', notifyTitle: '住所地外接種の届出',
+    notifyIntro: '住民票のある市区町村の外で接種を受ける方は、接種を受ける市区町村に届け出てください。市区町村が受理すると、その市区町村の会場で予約できます。',
+    notifyPrefecture: '接種を受ける都道府県', notifyMunicipality: '接種を受ける市区町村',
+    couponMunicipality: '接種券を発行した市区町村コード(6桁)', couponNumber: '接種券番号(10桁)', name: '氏名',
+    nameKana: '氏名(カナ)', birthDate: '生年月日', phone: '電話番号', reason: '理由(例: 単身赴任、入院)',
+    notifySubmit: '届け出る', notifySending: '送信しています…',
+    notifyMissing: '未入力の項目があります: ', notifyDone: (id) => `届出を受け付けました。受付番号: ${id}。市区町村が確認して受理または返戻します。`,
   },
   en: {
     skip: 'Skip to content', title: 'Vaccination site navigator', subtitle: 'COVID-19 vaccination sites and free booking places',
@@ -56,6 +63,13 @@ const TEXT = {
     justChanged: 'Updated', noNotices: 'No notices at the moment.', noFaqs: 'No questions yet.',
     administered: 'Doses given (cumulative)', dose: (n) => `Dose ${n}`, ofPopulation: 'of population', error: 'Error',
     call: 'Call to confirm',
+    tabNotify: 'Out-of-area notification', notifyTitle: 'Out-of-area vaccination notification',
+    notifyIntro: 'If you will be vaccinated outside the municipality where you are registered, notify the municipality where you will be vaccinated. Once it accepts, you can book at its sites.',
+    notifyPrefecture: 'Prefecture of vaccination', notifyMunicipality: 'Municipality of vaccination',
+    couponMunicipality: 'Code of the municipality that issued the coupon (6 digits)', couponNumber: 'Coupon number (10 digits)', name: 'Name',
+    nameKana: 'Name in katakana', birthDate: 'Date of birth', phone: 'Phone', reason: 'Reason (e.g. working away from home, a hospital stay)',
+    notifySubmit: 'Send', notifySending: 'Sending…',
+    notifyMissing: 'Please fill in: ', notifyDone: (id) => `Received. Your receipt number: ${id}. The municipality will accept or return it.`,
   },
 };
 
@@ -118,7 +132,9 @@ function applyLanguage() {
   showLive(state.liveState);
   for (const option of $('prefecture').options) if (option.dataset.ja) option.textContent = label(option.dataset);
   for (const option of $('municipality').options) if (option.dataset.ja) option.textContent = label(option.dataset);
-  for (const option of $('stats-area').options) if (option.dataset.ja) option.textContent = label(option.dataset);
+  for (const id of ['stats-area', 'notify-prefecture', 'notify-municipality']) {
+    for (const option of $(id).options) if (option.dataset.ja) option.textContent = label(option.dataset);
+  }
   renderResults();
   if (!$('view-notices').hidden) loadNotices();
   if (!$('view-statistics').hidden) loadStatistics();
@@ -148,12 +164,13 @@ async function loadChoices() {
     option.textContent = label(option.dataset);
     $('prefecture').append(option);
     $('stats-area').append(option.cloneNode(true));
+    $('notify-prefecture').append(option.cloneNode(true));
   }
   for (const product of products.products) $('vaccine').append(el('option', { value: product.code, text: product.name }));
 }
 
-async function loadMunicipalities(prefectureCode) {
-  const select = $('municipality');
+/** Fills a municipality list with a prefecture's municipalities (values: `valueOf(node)`). */
+async function loadMunicipalities(prefectureCode, select = $('municipality'), valueOf = (node) => node.id) {
   select.replaceChildren(el('option', { value: '', 'data-t': 'choose', text: t('choose') }));
   select.disabled = !prefectureCode;
   if (!prefectureCode) return;
@@ -164,7 +181,7 @@ async function loadMunicipalities(prefectureCode) {
       { p: prefectureCode, after },
     );
     for (const { node } of data.municipalities.edges) {
-      const option = el('option', { value: node.id, 'data-ja': node.name, 'data-en': node.nameRomaji ?? '' });
+      const option = el('option', { value: valueOf(node), 'data-ja': node.name, 'data-en': node.nameRomaji ?? '' });
       option.textContent = label(option.dataset);
       select.append(option);
     }
@@ -441,11 +458,58 @@ function watchStatistics() {
   });
 }
 
+// ---------------------------------------------------------------- out-of-area notification
+
+const NOTIFY = `mutation Notify($to: String!, $input: ResidentRequestInput!) {
+  submitOutOfAreaNotification(destinationMunicipalityCode: $to, input: $input) { id reference status } }`;
+
+async function submitNotification(event) {
+  event.preventDefault();
+  const error = $('notify-error');
+  const done = $('notify-done');
+  error.hidden = true;
+  done.hidden = true;
+  const fields = {
+    to: 'notify-municipality', couponMunicipalityCode: 'notify-coupon-municipality', couponNumber: 'notify-coupon',
+    name: 'notify-name', nameKana: 'notify-kana', birthDate: 'notify-birth', phone: 'notify-phone', reason: 'notify-reason',
+  };
+  const missing = Object.values(fields).filter((id) => !$(id).value.trim());
+  for (const id of Object.values(fields)) $(id).setAttribute('aria-invalid', String(missing.includes(id)));
+  if (missing.length) {
+    error.textContent = t('notifyMissing') + missing.map((id) => $(id).closest('label').querySelector('span').textContent).join('、');
+    error.hidden = false;
+    $(missing[0]).focus();
+    return;
+  }
+  const value = (key) => $(fields[key]).value.trim();
+  $('notify-submit').disabled = true;
+  done.textContent = t('notifySending');
+  done.hidden = false;
+  try {
+    const data = await graphql(NOTIFY, {
+      to: value('to'),
+      input: {
+        couponMunicipalityCode: value('couponMunicipalityCode'), couponNumber: value('couponNumber'), name: value('name'),
+        nameKana: value('nameKana'), birthDate: value('birthDate'), phone: value('phone'), reason: value('reason'),
+      },
+    });
+    done.textContent = TEXT[state.lang].notifyDone(data.submitOutOfAreaNotification.reference);
+    $('notify-form').reset();
+  } catch (failure) {
+    done.hidden = true;
+    error.textContent = `${t('error')}: ${failure.message}`;
+    error.hidden = false;
+  } finally {
+    $('notify-submit').disabled = false;
+  }
+}
+
 // ---------------------------------------------------------------- views and start
 
+const VIEWS = ['search', 'notices', 'statistics', 'notify'];
 function showView() {
-  const view = ['search', 'notices', 'statistics'].includes(location.hash.slice(1)) ? location.hash.slice(1) : 'search';
-  for (const name of ['search', 'notices', 'statistics']) {
+  const view = VIEWS.includes(location.hash.slice(1)) ? location.hash.slice(1) : 'search';
+  for (const name of VIEWS) {
     $(`view-${name}`).hidden = name !== view;
     if (name === view) $(`tab-${name}`).setAttribute('aria-current', 'page');
     else $(`tab-${name}`).removeAttribute('aria-current');
@@ -497,6 +561,8 @@ $('near-me').addEventListener('click', () => {
     search(searchVariables());
   }, () => say('locationDenied'), { timeout: 10000, maximumAge: 60000 });
 });
+$('notify-prefecture').addEventListener('change', () => loadMunicipalities($('notify-prefecture').value, $('notify-municipality'), (node) => node.code).catch(() => {}));
+$('notify-form').addEventListener('submit', submitNotification);
 window.addEventListener('hashchange', showView);
 
 applyLanguage();
