@@ -1,5 +1,6 @@
-//! The pages served for people (`/navi`) and what they load: scripts, styles and the web-font
-//! slices, all from this server. Their behaviour in a browser is `tests/e2e/navi.mjs`.
+//! The pages served for people (`/navi`, `/app`) and what they load: scripts, styles and the
+//! web-font slices, all from this server. Their behaviour in a browser is tested by
+//! `tests/e2e/navi.mjs` and `tests/e2e/app.mjs`.
 
 mod common;
 
@@ -9,9 +10,26 @@ use common::TestServer;
 use serde_json::Value;
 
 #[tokio::test]
-async fn the_navigator_page_is_self_contained_and_strict() {
+async fn the_pages_are_self_contained_and_strict() {
     let server = TestServer::start().await;
-    let response = server.get("/navi").await;
+    for page in ["/navi", "/app"] {
+        assert_page_is_strict(&server, page).await;
+    }
+    for missing in ["/web/navi/nothing.js", "/web/../Cargo.toml", "/web/"] {
+        assert_eq!(server.get(missing).await.status(), 404, "{missing}");
+    }
+    let config: Value = server.get("/app/config.json").await.json().await.unwrap();
+    assert_eq!(
+        config["sessionIdleMinutes"], 15,
+        "the work screens warn before the server's idle limit"
+    );
+    server.stop().await;
+}
+
+/// A page: served with a strict policy, no inline code, and every script and style it names
+/// served with its type.
+async fn assert_page_is_strict(server: &TestServer, path: &str) {
+    let response = server.get(path).await;
     assert_eq!(response.status(), 200);
     let csp = response.headers()["content-security-policy"]
         .to_str()
@@ -27,32 +45,38 @@ async fn the_navigator_page_is_self_contained_and_strict() {
     }
     assert!(!csp.contains("unsafe-inline"));
     let page = response.text().await.unwrap();
-    assert!(page.contains("<html lang=\"ja\">"));
+    assert!(page.contains("<html lang=\"ja\">"), "{path}");
     for needle in ["src=\"http", "href=\"http", "<script>", "style=\""] {
-        assert!(!page.contains(needle), "the page holds {needle}");
+        assert!(!page.contains(needle), "{path} holds {needle}");
     }
-    // Every script and style the page names is served, with its type.
-    for (path, kind) in [
-        ("/web/navi/navi.js", "text/javascript"),
-        ("/web/navi/navi.css", "text/css"),
-        ("/web/shared/base.css", "text/css"),
-        ("/web/shared/live.js", "text/javascript"),
-    ] {
-        let asset = server.get(path).await;
-        assert_eq!(asset.status(), 200, "{path}");
+    let assets: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|part| part.starts_with("/web/"))
+        .collect();
+    assert!(assets.len() >= 3, "{path} names its assets: {assets:?}");
+    for asset in assets {
+        let served = server.get(asset).await;
+        assert_eq!(served.status(), 200, "{asset}");
+        let kind = if asset.ends_with(".js") {
+            "text/javascript"
+        } else {
+            "text/css"
+        };
         assert!(
-            asset.headers()["content-type"]
+            served.headers()["content-type"]
                 .to_str()
                 .unwrap()
-                .starts_with(kind)
+                .starts_with(kind),
+            "{asset}"
         );
-        let text = asset.text().await.unwrap();
-        assert!(!text.contains("http://") || path.ends_with(".js"), "{path}");
+        // Scripts import their modules from this server only.
+        let text = served.text().await.unwrap();
+        for import in text.lines().filter(|l| l.starts_with("import ")) {
+            assert!(import.contains("from '/web/"), "{asset}: {import}");
+            let module = import.split('\'').nth(1).unwrap();
+            assert_eq!(server.get(module).await.status(), 200, "{module}");
+        }
     }
-    for missing in ["/web/navi/nothing.js", "/web/../Cargo.toml", "/web/"] {
-        assert_eq!(server.get(missing).await.status(), 404, "{missing}");
-    }
-    server.stop().await;
 }
 
 #[tokio::test]

@@ -1,4 +1,5 @@
-//! The pages people look at (`web/`): the public navigator at `/navi`, with the scripts, styles
+//! The pages people look at (`web/`): the public navigator at `/navi` and the work screens at
+//! `/app`, with the scripts, styles
 //! and web fonts they share. Embedded in the binary so that the server needs no files beside it
 //! and no other host: the pages talk only to this server's public GraphQL API.
 
@@ -23,6 +24,26 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/shared/base.css"),
     ),
     (
+        "shared/dom.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/shared/dom.js"),
+    ),
+    (
+        "app/app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/app.js"),
+    ),
+    (
+        "app/screens.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens.js"),
+    ),
+    (
+        "app/app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/app/app.css"),
+    ),
+    (
         "navi/navi.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/navi/navi.js"),
@@ -35,6 +56,7 @@ const FILES: &[(&str, &str, &str)] = &[
 ];
 
 static NAVI: &str = include_str!("../../web/navi/index.html");
+static APP: &str = include_str!("../../web/app/index.html");
 
 /// The web fonts' file names carry a version: a changed slice gets a new name, so browsers may
 /// keep a slice for a year.
@@ -69,13 +91,20 @@ pub async fn navi(State(state): State<AppState>) -> Response {
     page(&state, NAVI)
 }
 
-/// `/navi/config.json`: what the navigator needs to know of this server (the map tiles).
-pub async fn navi_config(State(state): State<AppState>) -> Response {
+/// `/app`: the work screens of every role (signed in with the two-factor login).
+pub async fn app(State(state): State<AppState>) -> Response {
+    page(&state, APP)
+}
+
+/// `/navi/config.json`, `/app/config.json`: what the pages need to know of this server (the
+/// map tiles; how long a session may stay idle, for the sign-out warning).
+pub async fn page_config(State(state): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, "no-cache")],
         axum::Json(json!({
             "mapTileUrl": state.http.map_tile_url,
             "mapAttribution": state.http.map_attribution,
+            "sessionIdleMinutes": state.identity.config.session_idle_minutes,
         })),
     )
         .into_response()

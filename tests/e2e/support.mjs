@@ -55,15 +55,24 @@ function parseMail(raw) {
   return { to: header('To'), text };
 }
 
-/** The newest mail to `address` in `mailDir`, written after `since`, whose text matches `pattern`. */
+/** The mail files there now: a later wait for a mail skips them. */
+export function mailsNow(mailDir) {
+  try { return new Set(readdirSync(mailDir)); } catch { return new Set(); }
+}
+
+/**
+ * The newest mail to `address` in `mailDir` whose text matches `pattern`, among those written
+ * after `since`: a time (ms), or the set of files there before (`mailsNow`), which is exact.
+ */
 export async function waitForMail(mailDir, address, since, pattern) {
   const deadline = Date.now() + 20000;
   while (Date.now() < deadline) {
     let files = [];
     try {
       files = readdirSync(mailDir).filter((f) => f.endsWith('.eml'))
+        .filter((f) => !(since instanceof Set) || !since.has(f))
         .map((f) => ({ path: join(mailDir, f), mtime: statSync(join(mailDir, f)).mtimeMs }))
-        .filter((f) => f.mtime >= since)
+        .filter((f) => since instanceof Set || f.mtime >= since)
         .sort((a, b) => b.mtime - a.mtime);
     } catch { /* the folder appears with the first mail */ }
     for (const file of files) {
@@ -78,7 +87,7 @@ export async function waitForMail(mailDir, address, since, pattern) {
 
 /** Signs a demo user in with the code mailed to it; resolves to the session token. */
 export async function signIn(graphql, mailDir, username, password = DEMO_PASSWORD) {
-  const since = Date.now() - 1000;
+  const since = mailsNow(mailDir);
   const step = await graphql('mutation($u: String!, $p: String!) { signIn(username: $u, password: $p) { challengeId } }', { u: username, p: password });
   const challenge = step.data?.signIn?.challengeId;
   if (!challenge) throw new Error(`signIn ${username}: ${JSON.stringify(step)}`);

@@ -3,6 +3,7 @@
 // websocket to keep the shown badges current, and a fresh search after a reconnect to catch
 // up on what changed while the socket was down.
 import { graphql, LiveSocket } from '/web/shared/live.js';
+import { el } from '/web/shared/dom.js';
 
 const TEXT = {
   ja: {
@@ -102,22 +103,6 @@ function initialLanguage() {
 
 const t = (key) => TEXT[state.lang][key] ?? TEXT.ja[key] ?? key;
 const $ = (id) => document.getElementById(id);
-
-/** Builds an element; text children are text nodes (never parsed as HTML). */
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'text') node.textContent = value;
-    else node.setAttribute(key, value === true ? '' : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function applyLanguage() {
   document.documentElement.lang = state.lang;

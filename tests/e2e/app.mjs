@@ -1,0 +1,180 @@
+// Drives the work screens (/app) in headless Chromium against a running demo vsys, through
+// the seed's worked example (cool 1: Tokyo 160 / 1,560 / 1,560 boxes, Meguro 5 / 49 / 49,
+// Meguro Hospital 01 1 / 10 / 10):
+// - Meguro's officer signs in with the e-mailed code and confirms what Meguro received;
+// - Tokyo's officer sees the 〇/X table, completes, and locks with the button once it says why
+//   the lock is allowed; Meguro's open screen shows the data lock arrive live;
+// - Meguro Hospital 01 signs in, accepts the privacy policy, sees its 1 box (975 doses), and
+//   sees its delivery date arrive live when the wholesaler registers it;
+// - the idle warning counts down and "stay signed in" keeps the session; idleness signs out.
+// Screenshots go to target/artefacts/app-*.png.
+//
+//   node tests/e2e/app.mjs http://127.0.0.1:8080 /path/to/mail-dir
+import { mkdirSync } from 'node:fs';
+import { checks, client, launch, mailsNow, signIn, waitForMail, DEMO_PASSWORD, CODE } from './support.mjs';
+
+const base = process.argv[2] ?? 'http://127.0.0.1:8080';
+const mailDir = process.argv[3] ?? 'mail';
+const artefacts = process.env.ARTEFACTS ?? 'target/artefacts';
+mkdirSync(artefacts, { recursive: true });
+
+const { check, failures } = checks();
+const graphql = client(base);
+
+async function data(query, variables, token) {
+  const answer = await graphql(query, variables, token);
+  if (answer.errors) throw new Error(`${query.slice(0, 70)}…: ${JSON.stringify(answer.errors)}`);
+  return answer.data;
+}
+
+/** A demo user signed in through the API, with the privacy policy accepted. */
+async function apiUser(username) {
+  const token = await signIn(graphql, mailDir, username);
+  await graphql('mutation { acceptPrivacyPolicy { id } }', {}, token);
+  return token;
+}
+
+const SET = 'mutation($c: ID!, $r: ID!, $p: String, $b: Int!) { setAllocation(input: { coolId: $c, recipientId: $r, productCode: $p, boxes: $b }) { boxes } }';
+async function setThree(token, cool, recipient, boxes) {
+  for (const [product, n] of [['PFIZER', boxes[0]], ['NEEDLE', boxes[1]], ['SYRINGE', boxes[2]]]) {
+    await data(SET, { c: cool, r: recipient, p: product, b: n }, token);
+  }
+}
+
+/** Signs in on the page with the password and the code from the mail folder. */
+async function uiSignIn(page, username) {
+  await page.goto(`${base}/app`);
+  await page.waitForSelector('#username');
+  const since = mailsNow(mailDir);
+  await page.fill('#username', username);
+  await page.fill('#password', DEMO_PASSWORD);
+  await page.click('#sign-in button[type="submit"]');
+  await page.waitForSelector('#code', { timeout: 15000 });
+  const [, code] = await waitForMail(mailDir, `${username}@demo.vsys.invalid`, since, CODE);
+  await page.fill('#code', code);
+  await page.click('#second-factor button[type="submit"]');
+}
+
+function tomorrowInJapan() {
+  return new Date(Date.now() + 9 * 3600 * 1000 + 86400 * 1000).toISOString().slice(0, 10);
+}
+
+const browser = await launch();
+const pageErrors = [];
+async function newPage(width = 1280, height = 900) {
+  const context = await browser.newContext({ viewport: { width, height }, locale: 'ja-JP' });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.host !== new URL(base).host) pageErrors.push(`request to ${url.host}`);
+  });
+  return page;
+}
+
+try {
+  // The stages above Meguro, through the API as the nation, the manufacturer and the warehouse would.
+  const nation = await apiUser('nation.admin');
+  const opened = await graphql('mutation { openCool(input: { number: 1, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }', {}, nation);
+  const cool = opened.data?.openCool?.id ?? (await data('{ cools { id number } }', {}, nation)).cools.find((c) => c.number === 1).id;
+  const pfizer = await apiUser('pfizer.admin');
+  const warehouse = await apiUser('warehouse.admin');
+  const SUPPLY = 'mutation($c: ID!, $p: String!, $b: Int!) { registerSupply(coolId: $c, productCode: $p, boxes: $b) { boxes } }';
+  await data(SUPPLY, { c: cool, p: 'PFIZER', b: 2000 }, pfizer);
+  for (const product of ['NEEDLE', 'SYRINGE']) await data(SUPPLY, { c: cool, p: product, b: 19500 }, warehouse);
+  const ids = await data('{ tokyo: prefecture(code: "13") { id } meguro: municipality(code: "131105") { id } hospital: navigatorSearch(text: "目黒区病院01") { venues { id } } }');
+  await setThree(nation, cool, ids.tokyo.id, [160, 1560, 1560]);
+  const tokyo = await apiUser('tokyo.admin');
+  await data('mutation($c: ID!) { confirmAllocation(coolId: $c) { confirmedAt } }', { c: cool }, tokyo);
+  await setThree(tokyo, cool, ids.meguro.id, [5, 49, 49]);
+
+  // Meguro signs in on the page (second factor by e-mail) and confirms what it received.
+  const meguroPage = await newPage();
+  await uiSignIn(meguroPage, 'meguro.admin');
+  await meguroPage.waitForSelector('#received', { timeout: 15000 });
+  const received = await meguroPage.textContent('#received');
+  check('Meguro sees 5 / 49 / 49 boxes (4,875 and 4,900 doses)', received.includes('4,875') && received.includes('4,900'));
+  await meguroPage.click('#confirm');
+  await meguroPage.waitForSelector('#chip-confirmed.on', { timeout: 10000 });
+  check('Meguro confirms on the page (確認済)', true);
+  await meguroPage.waitForSelector('#live[data-state="live"]', { timeout: 10000 });
+  check('the screen is live over the websocket', true);
+  // Meguro allocates its hospital 1 / 10 / 10 and completes (through the API).
+  const meguro = await apiUser('meguro.admin');
+  await setThree(meguro, cool, ids.hospital.venues[0].id, [1, 10, 10]);
+  await data('mutation($c: ID!) { completeAllocation(coolId: $c) { completedAt } }', { c: cool }, meguro);
+
+  // Tokyo's check: Meguro is 〇; Tokyo completes, the page says why the lock is allowed, and the button locks.
+  const tokyoPage = await newPage();
+  await uiSignIn(tokyoPage, 'tokyo.admin');
+  await tokyoPage.waitForSelector('#check-table', { timeout: 15000 });
+  const meguroRow = tokyoPage.locator('#check-table tr', { hasText: '目黒区' });
+  check('the 〇/X table shows Meguro 〇', (await meguroRow.locator('td.mark').textContent()) === '〇');
+  check('the lock button waits for Tokyo\'s own completion', await tokyoPage.isDisabled('#lock') && (await tokyoPage.textContent('#lock-why')).includes('都道府県の分配作業'));
+  await tokyoPage.click('#complete');
+  await tokyoPage.waitForFunction(() => document.getElementById('lock-why')?.textContent.includes('データロックできます'), null, { timeout: 10000 });
+  check('the table says why the lock is allowed', (await tokyoPage.textContent('#lock-why')).includes('〇'));
+  await tokyoPage.screenshot({ path: `${artefacts}/app-check.png`, fullPage: true });
+  await meguroPage.evaluate(() => { window.notReloaded = true; });
+  await tokyoPage.click('#lock');
+  await tokyoPage.click('#lock-yes');
+  await tokyoPage.waitForSelector('#lock-banner', { timeout: 10000 });
+  check('Tokyo locks through the button', await tokyoPage.isDisabled('#lock'));
+  await meguroPage.waitForSelector('#lock-banner', { timeout: 15000 })
+    .then(() => check('Meguro sees the data lock arrive live', true), () => check('Meguro sees the data lock arrive live', false));
+  check('… without a reload, logged as it happened', await meguroPage.evaluate(() => window.notReloaded === true)
+    && await meguroPage.locator('#event-log li[data-kind="LOCKED"]').count() >= 1);
+  await meguroPage.screenshot({ path: `${artefacts}/app-locked.png`, fullPage: true });
+
+  // The hospital: the privacy policy first, then its box and doses; the delivery date arrives live.
+  const hospitalPage = await newPage();
+  await uiSignIn(hospitalPage, 'meguro-hospital.admin');
+  await hospitalPage.waitForSelector('#accept-policy', { timeout: 15000 });
+  check('a medical institution is asked to accept the privacy policy first', (await hospitalPage.textContent('#privacy-policy')).length > 50);
+  await hospitalPage.click('#accept-policy');
+  await hospitalPage.waitForSelector('#allocation', { timeout: 15000 });
+  check('the clinic sees 1 box = 975 doses after the lock', (await hospitalPage.textContent('#allocation')).includes('975'));
+  const wholesaler = await apiUser('wholesaler.admin');
+  const deliveries = await data('query($c: ID!) { deliveries(coolId: $c, first: 100) { edges { node { id facility { name } product { code } } } } }', { c: cool }, wholesaler);
+  const vaccine = deliveries.deliveries.edges.map((e) => e.node).find((d) => d.facility.name === '目黒区病院01' && d.product.code === 'PFIZER');
+  const date = tomorrowInJapan();
+  await hospitalPage.evaluate(() => { window.notReloaded = true; });
+  await data('mutation($d: ID!, $on: String!) { scheduleDelivery(deliveryId: $d, scheduledOn: $on) { scheduledOn } }', { d: vaccine.id, on: date }, wholesaler);
+  await hospitalPage.waitForFunction((on) => [...document.querySelectorAll('#deliveries td.scheduled')].some((td) => td.textContent === on), date, { timeout: 15000 })
+    .then(() => check('the clinic sees its delivery date arrive live', true), () => check('the clinic sees its delivery date arrive live', false));
+  check('… without a reload', await hospitalPage.evaluate(() => window.notReloaded === true));
+  await hospitalPage.screenshot({ path: `${artefacts}/app-clinic.png`, fullPage: true });
+
+  // English.
+  await hospitalPage.click('#lang');
+  await hospitalPage.waitForSelector('#allocation');
+  check('the screens switch to English', (await hospitalPage.textContent('h2')).includes('Allocation'));
+  await hospitalPage.click('#lang');
+
+  // Idle: two minutes before the 15, a countdown; "stay signed in" keeps the session; then out.
+  await hospitalPage.evaluate(() => { window.vsysApp.lastActivity = Date.now() - (15 * 60 - 90) * 1000; });
+  await hospitalPage.waitForSelector('#idle-warning:not([hidden])', { timeout: 5000 });
+  check('the idle warning counts down', /\d+秒/.test(await hospitalPage.textContent('#idle-text')));
+  await hospitalPage.click('#idle-continue');
+  await hospitalPage.waitForSelector('#idle-warning', { state: 'hidden', timeout: 5000 });
+  check('"stay signed in" keeps the session', await hospitalPage.isVisible('#allocation'));
+  await hospitalPage.evaluate(() => { window.vsysApp.lastActivity = Date.now() - 15 * 60 * 1000; });
+  await hospitalPage.waitForSelector('#sign-in', { timeout: 5000 });
+  check('idleness signs the user out', (await hospitalPage.textContent('#sign-in')).includes('サインアウト'));
+
+  // A phone.
+  const phone = await newPage(390, 844);
+  await uiSignIn(phone, 'tokyo.admin');
+  await phone.waitForSelector('#check-table', { timeout: 15000 });
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(`nothing overflows a phone-width screen (${overflow}px)`, overflow <= 1);
+  await phone.screenshot({ path: `${artefacts}/app-phone.png`, fullPage: true });
+
+  check('no script errors and no requests to other hosts', pageErrors.length === 0 || (console.log(pageErrors), false));
+} catch (error) {
+  check(error.stack ?? error.message, false);
+} finally {
+  await browser.close();
+}
+console.log(`work screens: ${failures() === 0 ? 'all checks passed' : `${failures()} failed`}`);
+process.exit(failures() === 0 ? 0 : 1);

@@ -1,0 +1,245 @@
+// The work screens, one per task, named after the seed's screens. Each screen mounts into its
+// section, loads through the API, follows its live feed, and returns the function that stops
+// the feed when the user leaves.
+import { el, fill } from '/web/shared/dom.js';
+import { app, L, api, notice } from '/web/app/app.js';
+
+const COOLS = '{ cools { id number startsOn endsOn product { code name } } }';
+const STATUS = `query($c: ID!) { allocationStatus(coolId: $c) {
+  received { product { code name } boxes doses } given { recipient { name } product { code } boxes doses }
+  confirmedAt completedAt locked } }`;
+const CHECK = `query($c: ID!) { allocationCheck(coolId: $c) { prefectureCompleted locked canLock notCompleted
+  municipalities { municipality { name } mark balanced blocksLock confirmedAt completedAt products { productCode received given } } } }`;
+const ALLOCATION_EVENTS = 'subscription($c: ID) { allocationEvents(coolId: $c) { sequence kind organization { name } occurredAt } }';
+const DELIVERIES = `query($c: ID!, $f: ID!) { deliveries(coolId: $c, facilityId: $f, first: 50) { edges { node {
+  id product { code name } boxes doses status scheduledOn deliveredOn lots { lotNumber boxes } deliverer { name } } } } }`;
+const DELIVERY_EVENTS = 'subscription { deliveryEvents { sequence kind deliveryId scheduledOn deliveredOn occurredAt } }';
+
+const KIND = {
+  PROPOSED: ['配分案', 'Proposed'], CHANGED: ['変更', 'Changed'], CONFIRMED: ['確認済', 'Confirmed'],
+  COMPLETED: ['分配作業完了', 'Completed'], LOCKED: ['データロック', 'Data lock'],
+  SCHEDULED: ['納入予定日登録', 'Delivery date set'], DELIVERED: ['納入済', 'Delivered'],
+};
+const kindLabel = (kind) => (KIND[kind] ? L(...KIND[kind]) : kind);
+
+function when(iso) {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString(app.lang === 'en' ? 'en-GB' : 'ja-JP', { timeZone: 'Asia/Tokyo', dateStyle: 'medium', timeStyle: 'short' });
+}
+
+const number = (n) => Number(n).toLocaleString();
+
+function table(caption, headers, rows, attrs = {}) {
+  return el('table', { class: 'grid', ...attrs },
+    el('caption', {}, caption),
+    el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, ...rows));
+}
+
+/** The cool picker (newest first); calls `onPick(cool)` now and on every change. */
+async function coolPicker(root, onPick) {
+  const { cools } = await api(COOLS);
+  if (!cools.length) {
+    root.append(notice(L('まだクールがありません。', 'No cool has been opened yet.')));
+    return;
+  }
+  const select = el('select', { id: 'cool' }, ...cools.map((c) => el('option', { value: c.id },
+    `${L('第', 'Cool ')}${c.number}${L('クール', '')} (${c.product?.name ?? ''} ${c.startsOn}〜${c.endsOn})`)));
+  root.append(el('label', { class: 'inline' }, el('span', {}, L('クール', 'Cool')), select));
+  select.addEventListener('change', () => onPick(cools.find((c) => c.id === select.value)));
+  await onPick(cools[0]);
+}
+
+/** A list of what the live feed brought, newest first. */
+function eventLog() {
+  const list = el('ol', { id: 'event-log', class: 'event-log', 'aria-live': 'polite' });
+  const section = el('section', { class: 'card' }, el('h3', {}, L('ライブの更新', 'Live updates')), list);
+  return {
+    section,
+    add(kind, who, at) {
+      list.prepend(el('li', { 'data-kind': kind }, `${when(at)} ${kindLabel(kind)}${who ? ` — ${who}` : ''}`));
+    },
+  };
+}
+
+function chips(status) {
+  const chip = (on, ja, en, id) => el('span', { class: `chip ${on ? 'on' : ''}`, id }, `${on ? '✔ ' : ''}${L(ja, en)}`);
+  return el('p', { class: 'chips' },
+    chip(Boolean(status.confirmedAt), '確認済', 'Confirmed', 'chip-confirmed'),
+    chip(Boolean(status.completedAt), '分配作業完了', 'Allocation complete', 'chip-completed'),
+    chip(status.locked, 'データロック', 'Data lock', 'chip-locked'));
+}
+
+function lockBanner(locked) {
+  return locked
+    ? el('p', { id: 'lock-banner', class: 'banner locked', role: 'status' }, L('データロックされました。この配分はもう変更できません。配送業者に引き渡されます。', 'The data lock is on: this allocation can no longer change and goes to the deliverers.'))
+    : null;
+}
+
+// ---------------------------------------------------------------- 配分量の確認 (municipality, prefecture)
+
+async function receivedScreen(root) {
+  root.append(el('h2', {}, L('配分量の確認', 'Allocation received')),
+    el('p', { class: 'muted' }, L('上位の団体から配分された量を確認し、確認済にします(p. 22–37)。データロックはリアルタイムで届きます。', 'Check what you received and confirm it (pp. 22–37). The data lock arrives live.')));
+  const body = el('div', { id: 'received-body' });
+  const log = eventLog();
+  let stop = null;
+  const load = async (cool) => {
+    const { allocationStatus: status } = await api(STATUS, { c: cool.id });
+    const confirm = !status.confirmedAt && status.received.length && !status.locked
+      ? el('button', {
+        id: 'confirm',
+        type: 'button',
+        onclick: async (event) => {
+          event.target.disabled = true;
+          try { await api('mutation($c: ID!) { confirmAllocation(coolId: $c) { confirmedAt } }', { c: cool.id }); await load(cool); } catch (failure) { body.append(notice(failure.message, 'error')); event.target.disabled = false; }
+        },
+      }, L('確認済にする', 'Confirm'))
+      : null;
+    fill(body, 
+      lockBanner(status.locked),
+      chips(status),
+      status.received.length
+        ? table(L('受領した配分量', 'Received'), [L('品目', 'Product'), L('箱数', 'Boxes'), L('回数', 'Doses')],
+          status.received.map((r) => el('tr', {}, el('td', {}, r.product.name), el('td', { class: 'num' }, number(r.boxes)), el('td', { class: 'num' }, number(r.doses)))), { id: 'received' })
+        : notice(L('このクールの配分はまだありません。', 'Nothing allocated to you in this cool yet.')),
+      confirm,
+      status.given.length
+        ? table(L('配分した量', 'Given'), [L('配分先', 'Recipient'), L('品目', 'Product'), L('箱数', 'Boxes'), L('回数', 'Doses')],
+          status.given.map((g) => el('tr', {}, el('td', {}, g.recipient?.name ?? ''), el('td', {}, g.product.code), el('td', { class: 'num' }, number(g.boxes)), el('td', { class: 'num' }, number(g.doses)))))
+        : null);
+  };
+  await coolPicker(root, async (cool) => {
+    stop?.();
+    await load(cool);
+    stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
+      next: ({ allocationEvents: e }) => { log.add(e.kind, e.organization?.name, e.occurredAt); load(cool); },
+      error: (errors) => body.append(notice(errors?.[0]?.message ?? 'error', 'error')),
+    });
+    app.onReconnect = () => load(cool);
+  });
+  root.append(body, log.section);
+  return () => stop?.();
+}
+
+// ---------------------------------------------------------------- 配分チェック・データロック (prefecture)
+
+async function checkScreen(root) {
+  root.append(el('h2', {}, L('配分チェックとデータロック', 'Allocation check and data lock')),
+    el('p', { class: 'muted' }, L('市区町村ごとに、受領量 ≧ 医療機関への配分の合計なら〇、不足ならXです。全市区町村が分配作業を完了し〇のとき、データロックできます(p. 37)。', 'Per municipality: 〇 when received ≥ the sum given to facilities, X when less. The data lock is allowed when every municipality has completed and shows 〇 (p. 37).')));
+  const body = el('div', { id: 'check-body' });
+  const log = eventLog();
+  let stop = null;
+  const load = async (cool) => {
+    const { allocationCheck: check } = await api(CHECK, { c: cool.id });
+    const reasons = [];
+    if (check.locked) reasons.push(L('データロック済みです。', 'The data lock is on.'));
+    if (!check.prefectureCompleted) reasons.push(L('都道府県の分配作業が完了していません。', 'Your own allocation is not complete.'));
+    if (check.notCompleted > 0) reasons.push(L(`分配作業が未完了の市区町村: ${check.notCompleted}`, `Municipalities not complete: ${check.notCompleted}`));
+    const crosses = check.municipalities.filter((m) => m.mark !== '〇').length;
+    if (crosses > 0) reasons.push(L(`Xの市区町村: ${crosses}`, `Municipalities marked X: ${crosses}`));
+    const why = check.canLock
+      ? el('p', { id: 'lock-why', class: 'banner ok' }, L(`データロックできます: ${check.municipalities.length}市区町村すべてが分配作業を完了し、〇です。`, `The data lock is allowed: all ${check.municipalities.length} municipalities have completed and show 〇.`))
+      : el('ul', { id: 'lock-why', class: 'banner warn' }, ...reasons.map((r) => el('li', {}, r)));
+    const confirmLock = el('div', { id: 'lock-confirm', hidden: true },
+      el('p', {}, L('データロックすると、この都道府県のこのクールの配分は変更できなくなります。ロックしますか?', 'After the data lock nothing in this prefecture\'s allocation of the cool can change. Lock now?')),
+      el('button', {
+        id: 'lock-yes',
+        type: 'button',
+        class: 'danger',
+        onclick: async () => {
+          try { await api('mutation($c: ID!) { lockAllocations(coolId: $c) { locked } }', { c: cool.id }); await load(cool); } catch (failure) { body.append(notice(failure.message, 'error')); }
+        },
+      }, L('ロックする', 'Lock')),
+      el('button', { type: 'button', class: 'secondary', onclick: () => { confirmLock.hidden = true; } }, L('やめる', 'Cancel')));
+    fill(body, 
+      lockBanner(check.locked),
+      table(L('市区町村の配分チェック', 'Municipalities\' check'),
+        [L('市区町村', 'Municipality'), L('判定', 'Mark'), L('受領 / 配分 (品目別)', 'Received / given'), L('確認', 'Confirmed'), L('完了', 'Completed')],
+        check.municipalities.map((m) => el('tr', { class: m.blocksLock ? 'blocks' : '' },
+          el('th', { scope: 'row' }, m.municipality?.name ?? ''),
+          el('td', { class: `mark ${m.mark === '〇' ? 'ok' : 'bad'}` }, m.mark),
+          el('td', { class: 'products' }, ...m.products.map((p) => el('span', {}, `${p.productCode} ${number(p.received)} / ${number(p.given)}`))),
+          el('td', {}, when(m.confirmedAt)),
+          el('td', {}, when(m.completedAt)))),
+        { id: 'check-table' }),
+      why,
+      !check.prefectureCompleted && !check.locked
+        ? el('button', {
+          id: 'complete',
+          type: 'button',
+          class: 'secondary',
+          onclick: async () => {
+            try { await api('mutation($c: ID!) { completeAllocation(coolId: $c) { completedAt } }', { c: cool.id }); await load(cool); } catch (failure) { body.append(notice(failure.message, 'error')); }
+          },
+        }, L('分配作業完了にする', 'Mark allocation complete'))
+        : null,
+      el('button', { id: 'lock', type: 'button', class: 'danger', disabled: !check.canLock, onclick: () => { confirmLock.hidden = false; } }, L('データロック', 'Data lock')),
+      confirmLock);
+  };
+  await coolPicker(root, async (cool) => {
+    stop?.();
+    await load(cool);
+    stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
+      next: ({ allocationEvents: e }) => { log.add(e.kind, e.organization?.name, e.occurredAt); load(cool); },
+      error: (errors) => body.append(notice(errors?.[0]?.message ?? 'error', 'error')),
+    });
+    app.onReconnect = () => load(cool);
+  });
+  root.append(body, log.section);
+  return () => stop?.();
+}
+
+// ---------------------------------------------------------------- 配分・納入予定 (medical institution)
+
+async function facilityScreen(root) {
+  root.append(el('h2', {}, L('配分量と納入予定', 'Allocation and deliveries')),
+    el('p', { class: 'muted' }, L('配分量はデータロック後に表示されます。納入予定日と納入実績は卸売業者が登録したときにリアルタイムで届きます(p. 43)。', 'Your allocation shows from the data lock on. Delivery dates and deliveries arrive live as the wholesaler enters them (p. 43).')));
+  const body = el('div', { id: 'facility-body' });
+  const log = eventLog();
+  const stops = [];
+  const load = async (cool) => {
+    const [{ allocationStatus: status }, { deliveries }] = await Promise.all([
+      api(STATUS, { c: cool.id }),
+      api(DELIVERIES, { c: cool.id, f: app.user.organization.id }),
+    ]);
+    const rows = deliveries.edges.map(({ node: d }) => el('tr', { 'data-delivery': d.id, 'data-status': d.status },
+      el('td', {}, d.product?.name ?? ''), el('td', { class: 'num' }, number(d.boxes)), el('td', { class: 'num' }, number(d.doses)),
+      el('td', { class: 'scheduled' }, d.scheduledOn ?? L('未定', 'Not yet set')),
+      el('td', { class: 'delivered' }, d.deliveredOn ?? '—'),
+      el('td', {}, d.lots.map((lot) => `${lot.lotNumber} × ${lot.boxes}`).join('、') || '—'),
+      el('td', {}, d.deliverer?.name ?? '')));
+    fill(body, 
+      lockBanner(status.locked),
+      status.received.length
+        ? table(L('配分量', 'Allocation'), [L('品目', 'Product'), L('箱数', 'Boxes'), L('回数', 'Doses')],
+          status.received.map((r) => el('tr', {}, el('td', {}, r.product.name), el('td', { class: 'num' }, number(r.boxes)), el('td', { class: 'num' }, number(r.doses)))), { id: 'allocation' })
+        : notice(L('データロック前のため、配分量はまだ表示されません。', 'Not locked yet: your allocation shows from the data lock on.')),
+      rows.length
+        ? table(L('納入', 'Deliveries'), [L('品目', 'Product'), L('箱数', 'Boxes'), L('回数', 'Doses'), L('納入予定日', 'Scheduled'), L('納入日', 'Delivered'), L('ロット', 'Lots'), L('納入業者', 'Deliverer')], rows, { id: 'deliveries' })
+        : null);
+  };
+  await coolPicker(root, async (cool) => {
+    while (stops.length) stops.pop()();
+    await load(cool);
+    const failed = (errors) => body.append(notice(errors?.[0]?.message ?? 'error', 'error'));
+    stops.push(app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
+      next: ({ allocationEvents: e }) => { log.add(e.kind, e.organization?.name, e.occurredAt); load(cool); },
+      error: failed,
+    }));
+    stops.push(app.socket.subscribe(DELIVERY_EVENTS, {}, {
+      next: ({ deliveryEvents: e }) => { log.add(e.kind, e.scheduledOn ?? e.deliveredOn, e.occurredAt); load(cool); },
+      error: failed,
+    }));
+    app.onReconnect = () => load(cool);
+  });
+  root.append(body, log.section);
+  return () => { while (stops.length) stops.pop()(); };
+}
+
+/** The screens, in menu order, with the roles that see them. */
+export const SCREENS = [
+  { id: 'check', roles: ['PREFECTURE'], title: () => L('配分チェック・データロック', 'Check and data lock'), mount: checkScreen },
+  { id: 'received', roles: ['PREFECTURE', 'MUNICIPALITY'], title: () => L('配分量の確認', 'Allocation received'), mount: receivedScreen },
+  { id: 'facility', roles: ['MEDICAL_INSTITUTION'], title: () => L('配分量と納入予定', 'Allocation and deliveries'), mount: facilityScreen },
+];
