@@ -6,6 +6,7 @@
 //   the lock is allowed; Meguro's open screen shows the data lock arrive live;
 // - Meguro Hospital 01 signs in, accepts the privacy policy, sees its 1 box (975 doses), and
 //   sees its delivery date arrive live when the wholesaler registers it;
+// - the call centre finds a free slot, books a resident by coupon, and cancels;
 // - the idle warning counts down and "stay signed in" keeps the session; idleness signs out.
 // Screenshots go to target/artefacts/app-*.png.
 //
@@ -144,6 +145,43 @@ try {
     .then(() => check('the clinic sees its delivery date arrive live', true), () => check('the clinic sees its delivery date arrive live', false));
   check('… without a reload', await hospitalPage.evaluate(() => window.notReloaded === true));
   await hospitalPage.screenshot({ path: `${artefacts}/app-clinic.png`, fullPage: true });
+
+  // The call centre books a resident on the page, finds the booking by coupon, and cancels it.
+  const venue = (await data('{ navigatorSearch(text: "目黒区特設会場01") { venues { id } } }')).navigatorSearch.venues[0].id;
+  // Beyond the navigator's four-week horizon: the navigator's test counts this venue's places.
+  const bookingDay = new Date(Date.now() + 9 * 3600 * 1000 + 35 * 86400 * 1000).toISOString().slice(0, 10);
+  await data('mutation($i: ReservationScheduleInput!) { createReservationSlots(input: $i) { created } }', { i: {
+    facilityId: venue, productCode: 'PFIZER', from: bookingDay, to: bookingDay,
+    daysOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'],
+    openingHours: [{ opens: '10:00', closes: '10:30' }], slotMinutes: 30, capacityPerSlot: 2,
+  } }, meguro);
+  const callPage = await newPage();
+  await uiSignIn(callPage, 'meguro.callcenter');
+  await callPage.waitForSelector('#slot-search', { timeout: 15000 });
+  await callPage.fill('#slots-from', bookingDay);
+  await callPage.fill('#slots-to', bookingDay);
+  await callPage.click('#slot-search button[type="submit"]');
+  const slotRow = callPage.locator('#slot-table tr', { hasText: '10:00' }).filter({ hasText: '目黒区特設会場01' });
+  await slotRow.first().waitFor({ timeout: 10000 });
+  check('the call centre finds the free slot (2 / 2)', (await slotRow.first().textContent()).includes('2 / 2'));
+  await slotRow.first().locator('button.pick').click();
+  await callPage.fill('#b-coupon', '0000008001');
+  await callPage.fill('#b-name', '目黒 一郎');
+  await callPage.fill('#b-kana', 'メグロ イチロウ');
+  await callPage.fill('#b-birth', '1948-07-01');
+  await callPage.fill('#b-phone', '03-5555-0101');
+  await callPage.click('#book');
+  await callPage.waitForSelector('#booked', { timeout: 10000 })
+    .then(() => check('the call centre books a resident', true), async () => check(`the call centre books a resident (${await callPage.textContent('#booking-message')})`, false));
+  const booked = await data('{ reservations(couponNumber: "0000008001", first: 5) { edges { node { status startsAt facility { name } } } } }', {}, meguro);
+  check('the booking is stored for the coupon', booked.reservations.edges.some((e) => e.node.status === 'BOOKED' && e.node.startsAt === '10:00'));
+  await callPage.waitForFunction(() => [...document.querySelectorAll('#slot-table tr')].some((tr) => tr.textContent.includes('10:00') && tr.textContent.includes('1 / 2')), null, { timeout: 10000 })
+    .then(() => check('the slot list shows one place left', true), () => check('the slot list shows one place left', false));
+  await callPage.screenshot({ path: `${artefacts}/app-call-centre.png`, fullPage: true });
+  await callPage.locator('#coupon-table button.cancel').first().click();
+  await callPage.waitForSelector('#coupon-table tr[data-status="CANCELLED"]', { timeout: 10000 });
+  const cancelled = await data('{ reservations(couponNumber: "0000008001", first: 5) { edges { node { status } } } }', {}, meguro);
+  check('the call centre cancels it', cancelled.reservations.edges.every((e) => e.node.status === 'CANCELLED'));
 
   // English.
   await hospitalPage.click('#lang');
