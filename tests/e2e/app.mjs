@@ -1,7 +1,8 @@
 // Drives the work screens (/app) in headless Chromium against a running demo vsys, through
 // the seed's worked example (cool 1: Tokyo 160 / 1,560 / 1,560 boxes, Meguro 5 / 49 / 49,
 // Meguro Hospital 01 1 / 10 / 10):
-// - Meguro's officer signs in with the e-mailed code and confirms what Meguro received;
+// - Meguro's officer signs in with the e-mailed code, confirms what Meguro received, simulates
+//   and stores a proposal, sets its hospital's lines by hand and completes;
 // - Tokyo's officer sees the 〇/X table, completes, and locks with the button once it says why
 //   the lock is allowed; Meguro's open screen shows the data lock arrive live;
 // - Meguro Hospital 01 signs in, accepts the privacy policy, sees its 1 box (975 doses), and
@@ -100,10 +101,33 @@ try {
   check('Meguro confirms on the page (確認済)', true);
   await meguroPage.waitForSelector('#live[data-state="live"]', { timeout: 10000 });
   check('the screen is live over the websocket', true);
-  // Meguro allocates its hospital 1 / 10 / 10 and completes (through the API).
+  // Meguro simulates, stores the proposal, gives its hospital 1 / 10 / 10 by hand and
+  // completes, on the allocation screen (p. 36).
+  await meguroPage.click('#nav-allocate');
+  await meguroPage.waitForSelector('#allocate-form', { timeout: 10000 });
+  await meguroPage.selectOption('#weighting', 'EQUAL');
+  await meguroPage.click('#simulate');
+  await meguroPage.waitForSelector('#proposal', { timeout: 10000 });
+  const clinicRow = await meguroPage.textContent('#proposal tr[data-recipient="目黒区診療所01"]');
+  check('the simulation shows why the satellite clinic gets nothing', clinicRow.includes('基本型施設を通じて供給'));
+  check('the simulation writes nothing', await meguroPage.locator('#given').count() === 0);
+  await meguroPage.click('#propose');
+  await meguroPage.waitForSelector('#given', { timeout: 10000 });
+  for (const [product, boxes] of [['PFIZER', 1], ['NEEDLE', 10], ['SYRINGE', 10]]) {
+    const line = meguroPage.locator(`#given tr[data-line="目黒区病院01/${product}"]`);
+    await line.locator('input').fill(String(boxes));
+    await line.locator('button.save-line').click();
+    await meguroPage.waitForFunction(([p, b]) => document.getElementById('allocate-message').textContent.includes(`${p} を ${b} 箱`), [product, boxes], { timeout: 10000 })
+      .catch(async () => { throw new Error(`setting ${product}: ${await meguroPage.textContent('#allocate-message')}`); });
+  }
+  check('Meguro gives its hospital 1 / 10 / 10 by hand', (await meguroPage.textContent('#given tr[data-line="目黒区病院01/PFIZER"] td.num')).includes('975'));
+  await meguroPage.click('#complete-allocation');
+  await meguroPage.waitForSelector('#given-lines #chip-completed.on', { timeout: 10000 });
+  check('Meguro completes its allocation on the page', true);
+  await meguroPage.screenshot({ path: `${artefacts}/app-allocate.png`, fullPage: true });
+  await meguroPage.click('#nav-received');
+  await meguroPage.waitForSelector('#received', { timeout: 10000 });
   const meguro = await apiUser('meguro.admin');
-  await setThree(meguro, cool, ids.hospital.venues[0].id, [1, 10, 10]);
-  await data('mutation($c: ID!) { completeAllocation(coolId: $c) { completedAt } }', { c: cool }, meguro);
 
   // Tokyo's check: Meguro is 〇; Tokyo completes, the page says why the lock is allowed, and the button locks.
   const tokyoPage = await newPage();

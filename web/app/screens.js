@@ -237,6 +237,149 @@ async function facilityScreen(root) {
   return () => { while (stops.length) stops.pop()(); };
 }
 
+// ---------------------------------------------------------------- 分配・分配シミュレーション (p. 36)
+
+const WEIGHTINGS = {
+  POPULATION: ['人口', 'Population'], DESIRED_QUANTITY: ['希望量', 'Desired quantity'], CAPACITY: ['接種能力', 'Capacity'],
+  STOCK_AND_USAGE: ['在庫と使用実績', 'Stock on hand and usage'], EQUAL: ['均等', 'Equal shares'],
+};
+const EXCLUSIONS = {
+  NO_CURRENT_CONTRACT: ['有効な契約なし', 'No contract in force'], NO_RESPONSIBLE_DOCTOR: ['責任医師なし', 'No responsible doctor'],
+  NO_VACCINATING_DOCTOR: ['接種医師なし', 'No vaccinating doctor'], VACCINE_NOT_HANDLED: ['このワクチンを取り扱わない', 'Does not handle the vaccine'],
+  SUPPLIED_THROUGH_BASIC_FACILITY: ['基本型施設を通じて供給', 'Supplied through its basic-type facility'],
+};
+const PROPOSAL_FIELDS = `children { recipient { id name } weight exclusions overridden amounts { productCode boxes doses } }
+  totals { productCode received allocated remaining } warnings { code message }`;
+const GIVEN = `query($c: ID!) { allocationStatus(coolId: $c) { confirmedAt completedAt locked
+  given { id recipient { id name } product { code name } boxes doses version } } }`;
+
+async function allocateScreen(root) {
+  root.append(el('h2', {}, L('分配(分配シミュレーション)', 'Allocation (simulation)')),
+    el('p', { class: 'muted' }, L('重み付けを選んでシミュレーションし、必要なら医療機関・団体ごとの箱数を上書きしてから登録します。端数は最大剰余法で箱単位に配分され、受領量を超えることはありません(p. 36)。', 'Choose a weighting and simulate; override any recipient\'s vaccine boxes; then store the proposal. Whole boxes by the largest remainder, never more than you received (p. 36).')));
+  const body = el('div', { id: 'allocate-body' });
+  const message = el('div', { id: 'allocate-message', 'aria-live': 'polite' });
+  const overrides = new Map();
+  let cool = null;
+  const weighting = el('select', { id: 'weighting' }, ...Object.entries(WEIGHTINGS).map(([value, names]) => el('option', { value }, L(...names))));
+  const adjustment = el('input', { id: 'adjustment', type: 'number', min: 0, max: 100, value: 0 });
+  const input = () => ({
+    coolId: cool.id, weighting: weighting.value, adjustmentPercent: Number(adjustment.value || 0),
+    overrides: [...overrides].map(([recipientId, boxes]) => ({ recipientId, boxes })),
+  });
+  const fail = (failure) => fill(message, notice(failure.message, 'error'));
+
+  const showProposal = (proposal, stored) => {
+    const codes = proposal.totals.map((t) => t.productCode);
+    const rows = proposal.children.map((child) => {
+      const vaccine = child.amounts[0];
+      const override = el('input', {
+        type: 'number', min: 0, class: 'override', 'aria-label': `${child.recipient?.name ?? ''} ${L('ワクチン箱数の上書き', 'vaccine boxes override')}`,
+        value: overrides.get(child.recipient.id) ?? '', placeholder: String(vaccine?.boxes ?? 0),
+      });
+      override.addEventListener('change', () => {
+        if (override.value === '') overrides.delete(child.recipient.id);
+        else overrides.set(child.recipient.id, Number(override.value));
+      });
+      return el('tr', { 'data-recipient': child.recipient?.name ?? '' },
+        el('th', { scope: 'row' }, child.recipient?.name ?? ''),
+        el('td', { class: 'num' }, String(child.weight)),
+        ...codes.map((code) => {
+          const amount = child.amounts.find((a) => a.productCode === code);
+          return el('td', { class: 'num' }, amount ? `${number(amount.boxes)} (${number(amount.doses)})` : '0');
+        }),
+        el('td', {}, override),
+        el('td', { class: 'exclusions' }, child.exclusions.map((e) => (EXCLUSIONS[e] ? L(...EXCLUSIONS[e]) : e)).join('、')));
+    });
+    fill(body,
+      stored ? notice(L('配分案を登録しました。下の表で個別に修正し、分配作業完了にしてください。', 'The proposal is stored. Adjust single lines below, then mark the allocation complete.')) : null,
+      table(L('配分先ごとの箱数(回数)', 'Boxes (doses) per recipient'),
+        [L('配分先', 'Recipient'), L('重み', 'Weight'), ...codes, L('ワクチン箱数の上書き', 'Override'), L('対象外の理由', 'Why excluded')], rows, { id: 'proposal' }),
+      table(L('合計', 'Totals'), [L('品目', 'Product'), L('受領', 'Received'), L('配分', 'Allocated'), L('残り', 'Remaining')],
+        proposal.totals.map((t) => el('tr', {}, el('th', { scope: 'row' }, t.productCode), el('td', { class: 'num' }, number(t.received)), el('td', { class: 'num' }, number(t.allocated)), el('td', { class: 'num' }, number(t.remaining)))), { id: 'totals' }),
+      proposal.warnings.length ? el('ul', { id: 'warnings', class: 'banner warn' }, ...proposal.warnings.map((w) => el('li', { 'data-code': w.code }, w.message))) : null);
+  };
+
+  const simulate = async () => {
+    try {
+      const { simulateAllocation } = await api(`query($i: ProposalInput!) { simulateAllocation(input: $i) { ${PROPOSAL_FIELDS} } }`, { i: input() });
+      fill(message);
+      showProposal(simulateAllocation, false);
+    } catch (failure) { fail(failure); }
+  };
+
+  const showGiven = async () => {
+    const { allocationStatus: status } = await api(GIVEN, { c: cool.id });
+    const lines = el('div', { id: 'given-lines' });
+    const rows = status.given.map((line) => {
+      const boxes = el('input', { type: 'number', min: 0, value: line.boxes, class: 'line-boxes', 'aria-label': `${line.recipient?.name ?? ''} ${line.product.code}` });
+      const save = el('button', {
+        type: 'button',
+        class: 'secondary save-line',
+        disabled: status.locked,
+        onclick: async () => {
+          try {
+            await api('mutation($c: ID!, $r: ID!, $p: String, $b: Int!, $v: Int) { setAllocation(input: { coolId: $c, recipientId: $r, productCode: $p, boxes: $b, expectedVersion: $v }) { version } }',
+              { c: cool.id, r: line.recipient.id, p: line.product.code, b: Number(boxes.value), v: line.version });
+            const set = boxes.value;
+            // The table first, then the message: the message speaks of what the table shows.
+            await showGiven();
+            fill(message, notice(L(`${line.recipient?.name} の ${line.product.code} を ${set} 箱にしました。`, `${line.recipient?.name}: ${line.product.code} set to ${set} boxes.`)));
+          } catch (failure) {
+            // CONFLICT: someone else changed it; the current value is shown on reload.
+            fail(failure);
+            await showGiven();
+          }
+        },
+      }, L('保存', 'Save'));
+      return el('tr', { 'data-line': `${line.recipient?.name}/${line.product.code}` },
+        el('th', { scope: 'row' }, line.recipient?.name ?? ''), el('td', {}, line.product.code), el('td', {}, boxes),
+        el('td', { class: 'num' }, number(line.doses)), el('td', {}, save));
+    });
+    fill(lines,
+      chips(status),
+      rows.length ? table(L('登録済みの配分', 'Stored amounts'), [L('配分先', 'Recipient'), L('品目', 'Product'), L('箱数', 'Boxes'), L('回数', 'Doses'), ''], rows, { id: 'given' }) : null,
+      rows.length && !status.completedAt && !status.locked
+        ? el('button', {
+          id: 'complete-allocation',
+          type: 'button',
+          onclick: async () => {
+            try { await api('mutation($c: ID!) { completeAllocation(coolId: $c) { completedAt } }', { c: cool.id }); await showGiven(); } catch (failure) { fail(failure); }
+          },
+        }, L('分配作業完了', 'Mark allocation complete'))
+        : null);
+    const shown = root.querySelector('#given-lines');
+    if (shown) shown.replaceWith(lines);
+    else root.append(lines);
+  };
+
+  const controls = el('form', { id: 'allocate-form', class: 'card', novalidate: true },
+    el('div', { class: 'form-grid' },
+      el('label', {}, el('span', {}, L('重み付け', 'Weighting')), weighting),
+      app.user.role !== 'MUNICIPALITY' ? el('label', {}, el('span', {}, L('調整枠(%)', 'Adjustment share (%)')), adjustment) : null),
+    el('button', { id: 'simulate', type: 'submit' }, L('シミュレーション', 'Simulate')),
+    el('button', {
+      id: 'propose',
+      type: 'button',
+      class: 'secondary',
+      onclick: async () => {
+        try {
+          const { proposeAllocations } = await api(`mutation($i: ProposalInput!) { proposeAllocations(input: $i) { ${PROPOSAL_FIELDS} } }`, { i: input() });
+          showProposal(proposeAllocations, true);
+          await showGiven();
+        } catch (failure) { fail(failure); }
+      },
+    }, L('この配分案で登録', 'Store this proposal')));
+  controls.addEventListener('submit', (event) => { event.preventDefault(); simulate(); });
+  await coolPicker(root, async (picked) => {
+    cool = picked;
+    overrides.clear();
+    if (root.contains(body)) { fill(body); await showGiven(); }
+  });
+  root.append(controls, message, body);
+  await showGiven();
+  return null;
+}
+
 // ---------------------------------------------------------------- 予約受付 (call centre, p. 40)
 
 const SLOTS = `query($m: ID, $from: String!, $to: String!, $p: String) { availableSlots(municipalityId: $m, from: $from, to: $to,
@@ -390,6 +533,7 @@ async function callCentreScreen(root) {
 export const SCREENS = [
   { id: 'check', roles: ['PREFECTURE'], title: () => L('配分チェック・データロック', 'Check and data lock'), mount: checkScreen },
   { id: 'received', roles: ['PREFECTURE', 'MUNICIPALITY'], title: () => L('配分量の確認', 'Allocation received'), mount: receivedScreen },
+  { id: 'allocate', roles: ['NATION', 'PREFECTURE', 'MUNICIPALITY'], title: () => L('分配', 'Allocate'), mount: allocateScreen },
   { id: 'facility', roles: ['MEDICAL_INSTITUTION'], title: () => L('配分量と納入予定', 'Allocation and deliveries'), mount: facilityScreen },
   { id: 'call-centre', roles: ['RESERVATION_OPERATOR', 'MUNICIPALITY'], title: () => L('予約受付', 'Call-centre booking'), mount: callCentreScreen },
 ];
