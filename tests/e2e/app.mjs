@@ -6,7 +6,8 @@
 // - Tokyo's officer sees the 〇/X table, completes, and locks with the button once it says why
 //   the lock is allowed; Meguro's open screen shows the data lock arrive live;
 // - Meguro Hospital 01 signs in, accepts the privacy policy, sees its 1 box (975 doses), and
-//   sees its delivery date arrive live when the wholesaler registers it;
+//   sees its delivery date arrive live when the wholesaler registers it on its screen; the
+//   page's help comes from the knowledge base;
 // - the call centre finds a free slot, books a resident by coupon, and cancels;
 // - the idle warning counts down and "stay signed in" keeps the session; idleness signs out.
 // Screenshots go to target/artefacts/app-*.png.
@@ -159,14 +160,20 @@ try {
   await hospitalPage.click('#accept-policy');
   await hospitalPage.waitForSelector('#allocation', { timeout: 15000 });
   check('the clinic sees 1 box = 975 doses after the lock', (await hospitalPage.textContent('#allocation')).includes('975'));
-  const wholesaler = await apiUser('wholesaler.admin');
-  const deliveries = await data('query($c: ID!) { deliveries(coolId: $c, first: 100) { edges { node { id facility { name } product { code } } } } }', { c: cool }, wholesaler);
-  const vaccine = deliveries.deliveries.edges.map((e) => e.node).find((d) => d.facility.name === '目黒区病院01' && d.product.code === 'PFIZER');
+  // The wholesaler registers the date on its screen; the clinic's open page shows it.
   const date = tomorrowInJapan();
   await hospitalPage.evaluate(() => { window.notReloaded = true; });
-  await data('mutation($d: ID!, $on: String!) { scheduleDelivery(deliveryId: $d, scheduledOn: $on) { scheduledOn } }', { d: vaccine.id, on: date }, wholesaler);
+  const wholesalerPage = await newPage();
+  await uiSignIn(wholesalerPage, 'wholesaler.admin');
+  await wholesalerPage.waitForSelector('#to-deliver', { timeout: 15000 });
+  const destination = wholesalerPage.locator('#to-deliver tr[data-delivery="目黒区病院01/PFIZER"]');
+  await destination.locator('input.schedule-date').fill(date);
+  await destination.locator('button.schedule').click();
+  await wholesalerPage.waitForSelector('#to-deliver tr[data-delivery="目黒区病院01/PFIZER"][data-status="SCHEDULED"]', { timeout: 10000 })
+    .then(() => check('the wholesaler registers the delivery date on its screen', true), async () => check(`the wholesaler registers the delivery date on its screen (${await wholesalerPage.textContent('#deliveries-message')})`, false));
   await hospitalPage.waitForFunction((on) => [...document.querySelectorAll('#deliveries td.scheduled')].some((td) => td.textContent === on), date, { timeout: 15000 })
     .then(() => check('the clinic sees its delivery date arrive live', true), () => check('the clinic sees its delivery date arrive live', false));
+  await wholesalerPage.screenshot({ path: `${artefacts}/app-wholesaler.png`, fullPage: true });
   check('… without a reload', await hospitalPage.evaluate(() => window.notReloaded === true));
   await hospitalPage.screenshot({ path: `${artefacts}/app-clinic.png`, fullPage: true });
 
@@ -206,6 +213,15 @@ try {
   await callPage.waitForSelector('#coupon-table tr[data-status="CANCELLED"]', { timeout: 10000 });
   const cancelled = await data('{ reservations(couponNumber: "0000008001", first: 5) { edges { node { status } } } }', {}, meguro);
   check('the call centre cancels it', cancelled.reservations.edges.every((e) => e.node.status === 'CANCELLED'));
+
+  // Help for this page: the knowledge base's article for the clinic's screen.
+  await data('mutation($i: KnowledgeArticleInput!) { upsertKnowledgeArticle(input: $i) { id } }', { i: {
+    kind: 'MANUAL', titleJa: '納入予定の見方', titleEn: 'Reading your deliveries', bodyJa: '納入予定日は卸売業者が登録します。',
+    bodyEn: 'The wholesaler registers the date.', roles: ['MEDICAL_INSTITUTION'], pageKey: 'app.facility',
+  } }, nation);
+  await hospitalPage.click('#page-help summary');
+  await hospitalPage.waitForSelector('#page-help article', { timeout: 10000 })
+    .then(async () => check('"help for this page" shows the screen\'s article', (await hospitalPage.textContent('#page-help')).includes('納入予定の見方')), () => check('"help for this page" shows the screen\'s article', false));
 
   // English.
   await hospitalPage.click('#lang');

@@ -274,13 +274,31 @@ async function route() {
     return;
   }
   const root = el('section', { id: `screen-${screen.id}`, class: 'screen' });
-  render(root);
+  render(el('div', {}, helpFor(screen), root));
   document.title = `${screen.title()} | V-SYS`;
   try {
     app.screenStop = (await screen.mount(root)) ?? null;
   } catch (failure) {
     root.append(notice(failure.message, 'error'));
   }
+}
+
+/** "Help for this page": the knowledge base's articles for this screen and role. */
+function helpFor(screen) {
+  const panel = el('details', { id: 'page-help', class: 'help' }, el('summary', {}, L('この画面のヘルプ', 'Help for this page')));
+  panel.addEventListener('toggle', async () => {
+    if (!panel.open || panel.dataset.loaded) return;
+    panel.dataset.loaded = 'yes';
+    try {
+      const { pageHelp } = await api('query($k: String!) { pageHelp(pageKey: $k) { id titleJa titleEn bodyJa bodyEn } }', { k: `app.${screen.id}` });
+      panel.append(...(pageHelp.length
+        ? pageHelp.map((a) => el('article', {}, el('h3', {}, L(a.titleJa, a.titleEn)), el('p', { class: 'help-body' }, L(a.bodyJa, a.bodyEn))))
+        : [el('p', { class: 'muted' }, L('この画面のヘルプはまだありません。マニュアル・FAQ はサービスデスクが登録します。', 'No help for this page yet; the service desk writes the manuals and FAQ.'))]));
+    } catch (failure) {
+      panel.append(notice(failure.message, 'error'));
+    }
+  });
+  return panel;
 }
 
 function render(node) {

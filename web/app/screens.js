@@ -380,6 +380,67 @@ async function allocateScreen(root) {
   return null;
 }
 
+// ---------------------------------------------------------------- 納入予定・納入実績 (wholesaler, p. 43)
+
+const TO_DELIVER = `query($c: ID!) { deliveries(coolId: $c, first: 100) { edges { node {
+  id facility { name } product { code name } boxes doses releasedOn status scheduledOn deliveredOn deliveredBoxes lots { lotNumber boxes } version } } } }`;
+
+async function deliveriesScreen(root) {
+  root.append(el('h2', {}, L('納入予定日・納入実績の登録', 'Delivery dates and deliveries')),
+    el('p', { class: 'muted' }, L('データロックで確定した配送先ごとに、納入予定日を登録し、納入後にロット番号と箱数を登録します。医療機関にはリアルタイムで届きます(p. 43)。', 'For each destination fixed by the data lock, register the scheduled date, then the delivery with its lots. The clinic sees both live (p. 43).')));
+  const body = el('div', { id: 'deliveries-body' });
+  const message = el('div', { id: 'deliveries-message', 'aria-live': 'polite' });
+  let cool = null;
+  const fail = (failure) => fill(message, notice(failure.message, 'error'));
+  const load = async () => {
+    const { deliveries } = await api(TO_DELIVER, { c: cool.id });
+    const rows = deliveries.edges.map(({ node: d }) => {
+      const date = el('input', { type: 'date', class: 'schedule-date', value: d.scheduledOn ?? '', 'aria-label': `${d.facility?.name} ${d.product?.code} ${L('納入予定日', 'scheduled date')}` });
+      const lot = el('input', { class: 'lot', maxlength: 30, placeholder: L('ロット番号', 'Lot number'), 'aria-label': `${d.facility?.name} ${d.product?.code} ${L('ロット番号', 'lot number')}` });
+      const on = el('input', { type: 'date', class: 'delivered-date', value: d.deliveredOn ?? '', 'aria-label': `${d.facility?.name} ${d.product?.code} ${L('納入日', 'delivered on')}` });
+      const done = d.status === 'DELIVERED';
+      return el('tr', { 'data-delivery': `${d.facility?.name}/${d.product?.code}`, 'data-status': d.status },
+        el('th', { scope: 'row' }, d.facility?.name ?? ''), el('td', {}, d.product?.code ?? ''), el('td', { class: 'num' }, number(d.boxes)),
+        el('td', {}, done ? (d.scheduledOn ?? '—') : [date, el('button', {
+          type: 'button',
+          class: 'secondary schedule',
+          onclick: async () => {
+            try {
+              await api('mutation($d: ID!, $on: String!) { scheduleDelivery(deliveryId: $d, scheduledOn: $on) { scheduledOn } }', { d: d.id, on: date.value });
+              await load();
+              fill(message, notice(L(`${d.facility?.name} の納入予定日を ${date.value} にしました。`, `${d.facility?.name}: delivery scheduled on ${date.value}.`)));
+            } catch (failure) { fail(failure); }
+          },
+        }, L('登録', 'Save'))]),
+        el('td', {}, done
+          ? `${d.deliveredOn} ${d.lots.map((l) => `${l.lotNumber} × ${l.boxes}`).join('、')}`
+          : [on, lot, el('button', {
+            type: 'button',
+            class: 'secondary deliver',
+            onclick: async () => {
+              try {
+                await api('mutation($d: ID!, $on: String!, $lots: [LotInput!]!) { recordDelivery(deliveryId: $d, deliveredOn: $on, lots: $lots) { status } }',
+                  { d: d.id, on: on.value, lots: [{ lotNumber: lot.value.trim(), boxes: d.boxes }] });
+                await load();
+                fill(message, notice(L(`${d.facility?.name} への納入を登録しました。`, `Delivery to ${d.facility?.name} recorded.`)));
+              } catch (failure) { fail(failure); }
+            },
+          }, L('納入済にする', 'Record delivery'))]),
+        el('td', { class: 'status' }, { UNSCHEDULED: L('未定', 'Unscheduled'), SCHEDULED: L('予定登録済', 'Scheduled'), DELIVERED: L('納入済', 'Delivered') }[d.status] ?? d.status));
+    });
+    fill(body, rows.length
+      ? table(L('配送先', 'Destinations'), [L('医療機関', 'Facility'), L('品目', 'Product'), L('箱数', 'Boxes'), L('納入予定日', 'Scheduled'), L('納入実績', 'Delivered'), L('状態', 'Status')], rows, { id: 'to-deliver' })
+      : notice(L('このクールの配送先はまだありません(データロック後に表示されます)。', 'No destination in this cool yet (they appear with the data lock).')));
+  };
+  await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
+  root.append(message, body);
+  await load();
+  // A prefecture's lock hands new destinations over.
+  const stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
+}
+
 // ---------------------------------------------------------------- 予約受付 (call centre, p. 40)
 
 const SLOTS = `query($m: ID, $from: String!, $to: String!, $p: String) { availableSlots(municipalityId: $m, from: $from, to: $to,
@@ -535,5 +596,6 @@ export const SCREENS = [
   { id: 'received', roles: ['PREFECTURE', 'MUNICIPALITY'], title: () => L('配分量の確認', 'Allocation received'), mount: receivedScreen },
   { id: 'allocate', roles: ['NATION', 'PREFECTURE', 'MUNICIPALITY'], title: () => L('分配', 'Allocate'), mount: allocateScreen },
   { id: 'facility', roles: ['MEDICAL_INSTITUTION'], title: () => L('配分量と納入予定', 'Allocation and deliveries'), mount: facilityScreen },
+  { id: 'deliveries', roles: ['WHOLESALER', 'MANUFACTURER'], title: () => L('納入予定・納入実績', 'Deliveries'), mount: deliveriesScreen },
   { id: 'call-centre', roles: ['RESERVATION_OPERATOR', 'MUNICIPALITY'], title: () => L('予約受付', 'Call-centre booking'), mount: callCentreScreen },
 ];
