@@ -223,6 +223,35 @@ try {
   await hospitalPage.waitForSelector('#page-help article', { timeout: 10000 })
     .then(async () => check('"help for this page" shows the screen\'s article', (await hospitalPage.textContent('#page-help')).includes('納入予定の見方')), () => check('"help for this page" shows the screen\'s article', false));
 
+  // The vaccination report and the desired quantity on one form; the original's confirmation
+  // for unchanged and lower figures.
+  await hospitalPage.click('#nav-report');
+  await hospitalPage.waitForSelector('#report-form', { timeout: 10000 });
+  const cell = 'input.figure[data-dose="1"][data-category="HEALTHCARE_WORKER"]';
+  await hospitalPage.fill(cell, '100');
+  await hospitalPage.fill('#report-desired', '2');
+  await hospitalPage.click('#report-submit');
+  await hospitalPage.waitForSelector('#reported', { timeout: 10000 });
+  check('the clinic reports its doses and desired quantity on one form',
+    (await hospitalPage.textContent('#stock tr[data-product="PFIZER"]')).includes('100'));
+  const desiredNow = await data('query($c: ID!) { node(id: $c) { ... on Cool { desiredQuantities { boxes facility { name } } } } }', { c: cool }, nation);
+  check('the desired quantity is stored for the cool', desiredNow.node.desiredQuantities.some((d) => d.facility?.name === '目黒区病院01' && d.boxes === 2));
+  await hospitalPage.click('#report-submit');
+  await hospitalPage.waitForSelector('#report-confirm:not([hidden])', { timeout: 10000 });
+  check('an unchanged report asks for confirmation first', (await hospitalPage.textContent('#report-confirm')).includes('同じ値'));
+  await hospitalPage.click('#report-confirm-yes');
+  await hospitalPage.waitForSelector('#reported', { timeout: 10000 });
+  await hospitalPage.fill(cell, '50');
+  await hospitalPage.click('#report-submit');
+  await hospitalPage.waitForSelector('#report-confirm:not([hidden])', { timeout: 10000 });
+  check('a lower figure asks to be registered as a correction', (await hospitalPage.textContent('#report-confirm')).includes('訂正'));
+  await hospitalPage.click('#report-confirm-yes');
+  await hospitalPage.waitForFunction(() => document.querySelector('#stock tr[data-product="PFIZER"]')?.textContent.includes('50'), null, { timeout: 10000 })
+    .then(() => check('the correction is registered', true), () => check('the correction is registered', false));
+  await hospitalPage.screenshot({ path: `${artefacts}/app-report.png`, fullPage: true });
+  await hospitalPage.click('#nav-facility');
+  await hospitalPage.waitForSelector('#allocation', { timeout: 10000 });
+
   // English.
   await hospitalPage.click('#lang');
   await hospitalPage.waitForSelector('#allocation');
