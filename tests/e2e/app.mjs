@@ -177,6 +177,24 @@ try {
   check('… without a reload', await hospitalPage.evaluate(() => window.notReloaded === true));
   await hospitalPage.screenshot({ path: `${artefacts}/app-clinic.png`, fullPage: true });
 
+  // The approval queue: the hospital asks for a change; Meguro's open queue shows it, before
+  // and after side by side, and Meguro approves.
+  await meguroPage.click('#nav-approvals');
+  await meguroPage.waitForSelector('#approvals-body', { timeout: 10000 });
+  const hospitalToken = await apiUser('meguro-hospital.admin');
+  await data('mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) { changeRequest { id } } }',
+    { f: ids.hospital.venues[0].id, i: { generalAcceptance: true } }, hospitalToken);
+  const request = meguroPage.locator('#approvals-body article.request[data-facility="目黒区病院01"]');
+  await request.waitFor({ timeout: 15000 })
+    .then(() => check('a facility\'s change request arrives live in the queue', true), () => check('a facility\'s change request arrives live in the queue', false));
+  check('before and after side by side', (await request.locator('tr[data-field="generalAcceptance"] td.before').textContent()) === 'いいえ'
+    && (await request.locator('tr[data-field="generalAcceptance"] td.after').textContent()) === 'はい');
+  await meguroPage.screenshot({ path: `${artefacts}/app-approvals.png`, fullPage: true });
+  await request.locator('button.approve').click();
+  await meguroPage.waitForFunction(() => document.getElementById('approvals-message').textContent.includes('承認しました'), null, { timeout: 10000 });
+  const approved = await data('query($f: ID!) { node(id: $f) { ... on Facility { generalAcceptance pendingChangeRequest { id } } } }', { f: ids.hospital.venues[0].id }, meguro);
+  check('Meguro approves on the page', approved.node.generalAcceptance === true && approved.node.pendingChangeRequest === null);
+
   // The call centre books a resident on the page, finds the booking by coupon, and cancels it.
   const venue = (await data('{ navigatorSearch(text: "目黒区特設会場01") { venues { id } } }')).navigatorSearch.venues[0].id;
   // Beyond the navigator's four-week horizon: the navigator's test counts this venue's places.

@@ -380,6 +380,79 @@ async function allocateScreen(root) {
   return null;
 }
 
+// ---------------------------------------------------------------- 承認待ち (municipality, p. 27)
+
+const PENDING = `{ facilityChangeRequests(filter: { status: PENDING }, first: 50) { edges { node {
+  id version requestedAt facility { name code } proxyOrganization { name } changes { field before after } } } } }`;
+
+/** A changed value as people read it: text as is, yes/no, the rest as compact JSON. */
+function shown(value) {
+  if (value === null || value === undefined) return '—';
+  if (typeof value === 'boolean') return value ? L('はい', 'Yes') : L('いいえ', 'No');
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+const FIELDS = {
+  name: ['名称', 'Name'], nameKana: ['名称(カナ)', 'Name in kana'], nameRomaji: ['名称(ローマ字)', 'Name in Latin letters'],
+  postalCode: ['郵便番号', 'Postal code'], address: ['住所', 'Address'], phone: ['電話番号', 'Phone'],
+  weeklyCapacity: ['週あたり接種能力', 'Weekly capacity'], medicalInstitutionCode: ['医療機関コード', 'Medical-institution code'],
+  representativeName: ['代表者', 'Representative'], vaccinesHandled: ['取扱ワクチン', 'Vaccines handled'],
+  supplyType: ['供給形態', 'Supply type'], basicFacilityId: ['基本型施設', 'Basic-type facility'],
+  generalAcceptance: ['一般の方の受入', 'Accepts the general public'], proxyInput: ['代行入力', 'Proxy input'],
+  collectiveJoinDate: ['集合契約加入日', 'Joined the collective contract'], collectiveWithdrawalDate: ['集合契約脱退日', 'Left the collective contract'],
+};
+const fieldName = (field) => (FIELDS[field] ? L(...FIELDS[field]) : field);
+
+async function approvalsScreen(root) {
+  root.append(el('h2', {}, L('医療機関情報の変更承認', 'Facility changes to approve')),
+    el('p', { class: 'muted' }, L('医療機関が申請した変更を、変更前と変更後を並べて確認し、承認または差戻しします(p. 27)。新しい申請はリアルタイムで届きます。', 'Check each change requested by a facility, before and after side by side, then approve or return it (p. 27). New requests arrive live.')));
+  const body = el('div', { id: 'approvals-body' });
+  const message = el('div', { id: 'approvals-message', 'aria-live': 'polite' });
+  const fail = (failure) => fill(message, notice(failure.message, 'error'));
+  const load = async () => {
+    const { facilityChangeRequests } = await api(PENDING);
+    const cards = facilityChangeRequests.edges.map(({ node: r }) => {
+      const reason = el('input', { class: 'reject-reason', maxlength: 500, 'aria-label': L('差戻しの理由', 'Why it is returned') });
+      return el('article', { class: 'card request', 'data-facility': r.facility?.name ?? '' },
+        el('h3', {}, `${r.facility?.name ?? ''}(${r.facility?.code ?? ''})`),
+        el('p', { class: 'muted' }, `${L('申請', 'Requested')}: ${when(r.requestedAt)}${r.proxyOrganization ? ` ・ ${L('代行', 'by')} ${r.proxyOrganization.name}` : ''}`),
+        table(L('変更内容', 'Changes'), [L('項目', 'Field'), L('変更前', 'Before'), L('変更後', 'After')],
+          r.changes.map((c) => el('tr', { 'data-field': c.field }, el('th', { scope: 'row' }, fieldName(c.field)), el('td', { class: 'before' }, shown(c.before)), el('td', { class: 'after' }, shown(c.after))))),
+        el('div', { class: 'actions' },
+          el('button', {
+            type: 'button',
+            class: 'approve',
+            onclick: async () => {
+              try {
+                await api('mutation($r: ID!, $v: Int) { approveFacilityChange(requestId: $r, expectedVersion: $v) { status } }', { r: r.id, v: r.version });
+                await load();
+                fill(message, notice(L(`${r.facility?.name} の変更を承認しました。`, `Approved the change of ${r.facility?.name}.`)));
+              } catch (failure) { fail(failure); await load(); }
+            },
+          }, L('承認', 'Approve')),
+          el('label', { class: 'inline' }, el('span', {}, L('差戻しの理由', 'Why it is returned')), reason),
+          el('button', {
+            type: 'button',
+            class: 'secondary reject',
+            onclick: async () => {
+              if (!reason.value.trim()) { fail(new Error(L('差戻しの理由を入力してください。', 'Say why it is returned.'))); reason.focus(); return; }
+              try {
+                await api('mutation($r: ID!, $why: String!, $v: Int) { rejectFacilityChange(requestId: $r, reason: $why, expectedVersion: $v) { status } }', { r: r.id, why: reason.value.trim(), v: r.version });
+                await load();
+                fill(message, notice(L(`${r.facility?.name} の変更を差し戻しました。`, `Returned the change of ${r.facility?.name}.`)));
+              } catch (failure) { fail(failure); await load(); }
+            },
+          }, L('差戻し', 'Return'))));
+    });
+    fill(body, cards.length ? cards : notice(L('承認待ちの変更はありません。', 'Nothing waits for approval.')));
+  };
+  root.append(message, body);
+  await load();
+  const stop = app.socket.subscribe('subscription { facilityChangeRequests { id status } }', {}, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
+}
+
 // ---------------------------------------------------------------- 接種実績・希望量の報告 (pp. 23, 42)
 
 const CATEGORIES = {
@@ -715,6 +788,7 @@ async function callCentreScreen(root) {
 export const SCREENS = [
   { id: 'check', roles: ['PREFECTURE'], title: () => L('配分チェック・データロック', 'Check and data lock'), mount: checkScreen },
   { id: 'received', roles: ['PREFECTURE', 'MUNICIPALITY'], title: () => L('配分量の確認', 'Allocation received'), mount: receivedScreen },
+  { id: 'approvals', roles: ['MUNICIPALITY'], title: () => L('変更承認', 'Approvals'), mount: approvalsScreen },
   { id: 'allocate', roles: ['NATION', 'PREFECTURE', 'MUNICIPALITY'], title: () => L('分配', 'Allocate'), mount: allocateScreen },
   { id: 'facility', roles: ['MEDICAL_INSTITUTION'], title: () => L('配分量と納入予定', 'Allocation and deliveries'), mount: facilityScreen },
   { id: 'report', roles: ['MEDICAL_INSTITUTION'], title: () => L('接種実績・希望量', 'Report and desired quantity'), mount: reportScreen },
