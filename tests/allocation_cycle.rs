@@ -737,3 +737,82 @@ async fn the_worked_example_holds_for_kanagawa_and_yokohama_too() {
     assert_eq!(tokyo["allocationCheck"]["locked"], false);
     server.stop().await;
 }
+
+const BOARD: &str = "query($c: ID!) { allocationBoard(coolId: $c) { prefecture { name } receivedBoxes receivedDoses confirmedAt allocatedBoxes completedAt lockedAt municipalitiesReceiving municipalitiesCompleted deliveredDoses administeredDoses wastedDoses stockOnHandDoses lateStages } }";
+
+fn row<'a>(board: &'a Value, name: &str) -> &'a Value {
+    board["allocationBoard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["prefecture"]["name"] == name)
+        .unwrap_or_else(|| panic!("{name} on the board: {board}"))
+}
+
+#[tokio::test]
+async fn the_nations_board_follows_each_prefecture_from_amount_to_stock() {
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = cool_with_supply(&server).await;
+    let tokyo = tokyo_id(&server).await;
+    set_three(
+        &server,
+        &c.nation,
+        &cool,
+        &tokyo,
+        "東京都",
+        [160, 1560, 1560],
+    )
+    .await;
+
+    // Given, not confirmed: every stage's deadline is past (cool 1 is of 2021), so Tokyo is late.
+    let board = server.data_as(&c.nation, BOARD, json!({ "c": cool })).await;
+    assert_eq!(board["allocationBoard"].as_array().unwrap().len(), 47);
+    let before = row(&board, "東京都");
+    assert_eq!(before["receivedBoxes"], 160);
+    assert_eq!(before["receivedDoses"], 156_000);
+    assert!(before["confirmedAt"].is_null());
+    assert_eq!(
+        before["lateStages"],
+        json!(["NATION_ALLOCATION", "PREFECTURE_ALLOCATION", "DATA_LOCK"]),
+        "{before}"
+    );
+    // A prefecture given nothing has nothing to be late in.
+    assert_eq!(row(&board, "北海道")["lateStages"], json!([]));
+
+    // The worked example to the lock, the hospital's box delivered, 100 doses given.
+    let server_cool = delivered_after(&server, &c, cool).await;
+    let hospital = facility_id(&server, "Meguro Hospital 01").await;
+    server
+        .data_as(
+            &c.hospital,
+            "mutation($f: ID!) { reportVaccinations(input: { facilityId: $f, productCode: \"PFIZER\", figures: [{ doseNumber: 1, category: HEALTHCARE_WORKER, administered: 100 }], wasted: 5, wasteReason: \"溶解ミス\" }) { administered } }",
+            json!({ "f": hospital }),
+        )
+        .await;
+    let board = server
+        .data_as(&c.nation, BOARD, json!({ "c": server_cool }))
+        .await;
+    let after = row(&board, "東京都");
+    assert!(!after["confirmedAt"].is_null() && !after["lockedAt"].is_null());
+    assert_eq!(after["allocatedBoxes"], 5);
+    assert_eq!(after["municipalitiesReceiving"], 1);
+    assert_eq!(after["municipalitiesCompleted"], 1);
+    assert_eq!(after["deliveredDoses"], 975);
+    assert_eq!(after["administeredDoses"], 100);
+    assert_eq!(after["wastedDoses"], 5);
+    assert_eq!(after["stockOnHandDoses"], 975 - 100 - 5);
+    assert_eq!(after["lateStages"], json!([]), "{after}");
+
+    // The nation's board only.
+    for token in [&c.tokyo, &c.meguro, &c.hospital] {
+        let refused = server
+            .graphql_as(token, BOARD, json!({ "c": server_cool }))
+            .await;
+        assert_eq!(
+            refused["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{refused}"
+        );
+    }
+    server.stop().await;
+}

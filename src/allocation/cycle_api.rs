@@ -447,6 +447,27 @@ pub struct AllocationCycleQuery;
 
 #[Object]
 impl AllocationCycleQuery {
+    /// The nation's board of a cool: per prefecture, what it received, confirmed, allocated
+    /// down, completed and locked, its municipalities' completion, and the vaccine delivered,
+    /// administered, wasted and on hand, with the stages it is late in. For the nation.
+    async fn allocation_board(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cool.")] cool_id: ID,
+    ) -> async_graphql::Result<Vec<super::board_api::PrefectureProgress>> {
+        let actor = require_actor(ctx)?;
+        if actor.role != crate::actor::Role::Nation {
+            return Err(AppError::Forbidden.into());
+        }
+        let db = ctx.data_unchecked::<Db>();
+        let cool = cycle::cool(db, &cool_row(&cool_id)?).await?;
+        Ok(super::board::board(db, &cool)
+            .await?
+            .into_iter()
+            .map(super::board_api::PrefectureProgress)
+            .collect())
+    }
+
     /// An organisation's part of a cool: what it received and gave, and whether it confirmed,
     /// completed and is locked. Your own organisation by default; another in your area on
     /// request. A facility sees what it received only from the data lock on.

@@ -10,6 +10,8 @@
 //!   (`lock`).
 
 mod apportion;
+pub mod board;
+mod board_api;
 pub mod cools;
 pub mod cycle;
 mod cycle_api;

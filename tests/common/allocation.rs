@@ -127,6 +127,11 @@ pub fn lines(rows: [(&str, i64, i64); 3]) -> Vec<(String, i64, i64)> {
 /// Runs the example up to Meguro's completed allocation; returns the cool.
 pub async fn up_to_meguro_complete(server: &TestServer, c: &Cast) -> Value {
     let cool = cool_with_supply(server).await;
+    meguro_complete_in(server, c, cool).await
+}
+
+/// The worked example in an open cool with its supply, up to Meguro's completion.
+pub async fn meguro_complete_in(server: &TestServer, c: &Cast, cool: Value) -> Value {
     let tokyo = tokyo_id(server).await;
     let meguro = meguro_id(server).await;
     let hospital = facility_id(server, "Meguro Hospital 01").await;
@@ -225,7 +230,13 @@ pub async fn up_to_meguro_complete(server: &TestServer, c: &Cast) -> Value {
 
 /// The worked example locked, and Meguro Hospital 01's vaccine box delivered today.
 pub async fn delivered(server: &TestServer, c: &Cast) -> Value {
-    let cool = up_to_meguro_complete(server, c).await;
+    let cool = cool_with_supply(server).await;
+    delivered_after(server, c, cool).await
+}
+
+/// The worked example in an open cool with its supply, locked, the hospital's box delivered.
+pub async fn delivered_after(server: &TestServer, c: &Cast, cool: Value) -> Value {
+    let cool = meguro_complete_in(server, c, cool).await;
     server.data_as(&c.tokyo, LOCK, json!({ "c": cool })).await;
     let wholesaler = super::api::sign_in_accepting_policy(server, "wholesaler.admin").await;
     let lines = server

@@ -152,6 +152,17 @@ try {
     && await meguroPage.locator('#event-log li[data-kind="LOCKED"]').count() >= 1);
   await meguroPage.screenshot({ path: `${artefacts}/app-locked.png`, fullPage: true });
 
+  // The nation's board: Tokyo received, confirmed, allocated down and locked.
+  const nationPage = await newPage();
+  await uiSignIn(nationPage, 'nation.admin');
+  await nationPage.waitForSelector('#board', { timeout: 15000 });
+  const tokyoRow = nationPage.locator('#board tr[data-prefecture="東京都"]');
+  check('the nation\'s board shows Tokyo received, confirmed, allocated and locked',
+    (await tokyoRow.textContent()).includes('160 / 156,000') && (await tokyoRow.locator('td.locked').textContent()) === '✔'
+    && (await tokyoRow.locator('td.confirmed').textContent()) === '✔');
+  check('the board counts the locked prefectures', (await nationPage.locator('#progress-locked').getAttribute('value')) === '1');
+  await nationPage.screenshot({ path: `${artefacts}/app-board.png`, fullPage: true });
+
   // The hospital: the privacy policy first, then its box and doses; the delivery date arrives live.
   const hospitalPage = await newPage();
   await uiSignIn(hospitalPage, 'meguro-hospital.admin');

@@ -76,6 +76,90 @@ function lockBanner(locked) {
     : null;
 }
 
+// ---------------------------------------------------------------- 全国の進捗 (nation)
+
+const BOARD = `query($c: ID!) { allocationBoard(coolId: $c) { prefecture { id name } receivedBoxes receivedDoses confirmedAt
+  allocatedBoxes completedAt lockedAt municipalitiesReceiving municipalitiesCompleted deliveredDoses administeredDoses
+  wastedDoses stockOnHandDoses lateStages } }`;
+const STAGES = {
+  DESIRED_QUANTITY: ['希望量', 'Desired quantity'], NATION_ALLOCATION: ['国→都道府県', 'Nation to prefectures'],
+  PREFECTURE_ALLOCATION: ['都道府県→市区町村', 'Prefectures to municipalities'],
+  MUNICIPALITY_ALLOCATION: ['市区町村→医療機関', 'Municipalities to facilities'], DATA_LOCK: ['データロック', 'Data lock'],
+};
+const stageName = (stage) => (STAGES[stage] ? L(...STAGES[stage]) : stage);
+
+async function boardScreen(root) {
+  root.append(el('h2', {}, L('全国の配分進捗', 'National allocation board')),
+    el('p', { class: 'muted' }, L('クールごとに、都道府県の受領・確認・配分・ロックと、納入・接種・廃棄・在庫を一覧します。期限を過ぎた段階は強調表示されます。', 'Per prefecture: received, confirmed, allocated down, locked, and the vaccine delivered, administered, wasted and on hand. Stages past their deadline are highlighted.')));
+  const body = el('div', { id: 'board-body' });
+  let cool = null;
+  let timer = null;
+  const load = async () => {
+    const { allocationBoard: rows } = await api(BOARD, { c: cool.id });
+    const given = rows.filter((r) => r.receivedBoxes > 0);
+    const share = (count, ja, en, id) => el('li', {},
+      el('span', { class: 'bar-label' }, L(ja, en)),
+      el('meter', { id, min: 0, max: Math.max(given.length, 1), value: count }),
+      el('span', { class: 'bar-value' }, `${count} / ${given.length}`));
+    const tick = (at) => (at ? el('span', { class: 'ok', title: when(at) }, '✔') : el('span', { class: 'muted' }, '—'));
+    fill(body,
+      el('section', { class: 'card' }, el('h3', {}, L('段階ごとの進捗(配分を受けた都道府県)', 'Progress per stage (prefectures given vaccine)')),
+        el('ol', { class: 'bars' },
+          share(given.filter((r) => r.confirmedAt).length, '確認済', 'Confirmed', 'progress-confirmed'),
+          share(given.filter((r) => r.completedAt).length, '分配作業完了', 'Allocated down', 'progress-completed'),
+          share(given.filter((r) => r.lockedAt).length, 'データロック', 'Locked', 'progress-locked'))),
+      table(L('都道府県別', 'Per prefecture'),
+        [L('都道府県', 'Prefecture'), L('受領(箱/回)', 'Received (boxes/doses)'), L('確認', 'Confirmed'), L('配分(箱)', 'Allocated (boxes)'),
+          L('市区町村完了', 'Municipalities done'), L('完了', 'Complete'), L('ロック', 'Locked'), L('納入(回)', 'Delivered'),
+          L('接種(回)', 'Administered'), L('廃棄(回)', 'Wasted'), L('在庫(回)', 'On hand'), L('遅れ', 'Late')],
+        rows.map((r) => el('tr', { class: r.lateStages.length ? 'late' : '', 'data-prefecture': r.prefecture?.name ?? '' },
+          el('th', { scope: 'row' }, r.prefecture?.name ?? ''),
+          el('td', { class: 'num' }, `${number(r.receivedBoxes)} / ${number(r.receivedDoses)}`),
+          el('td', { class: 'confirmed' }, tick(r.confirmedAt)),
+          el('td', { class: 'num' }, number(r.allocatedBoxes)),
+          el('td', { class: 'num' }, `${r.municipalitiesCompleted} / ${r.municipalitiesReceiving}`),
+          el('td', { class: 'completed' }, tick(r.completedAt)),
+          el('td', { class: 'locked' }, tick(r.lockedAt)),
+          el('td', { class: 'num delivered' }, number(r.deliveredDoses)),
+          el('td', { class: 'num' }, number(r.administeredDoses)),
+          el('td', { class: 'num' }, number(r.wastedDoses)),
+          el('td', { class: 'num' }, number(r.stockOnHandDoses)),
+          el('td', { class: 'late-stages' }, r.lateStages.map(stageName).join('、')))),
+        { id: 'board' }));
+  };
+  const openForm = el('form', { id: 'open-cool', class: 'card', novalidate: true },
+    el('h3', {}, L('クールを開く', 'Open a cool')),
+    el('div', { class: 'form-grid' },
+      el('label', {}, el('span', {}, L('クール番号', 'Number')), el('input', { id: 'cool-number', type: 'number', min: 1 })),
+      el('label', {}, el('span', {}, L('ワクチン(製品コード)', 'Vaccine (product code)')), el('input', { id: 'cool-product', value: 'PFIZER' })),
+      el('label', {}, el('span', {}, L('開始日', 'Starts on')), el('input', { id: 'cool-starts', type: 'date' }))),
+    el('button', { type: 'submit' }, L('開く', 'Open')),
+    el('div', { id: 'open-cool-message', 'aria-live': 'polite' }));
+  openForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (id) => openForm.querySelector(`#${id}`).value;
+    try {
+      const { openCool } = await api('mutation($i: OpenCoolInput!) { openCool(input: $i) { number startsOn endsOn } }',
+        { i: { number: Number(value('cool-number')), productCode: value('cool-product').trim(), startsOn: value('cool-starts') } });
+      fill(openForm.querySelector('#open-cool-message'), notice(L(`第${openCool.number}クール(${openCool.startsOn}〜${openCool.endsOn})を開きました。再表示すると選べます。`, `Cool ${openCool.number} (${openCool.startsOn} to ${openCool.endsOn}) is open; reload to pick it.`)));
+    } catch (failure) { fill(openForm.querySelector('#open-cool-message'), notice(failure.message, 'error')); }
+  });
+  let stop = null;
+  await coolPicker(root, async (picked) => {
+    cool = picked;
+    stop?.();
+    if (root.contains(body)) await load();
+    stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
+      // A burst of events (a proposal to 47 prefectures) makes one reload.
+      next: () => { clearTimeout(timer); timer = setTimeout(load, 300); },
+    });
+    app.onReconnect = load;
+  });
+  root.append(body, openForm);
+  if (cool) await load();
+  return () => { stop?.(); clearTimeout(timer); };
+}
+
 // ---------------------------------------------------------------- 配分量の確認 (municipality, prefecture)
 
 async function receivedScreen(root) {
@@ -786,6 +870,7 @@ async function callCentreScreen(root) {
 
 /** The screens, in menu order, with the roles that see them. */
 export const SCREENS = [
+  { id: 'board', roles: ['NATION'], title: () => L('全国の進捗', 'National board'), mount: boardScreen },
   { id: 'check', roles: ['PREFECTURE'], title: () => L('配分チェック・データロック', 'Check and data lock'), mount: checkScreen },
   { id: 'received', roles: ['PREFECTURE', 'MUNICIPALITY'], title: () => L('配分量の確認', 'Allocation received'), mount: receivedScreen },
   { id: 'approvals', roles: ['MUNICIPALITY'], title: () => L('変更承認', 'Approvals'), mount: approvalsScreen },
