@@ -171,6 +171,10 @@ impl TotpEnrollment {
     async fn otpauth_url(&self) -> &str {
         &self.0.otpauth_url
     }
+    /// The otpauth:// URL as a QR code (SVG markup), for the app to scan from the screen.
+    async fn qr_svg(&self) -> String {
+        super::totp::qr_svg(&self.0.otpauth_url)
+    }
 }
 
 /// A language the privacy policy is published in.

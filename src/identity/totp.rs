@@ -81,6 +81,28 @@ pub fn code_at(secret_base32: &str, unix_time: u64) -> anyhow::Result<String> {
     Ok(generator(secret_base32, "")?.generate(unix_time))
 }
 
+/// `text` as a QR code in SVG (error correction M, four modules of quiet zone), drawn as one
+/// path of unit squares so that any page can show it as an image.
+pub fn qr_svg(text: &str) -> String {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return String::new(); // an otpauth URL is far below the capacity
+    };
+    let width = code.width();
+    let size = width + 8;
+    let mut path = String::new();
+    for (i, color) in code.to_colors().iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (row, column) = (i / width, i % width);
+            path.push_str(&format!("M{} {}h1v1h-1z", column + 4, row + 4));
+        }
+    }
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
+         shape-rendering=\"crispEdges\"><rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/>\
+         <path d=\"{path}\" fill=\"#000\"/></svg>"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +227,16 @@ mod tests {
                 assert_eq!(verify(secret, &code, T, None), None, "{secret}");
             }
         }
+    }
+
+    #[test]
+    fn the_qr_code_is_an_svg_of_dark_modules() {
+        let svg =
+            super::qr_svg("otpauth://totp/vsys:meguro.admin?secret=JBSWY3DPEHPK3PXP&issuer=vsys");
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // Version 4 or above for a URL this long: at least 33 modules plus the quiet zone.
+        assert!(svg.contains("viewBox=\"0 0 4"), "{}", &svg[..80]);
+        assert!(svg.matches('M').count() > 200, "dark modules are drawn");
     }
 
     #[test]

@@ -9,10 +9,12 @@
 //   sees its delivery date arrive live when the wholesaler registers it on its screen; the
 //   page's help comes from the knowledge base;
 // - the call centre finds a free slot, books a resident by coupon, and cancels;
-// - the idle warning counts down and "stay signed in" keeps the session; idleness signs out.
+// - the idle warning counts down and "stay signed in" keeps the session; idleness signs out;
+// - a user enrols an authenticator app (TOTP) and signs in with it.
 // Screenshots go to target/artefacts/app-*.png.
 //
 //   node tests/e2e/app.mjs http://127.0.0.1:8080 /path/to/mail-dir
+import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { checks, client, launch, mailsNow, signIn, waitForMail, DEMO_PASSWORD, CODE } from './support.mjs';
 
@@ -56,6 +58,19 @@ async function uiSignIn(page, username) {
   const [, code] = await waitForMail(mailDir, `${username}@demo.vsys.invalid`, since, CODE);
   await page.fill('#code', code);
   await page.click('#second-factor button[type="submit"]');
+}
+
+/** The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) of a base32 secret, `steps` from now. */
+function totp(secret, steps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + steps));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 function tomorrowInJapan() {
@@ -297,6 +312,32 @@ try {
   await hospitalPage.evaluate(() => { window.vsysApp.lastActivity = Date.now() - 15 * 60 * 1000; });
   await hospitalPage.waitForSelector('#sign-in', { timeout: 5000 });
   check('idleness signs the user out', (await hospitalPage.textContent('#sign-in')).includes('サインアウト'));
+
+  // TOTP: a user enrols an authenticator app on the account screen, then signs in with it.
+  const staffPage = await newPage();
+  await uiSignIn(staffPage, 'meguro.staff');
+  await staffPage.waitForSelector('#nav-account', { timeout: 15000 });
+  await staffPage.click('#nav-account');
+  await staffPage.click('#totp-start');
+  await staffPage.waitForSelector('#totp-secret', { timeout: 10000 });
+  check('the enrolment shows a QR code to scan', await staffPage.evaluate(() => document.getElementById('totp-qr').naturalWidth > 0));
+  const secret = (await staffPage.textContent('#totp-secret')).trim();
+  await staffPage.fill('#totp-code', totp(secret));
+  await staffPage.click('#totp-confirm button[type="submit"]');
+  await staffPage.waitForSelector('#totp-done', { timeout: 10000 })
+    .then(() => check('the authenticator app is enrolled', true), async () => check(`the authenticator app is enrolled (${await staffPage.textContent('#account-message')})`, false));
+  await staffPage.click('#sign-out');
+  await staffPage.waitForSelector('#username');
+  await staffPage.fill('#username', 'meguro.staff');
+  await staffPage.fill('#password', DEMO_PASSWORD);
+  await staffPage.click('#sign-in button[type="submit"]');
+  await staffPage.waitForSelector('#code', { timeout: 10000 });
+  check('the second step now asks for the app\'s code', (await staffPage.textContent('#second-factor')).includes('認証アプリ'));
+  // A code is accepted once: the next step's code (one step of drift is allowed).
+  await staffPage.fill('#code', totp(secret, 1));
+  await staffPage.click('#second-factor button[type="submit"]');
+  await staffPage.waitForSelector('#nav-account', { timeout: 10000 })
+    .then(() => check('the user signs in with the authenticator app', true), async () => check(`the user signs in with the authenticator app (${await staffPage.textContent('#code-error')})`, false));
 
   // A phone.
   const phone = await newPage(390, 844);
