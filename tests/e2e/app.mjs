@@ -222,14 +222,39 @@ try {
   check('Meguro approves on the page', approved.node.generalAcceptance === true && approved.node.pendingChangeRequest === null);
 
   // The call centre books a resident on the page, finds the booking by coupon, and cancels it.
-  const venue = (await data('{ navigatorSearch(text: "目黒区特設会場01") { venues { id } } }')).navigatorSearch.venues[0].id;
   // Beyond the navigator's four-week horizon: the navigator's test counts this venue's places.
   const bookingDay = new Date(Date.now() + 9 * 3600 * 1000 + 35 * 86400 * 1000).toISOString().slice(0, 10);
-  await data('mutation($i: ReservationScheduleInput!) { createReservationSlots(input: $i) { created } }', { i: {
-    facilityId: venue, productCode: 'PFIZER', from: bookingDay, to: bookingDay,
-    daysOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'],
-    openingHours: [{ opens: '10:00', closes: '10:30' }], slotMinutes: 30, capacityPerSlot: 2,
-  } }, meguro);
+  // Meguro opens the slots on its bulk-creation screen (p. 39).
+  await meguroPage.click('#nav-slots');
+  await meguroPage.waitForSelector('#slots-form', { timeout: 10000 });
+  await meguroPage.selectOption('#slot-venue', { label: '目黒区特設会場01' });
+  await meguroPage.selectOption('#slot-product', 'PFIZER');
+  await meguroPage.fill('#slot-from', bookingDay);
+  await meguroPage.fill('#slot-to', bookingDay);
+  await meguroPage.fill('#p1-opens', '10:00');
+  await meguroPage.fill('#p1-closes', '10:30');
+  await meguroPage.fill('#slot-minutes', '30');
+  await meguroPage.fill('#slot-capacity', '2');
+  await meguroPage.click('#create-slots');
+  await meguroPage.waitForSelector('#slots-created', { timeout: 10000 })
+    .then(async () => check('Meguro creates slots in bulk on its screen', (await meguroPage.textContent('#slots-created')).includes('1枠')),
+      async () => check(`Meguro creates slots in bulk on its screen (${await meguroPage.textContent('#slots-message')})`, false));
+
+  // A resident's out-of-area notification arrives live in Meguro's queue and is accepted.
+  await meguroPage.click('#nav-requests');
+  await meguroPage.waitForSelector('#requests-body', { timeout: 10000 });
+  const receipt = await data('mutation($i: ResidentRequestInput!) { submitOutOfAreaNotification(destinationMunicipalityCode: "131105", input: $i) { reference } }', { i: {
+    couponMunicipalityCode: '131121', couponNumber: '0000009001', name: '世田谷 次郎', nameKana: 'セタガヤ ジロウ',
+    birthDate: '1960-02-02', phone: '03-5555-0202', reason: '入院のため',
+  } });
+  const reference = receipt.submitOutOfAreaNotification.reference;
+  const requestRow = meguroPage.locator(`#requests tr[data-reference="${reference}"]`);
+  await requestRow.waitFor({ timeout: 15000 })
+    .then(() => check('a resident\'s notification arrives live in the queue', true), () => check('a resident\'s notification arrives live in the queue', false));
+  await requestRow.locator('button.accept').click();
+  await meguroPage.waitForFunction((ref) => document.getElementById('requests-message').textContent.includes(`${ref} を受理`), reference, { timeout: 10000 })
+    .then(() => check('Meguro accepts it on the page', true), () => check('Meguro accepts it on the page', false));
+
   const callPage = await newPage();
   await uiSignIn(callPage, 'meguro.callcenter');
   await callPage.waitForSelector('#slot-search', { timeout: 15000 });

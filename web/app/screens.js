@@ -868,6 +868,109 @@ async function callCentreScreen(root) {
   return stop;
 }
 
+// ---------------------------------------------------------------- 予約枠の一括作成 (p. 39)
+
+const DAYS = [['MONDAY', '月', 'Mon'], ['TUESDAY', '火', 'Tue'], ['WEDNESDAY', '水', 'Wed'], ['THURSDAY', '木', 'Thu'],
+  ['FRIDAY', '金', 'Fri'], ['SATURDAY', '土', 'Sat'], ['SUNDAY', '日', 'Sun']];
+
+async function slotsScreen(root) {
+  root.append(el('h2', {}, L('予約枠の一括作成', 'Create booking slots in bulk')),
+    el('p', { class: 'muted' }, L('期間・曜日・受付時間・1枠の時間と定員を指定して、予約枠をまとめて作成します(p. 39)。ナビの空き状況にすぐ反映されます。', 'Give the period, the days, the opening hours, the slot length and places per slot; the slots are created at once (p. 39) and the navigator shows them immediately.')));
+  const municipality = app.user.organization;
+  const { navigatorSearch } = await api('query($m: ID!) { navigatorSearch(municipalityId: $m, first: 100) { venues { id name reservationMode } } }', { m: municipality.kind === 'FACILITY' ? null : municipality.id })
+    .catch(() => ({ navigatorSearch: { venues: [] } }));
+  const venues = municipality.kind === 'FACILITY'
+    ? [{ id: municipality.id, name: municipality.name }]
+    : navigatorSearch.venues.filter((v) => v.reservationMode === 'VSYS');
+  const { products } = await api('{ products(kind: VACCINE) { code name } }');
+  const input = (id, props) => el('input', { id, ...props });
+  const form = el('form', { id: 'slots-form', class: 'card', novalidate: true },
+    el('div', { class: 'form-grid' },
+      el('label', {}, el('span', {}, L('会場', 'Venue')), el('select', { id: 'slot-venue' }, ...venues.map((v) => el('option', { value: v.id }, v.name)))),
+      el('label', {}, el('span', {}, L('ワクチン', 'Vaccine')), el('select', { id: 'slot-product' }, ...products.map((p) => el('option', { value: p.code }, p.name)))),
+      el('label', {}, el('span', {}, L('開始日', 'From')), input('slot-from', { type: 'date' })),
+      el('label', {}, el('span', {}, L('終了日', 'To')), input('slot-to', { type: 'date' })),
+      el('label', {}, el('span', {}, L('1枠の時間(分)', 'Minutes per slot')), input('slot-minutes', { type: 'number', min: 5, value: 30 })),
+      el('label', {}, el('span', {}, L('1枠の定員', 'Places per slot')), input('slot-capacity', { type: 'number', min: 1, value: 6 }))),
+    el('fieldset', { class: 'days' }, el('legend', {}, L('曜日', 'Days')),
+      ...DAYS.map(([value, ja, en]) => el('label', { class: 'check' }, el('input', { type: 'checkbox', class: 'day', value, checked: true }), L(ja, en)))),
+    el('fieldset', { class: 'periods' }, el('legend', {}, L('受付時間(2つまで)', 'Opening hours (up to two periods)')),
+      el('label', {}, el('span', {}, L('午前 開始', 'Morning from')), input('p1-opens', { type: 'time', value: '09:00' })),
+      el('label', {}, el('span', {}, L('午前 終了', 'Morning to')), input('p1-closes', { type: 'time', value: '12:00' })),
+      el('label', {}, el('span', {}, L('午後 開始', 'Afternoon from')), input('p2-opens', { type: 'time' })),
+      el('label', {}, el('span', {}, L('午後 終了', 'Afternoon to')), input('p2-closes', { type: 'time' }))),
+    el('button', { id: 'create-slots', type: 'submit', disabled: venues.length === 0 }, L('予約枠を作成', 'Create the slots')));
+  const message = el('div', { id: 'slots-message', 'aria-live': 'polite' });
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (id) => form.querySelector(`#${id}`).value;
+    const periods = [['p1-opens', 'p1-closes'], ['p2-opens', 'p2-closes']]
+      .filter(([opens, closes]) => value(opens) && value(closes))
+      .map(([opens, closes]) => ({ opens: value(opens), closes: value(closes) }));
+    try {
+      const { createReservationSlots: created } = await api('mutation($i: ReservationScheduleInput!) { createReservationSlots(input: $i) { created warnings { code message } } }', { i: {
+        facilityId: value('slot-venue'), productCode: value('slot-product'), from: value('slot-from'), to: value('slot-to'),
+        daysOfWeek: [...form.querySelectorAll('input.day:checked')].map((c) => c.value), openingHours: periods,
+        slotMinutes: Number(value('slot-minutes')), capacityPerSlot: Number(value('slot-capacity')),
+      } });
+      fill(message,
+        el('p', { id: 'slots-created', class: 'banner ok', role: 'status' }, L(`${created.created}枠を作成しました。`, `${created.created} slots created.`)),
+        created.warnings.length ? el('ul', { class: 'banner warn' }, ...created.warnings.map((w) => el('li', {}, w.message))) : null);
+    } catch (failure) { fill(message, notice(failure.message, 'error')); }
+  });
+  root.append(venues.length ? null : notice(L('vsys で予約を受け付ける会場がありません。', 'No venue books in vsys.')), form, message);
+  return null;
+}
+
+// ---------------------------------------------------------------- 住民からの届出・依頼 (municipality)
+
+const REQUESTS = `query($s: ResidentRequestStatus) { residentRequests(status: $s) { id reference kind status name nameKana birthDate
+  phone couponNumber couponMunicipality { name } reason submittedByFacility { name } createdAt decidedAt decisionReason newCouponNumber } }`;
+
+async function residentRequestsScreen(root) {
+  root.append(el('h2', {}, L('住民からの届出・依頼', 'Residents\' requests')),
+    el('p', { class: 'muted' }, L('住所地外接種の届出と接種券の再発行依頼を確認し、受理・承認または返戻します。新しい届出はリアルタイムで届きます。', 'Out-of-area notifications and coupon reissue requests: accept or approve, or return with a reason. New requests arrive live.')));
+  const body = el('div', { id: 'requests-body' });
+  const message = el('div', { id: 'requests-message', 'aria-live': 'polite' });
+  const fail = (failure) => fill(message, notice(failure.message, 'error'));
+  const load = async () => {
+    const { residentRequests } = await api(REQUESTS, { s: 'SUBMITTED' });
+    const decide = (r, yes) => async () => {
+      const why = body.querySelector(`[data-request="${r.id}"] input.reason`).value.trim();
+      if (!yes && !why) { fail(new Error(L('返戻の理由を入力してください。', 'Say why it is returned.'))); return; }
+      try {
+        if (r.kind === 'OUT_OF_AREA') {
+          await api('mutation($r: ID!, $a: Boolean!, $why: String) { decideOutOfAreaNotification(requestId: $r, accept: $a, reason: $why) { status } }', { r: r.id, a: yes, why: why || null });
+        } else {
+          await api('mutation($r: ID!, $a: Boolean!, $why: String) { decideCouponReissue(requestId: $r, approve: $a, reason: $why) { status newCouponNumber } }', { r: r.id, a: yes, why: why || null });
+        }
+        await load();
+        fill(message, notice(yes ? L(`${r.reference} を受理しました。`, `${r.reference} accepted.`) : L(`${r.reference} を返戻しました。`, `${r.reference} returned.`)));
+      } catch (failure) { fail(failure); }
+    };
+    fill(body, residentRequests.length
+      ? table(L('未処理の届出・依頼', 'Waiting requests'),
+        [L('受付番号', 'Reference'), L('種類', 'Kind'), L('氏名', 'Name'), L('生年月日', 'Born'), L('電話', 'Phone'), L('接種券', 'Coupon'), L('理由', 'Reason'), L('受付', 'Received'), ''],
+        residentRequests.map((r) => el('tr', { 'data-request': r.id, 'data-reference': r.reference },
+          el('th', { scope: 'row' }, r.reference),
+          el('td', {}, r.kind === 'OUT_OF_AREA' ? L('住所地外接種', 'Out of area') : L('接種券再発行', 'Coupon reissue')),
+          el('td', {}, `${r.name}(${r.nameKana})`), el('td', {}, r.birthDate), el('td', {}, r.phone),
+          el('td', {}, `${r.couponMunicipality?.name ?? ''} ${r.couponNumber}`), el('td', {}, r.reason),
+          el('td', {}, when(r.createdAt) + (r.submittedByFacility ? ` (${r.submittedByFacility.name})` : '')),
+          el('td', {},
+            el('button', { type: 'button', class: 'accept', onclick: decide(r, true) }, L('受理', 'Accept')),
+            el('input', { class: 'reason', maxlength: 500, 'aria-label': L('返戻の理由', 'Why it is returned'), placeholder: L('返戻の理由', 'Why returned') }),
+            el('button', { type: 'button', class: 'secondary return', onclick: decide(r, false) }, L('返戻', 'Return'))))),
+        { id: 'requests' })
+      : notice(L('未処理の届出・依頼はありません。', 'Nothing waits.')));
+  };
+  root.append(message, body);
+  await load();
+  const stop = app.socket.subscribe('subscription { residentRequests { sequence } }', {}, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
+}
+
 // ---------------------------------------------------------------- アカウント (every role)
 
 async function accountScreen(root) {
@@ -945,6 +1048,8 @@ export const SCREENS = [
   { id: 'report', roles: ['MEDICAL_INSTITUTION'], title: () => L('接種実績・希望量', 'Report and desired quantity'), mount: reportScreen },
   { id: 'deliveries', roles: ['WHOLESALER', 'MANUFACTURER'], title: () => L('納入予定・納入実績', 'Deliveries'), mount: deliveriesScreen },
   { id: 'call-centre', roles: ['RESERVATION_OPERATOR', 'MUNICIPALITY'], title: () => L('予約受付', 'Call-centre booking'), mount: callCentreScreen },
+  { id: 'slots', roles: ['MUNICIPALITY', 'MEDICAL_INSTITUTION'], title: () => L('予約枠の作成', 'Booking slots'), mount: slotsScreen },
+  { id: 'requests', roles: ['MUNICIPALITY'], title: () => L('住民からの届出', 'Residents\' requests'), mount: residentRequestsScreen },
   {
     id: 'account',
     roles: ['NATION', 'PREFECTURE', 'MUNICIPALITY', 'MEDICAL_INSTITUTION', 'AGGREGATOR', 'MEDICAL_ASSOCIATION', 'MANUFACTURER',
