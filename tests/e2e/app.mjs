@@ -321,6 +321,21 @@ try {
   await hospitalPage.click('#nav-facility');
   await hospitalPage.waitForSelector('#allocation', { timeout: 10000 });
 
+  // Partners: the manufacturer sees its supply and the totals per wholesaler; the dry-ice
+  // supplier sees the hospital's box with its arrival and exchange dates.
+  const pfizerPage = await newPage();
+  await uiSignIn(pfizerPage, 'pfizer.admin');
+  await pfizerPage.waitForSelector('#delivery-totals', { timeout: 15000 });
+  check('the manufacturer sees its supply', (await pfizerPage.textContent('#supply tr[data-product="PFIZER"]')).includes('2,000'));
+  check('the manufacturer sees the totals per wholesaler', (await pfizerPage.textContent('#delivery-totals')).includes('関東医薬品卸'));
+  await pfizerPage.screenshot({ path: `${artefacts}/app-manufacturer.png`, fullPage: true });
+  const dryPage = await newPage();
+  await uiSignIn(dryPage, 'dryice.admin');
+  await dryPage.waitForSelector('#dry-ice-body', { timeout: 15000 });
+  const stop = dryPage.locator('#dry-ice tr[data-facility="目黒区病院01"]');
+  check('the dry-ice supplier sees the hospital\'s arrival and exchange dates', await stop.count() === 1
+    && (await stop.textContent()).includes(date) && /\d{4}-\d{2}-\d{2}/.test(await stop.locator('td.exchange').textContent()));
+
   // English.
   await hospitalPage.click('#lang');
   await hospitalPage.waitForSelector('#allocation');

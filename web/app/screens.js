@@ -971,6 +971,93 @@ async function residentRequestsScreen(root) {
   return stop;
 }
 
+// ---------------------------------------------------------------- 供給量・出荷 (manufacturer, warehouse)
+
+/** Names of organisations by id, read in batches of aliases (the API allows 30 a request). */
+async function namesOf(ids) {
+  const unique = [...new Set(ids.filter(Boolean))];
+  const names = new Map();
+  for (let i = 0; i < unique.length; i += 25) {
+    const batch = unique.slice(i, i + 25);
+    const query = `{ ${batch.map((id, n) => `o${n}: organization(id: ${JSON.stringify(id)}) { name }`).join(' ')} }`;
+    const data = await api(query).catch(() => ({}));
+    batch.forEach((id, n) => names.set(id, data[`o${n}`]?.name ?? id));
+  }
+  return names;
+}
+
+async function supplyScreen(root) {
+  const mine = app.user.role === 'MANUFACTURER' ? L('ワクチン', 'vaccine') : L('注射針・シリンジ', 'needles and syringes');
+  root.append(el('h2', {}, L('供給量と卸売業者への出荷', 'Supply and shipments to wholesalers')),
+    el('p', { class: 'muted' }, L(`クールごとに${mine}の供給可能量を登録し、卸売業者ごとの納入状況と在庫を確認します(pp. 22, 43)。`, `Register the ${mine} available per cool, and follow deliveries and stock per wholesaler (pp. 22, 43).`)));
+  const body = el('div', { id: 'supply-body' });
+  const message = el('div', { id: 'supply-message', 'aria-live': 'polite' });
+  const { products } = await api('{ products { code name kind } }');
+  const choices = products.filter((p) => (app.user.role === 'MANUFACTURER' ? p.kind === 'VACCINE' : p.kind !== 'VACCINE'));
+  let cool = null;
+  const load = async () => {
+    const { node, deliveryTotals, wholesalerStock } = await api(`query($c: ID!) { node(id: $c) { ... on Cool { supply { product { code name } supplier { name } boxes doses } } }
+      deliveryTotals(coolId: $c) { delivererId productCode deliveries boxes scheduledBoxes deliveredBoxes }
+      wholesalerStock(coolId: $c) { wholesalerId productCode received delivered onHand } }`, { c: cool.id });
+    const names = await namesOf([...deliveryTotals.map((t) => t.delivererId), ...wholesalerStock.map((w) => w.wholesalerId)]);
+    fill(body,
+      table(L('登録された供給量', 'Supply registered'), [L('品目', 'Product'), L('供給元', 'Supplier'), L('箱数', 'Boxes'), L('回数', 'Doses')],
+        node.supply.map((x) => el('tr', { 'data-product': x.product?.code ?? '' }, el('th', { scope: 'row' }, x.product?.name ?? ''), el('td', {}, x.supplier?.name ?? ''),
+          el('td', { class: 'num' }, number(x.boxes)), el('td', { class: 'num' }, number(x.doses)))), { id: 'supply' }),
+      table(L('卸売業者ごとの納入', 'Deliveries per wholesaler'), [L('卸売業者', 'Wholesaler'), L('品目', 'Product'), L('配送先', 'Destinations'), L('箱数', 'Boxes'), L('予定登録済', 'Scheduled'), L('納入済', 'Delivered')],
+        deliveryTotals.map((t) => el('tr', { 'data-deliverer': names.get(t.delivererId) ?? '' }, el('th', { scope: 'row' }, names.get(t.delivererId) ?? '—'), el('td', {}, t.productCode),
+          el('td', { class: 'num' }, number(t.deliveries)), el('td', { class: 'num' }, number(t.boxes)), el('td', { class: 'num' }, number(t.scheduledBoxes)), el('td', { class: 'num' }, number(t.deliveredBoxes)))),
+        { id: 'delivery-totals' }),
+      table(L('卸売業者の入荷・在庫', 'Wholesalers\' receipts and stock'), [L('卸売業者', 'Wholesaler'), L('品目', 'Product'), L('入荷', 'Received'), L('納入', 'Delivered'), L('在庫', 'On hand')],
+        wholesalerStock.map((w) => el('tr', {}, el('th', { scope: 'row' }, names.get(w.wholesalerId) ?? ''), el('td', {}, w.productCode),
+          el('td', { class: 'num' }, number(w.received)), el('td', { class: 'num' }, number(w.delivered)), el('td', { class: 'num' }, number(w.onHand))))));
+  };
+  const form = el('form', { id: 'supply-form', class: 'card', novalidate: true },
+    el('h3', {}, L('供給可能量の登録', 'Register supply')),
+    el('div', { class: 'form-grid' },
+      el('label', {}, el('span', {}, L('品目', 'Product')), el('select', { id: 'supply-product' }, ...choices.map((p) => el('option', { value: p.code }, p.name)))),
+      el('label', {}, el('span', {}, L('箱数', 'Boxes')), el('input', { id: 'supply-boxes', type: 'number', min: 0 }))),
+    el('button', { type: 'submit' }, L('登録', 'Register')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('mutation($c: ID!, $p: String!, $b: Int!) { registerSupply(coolId: $c, productCode: $p, boxes: $b) { boxes } }',
+        { c: cool.id, p: form.querySelector('#supply-product').value, b: Number(form.querySelector('#supply-boxes').value) });
+      await load();
+      fill(message, notice(L('供給可能量を登録しました。', 'The supply is registered.')));
+    } catch (failure) { fill(message, notice(failure.message, 'error')); }
+  });
+  await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
+  root.append(form, message, body);
+  if (cool) await load();
+  return null;
+}
+
+// ---------------------------------------------------------------- ドライアイス (dry-ice supplier)
+
+async function dryIceScreen(root) {
+  root.append(el('h2', {}, L('ドライアイスの配送先と交換日', 'Dry-ice destinations and exchange dates')),
+    el('p', { class: 'muted' }, L('ドライアイスで配送されるワクチンの配送先ごとに、到着日と保冷ボックスのドライアイス交換日を確認します(p. 43)。', 'For each destination of a vaccine shipped on dry ice: the day it arrives and the days its box needs fresh dry ice (p. 43).')));
+  const body = el('div', { id: 'dry-ice-body' });
+  let cool = null;
+  const load = async () => {
+    const { dryIceSchedule } = await api('query($c: ID!) { dryIceSchedule(coolId: $c) { deliveryId facilityId productCode arrivesOn delivered exchangeDates } }', { c: cool.id });
+    const names = await namesOf(dryIceSchedule.map((d) => d.facilityId));
+    fill(body, dryIceSchedule.length
+      ? table(L('配送先', 'Destinations'), [L('医療機関', 'Facility'), L('品目', 'Product'), L('到着日', 'Arrives'), L('納入済', 'Delivered'), L('交換日', 'Exchange dates')],
+        dryIceSchedule.map((d) => el('tr', { 'data-facility': names.get(d.facilityId) ?? '' },
+          el('th', { scope: 'row' }, names.get(d.facilityId) ?? ''), el('td', {}, d.productCode), el('td', {}, d.arrivesOn ?? L('未定', 'Not yet set')),
+          el('td', {}, d.delivered ? '✔' : '—'), el('td', { class: 'exchange' }, d.exchangeDates.join('、') || '—'))), { id: 'dry-ice' })
+      : notice(L('このクールのドライアイス配送はまだありません。', 'Nothing ships on dry ice in this cool yet.')));
+  };
+  await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
+  root.append(body);
+  if (cool) await load();
+  const stop = app.socket.subscribe(DELIVERY_EVENTS, {}, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
+}
+
 // ---------------------------------------------------------------- アカウント (every role)
 
 async function accountScreen(root) {
@@ -1046,7 +1133,9 @@ export const SCREENS = [
   { id: 'allocate', roles: ['NATION', 'PREFECTURE', 'MUNICIPALITY'], title: () => L('分配', 'Allocate'), mount: allocateScreen },
   { id: 'facility', roles: ['MEDICAL_INSTITUTION'], title: () => L('配分量と納入予定', 'Allocation and deliveries'), mount: facilityScreen },
   { id: 'report', roles: ['MEDICAL_INSTITUTION'], title: () => L('接種実績・希望量', 'Report and desired quantity'), mount: reportScreen },
-  { id: 'deliveries', roles: ['WHOLESALER', 'MANUFACTURER'], title: () => L('納入予定・納入実績', 'Deliveries'), mount: deliveriesScreen },
+  { id: 'deliveries', roles: ['WHOLESALER'], title: () => L('納入予定・納入実績', 'Deliveries'), mount: deliveriesScreen },
+  { id: 'supply', roles: ['MANUFACTURER', 'SUPPLY_WAREHOUSE'], title: () => L('供給量・出荷', 'Supply'), mount: supplyScreen },
+  { id: 'dry-ice', roles: ['DRY_ICE_SUPPLIER'], title: () => L('ドライアイス', 'Dry ice'), mount: dryIceScreen },
   { id: 'call-centre', roles: ['RESERVATION_OPERATOR', 'MUNICIPALITY'], title: () => L('予約受付', 'Call-centre booking'), mount: callCentreScreen },
   { id: 'slots', roles: ['MUNICIPALITY', 'MEDICAL_INSTITUTION'], title: () => L('予約枠の作成', 'Booking slots'), mount: slotsScreen },
   { id: 'requests', roles: ['MUNICIPALITY'], title: () => L('住民からの届出', 'Residents\' requests'), mount: residentRequestsScreen },
