@@ -336,6 +336,29 @@ try {
   check('the dry-ice supplier sees the hospital\'s arrival and exchange dates', await stop.count() === 1
     && (await stop.textContent()).includes(date) && /\d{4}-\d{2}-\d{2}/.test(await stop.locator('td.exchange').textContent()));
 
+  // Questionnaires: the clinic imports its list and prints; the job's progress and the
+  // download link arrive on the page.
+  await hospitalPage.click('#nav-questionnaires');
+  await hospitalPage.waitForSelector('#import-form', { timeout: 10000 });
+  const csv = '氏名,氏名カナ,生年月日,性別,都道府県,市区町村,医療従事者等区分,勤務先\r\n'
+    + ['目黒 太郎', '目黒 花子', '目黒 一郎'].map((name, i) => `${name},メグロ タロウ,1980-0${i + 1}-01,男,東京都,目黒区,医師,目黒区病院01\r\n`).join('');
+  await hospitalPage.setInputFiles('#recipients-file', { name: 'list.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await hospitalPage.click('#import-form button[type="submit"]');
+  await hospitalPage.waitForSelector('#imported', { timeout: 10000 })
+    .then(async () => check('the clinic imports its list of people', (await hospitalPage.textContent('#imported')).includes('3')),
+      async () => check(`the clinic imports its list of people (${await hospitalPage.textContent('#documents-message')})`, false));
+  await hospitalPage.click('#generate-form button[type="submit"]');
+  await hospitalPage.waitForSelector('#jobs tr[data-status="SUCCEEDED"] a.download', { timeout: 30000 })
+    .then(() => check('the print job finishes on the page with a download link', true), () => check('the print job finishes on the page with a download link', false));
+  const href = await hospitalPage.getAttribute('#jobs tr[data-status="SUCCEEDED"] a.download', 'href').catch(() => null);
+  if (href) {
+    const pdf = await fetch(new URL(href, base));
+    check('the link downloads the PDF', pdf.status === 200 && (pdf.headers.get('content-type') ?? '').includes('pdf'));
+  }
+  await hospitalPage.screenshot({ path: `${artefacts}/app-questionnaires.png`, fullPage: true });
+  await hospitalPage.click('#nav-facility');
+  await hospitalPage.waitForSelector('#allocation', { timeout: 10000 });
+
   // English.
   await hospitalPage.click('#lang');
   await hospitalPage.waitForSelector('#allocation');

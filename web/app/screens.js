@@ -2,6 +2,7 @@
 // section, loads through the API, follows its live feed, and returns the function that stops
 // the feed when the user leaves.
 import { el, fill } from '/web/shared/dom.js';
+import { upload } from '/web/shared/live.js';
 import { app, L, api, notice } from '/web/app/app.js';
 
 const COOLS = '{ cools { id number startsOn endsOn product { code name } } }';
@@ -1058,6 +1059,71 @@ async function dryIceScreen(root) {
   return stop;
 }
 
+// ---------------------------------------------------------------- 予診票 (questionnaires, documents)
+
+const JOBS = `{ documentJobs { id status progressDone progressTotal error createdAt finishedAt
+  files { fileName part pages byteSize downloadUrl downloadExpiresAt } } questionnaireImports { fileName imported createdAt } }`;
+const JOB_STATUS = {
+  QUEUED: ['待機中', 'Queued'], RUNNING: ['作成中', 'Running'], SUCCEEDED: ['完了', 'Done'], FAILED: ['失敗', 'Failed'],
+};
+
+async function questionnairesScreen(root) {
+  root.append(el('h2', {}, L('予診票の作成', 'Pre-screening questionnaires')),
+    el('p', { class: 'muted' }, L('対象者の一覧(CSV: 氏名, 氏名カナ, 生年月日, 性別, 都道府県, 市区町村, 医療従事者等区分, 勤務先)を取り込み、未印刷の予診票をまとめて作成します。作成はバックグラウンドで進み、完了するとダウンロードできます。', 'Import the list of people (CSV: name, kana, birth date, sex, prefecture, municipality, worker category, workplace), then print the questionnaires not printed yet. Printing runs in the background; download when it is done.')));
+  const message = el('div', { id: 'documents-message', 'aria-live': 'polite' });
+  const jobs = el('div', { id: 'jobs-body' });
+  const fail = (failure) => fill(message, notice(failure.message, 'error'));
+  const file = el('input', { id: 'recipients-file', type: 'file', accept: '.csv,text/csv' });
+  const importForm = el('form', { id: 'import-form', class: 'card', novalidate: true },
+    el('h3', {}, L('対象者の取込み', 'Import people')),
+    el('label', {}, el('span', {}, L('CSV ファイル(UTF-8 または Shift_JIS、1,000人まで)', 'CSV file (UTF-8 or Shift_JIS, up to 1,000 people)')), file),
+    el('button', { type: 'submit' }, L('取り込む', 'Import')));
+  importForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!file.files[0]) { fail(new Error(L('ファイルを選んでください。', 'Choose a file.'))); return; }
+    try {
+      const { importQuestionnaireRecipients: done } = await upload('mutation($file: Upload!) { importQuestionnaireRecipients(file: $file) { imported skippedEmptyRows } }', {}, 'file', file.files[0], app.token);
+      fill(message, el('p', { id: 'imported', class: 'banner ok', role: 'status' }, L(`${done.imported}人を取り込みました。`, `${done.imported} people imported.`)));
+      importForm.reset();
+      await load();
+    } catch (failure) { fail(failure); }
+  });
+  const dose = el('select', { id: 'questionnaire-dose' }, ...[1, 2, 3].map((d) => el('option', { value: d }, L(`${d}回目`, `Dose ${d}`))));
+  const generate = el('form', { id: 'generate-form', class: 'card', novalidate: true },
+    el('h3', {}, L('予診票の作成', 'Print')),
+    el('label', { class: 'inline' }, el('span', {}, L('接種回', 'Dose')), dose),
+    el('button', { type: 'submit' }, L('未印刷の予診票を作成', 'Print those not printed yet')));
+  generate.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('mutation($d: Int!) { generateQuestionnaires(dose: $d) { id } }', { d: Number(dose.value) });
+      fill(message, notice(L('作成を受け付けました。進み具合は下の一覧に表示されます。', 'Queued: the list below shows the progress.')));
+      await load();
+    } catch (failure) { fail(failure); }
+  });
+  const load = async () => {
+    const { documentJobs, questionnaireImports } = await api(JOBS);
+    const label = (status) => (JOB_STATUS[status] ? L(...JOB_STATUS[status]) : status);
+    fill(jobs,
+      documentJobs.length
+        ? table(L('作成の状況', 'Print jobs'), [L('受付', 'Queued at'), L('状態', 'Status'), L('進み具合', 'Progress'), L('ファイル', 'Files')],
+          documentJobs.map((j) => el('tr', { 'data-job': j.id, 'data-status': j.status },
+            el('td', {}, when(j.createdAt)), el('td', { class: 'status' }, label(j.status), j.error ? el('span', { class: 'error' }, ` ${j.error}`) : null),
+            el('td', {}, el('meter', { min: 0, max: j.progressTotal ?? 1, value: j.progressDone, 'aria-label': L('進み具合', 'Progress') }), ` ${j.progressDone} / ${j.progressTotal ?? '?'}`),
+            el('td', {}, ...j.files.map((f) => el('a', { class: 'download', href: f.downloadUrl, download: f.fileName }, `${f.fileName}(${f.pages}${L('ページ', ' pages')})`))))),
+          { id: 'jobs' })
+        : notice(L('作成の履歴はありません。', 'Nothing printed yet.')),
+      questionnaireImports.length
+        ? el('p', { class: 'muted' }, L(`取込み: ${questionnaireImports.length}回、合計${questionnaireImports.reduce((n, i) => n + i.imported, 0)}人`, `Imports: ${questionnaireImports.length}, ${questionnaireImports.reduce((n, i) => n + i.imported, 0)} people`))
+        : null);
+  };
+  root.append(importForm, generate, message, jobs);
+  await load();
+  const stop = app.socket.subscribe('subscription { documentJobs { jobId } }', {}, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
+}
+
 // ---------------------------------------------------------------- アカウント (every role)
 
 async function accountScreen(root) {
@@ -1137,6 +1203,7 @@ export const SCREENS = [
   { id: 'supply', roles: ['MANUFACTURER', 'SUPPLY_WAREHOUSE'], title: () => L('供給量・出荷', 'Supply'), mount: supplyScreen },
   { id: 'dry-ice', roles: ['DRY_ICE_SUPPLIER'], title: () => L('ドライアイス', 'Dry ice'), mount: dryIceScreen },
   { id: 'call-centre', roles: ['RESERVATION_OPERATOR', 'MUNICIPALITY'], title: () => L('予約受付', 'Call-centre booking'), mount: callCentreScreen },
+  { id: 'questionnaires', roles: ['MEDICAL_INSTITUTION', 'MUNICIPALITY'], title: () => L('予診票', 'Questionnaires'), mount: questionnairesScreen },
   { id: 'slots', roles: ['MUNICIPALITY', 'MEDICAL_INSTITUTION'], title: () => L('予約枠の作成', 'Booking slots'), mount: slotsScreen },
   { id: 'requests', roles: ['MUNICIPALITY'], title: () => L('住民からの届出', 'Residents\' requests'), mount: residentRequestsScreen },
   {
