@@ -221,6 +221,28 @@ try {
   const approved = await data('query($f: ID!) { node(id: $f) { ... on Facility { generalAcceptance pendingChangeRequest { id } } } }', { f: ids.hospital.venues[0].id }, meguro);
   check('Meguro approves on the page', approved.node.generalAcceptance === true && approved.node.pendingChangeRequest === null);
 
+  // A special venue and its doctor (p. 28): not eligible until one doctor holds both roles.
+  await meguroPage.click('#nav-venues');
+  await meguroPage.waitForSelector('#venue-form', { timeout: 10000 });
+  await meguroPage.fill('#venue-code', '1319000020');
+  await meguroPage.fill('#venue-name', '目黒区特設会場02');
+  await meguroPage.fill('#venue-romaji', 'Meguro Special Venue 02');
+  await meguroPage.fill('#venue-address', '東京都目黒区八雲1-1-1');
+  await meguroPage.fill('#venue-latitude', '35.62');
+  await meguroPage.fill('#venue-longitude', '139.67');
+  await meguroPage.click('#venue-form button[type="submit"]');
+  const newVenue = meguroPage.locator('#venues-body article.venue[data-venue="目黒区特設会場02"]');
+  await newVenue.waitFor({ timeout: 10000 })
+    .then(() => check('Meguro registers a special venue', true), async () => check(`Meguro registers a special venue (${await meguroPage.textContent('#venues-message')})`, false));
+  check('without doctors it gets no allocation, and says why', (await newVenue.locator('p.eligibility').textContent()).includes('責任医師なし'));
+  await newVenue.locator('input.doctor-name').fill('医師 一郎');
+  await newVenue.locator('input.doctor-licence').fill('98765');
+  for (const role of ['RESPONSIBLE', 'VACCINATING']) await newVenue.locator(`input.doctor-role[value="${role}"]`).check();
+  await newVenue.locator('form.doctor-form button[type="submit"]').click();
+  await meguroPage.waitForFunction(() => document.querySelector('article.venue[data-venue="目黒区特設会場02"] ul.doctors')?.textContent.includes('医師 一郎'), null, { timeout: 10000 })
+    .then(() => check('one doctor registered with both roles', true), () => check('one doctor registered with both roles', false));
+  check('the doctor reasons are gone', !(await newVenue.locator('p.eligibility').textContent()).includes('医師なし'));
+
   // The call centre books a resident on the page, finds the booking by coupon, and cancels it.
   // Beyond the navigator's four-week horizon: the navigator's test counts this venue's places.
   const bookingDay = new Date(Date.now() + 9 * 3600 * 1000 + 35 * 86400 * 1000).toISOString().slice(0, 10);

@@ -1124,6 +1124,84 @@ async function questionnairesScreen(root) {
   return stop;
 }
 
+// ---------------------------------------------------------------- 特設会場・医師の登録 (municipality, p. 28)
+
+const VENUES = `query($m: String!) { facilities(municipalityCode: $m, facilityType: SPECIAL_VENUE, first: 100) { edges { node {
+  id code name address reservationMode eligibility { eligible reasons } doctors { id name licenceNumber roles active } } } } }`;
+// The eligibility reasons are the proposal's exclusions (the same names).
+const REASONS = EXCLUSIONS;
+
+async function venuesScreen(root) {
+  const municipality = app.user.organization;
+  root.append(el('h2', {}, L('特設会場と医師の登録', 'Special venues and their doctors')),
+    el('p', { class: 'muted' }, L('市区町村が運営する特設会場を登録し、責任医師・接種医師を登録します。同じ医師が両方を兼ねる場合は両方を選びます(p. 28)。医師がそろうまで配分の対象外です。', 'Register the special venues your municipality runs, and their responsible and vaccinating doctors; one doctor may hold both roles (p. 28). A venue gets no allocation until its doctors are registered.')));
+  const message = el('div', { id: 'venues-message', 'aria-live': 'polite' });
+  const list = el('div', { id: 'venues-body' });
+  const fail = (failure) => fill(message, notice(failure.message, 'error'));
+  const reasonName = (r) => (REASONS[r] ? L(...REASONS[r]) : r);
+  const load = async () => {
+    const { facilities } = await api(VENUES, { m: municipality.code });
+    fill(list, ...facilities.edges.map(({ node: v }) => {
+      const name = el('input', { class: 'doctor-name', maxlength: 100, 'aria-label': L('医師の氏名', 'Doctor\'s name') });
+      const licence = el('input', { class: 'doctor-licence', inputmode: 'numeric', maxlength: 6, 'aria-label': L('医籍登録番号', 'Medical register number') });
+      const role = (value, ja, en) => el('label', { class: 'check' }, el('input', { type: 'checkbox', class: 'doctor-role', value }), L(ja, en));
+      const card = el('article', { class: 'card venue', 'data-venue': v.name },
+        el('h3', {}, `${v.name}(${v.code})`), el('p', { class: 'muted' }, v.address ?? ''),
+        el('p', { class: `eligibility ${v.eligibility.eligible ? 'ok' : 'warn'}` }, v.eligibility.eligible
+          ? L('配分の対象です。', 'Eligible for allocation.')
+          : `${L('配分の対象外', 'Not eligible')}: ${v.eligibility.reasons.map(reasonName).join('、')}`),
+        v.doctors.length
+          ? el('ul', { class: 'doctors' }, ...v.doctors.filter((d) => d.active).map((d) => el('li', {}, `${d.name}(${d.licenceNumber}) ${d.roles.map((r) => (r === 'RESPONSIBLE' ? L('責任医師', 'responsible') : L('接種医師', 'vaccinating'))).join('・')}`)))
+          : null,
+        el('form', { class: 'doctor-form', novalidate: true },
+          el('div', { class: 'form-grid' },
+            el('label', {}, el('span', {}, L('医師の氏名', 'Doctor\'s name')), name),
+            el('label', {}, el('span', {}, L('医籍登録番号', 'Medical register number')), licence)),
+          el('fieldset', {}, el('legend', {}, L('役割', 'Roles')), role('RESPONSIBLE', '責任医師', 'Responsible'), role('VACCINATING', '接種医師', 'Vaccinating')),
+          el('button', { type: 'submit' }, L('医師を登録', 'Register the doctor'))));
+      card.querySelector('form').addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const roles = [...card.querySelectorAll('input.doctor-role:checked')].map((c) => c.value);
+        try {
+          await api('mutation($f: ID!, $n: String!, $l: String!, $r: [DoctorRole!]!) { registerDoctor(facilityId: $f, name: $n, licenceNumber: $l, roles: $r) { id } }',
+            { f: v.id, n: name.value.trim(), l: licence.value.trim(), r: roles });
+          await load();
+          fill(message, notice(L(`${v.name} に医師を登録しました。`, `Doctor registered at ${v.name}.`)));
+        } catch (failure) { fail(failure); }
+      });
+      return card;
+    }));
+  };
+  const field = (id, ja, en, props = {}) => el('label', {}, el('span', {}, L(ja, en)), el('input', { id, ...props }));
+  const form = el('form', { id: 'venue-form', class: 'card', novalidate: true },
+    el('h3', {}, L('特設会場の登録', 'Register a special venue')),
+    el('div', { class: 'form-grid' },
+      field('venue-code', '医療機関コード(10桁)', 'Code (10 digits)', { inputmode: 'numeric', maxlength: 10 }),
+      field('venue-name', '名称', 'Name', { maxlength: 100 }),
+      field('venue-romaji', '名称(ローマ字)', 'Name in Latin letters', { maxlength: 100 }),
+      field('venue-address', '住所', 'Address', { maxlength: 200 }),
+      field('venue-latitude', '緯度', 'Latitude', { type: 'number', step: 'any' }),
+      field('venue-longitude', '経度', 'Longitude', { type: 'number', step: 'any' }),
+      field('venue-phone', '電話番号', 'Phone', { maxlength: 20 })),
+    el('button', { type: 'submit' }, L('登録', 'Register')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (id) => form.querySelector(`#${id}`).value.trim();
+    try {
+      await api('mutation($i: RegisterSpecialVenueInput!) { registerSpecialVenue(input: $i) { id } }', { i: {
+        code: value('venue-code'), name: value('venue-name'), nameRomaji: value('venue-romaji') || null, address: value('venue-address'),
+        latitude: Number(value('venue-latitude')), longitude: Number(value('venue-longitude')), phone: value('venue-phone') || null,
+      } });
+      form.reset();
+      await load();
+      fill(message, notice(L('特設会場を登録しました。', 'The special venue is registered.')));
+    } catch (failure) { fail(failure); }
+  });
+  root.append(form, message, list);
+  await load();
+  return null;
+}
+
 // ---------------------------------------------------------------- アカウント (every role)
 
 async function accountScreen(root) {
@@ -1203,6 +1281,7 @@ export const SCREENS = [
   { id: 'supply', roles: ['MANUFACTURER', 'SUPPLY_WAREHOUSE'], title: () => L('供給量・出荷', 'Supply'), mount: supplyScreen },
   { id: 'dry-ice', roles: ['DRY_ICE_SUPPLIER'], title: () => L('ドライアイス', 'Dry ice'), mount: dryIceScreen },
   { id: 'call-centre', roles: ['RESERVATION_OPERATOR', 'MUNICIPALITY'], title: () => L('予約受付', 'Call-centre booking'), mount: callCentreScreen },
+  { id: 'venues', roles: ['MUNICIPALITY'], title: () => L('特設会場・医師', 'Venues and doctors'), mount: venuesScreen },
   { id: 'questionnaires', roles: ['MEDICAL_INSTITUTION', 'MUNICIPALITY'], title: () => L('予診票', 'Questionnaires'), mount: questionnairesScreen },
   { id: 'slots', roles: ['MUNICIPALITY', 'MEDICAL_INSTITUTION'], title: () => L('予約枠の作成', 'Booking slots'), mount: slotsScreen },
   { id: 'requests', roles: ['MUNICIPALITY'], title: () => L('住民からの届出', 'Residents\' requests'), mount: residentRequestsScreen },
