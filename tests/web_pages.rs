@@ -26,6 +26,35 @@ async fn the_pages_are_self_contained_and_strict() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn every_file_of_the_pages_is_served() {
+    let server = TestServer::start().await;
+    let mut pending = vec![std::path::PathBuf::from("web")];
+    let mut files = 0;
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let name = path.to_string_lossy().replace('\\', "/");
+            if name.ends_with(".js") || name.ends_with(".css") {
+                let served = server.get(&format!("/{name}")).await;
+                assert_eq!(served.status(), 200, "{name} is served");
+                assert_eq!(
+                    served.text().await.unwrap(),
+                    std::fs::read_to_string(&path).unwrap(),
+                    "{name} as it is in the repository"
+                );
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 10, "{files} files");
+    server.stop().await;
+}
+
 /// A page: served with a strict policy, no inline code, and every script and style it names
 /// served with its type.
 async fn assert_page_is_strict(server: &TestServer, path: &str) {

@@ -39,6 +39,46 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/app/screens.js"),
     ),
     (
+        "app/screens/common.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/common.js"),
+    ),
+    (
+        "app/screens/allocation.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/allocation.js"),
+    ),
+    (
+        "app/screens/delivery.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/delivery.js"),
+    ),
+    (
+        "app/screens/registry.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/registry.js"),
+    ),
+    (
+        "app/screens/reports.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/reports.js"),
+    ),
+    (
+        "app/screens/reservations.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/reservations.js"),
+    ),
+    (
+        "app/screens/residents.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/residents.js"),
+    ),
+    (
+        "app/screens/account.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/app/screens/account.js"),
+    ),
+    (
         "app/app.css",
         "text/css; charset=utf-8",
         include_str!("../../web/app/app.css"),

@@ -1,0 +1,188 @@
+// Deliveries and supply (p. 43): the clinic's allocation and delivery dates, the wholesaler's
+// destinations, the manufacturer's and warehouse's supply, the dry-ice supplier's schedule.
+import { el, fill } from '/web/shared/dom.js';
+import { app, L, api, notice } from '/web/app/app.js';
+import { STATUS, ALLOCATION_EVENTS, DELIVERIES, DELIVERY_EVENTS, number, table, coolPicker, eventLog, lockBanner, namesOf, serialized } from '/web/app/screens/common.js';
+
+// ---------------------------------------------------------------- 配分・納入予定 (medical institution)
+
+export async function facilityScreen(root) {
+  root.append(el('h2', {}, L('配分量と納入予定', 'Allocation and deliveries')),
+    el('p', { class: 'muted' }, L('配分量はデータロック後に表示されます。納入予定日と納入実績は卸売業者が登録したときにリアルタイムで届きます(p. 43)。', 'Your allocation shows from the data lock on. Delivery dates and deliveries arrive live as the wholesaler enters them (p. 43).')));
+  const body = el('div', { id: 'facility-body' });
+  const log = eventLog();
+  const stops = [];
+  const load = serialized(async (cool) => {
+    const [{ allocationStatus: status }, { deliveries }] = await Promise.all([
+      api(STATUS, { c: cool.id }),
+      api(DELIVERIES, { c: cool.id, f: app.user.organization.id }),
+    ]);
+    const rows = deliveries.edges.map(({ node: d }) => el('tr', { 'data-delivery': d.id, 'data-status': d.status },
+      el('td', {}, d.product?.name ?? ''), el('td', { class: 'num' }, number(d.boxes)), el('td', { class: 'num' }, number(d.doses)),
+      el('td', { class: 'scheduled' }, d.scheduledOn ?? L('未定', 'Not yet set')),
+      el('td', { class: 'delivered' }, d.deliveredOn ?? '—'),
+      el('td', {}, d.lots.map((lot) => `${lot.lotNumber} × ${lot.boxes}`).join('、') || '—'),
+      el('td', {}, d.deliverer?.name ?? '')));
+    fill(body, 
+      lockBanner(status.locked),
+      status.received.length
+        ? table(L('配分量', 'Allocation'), [L('品目', 'Product'), L('箱数', 'Boxes'), L('回数', 'Doses')],
+          status.received.map((r) => el('tr', {}, el('td', {}, r.product.name), el('td', { class: 'num' }, number(r.boxes)), el('td', { class: 'num' }, number(r.doses)))), { id: 'allocation' })
+        : notice(L('データロック前のため、配分量はまだ表示されません。', 'Not locked yet: your allocation shows from the data lock on.')),
+      rows.length
+        ? table(L('納入', 'Deliveries'), [L('品目', 'Product'), L('箱数', 'Boxes'), L('回数', 'Doses'), L('納入予定日', 'Scheduled'), L('納入日', 'Delivered'), L('ロット', 'Lots'), L('納入業者', 'Deliverer')], rows, { id: 'deliveries' })
+        : null);
+  });
+  await coolPicker(root, async (cool) => {
+    while (stops.length) stops.pop()();
+    await load(cool);
+    const failed = (errors) => body.append(notice(errors?.[0]?.message ?? 'error', 'error'));
+    stops.push(app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
+      next: ({ allocationEvents: e }) => { log.add(e.kind, e.organization?.name, e.occurredAt); load(cool); },
+      error: failed,
+    }));
+    stops.push(app.socket.subscribe(DELIVERY_EVENTS, {}, {
+      next: ({ deliveryEvents: e }) => { log.add(e.kind, e.scheduledOn ?? e.deliveredOn, e.occurredAt); load(cool); },
+      error: failed,
+    }));
+    app.onReconnect = () => load(cool);
+  });
+  root.append(body, log.section);
+  return () => { while (stops.length) stops.pop()(); };
+}
+
+// ---------------------------------------------------------------- 納入予定・納入実績 (wholesaler, p. 43)
+
+const TO_DELIVER = `query($c: ID!) { deliveries(coolId: $c, first: 100) { edges { node {
+  id facility { name } product { code name } boxes doses releasedOn status scheduledOn deliveredOn deliveredBoxes lots { lotNumber boxes } version } } } }`;
+
+export async function deliveriesScreen(root) {
+  root.append(el('h2', {}, L('納入予定日・納入実績の登録', 'Delivery dates and deliveries')),
+    el('p', { class: 'muted' }, L('データロックで確定した配送先ごとに、納入予定日を登録し、納入後にロット番号と箱数を登録します。医療機関にはリアルタイムで届きます(p. 43)。', 'For each destination fixed by the data lock, register the scheduled date, then the delivery with its lots. The clinic sees both live (p. 43).')));
+  const body = el('div', { id: 'deliveries-body' });
+  const message = el('div', { id: 'deliveries-message', 'aria-live': 'polite' });
+  let cool = null;
+  const fail = (failure) => fill(message, notice(failure.message, 'error'));
+  const load = serialized(async () => {
+    const { deliveries } = await api(TO_DELIVER, { c: cool.id });
+    const rows = deliveries.edges.map(({ node: d }) => {
+      const date = el('input', { type: 'date', class: 'schedule-date', value: d.scheduledOn ?? '', 'aria-label': `${d.facility?.name} ${d.product?.code} ${L('納入予定日', 'scheduled date')}` });
+      const lot = el('input', { class: 'lot', maxlength: 30, placeholder: L('ロット番号', 'Lot number'), 'aria-label': `${d.facility?.name} ${d.product?.code} ${L('ロット番号', 'lot number')}` });
+      const on = el('input', { type: 'date', class: 'delivered-date', value: d.deliveredOn ?? '', 'aria-label': `${d.facility?.name} ${d.product?.code} ${L('納入日', 'delivered on')}` });
+      const done = d.status === 'DELIVERED';
+      return el('tr', { 'data-delivery': `${d.facility?.name}/${d.product?.code}`, 'data-status': d.status },
+        el('th', { scope: 'row' }, d.facility?.name ?? ''), el('td', {}, d.product?.code ?? ''), el('td', { class: 'num' }, number(d.boxes)),
+        el('td', {}, done ? (d.scheduledOn ?? '—') : [date, el('button', {
+          type: 'button',
+          class: 'secondary schedule',
+          onclick: async () => {
+            try {
+              await api('mutation($d: ID!, $on: String!) { scheduleDelivery(deliveryId: $d, scheduledOn: $on) { scheduledOn } }', { d: d.id, on: date.value });
+              await load();
+              fill(message, notice(L(`${d.facility?.name} の納入予定日を ${date.value} にしました。`, `${d.facility?.name}: delivery scheduled on ${date.value}.`)));
+            } catch (failure) { fail(failure); }
+          },
+        }, L('登録', 'Save'))]),
+        el('td', {}, done
+          ? `${d.deliveredOn} ${d.lots.map((l) => `${l.lotNumber} × ${l.boxes}`).join('、')}`
+          : [on, lot, el('button', {
+            type: 'button',
+            class: 'secondary deliver',
+            onclick: async () => {
+              try {
+                await api('mutation($d: ID!, $on: String!, $lots: [LotInput!]!) { recordDelivery(deliveryId: $d, deliveredOn: $on, lots: $lots) { status } }',
+                  { d: d.id, on: on.value, lots: [{ lotNumber: lot.value.trim(), boxes: d.boxes }] });
+                await load();
+                fill(message, notice(L(`${d.facility?.name} への納入を登録しました。`, `Delivery to ${d.facility?.name} recorded.`)));
+              } catch (failure) { fail(failure); }
+            },
+          }, L('納入済にする', 'Record delivery'))]),
+        el('td', { class: 'status' }, { UNSCHEDULED: L('未定', 'Unscheduled'), SCHEDULED: L('予定登録済', 'Scheduled'), DELIVERED: L('納入済', 'Delivered') }[d.status] ?? d.status));
+    });
+    fill(body, rows.length
+      ? table(L('配送先', 'Destinations'), [L('医療機関', 'Facility'), L('品目', 'Product'), L('箱数', 'Boxes'), L('納入予定日', 'Scheduled'), L('納入実績', 'Delivered'), L('状態', 'Status')], rows, { id: 'to-deliver' })
+      : notice(L('このクールの配送先はまだありません(データロック後に表示されます)。', 'No destination in this cool yet (they appear with the data lock).')));
+  });
+  await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
+  root.append(message, body);
+  await load();
+  // A prefecture's lock hands new destinations over.
+  const stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
+}
+
+// ---------------------------------------------------------------- 供給量・出荷 (manufacturer, warehouse)
+
+
+export async function supplyScreen(root) {
+  const mine = app.user.role === 'MANUFACTURER' ? L('ワクチン', 'vaccine') : L('注射針・シリンジ', 'needles and syringes');
+  root.append(el('h2', {}, L('供給量と卸売業者への出荷', 'Supply and shipments to wholesalers')),
+    el('p', { class: 'muted' }, L(`クールごとに${mine}の供給可能量を登録し、卸売業者ごとの納入状況と在庫を確認します(pp. 22, 43)。`, `Register the ${mine} available per cool, and follow deliveries and stock per wholesaler (pp. 22, 43).`)));
+  const body = el('div', { id: 'supply-body' });
+  const message = el('div', { id: 'supply-message', 'aria-live': 'polite' });
+  const { products } = await api('{ products { code name kind } }');
+  const choices = products.filter((p) => (app.user.role === 'MANUFACTURER' ? p.kind === 'VACCINE' : p.kind !== 'VACCINE'));
+  let cool = null;
+  const load = serialized(async () => {
+    const { node, deliveryTotals, wholesalerStock } = await api(`query($c: ID!) { node(id: $c) { ... on Cool { supply { product { code name } supplier { name } boxes doses } } }
+      deliveryTotals(coolId: $c) { delivererId productCode deliveries boxes scheduledBoxes deliveredBoxes }
+      wholesalerStock(coolId: $c) { wholesalerId productCode received delivered onHand } }`, { c: cool.id });
+    const names = await namesOf([...deliveryTotals.map((t) => t.delivererId), ...wholesalerStock.map((w) => w.wholesalerId)]);
+    fill(body,
+      table(L('登録された供給量', 'Supply registered'), [L('品目', 'Product'), L('供給元', 'Supplier'), L('箱数', 'Boxes'), L('回数', 'Doses')],
+        node.supply.map((x) => el('tr', { 'data-product': x.product?.code ?? '' }, el('th', { scope: 'row' }, x.product?.name ?? ''), el('td', {}, x.supplier?.name ?? ''),
+          el('td', { class: 'num' }, number(x.boxes)), el('td', { class: 'num' }, number(x.doses)))), { id: 'supply' }),
+      table(L('卸売業者ごとの納入', 'Deliveries per wholesaler'), [L('卸売業者', 'Wholesaler'), L('品目', 'Product'), L('配送先', 'Destinations'), L('箱数', 'Boxes'), L('予定登録済', 'Scheduled'), L('納入済', 'Delivered')],
+        deliveryTotals.map((t) => el('tr', { 'data-deliverer': names.get(t.delivererId) ?? '' }, el('th', { scope: 'row' }, names.get(t.delivererId) ?? '—'), el('td', {}, t.productCode),
+          el('td', { class: 'num' }, number(t.deliveries)), el('td', { class: 'num' }, number(t.boxes)), el('td', { class: 'num' }, number(t.scheduledBoxes)), el('td', { class: 'num' }, number(t.deliveredBoxes)))),
+        { id: 'delivery-totals' }),
+      table(L('卸売業者の入荷・在庫', 'Wholesalers\' receipts and stock'), [L('卸売業者', 'Wholesaler'), L('品目', 'Product'), L('入荷', 'Received'), L('納入', 'Delivered'), L('在庫', 'On hand')],
+        wholesalerStock.map((w) => el('tr', {}, el('th', { scope: 'row' }, names.get(w.wholesalerId) ?? ''), el('td', {}, w.productCode),
+          el('td', { class: 'num' }, number(w.received)), el('td', { class: 'num' }, number(w.delivered)), el('td', { class: 'num' }, number(w.onHand))))));
+  });
+  const form = el('form', { id: 'supply-form', class: 'card', novalidate: true },
+    el('h3', {}, L('供給可能量の登録', 'Register supply')),
+    el('div', { class: 'form-grid' },
+      el('label', {}, el('span', {}, L('品目', 'Product')), el('select', { id: 'supply-product' }, ...choices.map((p) => el('option', { value: p.code }, p.name)))),
+      el('label', {}, el('span', {}, L('箱数', 'Boxes')), el('input', { id: 'supply-boxes', type: 'number', min: 0 }))),
+    el('button', { type: 'submit' }, L('登録', 'Register')));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('mutation($c: ID!, $p: String!, $b: Int!) { registerSupply(coolId: $c, productCode: $p, boxes: $b) { boxes } }',
+        { c: cool.id, p: form.querySelector('#supply-product').value, b: Number(form.querySelector('#supply-boxes').value) });
+      await load();
+      fill(message, notice(L('供給可能量を登録しました。', 'The supply is registered.')));
+    } catch (failure) { fill(message, notice(failure.message, 'error')); }
+  });
+  await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
+  root.append(form, message, body);
+  if (cool) await load();
+  return null;
+}
+
+// ---------------------------------------------------------------- ドライアイス (dry-ice supplier)
+
+export async function dryIceScreen(root) {
+  root.append(el('h2', {}, L('ドライアイスの配送先と交換日', 'Dry-ice destinations and exchange dates')),
+    el('p', { class: 'muted' }, L('ドライアイスで配送されるワクチンの配送先ごとに、到着日と保冷ボックスのドライアイス交換日を確認します(p. 43)。', 'For each destination of a vaccine shipped on dry ice: the day it arrives and the days its box needs fresh dry ice (p. 43).')));
+  const body = el('div', { id: 'dry-ice-body' });
+  let cool = null;
+  const load = serialized(async () => {
+    const { dryIceSchedule } = await api('query($c: ID!) { dryIceSchedule(coolId: $c) { deliveryId facilityId productCode arrivesOn delivered exchangeDates } }', { c: cool.id });
+    const names = await namesOf(dryIceSchedule.map((d) => d.facilityId));
+    fill(body, dryIceSchedule.length
+      ? table(L('配送先', 'Destinations'), [L('医療機関', 'Facility'), L('品目', 'Product'), L('到着日', 'Arrives'), L('納入済', 'Delivered'), L('交換日', 'Exchange dates')],
+        dryIceSchedule.map((d) => el('tr', { 'data-facility': names.get(d.facilityId) ?? '' },
+          el('th', { scope: 'row' }, names.get(d.facilityId) ?? ''), el('td', {}, d.productCode), el('td', {}, d.arrivesOn ?? L('未定', 'Not yet set')),
+          el('td', {}, d.delivered ? '✔' : '—'), el('td', { class: 'exchange' }, d.exchangeDates.join('、') || '—'))), { id: 'dry-ice' })
+      : notice(L('このクールのドライアイス配送はまだありません。', 'Nothing ships on dry ice in this cool yet.')));
+  });
+  await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
+  root.append(body);
+  if (cool) await load();
+  const stop = app.socket.subscribe(DELIVERY_EVENTS, {}, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
+}
