@@ -1,4 +1,4 @@
-//! Health probes and the playground.
+//! Health probes and the playground (GraphiQL).
 
 mod common;
 
@@ -23,7 +23,7 @@ async fn health_and_readiness_probes_answer() {
 }
 
 #[tokio::test]
-async fn the_playground_is_self_contained() {
+async fn the_playground_is_graphiql_served_from_here() {
     let server = TestServer::start().await;
     let response = server.client.get(server.url("/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
@@ -31,13 +31,26 @@ async fn the_playground_is_self_contained() {
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(csp.contains("default-src 'self'"));
+    // Scripts from this server only, and no eval.
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self';"));
+    assert!(!csp.contains("unsafe-eval"));
     let page = response.text().await.unwrap();
-    assert!(page.contains("graphql-transport-ws"));
+    assert!(page.contains("/web/graphiql/dist/graphiql.js"));
     // No script, style or font from elsewhere: it must work without internet access.
-    for needle in ["src=\"http", "href=\"http", "@import", "cdn."] {
+    for needle in ["src=\"http", "href=\"http", "cdn."] {
         assert!(!page.contains(needle), "the page loads {needle}");
     }
+    let bundle = server.get("/web/graphiql/dist/graphiql.js").await;
+    assert_eq!(bundle.status(), 200);
+    let bundle = bundle.text().await.unwrap();
+    assert!(
+        bundle.contains("graphql-transport-ws"),
+        "subscriptions over graphql-ws"
+    );
+    assert!(
+        bundle.contains("/playground/operations"),
+        "the examples plugin"
+    );
     server.stop().await;
 }
 

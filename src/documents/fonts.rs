@@ -133,6 +133,11 @@ impl WebSlice {
     /// The CSS `unicode-range` value: the ranges, or for the common kanji the exact
     /// characters, merged into runs.
     pub fn unicode_range(&self) -> String {
+        self.unicode_range_from(0)
+    }
+
+    /// The same, without the code points below `first` (empty when nothing is left).
+    pub fn unicode_range_from(&self, first: u32) -> String {
         let runs: Vec<(u32, u32)> = if self.kanji == KanjiPart::Common {
             let mut runs: Vec<(u32, u32)> = Vec::new();
             for c in self.chars() {
@@ -147,7 +152,9 @@ impl WebSlice {
             self.ranges.to_vec()
         };
         runs.iter()
-            .map(|&(from, to)| {
+            .filter(|&&(_, to)| to >= first)
+            .map(|&(from, to)| (from.max(first), to))
+            .map(|(from, to)| {
                 if from == to {
                     format!("U+{from:04X}")
                 } else {

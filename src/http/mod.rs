@@ -1,4 +1,4 @@
-//! HTTP surface: GraphQL over HTTP and WebSocket on `/graphql`, the playground on `/`, the
+//! HTTP surface: GraphQL over HTTP and WebSocket on `/graphql`, GraphiQL on `/`, the
 //! account pages (`/setup`, `/reset`), health probes.
 
 mod downloads;
@@ -67,7 +67,7 @@ pub fn router(state: AppState) -> Router {
                 .post(graphql_http::post)
                 .fallback(graphql_http::method_not_allowed),
         )
-        .route("/", get(playground::page))
+        .route("/", get(web::graphiql))
         .route("/playground/operations", get(playground::operations))
         .route("/setup", get(pages::setup))
         .route("/reset", get(pages::reset))

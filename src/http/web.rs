@@ -84,6 +84,26 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/app/app.css"),
     ),
     (
+        "graphiql/dist/graphiql.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/graphiql/dist/graphiql.js"),
+    ),
+    (
+        "graphiql/dist/graphiql.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/graphiql/dist/graphiql.css"),
+    ),
+    (
+        "graphiql/dist/graphiql.js.LEGAL.txt",
+        "text/plain; charset=utf-8",
+        include_str!("../../web/graphiql/dist/graphiql.js.LEGAL.txt"),
+    ),
+    (
+        "graphiql/vsys.css",
+        "text/css; charset=utf-8",
+        include_str!("../../web/graphiql/vsys.css"),
+    ),
+    (
         "navi/navi.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/navi/navi.js"),
@@ -97,6 +117,7 @@ const FILES: &[(&str, &str, &str)] = &[
 
 static NAVI: &str = include_str!("../../web/navi/index.html");
 static APP: &str = include_str!("../../web/app/index.html");
+static GRAPHIQL: &str = include_str!("../../web/graphiql/index.html");
 
 /// The web fonts' file names carry a version: a changed slice gets a new name, so browsers may
 /// keep a slice for a year.
@@ -136,6 +157,27 @@ pub async fn app(State(state): State<AppState>) -> Response {
     page(&state, APP)
 }
 
+/// `/`: GraphiQL, bundled (`web/graphiql/build.mjs`) and served from here, with the
+/// examples and the sign-in helper. Its components set inline styles and its stylesheet embeds
+/// its fonts, so this page's policy allows both; scripts still come from this server only.
+pub async fn graphiql() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                 font-src 'self' data:; img-src 'self' data:; connect-src 'self' ws: wss:; \
+                 base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        GRAPHIQL,
+    )
+        .into_response()
+}
+
 /// `/navi/config.json`, `/app/config.json`: what the pages need to know of this server (the
 /// map tiles; how long a session may stay idle, for the sign-out warning).
 pub async fn page_config(State(state): State<AppState>) -> Response {
@@ -167,20 +209,28 @@ pub async fn file(Path(path): Path<String>) -> Response {
 }
 
 /// `/assets/fonts/fonts.css`: one `@font-face` per slice, each with its `unicode-range`, so a
-/// browser fetches only the slices of the characters a page shows.
+/// browser fetches only the slices of the characters a page shows. Two families share the
+/// files: "vsys Gothic Web" covers Latin too (the pages' text), "vsys Gothic Web JP" only
+/// Japanese, to put before a monospace font in code editors (Latin stays in that font).
 pub async fn font_faces() -> Response {
-    let faces: String = WEB_SLICES
-        .iter()
-        .map(|slice| {
-            format!(
-                "@font-face {{\n  font-family: \"{WEB_FAMILY}\";\n  font-style: normal;\n  \
-                 font-weight: 400;\n  font-display: block;\n  \
-                 src: url(\"/assets/fonts/{}\") format(\"truetype\");\n  unicode-range: {};\n}}\n",
-                slice_file(slice.name),
-                slice.unicode_range()
-            )
-        })
-        .collect();
+    let face = |family: &str, slice: &fonts::WebSlice, range: &str| {
+        format!(
+            "@font-face {{\n  font-family: \"{family}\";\n  font-style: normal;\n  \
+             font-weight: 400;\n  font-display: block;\n  \
+             src: url(\"/assets/fonts/{}\") format(\"truetype\");\n  unicode-range: {range};\n}}\n",
+            slice_file(slice.name)
+        )
+    };
+    let mut faces = String::new();
+    for slice in WEB_SLICES {
+        faces.push_str(&face(WEB_FAMILY, slice, &slice.unicode_range()));
+    }
+    for slice in WEB_SLICES {
+        let japanese = slice.unicode_range_from(0x2000);
+        if !japanese.is_empty() {
+            faces.push_str(&face(&format!("{WEB_FAMILY} JP"), slice, &japanese));
+        }
+    }
     let css = format!(
         "/* {WEB_FAMILY}: slices of IPAex Gothic under the IPA Font License Agreement v1.0, \
          /assets/fonts/LICENSE.txt */\n{faces}"
