@@ -99,7 +99,7 @@ impl DocumentJob {
     }
     /// Where it stands.
     async fn status(&self) -> DocumentJobStatus {
-        self.0.status.into()
+        self.0.shown_status().into()
     }
     /// Pages produced so far.
     async fn progress_done(&self) -> i64 {

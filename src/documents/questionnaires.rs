@@ -428,6 +428,23 @@ pub struct DocumentJobRecord {
     pub finished_at: Option<Timestamp>,
 }
 
+impl DocumentJobRecord {
+    /// The status people see. The last batch commits its pages, the mail and the SUCCEEDED
+    /// event together; the runner marks the job done in its own transaction just after. A
+    /// page that reloads on that event must not read "running" for a job whose every page is
+    /// stored, so a running job with all its pages counts as succeeded.
+    pub fn shown_status(&self) -> jobs::JobStatus {
+        let all_stored = self
+            .progress_total
+            .is_some_and(|total| total > 0 && self.progress_done >= total);
+        if self.status == jobs::JobStatus::Running && all_stored {
+            jobs::JobStatus::Succeeded
+        } else {
+            self.status
+        }
+    }
+}
+
 /// The organisation's document jobs, newest first.
 pub async fn jobs_of(
     db: &Db,
@@ -458,4 +475,33 @@ pub async fn job_of(db: &Db, organization_id: &str, job_id: &str) -> AppResult<D
     .fetch_optional(db.pool())
     .await?
     .ok_or(AppError::NotFound("DocumentJob"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(status: jobs::JobStatus, done: i64, total: Option<i64>) -> DocumentJobRecord {
+        DocumentJobRecord {
+            id: "j".into(),
+            kind: QUESTIONNAIRE_JOB.into(),
+            status,
+            progress_done: done,
+            progress_total: total,
+            last_error: None,
+            created_at: Default::default(),
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn a_running_job_with_every_page_stored_shows_as_succeeded() {
+        use jobs::JobStatus::*;
+        assert_eq!(job(Running, 3, Some(3)).shown_status(), Succeeded);
+        assert_eq!(job(Running, 2, Some(3)).shown_status(), Running);
+        assert_eq!(job(Running, 0, None).shown_status(), Running);
+        assert_eq!(job(Running, 0, Some(0)).shown_status(), Running);
+        assert_eq!(job(Failed, 3, Some(3)).shown_status(), Failed);
+        assert_eq!(job(Queued, 0, None).shown_status(), Queued);
+    }
 }

@@ -54,10 +54,12 @@ async function uiSignIn(page, username) {
   await page.fill('#username', username);
   await page.fill('#password', DEMO_PASSWORD);
   await page.click('#sign-in button[type="submit"]');
-  await page.waitForSelector('#code', { timeout: 15000 });
+  await page.waitForSelector('#code', { timeout: 30000 });
   const [, code] = await waitForMail(mailDir, `${username}@demo.vsys.invalid`, since, CODE);
   await page.fill('#code', code);
   await page.click('#second-factor button[type="submit"]');
+  // Signed in: the menu shows, or what must be done first (the privacy policy).
+  await page.waitForSelector('#nav:not([hidden]), #privacy-policy, #password-change', { timeout: 30000 });
 }
 
 /** The TOTP code (RFC 6238: SHA-1, 6 digits, 30 s) of a base32 secret, `steps` from now. */
@@ -109,7 +111,7 @@ try {
   // Meguro signs in on the page (second factor by e-mail) and confirms what it received.
   const meguroPage = await newPage();
   await uiSignIn(meguroPage, 'meguro.admin');
-  await meguroPage.waitForSelector('#received', { timeout: 15000 });
+  await meguroPage.waitForSelector('#received', { timeout: 30000 });
   const received = await meguroPage.textContent('#received');
   check('Meguro sees 5 / 49 / 49 boxes (4,875 and 4,900 doses)', received.includes('4,875') && received.includes('4,900'));
   await meguroPage.click('#confirm');
@@ -148,7 +150,7 @@ try {
   // Tokyo's check: Meguro is 〇; Tokyo completes, the page says why the lock is allowed, and the button locks.
   const tokyoPage = await newPage();
   await uiSignIn(tokyoPage, 'tokyo.admin');
-  await tokyoPage.waitForSelector('#check-table', { timeout: 15000 });
+  await tokyoPage.waitForSelector('#check-table', { timeout: 30000 });
   const meguroRow = tokyoPage.locator('#check-table tr', { hasText: '目黒区' });
   check('the 〇/X table shows Meguro 〇', (await meguroRow.locator('td.mark').textContent()) === '〇');
   check('the lock button waits for Tokyo\'s own completion', await tokyoPage.isDisabled('#lock') && (await tokyoPage.textContent('#lock-why')).includes('都道府県の分配作業'));
@@ -161,7 +163,7 @@ try {
   await tokyoPage.click('#lock-yes');
   await tokyoPage.waitForSelector('#lock-banner', { timeout: 10000 });
   check('Tokyo locks through the button', await tokyoPage.isDisabled('#lock'));
-  await meguroPage.waitForSelector('#lock-banner', { timeout: 15000 })
+  await meguroPage.waitForSelector('#lock-banner', { timeout: 30000 })
     .then(() => check('Meguro sees the data lock arrive live', true), () => check('Meguro sees the data lock arrive live', false));
   check('… without a reload, logged as it happened', await meguroPage.evaluate(() => window.notReloaded === true)
     && await meguroPage.locator('#event-log li[data-kind="LOCKED"]').count() >= 1);
@@ -170,7 +172,7 @@ try {
   // The nation's board: Tokyo received, confirmed, allocated down and locked.
   const nationPage = await newPage();
   await uiSignIn(nationPage, 'nation.admin');
-  await nationPage.waitForSelector('#board', { timeout: 15000 });
+  await nationPage.waitForSelector('#board', { timeout: 30000 });
   const tokyoRow = nationPage.locator('#board tr[data-prefecture="東京都"]');
   check('the nation\'s board shows Tokyo received, confirmed, allocated and locked',
     (await tokyoRow.textContent()).includes('160 / 156,000') && (await tokyoRow.locator('td.locked').textContent()) === '✔'
@@ -181,23 +183,23 @@ try {
   // The hospital: the privacy policy first, then its box and doses; the delivery date arrives live.
   const hospitalPage = await newPage();
   await uiSignIn(hospitalPage, 'meguro-hospital.admin');
-  await hospitalPage.waitForSelector('#accept-policy', { timeout: 15000 });
+  await hospitalPage.waitForSelector('#accept-policy', { timeout: 30000 });
   check('a medical institution is asked to accept the privacy policy first', (await hospitalPage.textContent('#privacy-policy')).length > 50);
   await hospitalPage.click('#accept-policy');
-  await hospitalPage.waitForSelector('#allocation', { timeout: 15000 });
+  await hospitalPage.waitForSelector('#allocation', { timeout: 30000 });
   check('the clinic sees 1 box = 975 doses after the lock', (await hospitalPage.textContent('#allocation')).includes('975'));
   // The wholesaler registers the date on its screen; the clinic's open page shows it.
   const date = tomorrowInJapan();
   await hospitalPage.evaluate(() => { window.notReloaded = true; });
   const wholesalerPage = await newPage();
   await uiSignIn(wholesalerPage, 'wholesaler.admin');
-  await wholesalerPage.waitForSelector('#to-deliver', { timeout: 15000 });
+  await wholesalerPage.waitForSelector('#to-deliver', { timeout: 30000 });
   const destination = wholesalerPage.locator('#to-deliver tr[data-delivery="目黒区病院01/PFIZER"]');
   await destination.locator('input.schedule-date').fill(date);
   await destination.locator('button.schedule').click();
   await wholesalerPage.waitForSelector('#to-deliver tr[data-delivery="目黒区病院01/PFIZER"][data-status="SCHEDULED"]', { timeout: 10000 })
     .then(() => check('the wholesaler registers the delivery date on its screen', true), async () => check(`the wholesaler registers the delivery date on its screen (${await wholesalerPage.textContent('#deliveries-message')})`, false));
-  await hospitalPage.waitForFunction((on) => [...document.querySelectorAll('#deliveries td.scheduled')].some((td) => td.textContent === on), date, { timeout: 15000 })
+  await hospitalPage.waitForFunction((on) => [...document.querySelectorAll('#deliveries td.scheduled')].some((td) => td.textContent === on), date, { timeout: 30000 })
     .then(() => check('the clinic sees its delivery date arrive live', true), () => check('the clinic sees its delivery date arrive live', false));
   await wholesalerPage.screenshot({ path: `${artefacts}/app-wholesaler.png`, fullPage: true });
   check('… without a reload', await hospitalPage.evaluate(() => window.notReloaded === true));
@@ -206,12 +208,12 @@ try {
   // The approval queue: the hospital asks for a change; Meguro's open queue shows it, before
   // and after side by side, and Meguro approves.
   await meguroPage.click('#nav-approvals');
-  await meguroPage.waitForSelector('#approvals-body', { timeout: 10000 });
+  await meguroPage.waitForSelector('#approvals-body > *', { timeout: 10000 });
   const hospitalToken = await apiUser('meguro-hospital.admin');
   await data('mutation($f: ID!, $i: UpdateFacilityInput!) { updateFacility(facilityId: $f, input: $i) { changeRequest { id } } }',
     { f: ids.hospital.venues[0].id, i: { generalAcceptance: true } }, hospitalToken);
   const request = meguroPage.locator('#approvals-body article.request[data-facility="目黒区病院01"]');
-  await request.waitFor({ timeout: 15000 })
+  await request.waitFor({ timeout: 30000 })
     .then(() => check('a facility\'s change request arrives live in the queue', true), () => check('a facility\'s change request arrives live in the queue', false));
   check('before and after side by side', (await request.locator('tr[data-field="generalAcceptance"] td.before').textContent()) === 'いいえ'
     && (await request.locator('tr[data-field="generalAcceptance"] td.after').textContent()) === 'はい');
@@ -264,14 +266,15 @@ try {
 
   // A resident's out-of-area notification arrives live in Meguro's queue and is accepted.
   await meguroPage.click('#nav-requests');
-  await meguroPage.waitForSelector('#requests-body', { timeout: 10000 });
+  // The queue shown (its feed started before it was read).
+  await meguroPage.waitForSelector('#requests-body > *', { timeout: 10000 });
   const receipt = await data('mutation($i: ResidentRequestInput!) { submitOutOfAreaNotification(destinationMunicipalityCode: "131105", input: $i) { reference } }', { i: {
     couponMunicipalityCode: '131121', couponNumber: '0000009001', name: '世田谷 次郎', nameKana: 'セタガヤ ジロウ',
     birthDate: '1960-02-02', phone: '03-5555-0202', reason: '入院のため',
   } });
   const reference = receipt.submitOutOfAreaNotification.reference;
   const requestRow = meguroPage.locator(`#requests tr[data-reference="${reference}"]`);
-  await requestRow.waitFor({ timeout: 15000 })
+  await requestRow.waitFor({ timeout: 30000 })
     .then(() => check('a resident\'s notification arrives live in the queue', true), () => check('a resident\'s notification arrives live in the queue', false));
   await requestRow.locator('button.accept').click();
   await meguroPage.waitForFunction((ref) => document.getElementById('requests-message').textContent.includes(`${ref} を受理`), reference, { timeout: 10000 })
@@ -279,7 +282,7 @@ try {
 
   const callPage = await newPage();
   await uiSignIn(callPage, 'meguro.callcenter');
-  await callPage.waitForSelector('#slot-search', { timeout: 15000 });
+  await callPage.waitForSelector('#slot-search', { timeout: 30000 });
   await callPage.fill('#slots-from', bookingDay);
   await callPage.fill('#slots-to', bookingDay);
   await callPage.click('#slot-search button[type="submit"]');
@@ -347,13 +350,13 @@ try {
   // supplier sees the hospital's box with its arrival and exchange dates.
   const pfizerPage = await newPage();
   await uiSignIn(pfizerPage, 'pfizer.admin');
-  await pfizerPage.waitForSelector('#delivery-totals', { timeout: 15000 });
+  await pfizerPage.waitForSelector('#delivery-totals', { timeout: 30000 });
   check('the manufacturer sees its supply', (await pfizerPage.textContent('#supply tr[data-product="PFIZER"]')).includes('2,000'));
   check('the manufacturer sees the totals per wholesaler', (await pfizerPage.textContent('#delivery-totals')).includes('関東医薬品卸'));
   await pfizerPage.screenshot({ path: `${artefacts}/app-manufacturer.png`, fullPage: true });
   const dryPage = await newPage();
   await uiSignIn(dryPage, 'dryice.admin');
-  await dryPage.waitForSelector('#dry-ice-body', { timeout: 15000 });
+  await dryPage.waitForSelector('#dry-ice-body', { timeout: 30000 });
   const stop = dryPage.locator('#dry-ice tr[data-facility="目黒区病院01"]');
   check('the dry-ice supplier sees the hospital\'s arrival and exchange dates', await stop.count() === 1
     && (await stop.textContent()).includes(date) && /\d{4}-\d{2}-\d{2}/.test(await stop.locator('td.exchange').textContent()));
@@ -381,6 +384,20 @@ try {
   await hospitalPage.click('#nav-facility');
   await hospitalPage.waitForSelector('#allocation', { timeout: 10000 });
 
+  // The booking status the navigator shows: the clinic books elsewhere and declares it.
+  await hospitalPage.click('#nav-booking-status');
+  await hospitalPage.waitForSelector('#declare-form', { timeout: 10000 });
+  await hospitalPage.selectOption('#declare-status', 'FEW_LEFT');
+  await hospitalPage.fill('#declare-date', tomorrowInJapan());
+  await hospitalPage.click('#declare-form button[type="submit"]');
+  await hospitalPage.waitForFunction(() => document.getElementById('status-badge')?.textContent.includes('若干空き有り'), null, { timeout: 30000 })
+    .then(() => check('the clinic declares its booking status and sees the navigator\'s badge follow', true),
+      async () => check(`the clinic declares its booking status (${await hospitalPage.textContent('#status-message')})`, false));
+  const shown = await data('{ navigatorSearch(text: "目黒区病院01") { venues { status } } }');
+  check('the navigator shows the declared status', shown.navigatorSearch.venues[0].status === 'FEW_LEFT');
+  await hospitalPage.click('#nav-facility');
+  await hospitalPage.waitForSelector('#allocation', { timeout: 10000 });
+
   // English.
   await hospitalPage.click('#lang');
   await hospitalPage.waitForSelector('#allocation');
@@ -401,7 +418,7 @@ try {
   // TOTP: a user enrols an authenticator app on the account screen, then signs in with it.
   const staffPage = await newPage();
   await uiSignIn(staffPage, 'meguro.staff');
-  await staffPage.waitForSelector('#nav-account', { timeout: 15000 });
+  await staffPage.waitForSelector('#nav-account', { timeout: 30000 });
   await staffPage.click('#nav-account');
   await staffPage.click('#totp-start');
   await staffPage.waitForSelector('#totp-secret', { timeout: 10000 });
@@ -427,7 +444,7 @@ try {
   // A phone.
   const phone = await newPage(390, 844);
   await uiSignIn(phone, 'tokyo.admin');
-  await phone.waitForSelector('#check-table', { timeout: 15000 });
+  await phone.waitForSelector('#check-table', { timeout: 30000 });
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(`nothing overflows a phone-width screen (${overflow}px)`, overflow <= 1);
   await phone.screenshot({ path: `${artefacts}/app-phone.png`, fullPage: true });

@@ -6,7 +6,7 @@ import { boardScreen, checkScreen, receivedScreen, allocateScreen } from '/web/a
 import { facilityScreen, deliveriesScreen, supplyScreen, dryIceScreen } from '/web/app/screens/delivery.js';
 import { approvalsScreen, venuesScreen } from '/web/app/screens/registry.js';
 import { reportScreen } from '/web/app/screens/reports.js';
-import { callCentreScreen, slotsScreen } from '/web/app/screens/reservations.js';
+import { callCentreScreen, reservationStatusScreen, slotsScreen } from '/web/app/screens/reservations.js';
 import { questionnairesScreen, residentRequestsScreen } from '/web/app/screens/residents.js';
 import { accountScreen } from '/web/app/screens/account.js';
 
@@ -25,6 +25,7 @@ export const SCREENS = [
   { id: 'call-centre', roles: ['RESERVATION_OPERATOR', 'MUNICIPALITY'], title: () => L('予約受付', 'Call-centre booking'), mount: callCentreScreen },
   { id: 'venues', roles: ['MUNICIPALITY'], title: () => L('特設会場・医師', 'Venues and doctors'), mount: venuesScreen },
   { id: 'questionnaires', roles: ['MEDICAL_INSTITUTION', 'MUNICIPALITY'], title: () => L('予診票', 'Questionnaires'), mount: questionnairesScreen },
+  { id: 'booking-status', roles: ['MEDICAL_INSTITUTION'], title: () => L('予約状況', 'Booking status'), mount: reservationStatusScreen },
   { id: 'slots', roles: ['MUNICIPALITY', 'MEDICAL_INSTITUTION'], title: () => L('予約枠の作成', 'Booking slots'), mount: slotsScreen },
   { id: 'requests', roles: ['MUNICIPALITY'], title: () => L('住民からの届出', 'Residents\' requests'), mount: residentRequestsScreen },
   {

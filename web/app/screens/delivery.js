@@ -181,8 +181,9 @@ export async function dryIceScreen(root) {
   });
   await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
   root.append(body);
-  if (cool) await load();
+  // Follow first, then read: whatever changes after the read is heard.
   const stop = app.socket.subscribe(DELIVERY_EVENTS, {}, { next: () => load() });
+  if (cool) await load();
   app.onReconnect = load;
   return stop;
 }

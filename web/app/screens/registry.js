@@ -71,8 +71,9 @@ export async function approvalsScreen(root) {
     fill(body, cards.length ? cards : notice(L('承認待ちの変更はありません。', 'Nothing waits for approval.')));
   });
   root.append(message, body);
-  await load();
+  // Follow first, then read: whatever changes after the read is heard.
   const stop = app.socket.subscribe('subscription { facilityChangeRequests { id status } }', {}, { next: () => load() });
+  await load();
   app.onReconnect = load;
   return stop;
 }

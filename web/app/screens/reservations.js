@@ -1,7 +1,7 @@
 // Bookings: the call centre's screen (p. 40) and bulk slot creation (p. 39).
 import { el, fill } from '/web/shared/dom.js';
 import { app, L, api, notice } from '/web/app/app.js';
-import { number, table, serialized } from '/web/app/screens/common.js';
+import { number, table, serialized, when } from '/web/app/screens/common.js';
 
 // ---------------------------------------------------------------- 予約受付 (call centre, p. 40)
 
@@ -204,4 +204,57 @@ export async function slotsScreen(root) {
   });
   root.append(venues.length ? null : notice(L('vsys で予約を受け付ける会場がありません。', 'No venue books in vsys.')), form, message);
   return null;
+}
+
+// ---------------------------------------------------------------- 予約状況 (medical institution)
+
+const STATUSES = {
+  BOOKABLE: ['予約可能', 'Bookable'], FEW_LEFT: ['若干空き有り', 'A few places left'],
+  NOT_BOOKABLE: ['予約不可能', 'Fully booked'], PREPARING: ['予約準備中', 'Booking not open yet'],
+};
+
+/** The clinic's booking status as the navigator shows it, and what it can do about it. */
+export async function reservationStatusScreen(root) {
+  const facility = app.user.organization;
+  root.append(el('h2', {}, L('予約状況', 'Booking status')),
+    el('p', { class: 'muted' }, L('ワクチンナビに表示される予約状況です。vsys で予約を受ける会場は予約枠から自動で計算され、他の方法で予約を受ける会場は自ら申告します(申告が古いと「要確認」と表示されます)。', 'Your status as the navigator shows it. Venues booking in vsys have it computed from their slots; venues booking elsewhere declare it (an old declaration shows as "call to confirm").')));
+  const body = el('div', { id: 'status-body' });
+  const message = el('div', { id: 'status-message', 'aria-live': 'polite' });
+  const load = serialized(async () => {
+    const { navigatorSearch } = await api('query($t: String!) { navigatorSearch(text: $t, first: 20) { venues { id name status statusLabel statusLabelEn unconfirmed nextFreeDate freePlaces reservationMode declaredAt statusChangedAt } } }', { t: facility.name });
+    const venue = navigatorSearch.venues.find((v) => v.id === facility.id);
+    if (!venue) {
+      fill(body, notice(L('この医療機関はワクチンナビに掲載されていません。', 'This facility is not published on the navigator.')));
+      return;
+    }
+    const declare = venue.reservationMode === 'EXTERNAL'
+      ? el('form', { id: 'declare-form', class: 'card', novalidate: true },
+        el('h3', {}, L('予約状況の申告', 'Declare your status')),
+        el('div', { class: 'form-grid' },
+          el('label', {}, el('span', {}, L('状況', 'Status')), el('select', { id: 'declare-status' }, ...Object.entries(STATUSES).map(([value, names]) => el('option', { value, selected: value === venue.status }, L(...names))))),
+          el('label', {}, el('span', {}, L('次の空き日', 'Next free day')), el('input', { id: 'declare-date', type: 'date', value: venue.nextFreeDate ?? '' }))),
+        el('button', { type: 'submit' }, L('申告する', 'Declare')))
+      : null;
+    fill(body,
+      el('dl', { class: 'facts', id: 'status-facts' },
+        el('dt', {}, L('表示中の状況', 'Shown status')), el('dd', {}, el('span', { class: `badge ${venue.unconfirmed ? 'unconfirmed' : venue.status}`, id: 'status-badge' }, L(venue.statusLabel, venue.statusLabelEn))),
+        el('dt', {}, L('次の空き', 'Next free day')), el('dd', {}, venue.nextFreeDate ?? '—'),
+        venue.reservationMode === 'VSYS' ? [el('dt', {}, L('空き(4週間)', 'Free places (4 weeks)')), el('dd', {}, number(venue.freePlaces))] : null,
+        el('dt', {}, L('最終更新', 'Last updated')), el('dd', {}, when(venue.statusChangedAt ?? venue.declaredAt))),
+      declare);
+    declare?.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await api('mutation($f: ID!, $s: AvailabilityStatus!, $d: String) { setReservationStatus(facilityId: $f, status: $s, nextAvailableDate: $d) }',
+          { f: facility.id, s: declare.querySelector('#declare-status').value, d: declare.querySelector('#declare-date').value || null });
+        fill(message, notice(L('予約状況を申告しました。ナビに反映されます。', 'Declared: the navigator shows it now.')));
+      } catch (failure) { fill(message, notice(failure.message, 'error')); }
+    });
+  });
+  root.append(message, body);
+  // Follow first, then read: whatever changes after the read is heard.
+  const stop = app.socket.subscribe('subscription($f: [ID!]) { availabilityChanged(facilityIds: $f) { id } }', { f: [facility.id] }, { next: () => load() });
+  await load();
+  app.onReconnect = load;
+  return stop;
 }

@@ -47,8 +47,9 @@ export async function residentRequestsScreen(root) {
       : notice(L('未処理の届出・依頼はありません。', 'Nothing waits.')));
   });
   root.append(message, body);
-  await load();
+  // Follow first, then read: whatever changes after the read is heard.
   const stop = app.socket.subscribe('subscription { residentRequests { sequence } }', {}, { next: () => load() });
+  await load();
   app.onReconnect = load;
   return stop;
 }
@@ -112,8 +113,9 @@ export async function questionnairesScreen(root) {
         : null);
   });
   root.append(importForm, generate, message, jobs);
-  await load();
+  // Follow first, then read: whatever changes after the read is heard.
   const stop = app.socket.subscribe('subscription { documentJobs { jobId } }', {}, { next: () => load() });
+  await load();
   app.onReconnect = load;
   return stop;
 }
