@@ -133,11 +133,11 @@ fn policy(state: &AppState) -> String {
     )
 }
 
-fn page(state: &AppState, body: &'static str) -> Response {
+fn page(policy: String, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
-            (header::CONTENT_SECURITY_POLICY, policy(state)),
+            (header::CONTENT_SECURITY_POLICY, policy),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             (header::REFERRER_POLICY, "no-referrer".to_owned()),
             (header::CACHE_CONTROL, "no-cache".to_owned()),
@@ -149,33 +149,25 @@ fn page(state: &AppState, body: &'static str) -> Response {
 
 /// `/navi`: the public navigator.
 pub async fn navi(State(state): State<AppState>) -> Response {
-    page(&state, NAVI)
+    page(policy(&state), NAVI)
 }
 
 /// `/app`: the work screens of every role (signed in with the two-factor login).
 pub async fn app(State(state): State<AppState>) -> Response {
-    page(&state, APP)
+    page(policy(&state), APP)
 }
 
 /// `/`: GraphiQL, bundled (`web/graphiql/build.mjs`) and served from here, with the
 /// examples and the sign-in helper. Its components set inline styles and its stylesheet embeds
 /// its fonts, so this page's policy allows both; scripts still come from this server only.
 pub async fn graphiql() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                 font-src 'self' data:; img-src 'self' data:; connect-src 'self' ws: wss:; \
-                 base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
+    page(
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         font-src 'self' data:; img-src 'self' data:; connect-src 'self' ws: wss:; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+            .to_owned(),
         GRAPHIQL,
     )
-        .into_response()
 }
 
 /// `/navi/config.json`, `/app/config.json`: what the pages need to know of this server (the

@@ -15,22 +15,16 @@
 //
 //   node tests/e2e/app.mjs http://127.0.0.1:8080 /path/to/mail-dir
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { checks, client, launch, mailsNow, signIn, waitForMail, DEMO_PASSWORD, CODE } from './support.mjs';
+import { checks, client, launch, mailsNow, signIn, waitForMail, DEMO_PASSWORD, CODE, artefactsDir, dayInJapan, strict } from './support.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const mailDir = process.argv[3] ?? 'mail';
-const artefacts = process.env.ARTEFACTS ?? 'target/artefacts';
-mkdirSync(artefacts, { recursive: true });
+const artefacts = artefactsDir();
 
 const { check, failures } = checks();
 const graphql = client(base);
+const data = strict(graphql);
 
-async function data(query, variables, token) {
-  const answer = await graphql(query, variables, token);
-  if (answer.errors) throw new Error(`${query.slice(0, 70)}…: ${JSON.stringify(answer.errors)}`);
-  return answer.data;
-}
 
 /** A demo user signed in through the API, with the privacy policy accepted. */
 async function apiUser(username) {
@@ -75,9 +69,6 @@ function totp(secret, steps = 0) {
   return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
-function tomorrowInJapan() {
-  return new Date(Date.now() + 9 * 3600 * 1000 + 86400 * 1000).toISOString().slice(0, 10);
-}
 
 const browser = await launch();
 const pageErrors = [];
@@ -189,7 +180,7 @@ try {
   await hospitalPage.waitForSelector('#allocation', { timeout: 30000 });
   check('the clinic sees 1 box = 975 doses after the lock', (await hospitalPage.textContent('#allocation')).includes('975'));
   // The wholesaler registers the date on its screen; the clinic's open page shows it.
-  const date = tomorrowInJapan();
+  const date = dayInJapan(1);
   await hospitalPage.evaluate(() => { window.notReloaded = true; });
   const wholesalerPage = await newPage();
   await uiSignIn(wholesalerPage, 'wholesaler.admin');
@@ -247,7 +238,7 @@ try {
 
   // The call centre books a resident on the page, finds the booking by coupon, and cancels it.
   // Beyond the navigator's four-week horizon: the navigator's test counts this venue's places.
-  const bookingDay = new Date(Date.now() + 9 * 3600 * 1000 + 35 * 86400 * 1000).toISOString().slice(0, 10);
+  const bookingDay = dayInJapan(35);
   // Meguro opens the slots on its bulk-creation screen (p. 39).
   await meguroPage.click('#nav-slots');
   await meguroPage.waitForSelector('#slots-form', { timeout: 10000 });
@@ -388,7 +379,7 @@ try {
   await hospitalPage.click('#nav-booking-status');
   await hospitalPage.waitForSelector('#declare-form', { timeout: 10000 });
   await hospitalPage.selectOption('#declare-status', 'FEW_LEFT');
-  await hospitalPage.fill('#declare-date', tomorrowInJapan());
+  await hospitalPage.fill('#declare-date', dayInJapan(1));
   await hospitalPage.click('#declare-form button[type="submit"]');
   await hospitalPage.waitForFunction(() => document.getElementById('status-badge')?.textContent.includes('若干空き有り'), null, { timeout: 30000 })
     .then(() => check('the clinic declares its booking status and sees the navigator\'s badge follow', true),

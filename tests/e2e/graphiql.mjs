@@ -6,14 +6,12 @@
 //
 //   node tests/e2e/graphiql.mjs http://127.0.0.1:8080 /path/to/mail-dir "<command that commits one event>"
 import { execSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { checks, launch, mailsNow, waitForMail, DEMO_PASSWORD, CODE } from './support.mjs';
+import { checks, launch, mailsNow, waitForMail, DEMO_PASSWORD, CODE, artefactsDir } from './support.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const mailDir = process.argv[3] ?? 'mail';
 const publishCommand = process.argv[4];
-const artefacts = process.env.ARTEFACTS ?? 'target/artefacts';
-mkdirSync(artefacts, { recursive: true });
+const artefacts = artefactsDir();
 const { check, failures } = checks();
 
 const browser = await launch();

@@ -8,30 +8,20 @@
 // Screenshots go to target/artefacts/navi-*.png.
 //
 //   node tests/e2e/navi.mjs http://127.0.0.1:8080 /path/to/mail-dir
-import { mkdirSync } from 'node:fs';
-import { checks, client, launch, signIn } from './support.mjs';
+import { checks, client, launch, signIn, artefactsDir, dayInJapan, strict } from './support.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const mailDir = process.argv[3] ?? 'mail';
-const artefacts = process.env.ARTEFACTS ?? 'target/artefacts';
-mkdirSync(artefacts, { recursive: true });
+const artefacts = artefactsDir();
 
 const { check, failures } = checks();
 const graphql = client(base);
+const data = strict(graphql);
 // 目黒区役所 (Meguro City Office): the demo's Meguro venues lie within 10 km.
 const HERE = { latitude: 35.6415, longitude: 139.6982 };
 const VENUE = '目黒区特設会場01';
 
-function day(offset) {
-  const now = new Date(Date.now() + 9 * 3600 * 1000 + offset * 86400 * 1000);
-  return now.toISOString().slice(0, 10);
-}
 
-async function data(query, variables, token) {
-  const answer = await graphql(query, variables, token);
-  if (answer.errors) throw new Error(`${query.slice(0, 60)}…: ${JSON.stringify(answer.errors)}`);
-  return answer.data;
-}
 
 const badgeOf = (page, name) => page.locator('li.venue', { hasText: name }).locator('.badge');
 
@@ -87,12 +77,12 @@ try {
   const meguro = await signIn(graphql, mailDir, 'meguro.admin');
   const venueId = (await data('query($t: String!) { navigatorSearch(text: $t) { venues { id } } }', { t: VENUE })).navigatorSearch.venues[0].id;
   await data('mutation($i: ReservationScheduleInput!) { createReservationSlots(input: $i) { created } }', { i: {
-    facilityId: venueId, productCode: 'PFIZER', from: day(1), to: day(1),
+    facilityId: venueId, productCode: 'PFIZER', from: dayInJapan(1), to: dayInJapan(1),
     daysOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY', 'SUNDAY'],
     openingHours: [{ opens: '09:00', closes: '09:30' }], slotMinutes: 30, capacityPerSlot: 6,
   } }, meguro);
   await waitForBadge(page, VENUE, 'BOOKABLE', 'new slots turn the badge to 予約可能 live');
-  const slot = (await data('query($f: ID!, $from: String!) { availableSlots(facilityId: $f, from: $from, to: $from, productCode: "PFIZER") { slots { id } } }', { f: venueId, from: day(1) }, meguro)).availableSlots.slots[0].id;
+  const slot = (await data('query($f: ID!, $from: String!) { availableSlots(facilityId: $f, from: $from, to: $from, productCode: "PFIZER") { slots { id } } }', { f: venueId, from: dayInJapan(1) }, meguro)).availableSlots.slots[0].id;
   const bookings = [];
   const book = async (n) => {
     const booked = await data('mutation($i: BookReservationInput!) { bookReservation(input: $i) { id } }', { i: {

@@ -1,6 +1,6 @@
 // What the browser tests share: checks that count failures, the GraphQL client, the mail
 // folder the server writes (.eml files, for sign-in codes and links), and the browser.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -25,6 +25,27 @@ export function client(base) {
     const response = await fetch(`${base}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
     return response.json();
   };
+}
+
+/** A client that resolves to `data` and throws on any error (for set-up steps that must work). */
+export function strict(graphql) {
+  return async function data(query, variables, token) {
+    const answer = await graphql(query, variables, token);
+    if (answer.errors) throw new Error(`${query.slice(0, 70)}…: ${JSON.stringify(answer.errors)}`);
+    return answer.data;
+  };
+}
+
+/** The day `offset` days from today in Japan, YYYY-MM-DD. */
+export function dayInJapan(offset) {
+  return new Date(Date.now() + 9 * 3600 * 1000 + offset * 86400 * 1000).toISOString().slice(0, 10);
+}
+
+/** Where screenshots go (created): $ARTEFACTS or target/artefacts. */
+export function artefactsDir() {
+  const dir = process.env.ARTEFACTS ?? 'target/artefacts';
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }
 
 /** Decodes the text body of an .eml file written by lettre (quoted-printable or base64). */

@@ -2,7 +2,7 @@
 // the prefecture's check and data lock, and allocation with the simulation (pp. 22–37).
 import { el, fill } from '/web/shared/dom.js';
 import { app, L, api, notice } from '/web/app/app.js';
-import { STATUS, CHECK, ALLOCATION_EVENTS, when, number, table, coolPicker, eventLog, chips, lockBanner, EXCLUSIONS, serialized } from '/web/app/screens/common.js';
+import { STATUS, CHECK, ALLOCATION_EVENTS, when, number, table, coolPicker, eventLog, chips, lockBanner, EXCLUSIONS, serialized, followCoolAllocation } from '/web/app/screens/common.js';
 
 // ---------------------------------------------------------------- 全国の進捗 (nation)
 
@@ -95,7 +95,6 @@ export async function receivedScreen(root) {
     el('p', { class: 'muted' }, L('上位の団体から配分された量を確認し、確認済にします(p. 22–37)。データロックはリアルタイムで届きます。', 'Check what you received and confirm it (pp. 22–37). The data lock arrives live.')));
   const body = el('div', { id: 'received-body' });
   const log = eventLog();
-  let stop = null;
   const load = serialized(async (cool) => {
     const { allocationStatus: status } = await api(STATUS, { c: cool.id });
     const confirm = !status.confirmedAt && status.received.length && !status.locked
@@ -121,17 +120,9 @@ export async function receivedScreen(root) {
           status.given.map((g) => el('tr', {}, el('td', {}, g.recipient?.name ?? ''), el('td', {}, g.product.code), el('td', { class: 'num' }, number(g.boxes)), el('td', { class: 'num' }, number(g.doses)))))
         : null);
   });
-  await coolPicker(root, async (cool) => {
-    stop?.();
-    await load(cool);
-    stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
-      next: ({ allocationEvents: e }) => { log.add(e.kind, e.organization?.name, e.occurredAt); load(cool); },
-      error: (errors) => body.append(notice(errors?.[0]?.message ?? 'error', 'error')),
-    });
-    app.onReconnect = () => load(cool);
-  });
+  const stop = await followCoolAllocation(root, { load, log, body });
   root.append(body, log.section);
-  return () => stop?.();
+  return stop;
 }
 
 // ---------------------------------------------------------------- 配分チェック・データロック (prefecture)
@@ -141,7 +132,6 @@ export async function checkScreen(root) {
     el('p', { class: 'muted' }, L('市区町村ごとに、受領量 ≧ 医療機関への配分の合計なら〇、不足ならXです。全市区町村が分配作業を完了し〇のとき、データロックできます(p. 37)。', 'Per municipality: 〇 when received ≥ the sum given to facilities, X when less. The data lock is allowed when every municipality has completed and shows 〇 (p. 37).')));
   const body = el('div', { id: 'check-body' });
   const log = eventLog();
-  let stop = null;
   const load = serialized(async (cool) => {
     const { allocationCheck: check } = await api(CHECK, { c: cool.id });
     const reasons = [];
@@ -189,17 +179,9 @@ export async function checkScreen(root) {
       el('button', { id: 'lock', type: 'button', class: 'danger', disabled: !check.canLock, onclick: () => { confirmLock.hidden = false; } }, L('データロック', 'Data lock')),
       confirmLock);
   });
-  await coolPicker(root, async (cool) => {
-    stop?.();
-    await load(cool);
-    stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
-      next: ({ allocationEvents: e }) => { log.add(e.kind, e.organization?.name, e.occurredAt); load(cool); },
-      error: (errors) => body.append(notice(errors?.[0]?.message ?? 'error', 'error')),
-    });
-    app.onReconnect = () => load(cool);
-  });
+  const stop = await followCoolAllocation(root, { load, log, body });
   root.append(body, log.section);
-  return () => stop?.();
+  return stop;
 }
 
 // ---------------------------------------------------------------- 分配・分配シミュレーション (p. 36)

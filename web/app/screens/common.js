@@ -122,3 +122,21 @@ export function serialized(load) {
     return running;
   };
 }
+
+/**
+ * The cool picker of a screen that follows the allocation cycle: each event of the picked cool
+ * is logged and reloads the screen. Returns the function that stops following.
+ */
+export async function followCoolAllocation(root, { load, log, body }) {
+  let stop = null;
+  await coolPicker(root, async (cool) => {
+    stop?.();
+    await load(cool);
+    stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, {
+      next: ({ allocationEvents: e }) => { log.add(e.kind, e.organization?.name, e.occurredAt); load(cool); },
+      error: (errors) => body.append(notice(errors?.[0]?.message ?? 'error', 'error')),
+    });
+    app.onReconnect = () => load(cool);
+  });
+  return () => stop?.();
+}
