@@ -321,6 +321,36 @@ async fn medical_institutions_accept_the_privacy_policy_before_anything_else() {
 }
 
 #[tokio::test]
+async fn the_demo_has_an_account_whose_password_expired() {
+    let server = TestServer::start().await;
+    let (username, ..) = vsys::identity::demo::DEMO_EXPIRED_PASSWORD_ACCOUNT;
+    let token = server.sign_in(username).await;
+    let blocked = server
+        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(error_reason(&blocked), "PASSWORD_EXPIRED");
+    let changed = server
+        .graphql_as(
+            &token,
+            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
+            json!({ "c": DEMO_PASSWORD, "n": "Yokohama-New-Pass-7" }),
+        )
+        .await;
+    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    let open = server
+        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
+        .await;
+    assert!(open.get("errors").is_none(), "{open}");
+    // The other demo accounts are unaffected.
+    let officer = server.sign_in("yokohama.admin").await;
+    let open = server
+        .graphql_as(&officer, "{ prefectures { edges { cursor } } }", json!({}))
+        .await;
+    assert!(open.get("errors").is_none(), "{open}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
     let server = TestServer::start().await;
     // Three months (90 days) after the password was set.

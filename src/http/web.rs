@@ -29,6 +29,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../web/shared/dom.js"),
     ),
     (
+        "shared/chart.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/shared/chart.js"),
+    ),
+    (
         "app/app.js",
         "text/javascript; charset=utf-8",
         include_str!("../../web/app/app.js"),

@@ -136,6 +136,21 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role, OrganizationKind, &str, bool); 15] 
     ),
 ];
 
+/// A demo account whose password was last changed a year ago, so that signing in shows the
+/// expired-password change first (as after the 3 months of the default policy). Kept apart
+/// from [`DEMO_ACCOUNTS`]: until the password is changed it may do nothing else.
+pub const DEMO_EXPIRED_PASSWORD_ACCOUNT: (&str, &str, Role, OrganizationKind, &str, bool) = (
+    "yokohama.staff",
+    "横浜市 職員（パスワード期限切れ）/ Yokohama staff (password expired)",
+    Role::Municipality,
+    OrganizationKind::Municipality,
+    "141003",
+    false,
+);
+
+/// How long ago the expired demo account last changed its password.
+const EXPIRED_PASSWORD_AGE: time::Duration = time::Duration::days(365);
+
 /// Creates the demo accounts (active, password set now, security question answered).
 /// Medical institutions still have to accept the privacy policy, as in the seed's flow.
 pub async fn create_demo_accounts(db: &Db) -> AppResult<()> {
@@ -143,14 +158,18 @@ pub async fn create_demo_accounts(db: &Db) -> AppResult<()> {
     let answer_hash = hash_password(DEMO_SECURITY_ANSWER.to_owned()).await?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    for (username, display_name, role, kind, code, admin) in DEMO_ACCOUNTS {
+    let accounts = DEMO_ACCOUNTS
+        .iter()
+        .map(|account| (account, now))
+        .chain([(&DEMO_EXPIRED_PASSWORD_ACCOUNT, now - EXPIRED_PASSWORD_AGE)]);
+    for (&(username, display_name, role, kind, code, admin), password_changed_at) in accounts {
         let Some(organization) = store::find_by_code(db, kind, code).await? else {
             continue;
         };
         sqlx::query(
             "INSERT INTO users (id, organization_id, username, email, display_name, role, is_org_admin, status, \
              password_hash, password_changed_at, security_question, security_answer_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $9, $10, $11, $9, $9)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'ACTIVE', $8, $9, $10, $11, $12, $12)",
         )
         .bind(new_id())
         .bind(&organization.id)
@@ -160,9 +179,10 @@ pub async fn create_demo_accounts(db: &Db) -> AppResult<()> {
         .bind(role.as_db())
         .bind(i32::from(admin))
         .bind(&password_hash)
-        .bind(now)
+        .bind(password_changed_at)
         .bind(DEMO_SECURITY_QUESTION)
         .bind(&answer_hash)
+        .bind(now)
         .execute(tx.conn())
         .await?;
     }

@@ -160,6 +160,20 @@ try {
     && await meguroPage.locator('#event-log li[data-kind="LOCKED"]').count() >= 1);
   await meguroPage.screenshot({ path: `${artefacts}/app-locked.png`, fullPage: true });
 
+  // Tokyo's list of its municipalities: Meguro confirmed, complete and 〇 in the cool; the filter narrows it.
+  await tokyoPage.click('#nav-municipalities');
+  await tokyoPage.waitForSelector('#municipalities tr[data-municipality="目黒区"]', { timeout: 10000 });
+  const meguroListed = tokyoPage.locator('#municipalities tr[data-municipality="目黒区"]');
+  check('the prefecture lists its municipalities with where each stands in the cool',
+    (await meguroListed.locator('td.mark').textContent()) === '〇' && (await meguroListed.locator('td.confirmed').textContent()) === '✔'
+    && (await meguroListed.locator('td.completed').textContent()) === '✔' && (await meguroListed.textContent()).includes('131105'));
+  check('… only its own', await tokyoPage.locator('#municipalities tr[data-municipality="横浜市"]').count() === 0
+    && await tokyoPage.locator('#municipalities tbody tr').count() >= 2);
+  await tokyoPage.fill('#municipality-search', '目黒');
+  await tokyoPage.waitForFunction(() => document.querySelectorAll('#municipalities tbody tr').length === 1, null, { timeout: 10000 })
+    .then(() => check('the filter narrows the list', true), () => check('the filter narrows the list', false));
+  await tokyoPage.screenshot({ path: `${artefacts}/app-municipalities.png`, fullPage: true });
+
   // The nation's board: Tokyo received, confirmed, allocated down and locked.
   const nationPage = await newPage();
   await uiSignIn(nationPage, 'nation.admin');
@@ -192,6 +206,14 @@ try {
     .then(() => check('the wholesaler registers the delivery date on its screen', true), async () => check(`the wholesaler registers the delivery date on its screen (${await wholesalerPage.textContent('#deliveries-message')})`, false));
   await hospitalPage.waitForFunction((on) => [...document.querySelectorAll('#deliveries td.scheduled')].some((td) => td.textContent === on), date, { timeout: 30000 })
     .then(() => check('the clinic sees its delivery date arrive live', true), () => check('the clinic sees its delivery date arrive live', false));
+  // Then the delivery itself, with its lot.
+  await destination.locator('input.delivered-date').fill(dayInJapan(0));
+  await destination.locator('input.lot').fill('EY0583');
+  await destination.locator('button.deliver').click();
+  await wholesalerPage.waitForSelector('#to-deliver tr[data-delivery="目黒区病院01/PFIZER"][data-status="DELIVERED"]', { timeout: 10000 })
+    .then(() => check('the wholesaler records the delivery with its lot', true), async () => check(`the wholesaler records the delivery with its lot (${await wholesalerPage.textContent('#deliveries-message')})`, false));
+  await hospitalPage.waitForFunction(() => [...document.querySelectorAll('#deliveries td')].some((td) => td.textContent.includes('EY0583')), null, { timeout: 30000 })
+    .then(() => check('the clinic sees the delivery and its lot arrive live', true), () => check('the clinic sees the delivery and its lot arrive live', false));
   await wholesalerPage.screenshot({ path: `${artefacts}/app-wholesaler.png`, fullPage: true });
   check('… without a reload', await hospitalPage.evaluate(() => window.notReloaded === true));
   await hospitalPage.screenshot({ path: `${artefacts}/app-clinic.png`, fullPage: true });
@@ -333,6 +355,11 @@ try {
   await hospitalPage.click('#report-confirm-yes');
   await hospitalPage.waitForFunction(() => document.querySelector('#stock tr[data-product="PFIZER"]')?.textContent.includes('50'), null, { timeout: 10000 })
     .then(() => check('the correction is registered', true), () => check('the correction is registered', false));
+  // The stock chart: 975 doses delivered, 50 given, 925 on hand.
+  check('the stock chart splits what was delivered into given and on hand',
+    await hospitalPage.locator('#stock-chart rect[data-segment="given"]').count() === 1
+    && await hospitalPage.locator('#stock-chart rect[data-segment="stock"]').count() === 1
+    && (await hospitalPage.textContent('#stock-chart table')).includes('925'));
   await hospitalPage.screenshot({ path: `${artefacts}/app-report.png`, fullPage: true });
   await hospitalPage.click('#nav-facility');
   await hospitalPage.waitForSelector('#allocation', { timeout: 10000 });
@@ -344,13 +371,33 @@ try {
   await pfizerPage.waitForSelector('#delivery-totals', { timeout: 30000 });
   check('the manufacturer sees its supply', (await pfizerPage.textContent('#supply tr[data-product="PFIZER"]')).includes('2,000'));
   check('the manufacturer sees the totals per wholesaler', (await pfizerPage.textContent('#delivery-totals')).includes('関東医薬品卸'));
+  await pfizerPage.selectOption('#ship-product', 'PFIZER');
+  await pfizerPage.selectOption('#ship-wholesaler', { label: '関東医薬品卸株式会社' });
+  await pfizerPage.fill('#ship-boxes', '20');
+  await pfizerPage.fill('#ship-on', dayInJapan(0));
+  await pfizerPage.click('#ship-form button[type="submit"]');
+  await pfizerPage.waitForSelector('#shipments tr[data-received="no"]', { timeout: 10000 })
+    .then(() => check('the manufacturer records a shipment to the wholesaler', true), async () => check(`the manufacturer records a shipment to the wholesaler (${await pfizerPage.textContent('#supply-message')})`, false));
   await pfizerPage.screenshot({ path: `${artefacts}/app-manufacturer.png`, fullPage: true });
+  await wholesalerPage.click('#nav-receipts');
+  const incoming = wholesalerPage.locator('#shipments tr[data-received="no"]');
+  await incoming.first().waitFor({ timeout: 10000 });
+  await incoming.first().locator('input.received-date').fill(dayInJapan(0));
+  await incoming.first().locator('button.receive').click();
+  await wholesalerPage.waitForSelector('#shipments tr[data-received="yes"]', { timeout: 10000 })
+    .then(() => check('the wholesaler records the receipt (入荷)', true), async () => check(`the wholesaler records the receipt (${await wholesalerPage.textContent('#receipts-message')})`, false));
+  // 20 boxes received, the hospital's 1 delivered: 19 on hand.
+  check('its stock is what it received less what it delivered',
+    (await wholesalerPage.textContent('#wholesaler-stock tr[data-product="PFIZER"] td.on-hand').catch(() => '')) === '19');
+  await wholesalerPage.screenshot({ path: `${artefacts}/app-receipts.png`, fullPage: true });
   const dryPage = await newPage();
   await uiSignIn(dryPage, 'dryice.admin');
   await dryPage.waitForSelector('#dry-ice-body', { timeout: 30000 });
   const stop = dryPage.locator('#dry-ice tr[data-facility="目黒区病院01"]');
+  // Delivered today (its scheduled day was tomorrow): the box arrived today.
   check('the dry-ice supplier sees the hospital\'s arrival and exchange dates', await stop.count() === 1
-    && (await stop.textContent()).includes(date) && /\d{4}-\d{2}-\d{2}/.test(await stop.locator('td.exchange').textContent()));
+    && (await stop.textContent()).includes(dayInJapan(0)) && (await stop.textContent()).includes('✔')
+    && /\d{4}-\d{2}-\d{2}/.test(await stop.locator('td.exchange').textContent()));
 
   // Questionnaires: the clinic imports its list and prints; the job's progress and the
   // download link arrive on the page.
@@ -432,13 +479,46 @@ try {
   await staffPage.waitForSelector('#nav-account', { timeout: 10000 })
     .then(() => check('the user signs in with the authenticator app', true), async () => check(`the user signs in with the authenticator app (${await staffPage.textContent('#code-error')})`, false));
 
-  // A phone.
-  const phone = await newPage(390, 844);
-  await uiSignIn(phone, 'tokyo.admin');
-  await phone.waitForSelector('#check-table', { timeout: 30000 });
-  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  check(`nothing overflows a phone-width screen (${overflow}px)`, overflow <= 1);
-  await phone.screenshot({ path: `${artefacts}/app-phone.png`, fullPage: true });
+  // The nation's board draws each prefecture's delivered doses by where they went.
+  await nationPage.click('#nav-account');
+  await nationPage.click('#nav-board');
+  await nationPage.waitForSelector('#stock-chart', { timeout: 10000 })
+    .then(async () => check('the nation\'s board charts the stock per prefecture', (await nationPage.textContent('#stock-chart table')).includes('東京都')),
+      () => check('the nation\'s board charts the stock per prefecture', false));
+  await nationPage.screenshot({ path: `${artefacts}/app-board-stock.png`, fullPage: true });
+
+  // A password past its three months: the change comes first, then the screens.
+  const expiredPage = await newPage();
+  await uiSignIn(expiredPage, 'yokohama.staff');
+  check('an expired password is changed first', await expiredPage.isVisible('#password-change'));
+  await expiredPage.fill('#current-password', DEMO_PASSWORD);
+  await expiredPage.fill('#new-password', 'weak');
+  await expiredPage.click('#password-change button[type="submit"]');
+  await expiredPage.waitForSelector('#password-change p.error:not([hidden])', { timeout: 10000 })
+    .then(() => check('a weak new password is refused with the reason', true), () => check('a weak new password is refused with the reason', false));
+  await expiredPage.screenshot({ path: `${artefacts}/app-password-expired.png`, fullPage: true });
+  await expiredPage.fill('#new-password', 'Yokohama-New-Pass-7');
+  await expiredPage.click('#password-change button[type="submit"]');
+  await expiredPage.waitForSelector('#nav:not([hidden])', { timeout: 10000 })
+    .then(() => check('after the change the screens open', true), async () => check(`after the change the screens open (${await expiredPage.textContent('#password-change')})`, false));
+
+  // A phone: every screen of a prefecture, a clinic and a wholesaler, none wider than the phone.
+  for (const username of ['tokyo.admin', 'meguro-hospital.admin', 'wholesaler.admin', 'meguro.admin']) {
+    const phone = await newPage(390, 844);
+    await uiSignIn(phone, username);
+    await phone.waitForSelector('#nav:not([hidden])', { timeout: 30000 });
+    const screens = await phone.$$eval('#nav a[id^="nav-"]', (links) => links.map((a) => a.id));
+    const wide = [];
+    for (const screen of screens) {
+      await phone.click(`#${screen}`).catch(async () => { await phone.click('#menu-toggle').catch(() => {}); await phone.click(`#${screen}`); });
+      await phone.waitForLoadState('networkidle');
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 1) wide.push(`${screen} ${overflow}px`);
+      await phone.screenshot({ path: `${artefacts}/app-phone-${username.split('.')[0]}-${screen.slice(4)}.png`, fullPage: true });
+    }
+    check(`nothing overflows a phone-width screen: ${username}, ${screens.length} screens${wide.length ? ` (${wide.join(', ')})` : ''}`, wide.length === 0 && screens.length > 1);
+    await phone.context().close();
+  }
 
   check('no script errors and no requests to other hosts', pageErrors.length === 0 || (console.log(pageErrors), false));
 } catch (error) {

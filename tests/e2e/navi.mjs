@@ -3,11 +3,14 @@
 //   the server ships (this machine has no Japanese font);
 // - bookings made through the API turn a venue's badge 予約可能 → 若干空き有り → 予約不可能
 //   with no reload, and a dropped websocket reconnects and catches up;
+// - with a tile server configured (`--map-tile-url`), the venues appear on the map as pins over
+//   the tiles; with the tiles unreachable the list still works;
 // - English, the notices, statistics that follow a clinic's report live, and a phone-width
 //   layout.
 // Screenshots go to target/artefacts/navi-*.png.
 //
 //   node tests/e2e/navi.mjs http://127.0.0.1:8080 /path/to/mail-dir
+import { deflateSync } from 'node:zlib';
 import { checks, client, launch, signIn, artefactsDir, dayInJapan, strict } from './support.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
@@ -22,6 +25,40 @@ const HERE = { latitude: 35.6415, longitude: 139.6982 };
 const VENUE = '目黒区特設会場01';
 
 
+
+/** A 256-pixel map tile as a PNG: pale land with a grid line at its edges, so tiles show. */
+function tilePng() {
+  const size = 256;
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, body) => {
+    const head = Buffer.alloc(4); head.writeUInt32BE(body.length);
+    const tail = Buffer.alloc(4); tail.writeUInt32BE(crc(Buffer.concat([Buffer.from(type), body])));
+    return Buffer.concat([head, Buffer.from(type), body, tail]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(size, 0); header.writeUInt32BE(size, 4);
+  header[8] = 8; header[9] = 2; // 8-bit RGB
+  const rows = [];
+  for (let y = 0; y < size; y += 1) {
+    const row = Buffer.alloc(1 + size * 3);
+    for (let x = 0; x < size; x += 1) {
+      const edge = x === 0 || y === 0;
+      row.set(edge ? [150, 170, 150] : [226, 236, 222], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
 
 const badgeOf = (page, name) => page.locator('li.venue', { hasText: name }).locator('.badge');
 
@@ -40,13 +77,21 @@ try {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 900 }, locale: 'ja-JP', geolocation: HERE, permissions: ['geolocation'],
   });
+  // The map's tiles, when the server names a tile server: served here, no network needed.
+  const config = await (await fetch(`${base}/navi/config.json`)).json();
+  const tileOrigin = config.mapTileUrl ? new URL(config.mapTileUrl.replace(/[{}]/g, '')).origin : null;
+  const tileRequests = [];
+  if (tileOrigin) {
+    const png = tilePng();
+    await context.route(`${tileOrigin}/**`, (route) => { tileRequests.push(route.request().url()); route.fulfill({ status: 200, contentType: 'image/png', body: png }); });
+  }
   const page = await context.newPage();
   const pageErrors = [];
   const fontFiles = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
   page.on('request', (request) => {
     const url = new URL(request.url());
-    if (url.host !== new URL(base).host) pageErrors.push(`request to ${url.host}`);
+    if (url.host !== new URL(base).host && url.origin !== tileOrigin) pageErrors.push(`request to ${url.host}`);
   });
   page.on('response', (response) => {
     if (response.url().includes('/assets/fonts/') && response.url().endsWith('.ttf')) fontFiles.push([response.url(), response.status()]);
@@ -70,6 +115,21 @@ try {
     .filter((face) => face.family.replace(/"/g, '') === 'vsys Gothic Web' && face.status === 'loaded').length >= 2);
   check('Japanese renders in the shipped web font', (fontUsed && fontFiles.length > 0 && fontFiles.every(([, status]) => status === 200)) || (console.log(fontUsed, fontFiles), false));
   check('only the kana and common-kanji slices were fetched', fontFiles.every(([url]) => /kana|kanji-common/.test(url)) || (console.log(fontFiles), false));
+  if (tileOrigin) {
+    // Every venue with a position is a pin on the map, over tiles that loaded.
+    await page.waitForFunction(() => [...document.querySelectorAll('#map img.tile')].every((img) => img.complete && img.naturalWidth > 0), null, { timeout: 10000 }).catch(() => {});
+    const map = await page.evaluate(() => ({
+      visible: !document.getElementById('map-panel').hidden,
+      tiles: [...document.querySelectorAll('#map img.tile')].filter((img) => img.naturalWidth > 0).length,
+      pins: [...document.querySelectorAll('#map .pin')].map((pin) => pin.title),
+      attribution: document.getElementById('map-attribution').textContent,
+    }));
+    check(`the map shows the venues as pins over the tiles (${map.tiles} tiles, ${map.pins.length} pins)`,
+      map.visible && map.tiles > 0 && tileRequests.length > 0 && map.pins.length === found.length && map.pins.some((name) => name.includes(VENUE)));
+    check('the map names its tiles\' source', map.attribution === config.mapAttribution && map.attribution.length > 0);
+  } else {
+    check('with no tile server configured the map stays hidden', await page.isHidden('#map-panel'));
+  }
   await page.screenshot({ path: `${artefacts}/navi-search.png`, fullPage: true });
 
   // The venue opens slots, and bookings fill them: the badge follows without a reload.
@@ -162,12 +222,15 @@ try {
 
   // A phone.
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'ja-JP' });
+  // Here the tile server is unreachable: the list works all the same.
+  if (tileOrigin) await phone.route(`${tileOrigin}/**`, (route) => route.abort());
   const small = await phone.newPage();
   small.on('pageerror', (error) => pageErrors.push(error.message));
   await small.goto(`${base}/navi`);
   await small.fill('#text', '目黒');
   await small.click('#search');
   await small.waitForSelector('li.venue', { timeout: 15000 });
+  check('with the tiles unreachable the list still shows the venues', await small.locator('li.venue').count() >= 3);
   const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(`nothing overflows a phone-width screen (${overflow}px)`, overflow <= 1);
   const labelled = await small.evaluate(() => [...document.querySelectorAll('input, select')].every((c) => c.closest('label') || c.getAttribute('aria-label')));

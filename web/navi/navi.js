@@ -4,6 +4,7 @@
 // up on what changed while the socket was down.
 import { graphql, LiveSocket } from '/web/shared/live.js';
 import { el } from '/web/shared/dom.js';
+import { seriesChart, barList } from '/web/shared/chart.js';
 
 const TEXT = {
   ja: {
@@ -365,49 +366,6 @@ async function loadNotices() {
 
 // ---------------------------------------------------------------- statistics
 
-const SVG = 'http://www.w3.org/2000/svg';
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  node.append(...children);
-  return node;
-}
-
-/** A chart of one series: line (cumulative) or bars (daily), with its figures as a table for screen readers. */
-function chart(points, kind, caption) {
-  const width = 640; const height = 220; const pad = 44;
-  const values = points.map((p) => p.value);
-  const max = Math.max(1, ...values);
-  const min = Math.min(0, ...values);
-  const x = (i) => pad + (points.length <= 1 ? 0 : (i * (width - pad * 2)) / (points.length - 1));
-  const y = (v) => height - pad - ((v - min) / (max - min)) * (height - pad * 2);
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': caption, class: 'chart-svg' });
-  root.append(svg('line', { x1: pad, y1: y(0), x2: width - pad, y2: y(0), class: 'axis' }));
-  root.append(svg('text', { x: 4, y: y(max) + 4, class: 'tick' }, max.toLocaleString()));
-  if (kind === 'line' && points.length) {
-    root.append(svg('polyline', { points: points.map((p, i) => `${x(i)},${y(p.value)}`).join(' '), class: 'series' }));
-  } else {
-    const w = Math.max(2, (width - pad * 2) / Math.max(points.length, 1) - 2);
-    points.forEach((p, i) => root.append(svg('rect', { x: x(i) - w / 2, y: Math.min(y(p.value), y(0)), width: w, height: Math.abs(y(0) - y(p.value)), class: 'bar' })));
-  }
-  if (points.length) {
-    root.append(svg('text', { x: pad, y: height - 12, class: 'tick' }, points[0].label));
-    root.append(svg('text', { x: width - pad, y: height - 12, class: 'tick end' }, points[points.length - 1].label));
-  }
-  const table = el('table', { class: 'visually-hidden' },
-    el('caption', { text: caption }),
-    ...points.map((p) => el('tr', {}, el('th', { text: p.label }), el('td', { text: p.value.toLocaleString() }))));
-  return [root, table];
-}
-
-function barList(rows) {
-  const max = Math.max(1, ...rows.map((r) => r.value));
-  return el('ol', { class: 'bars' }, ...rows.map((r) => el('li', {},
-    el('span', { class: 'bar-label', text: r.label }),
-    el('meter', { min: 0, max, value: r.value, 'aria-label': r.label }),
-    el('span', { class: 'bar-value', text: r.text }))));
-}
-
 let statsTimer = null;
 async function loadStatistics() {
   const prefectureCode = $('stats-area').value || null;
@@ -422,8 +380,8 @@ async function loadStatistics() {
       el('ul', { class: 'doses' }, ...area.doses.map((d) => el('li', {}, `${TEXT[state.lang].dose(d.doseNumber)}: ${d.administered.toLocaleString()}`,
         d.percentOfPopulation !== null ? ` (${t('ofPopulation')} ${d.percentOfPopulation.toFixed(1)}%)` : ''))),
     );
-    $('chart-cumulative').replaceChildren(...chart(days.map((d) => ({ label: d.date, value: d.cumulative })), 'line', t('cumulativeChart')));
-    $('chart-daily').replaceChildren(...chart(days.map((d) => ({ label: d.date, value: d.daily })), 'bars', t('dailyChart')));
+    $('chart-cumulative').replaceChildren(...seriesChart(days.map((d) => ({ label: d.date, value: d.cumulative })), 'line', t('cumulativeChart')));
+    $('chart-daily').replaceChildren(...seriesChart(days.map((d) => ({ label: d.date, value: d.daily })), 'bars', t('dailyChart')));
     const prefectures = data.vaccinationCoverage.filter((a) => a.areaCode);
     $('chart-coverage').replaceChildren(barList(prefectures.map((a) => {
       const first = a.doses.find((d) => d.doseNumber === 1);

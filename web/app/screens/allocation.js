@@ -2,7 +2,8 @@
 // the prefecture's check and data lock, and allocation with the simulation (pp. 22–37).
 import { el, fill } from '/web/shared/dom.js';
 import { app, L, api, notice } from '/web/app/app.js';
-import { STATUS, CHECK, ALLOCATION_EVENTS, when, number, table, coolPicker, eventLog, chips, lockBanner, EXCLUSIONS, serialized, followCoolAllocation } from '/web/app/screens/common.js';
+import { STATUS, CHECK, ALLOCATION_EVENTS, STOCK_SEGMENTS, when, number, table, coolPicker, eventLog, chips, lockBanner, EXCLUSIONS, serialized, followCoolAllocation } from '/web/app/screens/common.js';
+import { stackedBars } from '/web/shared/chart.js';
 
 // ---------------------------------------------------------------- 全国の進捗 (nation)
 
@@ -25,6 +26,7 @@ export async function boardScreen(root) {
   const load = serialized(async () => {
     const { allocationBoard: rows } = await api(BOARD, { c: cool.id });
     const given = rows.filter((r) => r.receivedBoxes > 0);
+    const delivered = rows.filter((r) => r.deliveredDoses > 0);
     const share = (count, ja, en, id) => el('li', {},
       el('span', { class: 'bar-label' }, L(ja, en)),
       el('meter', { id, min: 0, max: Math.max(given.length, 1), value: count }),
@@ -53,7 +55,14 @@ export async function boardScreen(root) {
           el('td', { class: 'num' }, number(r.wastedDoses)),
           el('td', { class: 'num' }, number(r.stockOnHandDoses)),
           el('td', { class: 'late-stages' }, r.lateStages.map(stageName).join('、')))),
-        { id: 'board' }));
+        { id: 'board' }),
+      // The stock: what each prefecture's facilities were delivered, split by where it went.
+      delivered.length
+        ? stackedBars(delivered.map((r) => ({
+          label: r.prefecture?.name ?? '',
+          values: { given: r.administeredDoses, wasted: r.wastedDoses, stock: r.stockOnHandDoses },
+        })), STOCK_SEGMENTS().filter((s) => s.key !== 'moved'), L('納入された回数の内訳(都道府県別)', 'Doses delivered per prefecture, by where they went'), { id: 'stock-chart' })
+        : null);
   });
   const openForm = el('form', { id: 'open-cool', class: 'card', novalidate: true },
     el('h3', {}, L('クールを開く', 'Open a cool')),

@@ -19,6 +19,14 @@ export const KIND = {
   COMPLETED: ['分配作業完了', 'Completed'], LOCKED: ['データロック', 'Data lock'],
   SCHEDULED: ['納入予定日登録', 'Delivery date set'], DELIVERED: ['納入済', 'Delivered'],
 };
+/** The parts of a stock chart: where the doses received went. */
+export const STOCK_SEGMENTS = () => [
+  { key: 'given', label: L('接種', 'Given'), tone: 'tone-given' },
+  { key: 'wasted', label: L('廃棄', 'Wasted'), tone: 'tone-wasted' },
+  { key: 'moved', label: L('譲渡', 'Transferred out'), tone: 'tone-moved' },
+  { key: 'stock', label: L('在庫', 'On hand'), tone: 'tone-stock' },
+];
+
 export const kindLabel = (kind) => (KIND[kind] ? L(...KIND[kind]) : kind);
 
 export function when(iso) {

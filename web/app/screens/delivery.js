@@ -129,7 +129,9 @@ export async function supplyScreen(root) {
       deliveryTotals(coolId: $c) { delivererId productCode deliveries boxes scheduledBoxes deliveredBoxes }
       wholesalerStock(coolId: $c) { wholesalerId productCode received delivered onHand } }`, { c: cool.id });
     const names = await namesOf([...deliveryTotals.map((t) => t.delivererId), ...wholesalerStock.map((w) => w.wholesalerId)]);
+    const { shipments } = await api(SHIPMENTS, { c: cool.id });
     fill(body,
+      shipmentsTable(shipments.filter((x) => x.sender?.id === app.user.organization.id), 'sender'),
       table(L('登録された供給量', 'Supply registered'), [L('品目', 'Product'), L('供給元', 'Supplier'), L('箱数', 'Boxes'), L('回数', 'Doses')],
         node.supply.map((x) => el('tr', { 'data-product': x.product?.code ?? '' }, el('th', { scope: 'row' }, x.product?.name ?? ''), el('td', {}, x.supplier?.name ?? ''),
           el('td', { class: 'num' }, number(x.boxes)), el('td', { class: 'num' }, number(x.doses)))), { id: 'supply' }),
@@ -147,6 +149,26 @@ export async function supplyScreen(root) {
       el('label', {}, el('span', {}, L('品目', 'Product')), el('select', { id: 'supply-product' }, ...choices.map((p) => el('option', { value: p.code }, p.name)))),
       el('label', {}, el('span', {}, L('箱数', 'Boxes')), el('input', { id: 'supply-boxes', type: 'number', min: 0 }))),
     el('button', { type: 'submit' }, L('登録', 'Register')));
+  const wholesalers = (await api('{ organizations(kind: WHOLESALER, first: 100) { nodes { id name } } }')).organizations.nodes;
+  const shipForm = el('form', { id: 'ship-form', class: 'card', novalidate: true },
+    el('h3', {}, L('卸売業者への出荷', 'Ship to a wholesaler')),
+    el('div', { class: 'form-grid' },
+      el('label', {}, el('span', {}, L('品目', 'Product')), el('select', { id: 'ship-product' }, ...choices.map((p) => el('option', { value: p.code }, p.name)))),
+      el('label', {}, el('span', {}, L('卸売業者', 'Wholesaler')), el('select', { id: 'ship-wholesaler' }, ...wholesalers.map((w) => el('option', { value: w.id }, w.name)))),
+      el('label', {}, el('span', {}, L('箱数', 'Boxes')), el('input', { id: 'ship-boxes', type: 'number', min: 1 })),
+      el('label', {}, el('span', {}, L('出荷日', 'Shipped on')), el('input', { id: 'ship-on', type: 'date' }))),
+    el('button', { type: 'submit' }, L('出荷を登録', 'Record the shipment')));
+  shipForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const value = (id) => shipForm.querySelector(`#${id}`).value;
+    try {
+      await api('mutation($i: RecordShipmentInput!) { recordShipment(input: $i) { boxes shippedOn } }', {
+        i: { coolId: cool.id, productCode: value('ship-product'), wholesalerId: value('ship-wholesaler'), boxes: Number(value('ship-boxes')), shippedOn: value('ship-on') },
+      });
+      await load();
+      fill(message, notice(L('出荷を登録しました。卸売業者が入荷を登録すると在庫に反映されます。', 'The shipment is recorded. It counts as the wholesaler\'s stock once the wholesaler records its receipt.')));
+    } catch (failure) { fill(message, notice(failure.message, 'error')); }
+  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
@@ -157,9 +179,65 @@ export async function supplyScreen(root) {
     } catch (failure) { fill(message, notice(failure.message, 'error')); }
   });
   await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
-  root.append(form, message, body);
+  root.append(form, shipForm, message, body);
   if (cool) await load();
   return null;
+}
+
+// ---------------------------------------------------------------- 入荷・在庫 (wholesaler, p. 43)
+
+const SHIPMENTS = `query($c: ID!) { shipments(coolId: $c) {
+  id product { code name } sender { id name } wholesaler { id name } boxes shippedOn receivedOn } }`;
+
+/** Shipments as a table; as the wholesaler (`receiver`) each open one has its receipt entry. */
+function shipmentsTable(shipments, side, receive) {
+  const rows = shipments.map((x) => {
+    const on = el('input', { type: 'date', class: 'received-date', 'aria-label': `${x.sender?.name ?? ''} ${x.product?.code ?? ''} ${x.shippedOn} ${L('入荷日', 'received on')}` });
+    return el('tr', { 'data-shipment': `${x.product?.code}/${x.shippedOn}`, 'data-received': x.receivedOn ? 'yes' : 'no' },
+      el('th', { scope: 'row' }, side === 'receiver' ? (x.sender?.name ?? '') : (x.wholesaler?.name ?? '')),
+      el('td', {}, x.product?.name ?? ''), el('td', { class: 'num' }, number(x.boxes)), el('td', {}, x.shippedOn),
+      el('td', { class: 'received' }, x.receivedOn
+        ?? (receive ? [on, el('button', { type: 'button', class: 'secondary receive', onclick: () => receive(x, on.value) }, L('入荷を登録', 'Record receipt'))] : L('未入荷', 'Not received yet'))));
+  });
+  return rows.length
+    ? table(side === 'receiver' ? L('届く出荷', 'Shipments to you') : L('出荷の記録', 'Shipments sent'),
+      [side === 'receiver' ? L('出荷元', 'From') : L('卸売業者', 'Wholesaler'), L('品目', 'Product'), L('箱数', 'Boxes'), L('出荷日', 'Shipped on'), L('入荷日', 'Received on')],
+      rows, { id: 'shipments' })
+    : notice(L('このクールの出荷はまだありません。', 'No shipment in this cool yet.'));
+}
+
+export async function receiptsScreen(root) {
+  root.append(el('h2', {}, L('入荷と在庫', 'Receipts and stock')),
+    el('p', { class: 'muted' }, L('メーカーと針・シリンジ倉庫からの出荷を受け取ったら入荷日を登録します。在庫は入荷から医療機関への納入を引いた箱数です(p. 43)。', 'Record the day each shipment from the manufacturer or the needle and syringe warehouse arrives. Stock is what you received less what you delivered to facilities (p. 43).')));
+  const body = el('div', { id: 'receipts-body' });
+  const message = el('div', { id: 'receipts-message', 'aria-live': 'polite' });
+  let cool = null;
+  const load = serialized(async () => {
+    const { shipments, wholesalerStock } = await api(`query($c: ID!) { shipments(coolId: $c) {
+      id product { code name } sender { id name } wholesaler { id name } boxes shippedOn receivedOn }
+      wholesalerStock(coolId: $c) { productCode received delivered onHand } }`, { c: cool.id });
+    fill(body,
+      shipmentsTable(shipments, 'receiver', async (shipment, on) => {
+        try {
+          await api('mutation($s: ID!, $on: String!) { receiveShipment(shipmentId: $s, receivedOn: $on) { receivedOn } }', { s: shipment.id, on });
+          await load();
+          fill(message, notice(L(`${shipment.product?.name} ${number(shipment.boxes)}箱の入荷を登録しました。`, `Receipt of ${number(shipment.boxes)} boxes of ${shipment.product?.name} recorded.`)));
+        } catch (failure) { fill(message, notice(failure.message, 'error')); }
+      }),
+      wholesalerStock.length
+        ? table(L('在庫(箱)', 'Stock (boxes)'), [L('品目', 'Product'), L('入荷', 'Received'), L('納入', 'Delivered'), L('在庫', 'On hand')],
+          wholesalerStock.map((w) => el('tr', { 'data-product': w.productCode }, el('th', { scope: 'row' }, w.productCode),
+            el('td', { class: 'num' }, number(w.received)), el('td', { class: 'num' }, number(w.delivered)), el('td', { class: 'num on-hand' }, number(w.onHand)))),
+          { id: 'wholesaler-stock' })
+        : null);
+  });
+  await coolPicker(root, async (picked) => { cool = picked; if (root.contains(body)) await load(); });
+  root.append(message, body);
+  if (cool) await load();
+  // Deliveries entered here lower the stock; a reconnect reads again.
+  const stop = app.socket.subscribe(DELIVERY_EVENTS, {}, { next: () => load() });
+  app.onReconnect = load;
+  return stop;
 }
 
 // ---------------------------------------------------------------- ドライアイス (dry-ice supplier)

@@ -1,8 +1,9 @@
-// The facility registry's screens: the municipality's approval queue (p. 27) and its special
-// venues with their doctors (p. 28).
+// The registry's screens: the municipality's approval queue (p. 27), its special venues with
+// their doctors (p. 28), and the prefecture's list of its municipalities.
 import { el, fill } from '/web/shared/dom.js';
 import { app, L, api, notice } from '/web/app/app.js';
-import { when, number, table, EXCLUSIONS, serialized } from '/web/app/screens/common.js';
+import { when, number, table, EXCLUSIONS, serialized, eventLog, followCoolAllocation } from '/web/app/screens/common.js';
+import { barList } from '/web/shared/chart.js';
 
 // ---------------------------------------------------------------- 承認待ち (municipality, p. 27)
 
@@ -154,4 +155,92 @@ export async function venuesScreen(root) {
   root.append(form, message, list);
   await load();
   return null;
+}
+
+// ---------------------------------------------------------------- 管内の市区町村 (prefecture)
+
+const MUNICIPALITIES = `query($p: String!, $q: String, $after: String) {
+  municipalities(prefectureCode: $p, nameContains: $q, first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor } nodes { id code name nameKana } } }`;
+const COVERAGE = `query($p: String!) {
+  vaccinationCoverage(prefectureCode: $p) { areaCode population administered doses { doseNumber percentOfPopulation } } }`;
+const MUNICIPALITY_CHECK = `query($c: ID!) { allocationCheck(coolId: $c) { municipalities {
+  municipality { id } mark confirmedAt completedAt products { productCode received given } } } }`;
+
+/**
+ * The prefecture's municipalities: who they are, where each stands in the picked cool (the
+ * check's 〇/X, confirmation, completion) and how far vaccination has come, with a chart of
+ * first-dose coverage. Follows the cool's allocation events.
+ */
+export async function municipalitiesScreen(root) {
+  root.append(el('h2', {}, L('管内の市区町村', 'Municipalities of the prefecture')),
+    el('p', { class: 'muted' }, L('管内の市区町村ごとに、選んだクールの配分の状況(確認・分配作業完了・〇/X)と接種の進み具合を一覧します。', 'Each municipality of your prefecture: where it stands in the picked cool (confirmed, complete, 〇/X) and how far vaccination has come.')));
+  const prefectureCode = app.user.organization.code;
+  const search = el('input', { id: 'municipality-search', type: 'search', maxlength: 50, placeholder: L('名称・かな・ローマ字', 'Name, kana or romaji') });
+  const body = el('div', { id: 'municipalities-body' });
+  const log = eventLog();
+  const readAll = async () => {
+    const found = [];
+    let after = null;
+    // A prefecture has at most 62 municipalities (Hokkaido: 179), so a few pages at most.
+    do {
+      const { municipalities: page } = await api(MUNICIPALITIES, { p: prefectureCode, q: search.value.trim() || null, after });
+      found.push(...page.nodes);
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    return found;
+  };
+  const load = serialized(async (cool) => {
+    const [municipalities, { vaccinationCoverage }, check] = await Promise.all([
+      readAll(),
+      api(COVERAGE, { p: prefectureCode }),
+      cool?.id ? api(MUNICIPALITY_CHECK, { c: cool.id }) : null,
+    ]);
+    const coverage = new Map(vaccinationCoverage.map((a) => [a.areaCode, a]));
+    const checked = new Map((check?.allocationCheck.municipalities ?? []).map((m) => [m.municipality?.id, m]));
+    const firstDose = (area) => area?.doses.find((d) => d.doseNumber === 1)?.percentOfPopulation ?? null;
+    const tick = (at) => (at ? el('span', { class: 'ok', title: when(at) }, '✔') : el('span', { class: 'muted' }, '—'));
+    const rows = municipalities.map((m) => {
+      const area = coverage.get(m.code);
+      const check = checked.get(m.id);
+      const percent = firstDose(area);
+      return el('tr', { 'data-municipality': m.name },
+        el('td', {}, m.code),
+        el('th', { scope: 'row' }, m.name, m.nameKana ? el('small', { class: 'muted kana' }, ` ${m.nameKana}`) : null),
+        el('td', { class: 'num' }, area?.population ? number(area.population) : '—'),
+        el('td', { class: `mark ${check ? (check.mark === '〇' ? 'ok' : 'bad') : ''}` }, check?.mark ?? '—'),
+        el('td', { class: 'products' }, ...(check?.products ?? []).map((p) => el('span', {}, `${p.productCode} ${number(p.received)} / ${number(p.given)}`))),
+        el('td', { class: 'confirmed' }, tick(check?.confirmedAt)),
+        el('td', { class: 'completed' }, tick(check?.completedAt)),
+        el('td', { class: 'num' }, number(area?.administered ?? 0)),
+        el('td', { class: 'num' }, percent === null ? '—' : `${percent.toFixed(1)}%`));
+    });
+    const charted = municipalities.filter((m) => firstDose(coverage.get(m.code)) !== null);
+    fill(body,
+      rows.length
+        ? table(L(`市区町村(${rows.length})`, `Municipalities (${rows.length})`),
+          [L('コード', 'Code'), L('市区町村', 'Municipality'), L('人口', 'Population'), L('判定', 'Mark'), L('受領 / 配分 (品目別)', 'Received / given'),
+            L('確認', 'Confirmed'), L('完了', 'Completed'), L('接種回数', 'Doses given'), L('1回目接種率', 'First dose')],
+          rows, { id: 'municipalities' })
+        : notice(L('該当する市区町村はありません。', 'No municipality matches.')),
+      charted.length
+        ? el('figure', { class: 'chart', id: 'coverage-chart' },
+          el('figcaption', {}, L('1回目の接種率(人口比)', 'First-dose coverage (share of the population)')),
+          barList(charted.map((m) => {
+            const percent = firstDose(coverage.get(m.code));
+            return { label: m.name, value: percent, text: `${percent.toFixed(1)}%` };
+          })))
+        : null);
+  });
+  const stop = await followCoolAllocation(root, { load, log, body });
+  const picked = () => ({ id: root.querySelector('#cool')?.value });
+  // With no cool opened yet there is nothing to follow, but the list still shows.
+  if (!root.querySelector('#cool')) await load(picked());
+  let searching = null;
+  search.addEventListener('input', () => {
+    clearTimeout(searching);
+    searching = setTimeout(() => load(picked()), 250);
+  });
+  root.append(el('label', { class: 'inline' }, el('span', {}, L('絞り込み', 'Filter')), search), body, log.section);
+  return () => { stop(); clearTimeout(searching); };
 }

@@ -1,7 +1,8 @@
 // The clinic's vaccination report with its desired quantity, and its stock (pp. 23, 42).
 import { el, fill } from '/web/shared/dom.js';
 import { app, L, api, notice } from '/web/app/app.js';
-import { number, table, coolPicker } from '/web/app/screens/common.js';
+import { number, table, coolPicker, STOCK_SEGMENTS } from '/web/app/screens/common.js';
+import { stackedBars } from '/web/shared/chart.js';
 
 // ---------------------------------------------------------------- 接種実績・希望量の報告 (pp. 23, 42)
 
@@ -57,8 +58,13 @@ export async function reportScreen(root) {
       el('th', { scope: 'row' }, s.productCode), el('td', { class: 'num' }, number(s.delivered)), el('td', { class: 'num' }, number(s.administered)),
       el('td', { class: 'num' }, number(s.wasted)), el('td', { class: 'num' }, number(s.transferredIn - s.transferredOut)), el('td', { class: 'num on-hand' }, number(s.onHand))));
     fill(stock, rows.length
-      ? table(L('在庫(回数)= 納入 − 接種 − 廃棄 ± 譲渡', 'Stock on hand (doses) = delivered − given − wasted ± transfers'),
-        [L('品目', 'Product'), L('納入', 'Delivered'), L('接種', 'Given'), L('廃棄', 'Wasted'), L('譲渡', 'Transfers'), L('在庫', 'On hand')], rows, { id: 'stock' })
+      ? [table(L('在庫(回数)= 納入 − 接種 − 廃棄 ± 譲渡', 'Stock on hand (doses) = delivered − given − wasted ± transfers'),
+        [L('品目', 'Product'), L('納入', 'Delivered'), L('接種', 'Given'), L('廃棄', 'Wasted'), L('譲渡', 'Transfers'), L('在庫', 'On hand')], rows, { id: 'stock' }),
+      // What came in (delivered and received from others), split by where it went.
+      stackedBars(facility.stock.map((s) => ({
+        label: s.productCode,
+        values: { given: s.administered, wasted: s.wasted, moved: s.transferredOut, stock: s.onHand },
+      })), STOCK_SEGMENTS(), L('受け入れた回数の内訳(納入+譲受)', 'Where the doses received went (delivered + transferred in)'), { id: 'stock-chart' })]
       : null);
   };
 
