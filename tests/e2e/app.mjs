@@ -355,6 +355,11 @@ try {
   await hospitalPage.click('#report-confirm-yes');
   await hospitalPage.waitForFunction(() => document.querySelector('#stock tr[data-product="PFIZER"]')?.textContent.includes('50'), null, { timeout: 10000 })
     .then(() => check('the correction is registered', true), () => check('the correction is registered', false));
+  // Tokyo's open list of municipalities follows the prefecture's statistics.
+  await tokyoPage.waitForFunction(() => document.querySelector('#municipalities tr[data-municipality="目黒区"] td.administered')?.textContent === '50', null, { timeout: 15000 })
+    .then(() => check('the prefecture\'s list shows the doses reported, live', true),
+      async () => check(`the prefecture's list shows the doses reported, live (${await tokyoPage.textContent('#municipalities tr[data-municipality="目黒区"] td.administered').catch(() => '?')})`, false));
+  check('… with the doses over time as a chart', await tokyoPage.locator('#doses-chart svg').count() === 1);
   // The stock chart: 975 doses delivered, 50 given, 925 on hand.
   check('the stock chart splits what was delivered into given and on hand',
     await hospitalPage.locator('#stock-chart rect[data-segment="given"]').count() === 1

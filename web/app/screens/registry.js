@@ -3,7 +3,7 @@
 import { el, fill } from '/web/shared/dom.js';
 import { app, L, api, notice } from '/web/app/app.js';
 import { when, number, table, EXCLUSIONS, serialized, eventLog, followCoolAllocation } from '/web/app/screens/common.js';
-import { barList } from '/web/shared/chart.js';
+import { barList, seriesChart } from '/web/shared/chart.js';
 
 // ---------------------------------------------------------------- 承認待ち (municipality, p. 27)
 
@@ -163,14 +163,16 @@ const MUNICIPALITIES = `query($p: String!, $q: String, $after: String) {
   municipalities(prefectureCode: $p, nameContains: $q, first: 100, after: $after) {
     pageInfo { hasNextPage endCursor } nodes { id code name nameKana } } }`;
 const COVERAGE = `query($p: String!) {
-  vaccinationCoverage(prefectureCode: $p) { areaCode population administered doses { doseNumber percentOfPopulation } } }`;
+  vaccinationCoverage(prefectureCode: $p) { areaCode population administered doses { doseNumber percentOfPopulation } }
+  vaccinationStatistics(prefectureCode: $p) { days { date daily cumulative } } }`;
 const MUNICIPALITY_CHECK = `query($c: ID!) { allocationCheck(coolId: $c) { municipalities {
   municipality { id } mark confirmedAt completedAt products { productCode received given } } } }`;
 
 /**
  * The prefecture's municipalities: who they are, where each stands in the picked cool (the
- * check's 〇/X, confirmation, completion) and how far vaccination has come, with a chart of
- * first-dose coverage. Follows the cool's allocation events.
+ * check's 〇/X, confirmation, completion) and how far vaccination has come, with charts of
+ * first-dose coverage and of the doses given over time. Follows the cool's allocation events
+ * and the prefecture's statistics.
  */
 export async function municipalitiesScreen(root) {
   root.append(el('h2', {}, L('管内の市区町村', 'Municipalities of the prefecture')),
@@ -191,7 +193,7 @@ export async function municipalitiesScreen(root) {
     return found;
   };
   const load = serialized(async (cool) => {
-    const [municipalities, { vaccinationCoverage }, check] = await Promise.all([
+    const [municipalities, { vaccinationCoverage, vaccinationStatistics }, check] = await Promise.all([
       readAll(),
       api(COVERAGE, { p: prefectureCode }),
       cool?.id ? api(MUNICIPALITY_CHECK, { c: cool.id }) : null,
@@ -212,10 +214,11 @@ export async function municipalitiesScreen(root) {
         el('td', { class: 'products' }, ...(check?.products ?? []).map((p) => el('span', {}, `${p.productCode} ${number(p.received)} / ${number(p.given)}`))),
         el('td', { class: 'confirmed' }, tick(check?.confirmedAt)),
         el('td', { class: 'completed' }, tick(check?.completedAt)),
-        el('td', { class: 'num' }, number(area?.administered ?? 0)),
+        el('td', { class: 'num administered' }, number(area?.administered ?? 0)),
         el('td', { class: 'num' }, percent === null ? '—' : `${percent.toFixed(1)}%`));
     });
     const charted = municipalities.filter((m) => firstDose(coverage.get(m.code)) !== null);
+    const days = vaccinationStatistics.days;
     fill(body,
       rows.length
         ? table(L(`市区町村(${rows.length})`, `Municipalities (${rows.length})`),
@@ -230,10 +233,19 @@ export async function municipalitiesScreen(root) {
             const percent = firstDose(coverage.get(m.code));
             return { label: m.name, value: percent, text: `${percent.toFixed(1)}%` };
           })))
+        : null,
+      days.length
+        ? el('figure', { class: 'chart', id: 'doses-chart' },
+          el('figcaption', {}, L('管内の接種回数(累計、日別)', 'Doses given in the prefecture (cumulative, per day)')),
+          ...seriesChart(days.map((d) => ({ label: d.date, value: d.cumulative })), 'line', L('接種回数の累計', 'Cumulative doses')))
         : null);
   });
   const stop = await followCoolAllocation(root, { load, log, body });
   const picked = () => ({ id: root.querySelector('#cool')?.value });
+  // Reports move the figures: the prefecture's totals are pushed at most once a second.
+  const stopStatistics = app.socket.subscribe('subscription($p: String) { statisticsUpdated(prefectureCode: $p) { updatedAt } }', { p: prefectureCode }, {
+    next: () => load(picked()),
+  });
   // With no cool opened yet there is nothing to follow, but the list still shows.
   if (!root.querySelector('#cool')) await load(picked());
   let searching = null;
@@ -242,5 +254,5 @@ export async function municipalitiesScreen(root) {
     searching = setTimeout(() => load(picked()), 250);
   });
   root.append(el('label', { class: 'inline' }, el('span', {}, L('絞り込み', 'Filter')), search), body, log.section);
-  return () => { stop(); clearTimeout(searching); };
+  return () => { stop(); stopStatistics(); clearTimeout(searching); };
 }
