@@ -10,6 +10,7 @@ use common::api::{
 };
 use common::db::audited;
 use serde_json::{Value, json};
+use vsys::allocation::lines;
 
 #[tokio::test]
 async fn the_seeds_worked_example_from_the_nation_to_meguro_hospital_01() {
@@ -814,5 +815,81 @@ async fn the_nations_board_follows_each_prefecture_from_amount_to_stock() {
             "{refused}"
         );
     }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn municipalities_share_the_prefectures_row_and_a_change_during_the_lock_waits_and_sees_it() {
+    // A municipality's change (proposal, line, confirmation, completion) reads its prefecture's
+    // progress row shared: neighbours go side by side. The prefecture's lock holds the row
+    // alone: a change starting while the lock's transaction is open waits for it, then sees
+    // the lock (and is refused as DATA_LOCKED).
+    let server = TestServer::start().await;
+    cool_with_supply(&server).await;
+    let db = server.state.db.clone();
+    let cool: String = sqlx::query_scalar("SELECT id FROM cools WHERE number = 1")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let tokyo: String = sqlx::query_scalar(
+        "SELECT id FROM organizations WHERE kind = 'PREFECTURE' AND code = '13'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    let officer: String = sqlx::query_scalar("SELECT id FROM users WHERE username = 'tokyo.admin'")
+        .fetch_one(db.pool())
+        .await
+        .unwrap();
+    let share = |db: vsys::db::Db, cool: String, tokyo: String| async move {
+        let mut tx = db.begin_write().await.unwrap();
+        let seen = lines::share_progress(&mut tx, &cool, &tokyo).await.unwrap();
+        (tx, seen)
+    };
+    // The prefecture's row exists (it confirmed what it received before its municipalities act).
+    let mut confirmed = db.begin_write().await.unwrap();
+    lines::hold_progress(&mut confirmed, &cool, &tokyo)
+        .await
+        .unwrap();
+    confirmed.commit().await.unwrap();
+    if server.db.as_ref().unwrap().is_postgres() {
+        // Two neighbours at once: the second does not wait for the first to end.
+        let (first, _) = share(db.clone(), cool.clone(), tokyo.clone()).await;
+        let second = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            share(db.clone(), cool.clone(), tokyo.clone()),
+        )
+        .await
+        .expect("a second municipality's change goes ahead beside the first");
+        // Dropped unfinished: rolled back.
+        drop(second);
+        drop(first);
+    }
+    let mut lock = db.begin_write().await.unwrap();
+    lines::hold_progress(&mut lock, &cool, &tokyo)
+        .await
+        .unwrap();
+    let waiting = tokio::spawn(share(db.clone(), cool.clone(), tokyo.clone()));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a change went ahead while the prefecture's lock was being written"
+    );
+    lines::stamp(
+        &mut lock,
+        &cool,
+        &[&tokyo],
+        lines::Stamp::Locked,
+        Some(&officer),
+    )
+    .await
+    .unwrap();
+    lock.commit().await.unwrap();
+    let (after, seen) = waiting.await.unwrap();
+    drop(after);
+    assert!(
+        seen.locked_at.is_some(),
+        "the change saw the lock once it was committed"
+    );
     server.stop().await;
 }

@@ -90,14 +90,22 @@ pub async fn line_product(
 
 /// Takes the progress rows a change under `prefecture_id` by `allocator_id` needs, prefecture
 /// first (the one order every writer follows), and refuses when the prefecture has locked.
-/// Returns the allocator's progress.
+/// An organisation below the prefecture (`below`: a municipality, a facility), which never
+/// writes the prefecture's row, shares it with its neighbours' changes; the prefecture, and
+/// the nation (whose change clears the prefecture's confirmation), hold it alone. Returns the
+/// allocator's progress.
 async fn hold_for_change(
     tx: &mut WriteTx,
     cool_id: &str,
     prefecture_id: &str,
     allocator_id: &str,
+    below: bool,
 ) -> AppResult<lines::Progress> {
-    let prefecture = lines::hold_progress(tx, cool_id, prefecture_id).await?;
+    let prefecture = if below {
+        lines::share_progress(tx, cool_id, prefecture_id).await?
+    } else {
+        lines::hold_progress(tx, cool_id, prefecture_id).await?
+    };
     if prefecture.locked_at.is_some() {
         return Err(data_locked());
     }
@@ -188,7 +196,8 @@ async fn set_checked(
     let prefecture_id = lines::lock_scope_of(&recipient).ok_or_else(lines::not_a_recipient)?;
 
     let mut tx = db.begin_write().await?;
-    let progress = hold_for_change(&mut tx, &cool.id, prefecture_id, &allocator.id).await?;
+    let below = allocator.kind() == OrganizationKind::Municipality;
+    let progress = hold_for_change(&mut tx, &cool.id, prefecture_id, &allocator.id, below).await?;
     require_confirmed(&allocator, &progress)?;
     let before = lines::line(tx.conn(), &cool.id, &product.id, &recipient.id).await?;
     if let Some(line) = &before
@@ -317,7 +326,8 @@ async fn confirm_checked(
         .as_deref()
         .ok_or(AppError::Forbidden)?;
     let mut tx = db.begin_write().await?;
-    let progress = hold_for_change(&mut tx, &cool.id, prefecture_id, own).await?;
+    let progress =
+        hold_for_change(&mut tx, &cool.id, prefecture_id, own, own != prefecture_id).await?;
     if progress.confirmed_at.is_some() {
         return Err(AppError::refused(
             reason::ALREADY_CONFIRMED,
@@ -404,7 +414,10 @@ async fn complete_checked(
         .ok_or(AppError::NotFound("organization"))?;
     let mut tx = db.begin_write().await?;
     let progress = match own.prefecture_id.as_deref() {
-        Some(prefecture_id) => hold_for_change(&mut tx, &cool.id, prefecture_id, &own.id).await?,
+        Some(prefecture_id) => {
+            let below = own.id != prefecture_id;
+            hold_for_change(&mut tx, &cool.id, prefecture_id, &own.id, below).await?
+        }
         None => lines::hold_progress(&mut tx, &cool.id, &own.id).await?,
     };
     require_confirmed(&own, &progress)?;

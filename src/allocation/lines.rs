@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use super::products::{ProductKind, ProductRecord};
 use crate::clock::Timestamp;
-use crate::db::{Exec, WriteTx, new_id, placeholders};
+use crate::db::{Backend, Exec, WriteTx, new_id, placeholders};
 use crate::error::{AppError, AppResult};
 use crate::organizations::{OrganizationKind, OrganizationRecord};
 
@@ -190,6 +190,36 @@ pub async fn received<'c>(
     Ok(query.fetch_one(on).await?)
 }
 
+/// Boxes of every product an organisation received in a cool, by product id, in one read: the
+/// supply registered for the cool when it is the nation, its allocation lines otherwise.
+pub async fn received_all<'c>(
+    on: impl Exec<'c>,
+    cool_id: &str,
+    organization: &OrganizationRecord,
+) -> AppResult<HashMap<String, i64>> {
+    // Summed here, not by GROUP BY: grouping by product made SQLite walk the cool's lines in
+    // the order of the (cool, product, recipient) key instead of looking the recipient up —
+    // 28 ms instead of a fraction of one for a municipality (docs/performance.md).
+    let query = if organization.kind() == OrganizationKind::Nation {
+        sqlx::query_as("SELECT product_id, boxes FROM supplies WHERE cool_id = $1")
+            .persistent(false)
+            .bind(cool_id)
+    } else {
+        sqlx::query_as(
+            "SELECT product_id, boxes FROM allocations WHERE cool_id = $1 AND recipient_id = $2",
+        )
+        .persistent(false)
+        .bind(cool_id)
+        .bind(&organization.id)
+    };
+    let rows: Vec<(String, i64)> = query.fetch_all(on).await?;
+    let mut received: HashMap<String, i64> = HashMap::new();
+    for (product_id, boxes) in rows {
+        *received.entry(product_id).or_default() += boxes;
+    }
+    Ok(received)
+}
+
 /// Boxes of `product` an organisation gives in a cool, except to `except` (the line being set).
 pub async fn given_except<'c>(
     on: impl Exec<'c>,
@@ -266,6 +296,29 @@ pub async fn hold_progress(
     cool_id: &str,
     organization_id: &str,
 ) -> AppResult<Progress> {
+    // One statement: the insert creates the row, or its conflict branch writes the row
+    // unchanged — a write is what locks it on PostgreSQL — and returns it either way.
+    Ok(sqlx::query_as(
+        "INSERT INTO allocation_progress (cool_id, organization_id) VALUES ($1, $2) \
+         ON CONFLICT (cool_id, organization_id) DO UPDATE SET locked_at = allocation_progress.locked_at \
+         RETURNING confirmed_at, completed_at, locked_at",
+    )
+    .bind(cool_id)
+    .bind(organization_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Reads the progress row of the prefecture whose data lock covers a change by one of its
+/// municipalities, holding it shared for the rest of the transaction (creating it when
+/// missing). Its municipalities' changes then go ahead side by side, while the prefecture's own
+/// writes — its lock above all — wait for them, and they for it. SQLite has one writer at a
+/// time, so a plain read does the same there.
+pub async fn share_progress(
+    tx: &mut WriteTx,
+    cool_id: &str,
+    organization_id: &str,
+) -> AppResult<Progress> {
     sqlx::query(
         "INSERT INTO allocation_progress (cool_id, organization_id) VALUES ($1, $2) \
          ON CONFLICT (cool_id, organization_id) DO NOTHING",
@@ -274,16 +327,21 @@ pub async fn hold_progress(
     .bind(organization_id)
     .execute(tx.conn())
     .await?;
-    // A write to the row is what locks it on PostgreSQL; the value does not change.
-    sqlx::query(
-        "UPDATE allocation_progress SET locked_at = locked_at \
-         WHERE cool_id = $1 AND organization_id = $2",
-    )
-    .bind(cool_id)
-    .bind(organization_id)
-    .execute(tx.conn())
-    .await?;
-    progress(tx.conn(), cool_id, organization_id).await
+    let sql = match tx.backend() {
+        Backend::Postgres => {
+            "SELECT confirmed_at, completed_at, locked_at FROM allocation_progress \
+             WHERE cool_id = $1 AND organization_id = $2 FOR SHARE"
+        }
+        Backend::Sqlite => {
+            "SELECT confirmed_at, completed_at, locked_at FROM allocation_progress \
+             WHERE cool_id = $1 AND organization_id = $2"
+        }
+    };
+    Ok(sqlx::query_as(sql)
+        .bind(cool_id)
+        .bind(organization_id)
+        .fetch_one(tx.conn())
+        .await?)
 }
 
 /// Which stamp of the progress row a statement sets or clears.
@@ -343,13 +401,34 @@ pub async fn withdraw_after_change(
     allocator_id: &str,
     recipient_ids: &[&str],
 ) -> AppResult<()> {
-    stamp(tx, cool_id, recipient_ids, Stamp::Confirmed, None).await?;
-    stamp(tx, cool_id, recipient_ids, Stamp::Completed, None).await?;
+    for chunk in recipient_ids.chunks(500) {
+        let sql = format!(
+            "UPDATE allocation_progress SET confirmed_at = NULL, confirmed_by = NULL, \
+             completed_at = NULL, completed_by = NULL \
+             WHERE cool_id = $1 AND organization_id IN ({})",
+            placeholders(2, chunk.len())
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(cool_id);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(tx.conn()).await?;
+    }
     stamp(tx, cool_id, &[allocator_id], Stamp::Completed, None).await
 }
 
-/// Rows per multi-row insert of lines.
-const LINES_PER_INSERT: usize = 50;
+/// Lines per insert: each travels as one JSON parameter, so a proposal of any size is one or
+/// two statements.
+const LINES_PER_INSERT: usize = 2_000;
+
+/// Where an insert reads the lines of its JSON parameter (`$1`, an array of
+/// `[id, product, recipient, boxes]`) as rows with a column `value` holding each array.
+fn json_rows(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "json_each($1) AS j",
+        Backend::Postgres => "jsonb_array_elements(CAST($1 AS jsonb)) AS j(value)",
+    }
+}
 
 /// One amount to write.
 pub struct NewLine<'a> {
@@ -378,36 +457,36 @@ pub async fn write_lines(
             before.get(&(l.product.id.clone(), l.recipient_id.to_owned())) != Some(&l.boxes)
         })
         .collect();
-    // 50 rows (204 parameters) a statement: sqlx maps each `$N` through SQLite's
-    // `sqlite3_bind_parameter_name`, which walks the statement's parameters, so a statement's
-    // binding costs the square of its parameters (13 % of the cycle at 200 rows a statement,
-    // docs/performance.md).
+    // The rows travel as one JSON parameter that the database unpacks: bound one value at a
+    // time, a 50-row statement had 204 parameters, and sqlx maps each `$N` through SQLite's
+    // `sqlite3_bind_parameter_name`, which walks the statement's parameters (13 % of the cycle
+    // at 200 rows a statement, docs/performance.md). `WHERE true` keeps SQLite's parser from
+    // reading ON CONFLICT as part of the SELECT's join.
+    let sql = format!(
+        "INSERT INTO allocations (id, product_id, recipient_id, boxes, cool_id, allocator_id, \
+         updated_by, created_at, updated_at) \
+         SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, CAST(j.value ->> 3 AS BIGINT), \
+         $2, $3, $4, $5, $5 FROM {} WHERE true \
+         ON CONFLICT (cool_id, product_id, recipient_id) DO UPDATE SET \
+         boxes = excluded.boxes, updated_by = excluded.updated_by, \
+         updated_at = excluded.updated_at, version = allocations.version + 1",
+        json_rows(tx.backend())
+    );
     for chunk in changed.chunks(LINES_PER_INSERT) {
-        let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("({}, $1, $2, $3, $4, $4)", placeholders(5 + i * 4, 4)))
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|line| {
+                serde_json::json!([new_id(), line.product.id, line.recipient_id, line.boxes])
+            })
             .collect();
-        let sql = format!(
-            "INSERT INTO allocations (id, product_id, recipient_id, boxes, cool_id, allocator_id, \
-             updated_by, created_at, updated_at) VALUES {} \
-             ON CONFLICT (cool_id, product_id, recipient_id) DO UPDATE SET \
-             boxes = excluded.boxes, updated_by = excluded.updated_by, \
-             updated_at = excluded.updated_at, version = allocations.version + 1",
-            rows.join(", ")
-        );
-        // The values shared by every row come first ($1–$4), then four per row.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(serde_json::Value::Array(rows).to_string())
             .bind(cool_id)
             .bind(allocator_id)
             .bind(user_id)
-            .bind(now);
-        for line in chunk {
-            query = query
-                .bind(new_id())
-                .bind(&line.product.id)
-                .bind(line.recipient_id)
-                .bind(line.boxes);
-        }
-        query.execute(tx.conn()).await?;
+            .bind(now)
+            .execute(tx.conn())
+            .await?;
     }
     let mut recipients: Vec<String> = changed.iter().map(|l| l.recipient_id.to_owned()).collect();
     recipients.sort();

@@ -19,7 +19,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, AreaFilter, Target, decide};
 use crate::db::{Db, Filter};
 use crate::error::{AppError, AppResult};
-use crate::events::{NewEvent, Visibility, append};
+use crate::events::{NewEvent, Visibility, append, append_all};
 use crate::facilities::scope_of;
 use crate::facilities::{EligibilityReason, eligibility_in};
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
@@ -176,19 +176,20 @@ pub async fn simulate(
             ));
         }
     }
-    let vaccine = products::by_id(db.pool(), &cool.product_id)
+    // The cool's vaccine and the needles and syringes that follow it, from one read.
+    let (vaccine, others): (Vec<ProductRecord>, Vec<ProductRecord>) = products::list(db, None)
         .await?
+        .into_iter()
+        .partition(|p| p.id == cool.product_id);
+    let vaccine = vaccine
+        .into_iter()
+        .next()
         .ok_or(AppError::NotFound("product"))?;
-    let follow_ons: Vec<ProductRecord> = products::list(db, None)
-        .await?
+    let follow_ons: Vec<ProductRecord> = others
         .into_iter()
         .filter(|p| matches!(p.kind, ProductKind::Needle | ProductKind::Syringe))
         .collect();
-    let mut received = HashMap::new();
-    for product in std::iter::once(&vaccine).chain(&follow_ons) {
-        let boxes = lines::received(db.pool(), &cool.id, &product.id, &allocator).await?;
-        received.insert(product.id.clone(), boxes);
-    }
+    let received = lines::received_all(db.pool(), &cool.id, &allocator).await?;
     let weights = weights_of(db, cool, &vaccine, &allocator, &children, spec.weighting).await?;
     Ok(compute(
         allocator,
@@ -533,7 +534,13 @@ async fn propose_checked(
     };
     let mut progress = lines::Progress::default();
     for prefecture_id in &prefectures {
-        let held = lines::hold_progress(&mut tx, &cool.id, prefecture_id).await?;
+        // A municipality shares its prefecture's row with its neighbours' proposals (the
+        // prefecture's lock waits for them all); the nation and the prefecture write theirs.
+        let held = if allocator.kind() == OrganizationKind::Municipality {
+            lines::share_progress(&mut tx, &cool.id, prefecture_id).await?
+        } else {
+            lines::hold_progress(&mut tx, &cool.id, prefecture_id).await?
+        };
         if held.locked_at.is_some() {
             return Err(cycle::data_locked());
         }
@@ -596,22 +603,21 @@ async fn propose_checked(
         )
         .await?;
     } else {
-        for child in proposal
+        // One event per recipient whose amount changed, appended together (two statements).
+        let events: Vec<NewEvent> = proposal
             .children
             .iter()
-            .filter(|c| changed.contains(&c.organization.id))
-        {
-            let amounts: Vec<_> = proposal
-                .totals
-                .iter()
-                .map(|t| {
-                    let boxes = child.boxes.get(&t.product.id).copied().unwrap_or(0);
-                    json!({ "productCode": t.product.code, "boxes": boxes, "doses": boxes * t.product.doses_per_box() })
-                })
-                .collect();
-            append(
-                &mut tx,
-                &NewEvent {
+            .filter(|c| changed.binary_search(&c.organization.id).is_ok())
+            .map(|child| {
+                let amounts: Vec<_> = proposal
+                    .totals
+                    .iter()
+                    .map(|t| {
+                        let boxes = child.boxes.get(&t.product.id).copied().unwrap_or(0);
+                        json!({ "productCode": t.product.code, "boxes": boxes, "doses": boxes * t.product.doses_per_box() })
+                    })
+                    .collect();
+                NewEvent {
                     topic: PROPOSED_TOPIC.into(),
                     visibility: Visibility::Restricted,
                     organization_id: Some(child.organization.id.clone()),
@@ -619,10 +625,10 @@ async fn propose_checked(
                         "coolId": cool.id, "coolNumber": cool.number, "allocatorId": allocator.id,
                         "recipientId": child.organization.id, "amounts": amounts,
                     }),
-                },
-            )
-            .await?;
-        }
+                }
+            })
+            .collect();
+        append_all(&mut tx, &events).await?;
     }
     tx.commit().await?;
     Ok(proposal)
