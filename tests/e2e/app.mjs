@@ -10,7 +10,8 @@
 //   page's help comes from the knowledge base;
 // - the call centre finds a free slot, books a resident by coupon, and cancels;
 // - the idle warning counts down and "stay signed in" keeps the session; idleness signs out;
-// - a user enrols an authenticator app (TOTP) and signs in with it.
+// - a user enrols an authenticator app (TOTP) and signs in with it;
+// - before any cool exists, every screen of the roles that work per cool opens without error.
 // Screenshots go to target/artefacts/app-*.png.
 //
 //   node tests/e2e/app.mjs http://127.0.0.1:8080 /path/to/mail-dir
@@ -84,6 +85,21 @@ async function newPage(width = 1280, height = 900) {
 }
 
 try {
+  // Before any cool is opened, every screen of the roles that work per cool says so; none fails.
+  const failed = [];
+  for (const username of ['nation.admin', 'tokyo.admin', 'wholesaler.admin', 'pfizer.admin', 'dryice.admin']) {
+    const page = await newPage();
+    await uiSignIn(page, username);
+    for (const screen of await page.$$eval('#nav a[id^="nav-"]', (links) => links.map((a) => a.id))) {
+      await page.click(`#${screen}`);
+      await page.waitForSelector(`#screen-${screen.slice(4)}[data-mounted]`, { timeout: 30000 });
+      const errors = await page.$$eval('main .error', (nodes) => nodes.map((n) => n.textContent).filter(Boolean));
+      if (errors.length) failed.push(`${username} ${screen}: ${errors.join(' / ')}`);
+    }
+    await page.context().close();
+  }
+  check(`with no cool yet, every screen opens without an error${failed.length ? ` (${failed.join('; ')})` : ''}`, failed.length === 0);
+
   // The stages above Meguro, through the API as the nation, the manufacturer and the warehouse would.
   const nation = await apiUser('nation.admin');
   const opened = await graphql('mutation { openCool(input: { number: 1, productCode: "PFIZER", startsOn: "2021-05-10" }) { id } }', {}, nation);

@@ -280,6 +280,9 @@ async function route() {
     app.screenStop = (await screen.mount(root)) ?? null;
   } catch (failure) {
     root.append(notice(failure.message, 'error'));
+  } finally {
+    // The screen has read what it shows (or failed to): tests and assistive tools can rely on it.
+    root.dataset.mounted = 'yes';
   }
 }
 

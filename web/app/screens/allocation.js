@@ -24,6 +24,7 @@ export async function boardScreen(root) {
   let cool = null;
   let timer = null;
   const load = serialized(async () => {
+    if (!cool) return; // no cool opened yet: the picker says so
     const { allocationBoard: rows } = await api(BOARD, { c: cool.id });
     const given = rows.filter((r) => r.receivedBoxes > 0);
     const delivered = rows.filter((r) => r.deliveredDoses > 0);
@@ -326,6 +327,8 @@ export async function allocateScreen(root) {
     overrides.clear();
     if (root.contains(body)) { fill(body); await showGiven(); }
   });
+  // No cool opened yet: the picker says so, and there is nothing to allocate.
+  if (!cool) return null;
   root.append(controls, message, body);
   await showGiven();
   return null;

@@ -64,6 +64,7 @@ export async function deliveriesScreen(root) {
   let cool = null;
   const fail = (failure) => fill(message, notice(failure.message, 'error'));
   const load = serialized(async () => {
+    if (!cool) return; // no cool opened yet: the picker says so
     const { deliveries } = await api(TO_DELIVER, { c: cool.id });
     const rows = deliveries.edges.map(({ node: d }) => {
       const date = el('input', { type: 'date', class: 'schedule-date', value: d.scheduledOn ?? '', 'aria-label': `${d.facility?.name} ${d.product?.code} ${L('納入予定日', 'scheduled date')}` });
@@ -107,7 +108,7 @@ export async function deliveriesScreen(root) {
   root.append(message, body);
   await load();
   // A prefecture's lock hands new destinations over.
-  const stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool.id }, { next: () => load() });
+  const stop = app.socket.subscribe(ALLOCATION_EVENTS, { c: cool?.id ?? null }, { next: () => load() });
   app.onReconnect = load;
   return stop;
 }
@@ -125,6 +126,7 @@ export async function supplyScreen(root) {
   const choices = products.filter((p) => (app.user.role === 'MANUFACTURER' ? p.kind === 'VACCINE' : p.kind !== 'VACCINE'));
   let cool = null;
   const load = serialized(async () => {
+    if (!cool) return; // no cool opened yet: the picker says so
     const { node, deliveryTotals, wholesalerStock } = await api(`query($c: ID!) { node(id: $c) { ... on Cool { supply { product { code name } supplier { name } boxes doses } } }
       deliveryTotals(coolId: $c) { delivererId productCode deliveries boxes scheduledBoxes deliveredBoxes }
       wholesalerStock(coolId: $c) { wholesalerId productCode received delivered onHand } }`, { c: cool.id });
@@ -213,6 +215,7 @@ export async function receiptsScreen(root) {
   const message = el('div', { id: 'receipts-message', 'aria-live': 'polite' });
   let cool = null;
   const load = serialized(async () => {
+    if (!cool) return; // no cool opened yet: the picker says so
     const { shipments, wholesalerStock } = await api(`query($c: ID!) { shipments(coolId: $c) {
       id product { code name } sender { id name } wholesaler { id name } boxes shippedOn receivedOn }
       wholesalerStock(coolId: $c) { productCode received delivered onHand } }`, { c: cool.id });
@@ -248,6 +251,7 @@ export async function dryIceScreen(root) {
   const body = el('div', { id: 'dry-ice-body' });
   let cool = null;
   const load = serialized(async () => {
+    if (!cool) return; // no cool opened yet: the picker says so
     const { dryIceSchedule } = await api('query($c: ID!) { dryIceSchedule(coolId: $c) { deliveryId facilityId productCode arrivesOn delivered exchangeDates } }', { c: cool.id });
     const names = await namesOf(dryIceSchedule.map((d) => d.facilityId));
     fill(body, dryIceSchedule.length
