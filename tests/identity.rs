@@ -10,6 +10,10 @@ use serde_json::{Value, json};
 use vsys::identity::demo::{DEMO_PASSWORD, DEMO_SECURITY_ANSWER};
 
 const ME: &str = "{ me { id username role status secondFactor privacyPolicyAccepted organization { id name } } }";
+/// A read any signed-in user may make: refused while an obligation is open.
+const PREFECTURES: &str = "{ prefectures { edges { cursor } } }";
+const CHANGE_PASSWORD: &str =
+    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
 
 async fn verify(server: &TestServer, challenge: &str, code: &str) -> Value {
     server
@@ -325,27 +329,21 @@ async fn the_demo_has_an_account_whose_password_expired() {
     let server = TestServer::start().await;
     let (username, ..) = vsys::identity::demo::DEMO_EXPIRED_PASSWORD_ACCOUNT;
     let token = server.sign_in(username).await;
-    let blocked = server
-        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
+    let blocked = server.graphql_as(&token, PREFECTURES, json!({})).await;
     assert_eq!(error_reason(&blocked), "PASSWORD_EXPIRED");
     let changed = server
         .graphql_as(
             &token,
-            "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
+            CHANGE_PASSWORD,
             json!({ "c": DEMO_PASSWORD, "n": "Yokohama-New-Pass-7" }),
         )
         .await;
     assert_eq!(changed["data"]["changePassword"], true, "{changed}");
-    let open = server
-        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
+    let open = server.graphql_as(&token, PREFECTURES, json!({})).await;
     assert!(open.get("errors").is_none(), "{open}");
     // The other demo accounts are unaffected.
     let officer = server.sign_in("yokohama.admin").await;
-    let open = server
-        .graphql_as(&officer, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
+    let open = server.graphql_as(&officer, PREFECTURES, json!({})).await;
     assert!(open.get("errors").is_none(), "{open}");
     server.stop().await;
 }
@@ -356,11 +354,9 @@ async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
     // Three months (90 days) after the password was set.
     server.advance_clock(time::Duration::days(90) + time::Duration::seconds(1));
     let token = server.sign_in("tokyo.admin").await;
-    let blocked = server
-        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
+    let blocked = server.graphql_as(&token, PREFECTURES, json!({})).await;
     assert_eq!(error_reason(&blocked), "PASSWORD_EXPIRED");
-    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let change = CHANGE_PASSWORD;
     for weak in ["short1A", "alllowercase1", "tokyo.admin", "P@ssw0rd"] {
         let response = server
             .graphql_as(&token, change, json!({ "c": DEMO_PASSWORD, "n": weak }))
@@ -384,9 +380,7 @@ async fn an_expired_password_must_be_changed_first_and_weak_ones_are_refused() {
         )
         .await;
     assert_eq!(changed["data"]["changePassword"], true, "{changed}");
-    let open = server
-        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
+    let open = server.graphql_as(&token, PREFECTURES, json!({})).await;
     assert!(open.get("errors").is_none(), "{open}");
     let old = server.sign_in_step_one("tokyo.admin", DEMO_PASSWORD).await;
     assert_eq!(error_code(&old), "UNAUTHENTICATED");
@@ -594,9 +588,7 @@ async fn an_authenticator_app_becomes_the_second_factor_and_codes_work_once() {
 async fn a_deployment_can_require_an_authenticator() {
     let server = TestServer::start_with(&["--require-totp"]).await;
     let token = server.sign_in("pfizer.admin").await;
-    let blocked = server
-        .graphql_as(&token, "{ prefectures { edges { cursor } } }", json!({}))
-        .await;
+    let blocked = server.graphql_as(&token, PREFECTURES, json!({})).await;
     assert_eq!(error_reason(&blocked), "TOTP_REQUIRED");
     let enrol = server
         .graphql_as(&token, "mutation { enrollTotp { secret } }", json!({}))
@@ -798,7 +790,7 @@ async fn a_user_with_two_obligations_can_settle_either_first() {
         accepted["data"]["acceptPrivacyPolicy"]["privacyPolicyAccepted"], true,
         "{accepted}"
     );
-    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let change = CHANGE_PASSWORD;
     let changed = server
         .graphql_as(
             &token,
@@ -824,7 +816,7 @@ async fn credential_checks_on_a_signed_in_account_respect_the_lock_and_the_one_p
         "tokyo.admin",
     )
     .await;
-    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let change = CHANGE_PASSWORD;
     let locked = server
         .graphql_as(
             &token,
@@ -884,7 +876,7 @@ async fn changing_the_password_ends_other_sessions_but_keeps_the_callers() {
     let mut ws = server.websocket(Some("graphql-transport-ws")).await;
     ws.send(json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {mine}") } })).await;
     assert_eq!(ws.next_json().await["type"], "connection_ack");
-    let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+    let change = CHANGE_PASSWORD;
     let changed = server
         .graphql_as(
             &mine,

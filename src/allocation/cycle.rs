@@ -90,22 +90,15 @@ pub async fn line_product(
 
 /// Takes the progress rows a change under `prefecture_id` by `allocator_id` needs, prefecture
 /// first (the one order every writer follows), and refuses when the prefecture has locked.
-/// An organisation below the prefecture (`below`: a municipality, a facility), which never
-/// writes the prefecture's row, shares it with its neighbours' changes; the prefecture, and
-/// the nation (whose change clears the prefecture's confirmation), hold it alone. Returns the
-/// allocator's progress.
+/// Returns the allocator's progress.
 async fn hold_for_change(
     tx: &mut WriteTx,
     cool_id: &str,
     prefecture_id: &str,
     allocator_id: &str,
-    below: bool,
+    allocator_kind: OrganizationKind,
 ) -> AppResult<lines::Progress> {
-    let prefecture = if below {
-        lines::share_progress(tx, cool_id, prefecture_id).await?
-    } else {
-        lines::hold_progress(tx, cool_id, prefecture_id).await?
-    };
+    let prefecture = lines::take_lock_scope(tx, cool_id, prefecture_id, allocator_kind).await?;
     if prefecture.locked_at.is_some() {
         return Err(data_locked());
     }
@@ -196,8 +189,14 @@ async fn set_checked(
     let prefecture_id = lines::lock_scope_of(&recipient).ok_or_else(lines::not_a_recipient)?;
 
     let mut tx = db.begin_write().await?;
-    let below = allocator.kind() == OrganizationKind::Municipality;
-    let progress = hold_for_change(&mut tx, &cool.id, prefecture_id, &allocator.id, below).await?;
+    let progress = hold_for_change(
+        &mut tx,
+        &cool.id,
+        prefecture_id,
+        &allocator.id,
+        allocator.kind(),
+    )
+    .await?;
     require_confirmed(&allocator, &progress)?;
     let before = lines::line(tx.conn(), &cool.id, &product.id, &recipient.id).await?;
     if let Some(line) = &before
@@ -326,8 +325,14 @@ async fn confirm_checked(
         .as_deref()
         .ok_or(AppError::Forbidden)?;
     let mut tx = db.begin_write().await?;
-    let progress =
-        hold_for_change(&mut tx, &cool.id, prefecture_id, own, own != prefecture_id).await?;
+    let progress = hold_for_change(
+        &mut tx,
+        &cool.id,
+        prefecture_id,
+        own,
+        actor.organization.kind,
+    )
+    .await?;
     if progress.confirmed_at.is_some() {
         return Err(AppError::refused(
             reason::ALREADY_CONFIRMED,
@@ -415,8 +420,7 @@ async fn complete_checked(
     let mut tx = db.begin_write().await?;
     let progress = match own.prefecture_id.as_deref() {
         Some(prefecture_id) => {
-            let below = own.id != prefecture_id;
-            hold_for_change(&mut tx, &cool.id, prefecture_id, &own.id, below).await?
+            hold_for_change(&mut tx, &cool.id, prefecture_id, &own.id, own.kind()).await?
         }
         None => lines::hold_progress(&mut tx, &cool.id, &own.id).await?,
     };

@@ -327,21 +327,36 @@ pub async fn share_progress(
     .bind(organization_id)
     .execute(tx.conn())
     .await?;
-    let sql = match tx.backend() {
-        Backend::Postgres => {
-            "SELECT confirmed_at, completed_at, locked_at FROM allocation_progress \
-             WHERE cool_id = $1 AND organization_id = $2 FOR SHARE"
+    if tx.backend() == Backend::Sqlite {
+        return progress(tx.conn(), cool_id, organization_id).await;
+    }
+    Ok(sqlx::query_as(
+        "SELECT confirmed_at, completed_at, locked_at FROM allocation_progress \
+         WHERE cool_id = $1 AND organization_id = $2 FOR SHARE",
+    )
+    .bind(cool_id)
+    .bind(organization_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Takes the progress row of the prefecture whose lock covers a change by `acting` (the kind
+/// of organisation making it): shared for the organisations below the prefecture, which
+/// never write its row; alone for the prefecture itself and for the nation, whose changes
+/// clear the prefecture's confirmation (a shared reader that then writes would deadlock with
+/// another). Every writer under a prefecture takes this row first.
+pub async fn take_lock_scope(
+    tx: &mut WriteTx,
+    cool_id: &str,
+    prefecture_id: &str,
+    acting: OrganizationKind,
+) -> AppResult<Progress> {
+    match acting {
+        OrganizationKind::Municipality | OrganizationKind::Facility => {
+            share_progress(tx, cool_id, prefecture_id).await
         }
-        Backend::Sqlite => {
-            "SELECT confirmed_at, completed_at, locked_at FROM allocation_progress \
-             WHERE cool_id = $1 AND organization_id = $2"
-        }
-    };
-    Ok(sqlx::query_as(sql)
-        .bind(cool_id)
-        .bind(organization_id)
-        .fetch_one(tx.conn())
-        .await?)
+        _ => hold_progress(tx, cool_id, prefecture_id).await,
+    }
 }
 
 /// Which stamp of the progress row a statement sets or clears.
@@ -370,15 +385,34 @@ pub async fn stamp(
     stamp: Stamp,
     by: Option<&str>,
 ) -> AppResult<()> {
+    set_stamps(tx, cool_id, organization_ids, &[stamp], by).await
+}
+
+/// Sets (with the user) or clears (`None`) several stamps of organisations' progress rows in
+/// one statement per 500 organisations.
+async fn set_stamps(
+    tx: &mut WriteTx,
+    cool_id: &str,
+    organization_ids: &[&str],
+    stamps: &[Stamp],
+    by: Option<&str>,
+) -> AppResult<()> {
     if organization_ids.is_empty() {
         return Ok(());
     }
-    let (at, who) = stamp.columns();
+    let columns: Vec<String> = stamps
+        .iter()
+        .map(|stamp| {
+            let (at, who) = stamp.columns();
+            format!("{at} = $1, {who} = $2")
+        })
+        .collect();
     let now = by.map(|_| tx.now());
     for chunk in organization_ids.chunks(500) {
         let sql = format!(
-            "UPDATE allocation_progress SET {at} = $1, {who} = $2 \
+            "UPDATE allocation_progress SET {} \
              WHERE cool_id = $3 AND organization_id IN ({})",
+            columns.join(", "),
             placeholders(4, chunk.len())
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -401,19 +435,14 @@ pub async fn withdraw_after_change(
     allocator_id: &str,
     recipient_ids: &[&str],
 ) -> AppResult<()> {
-    for chunk in recipient_ids.chunks(500) {
-        let sql = format!(
-            "UPDATE allocation_progress SET confirmed_at = NULL, confirmed_by = NULL, \
-             completed_at = NULL, completed_by = NULL \
-             WHERE cool_id = $1 AND organization_id IN ({})",
-            placeholders(2, chunk.len())
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(cool_id);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        query.execute(tx.conn()).await?;
-    }
+    set_stamps(
+        tx,
+        cool_id,
+        recipient_ids,
+        &[Stamp::Confirmed, Stamp::Completed],
+        None,
+    )
+    .await?;
     stamp(tx, cool_id, &[allocator_id], Stamp::Completed, None).await
 }
 

@@ -534,13 +534,8 @@ async fn propose_checked(
     };
     let mut progress = lines::Progress::default();
     for prefecture_id in &prefectures {
-        // A municipality shares its prefecture's row with its neighbours' proposals (the
-        // prefecture's lock waits for them all); the nation and the prefecture write theirs.
-        let held = if allocator.kind() == OrganizationKind::Municipality {
-            lines::share_progress(&mut tx, &cool.id, prefecture_id).await?
-        } else {
-            lines::hold_progress(&mut tx, &cool.id, prefecture_id).await?
-        };
+        let held =
+            lines::take_lock_scope(&mut tx, &cool.id, prefecture_id, allocator.kind()).await?;
         if held.locked_at.is_some() {
             return Err(cycle::data_locked());
         }

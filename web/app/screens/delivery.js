@@ -115,6 +115,11 @@ export async function deliveriesScreen(root) {
 
 // ---------------------------------------------------------------- 供給量・出荷 (manufacturer, warehouse)
 
+// Shipments to wholesalers, as the senders and the wholesaler read them.
+const SHIPMENT_FIELDS = 'id product { code name } sender { id name } wholesaler { id name } boxes shippedOn receivedOn';
+const SHIPMENTS = `query($c: ID!) { shipments(coolId: $c) { ${SHIPMENT_FIELDS} } }`;
+const RECEIPTS = `query($c: ID!) { shipments(coolId: $c) { ${SHIPMENT_FIELDS} }
+  wholesalerStock(coolId: $c) { productCode received delivered onHand } }`;
 
 export async function supplyScreen(root) {
   const mine = app.user.role === 'MANUFACTURER' ? L('ワクチン', 'vaccine') : L('注射針・シリンジ', 'needles and syringes');
@@ -188,9 +193,6 @@ export async function supplyScreen(root) {
 
 // ---------------------------------------------------------------- 入荷・在庫 (wholesaler, p. 43)
 
-const SHIPMENTS = `query($c: ID!) { shipments(coolId: $c) {
-  id product { code name } sender { id name } wholesaler { id name } boxes shippedOn receivedOn } }`;
-
 /** Shipments as a table; as the wholesaler (`receiver`) each open one has its receipt entry. */
 function shipmentsTable(shipments, side, receive) {
   const rows = shipments.map((x) => {
@@ -216,9 +218,7 @@ export async function receiptsScreen(root) {
   let cool = null;
   const load = serialized(async () => {
     if (!cool) return; // no cool opened yet: the picker says so
-    const { shipments, wholesalerStock } = await api(`query($c: ID!) { shipments(coolId: $c) {
-      id product { code name } sender { id name } wholesaler { id name } boxes shippedOn receivedOn }
-      wholesalerStock(coolId: $c) { productCode received delivered onHand } }`, { c: cool.id });
+    const { shipments, wholesalerStock } = await api(RECEIPTS, { c: cool.id });
     fill(body,
       shipmentsTable(shipments, 'receiver', async (shipment, on) => {
         try {

@@ -181,20 +181,26 @@ export async function municipalitiesScreen(root) {
   const search = el('input', { id: 'municipality-search', type: 'search', maxlength: 50, placeholder: L('名称・かな・ローマ字', 'Name, kana or romaji') });
   const body = el('div', { id: 'municipalities-body' });
   const log = eventLog();
-  const readAll = async () => {
+  const readAll = async (text) => {
     const found = [];
     let after = null;
-    // A prefecture has at most 62 municipalities (Hokkaido: 179), so a few pages at most.
+    // Hokkaido has the most municipalities (179): two pages at most.
     do {
-      const { municipalities: page } = await api(MUNICIPALITIES, { p: prefectureCode, q: search.value.trim() || null, after });
+      const { municipalities: page } = await api(MUNICIPALITIES, { p: prefectureCode, q: text || null, after });
       found.push(...page.nodes);
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     } while (after);
     return found;
   };
+  // The list changes with the filter only; live events re-read the figures, not the list.
+  let listed = { text: null, municipalities: [] };
+  const listFor = async (text) => {
+    if (listed.text !== text) listed = { text, municipalities: await readAll(text) };
+    return listed.municipalities;
+  };
   const load = serialized(async (cool) => {
     const [municipalities, { vaccinationCoverage, vaccinationStatistics }, check] = await Promise.all([
-      readAll(),
+      listFor(search.value.trim()),
       api(COVERAGE, { p: prefectureCode }),
       cool?.id ? api(MUNICIPALITY_CHECK, { c: cool.id }) : null,
     ]);
@@ -236,7 +242,7 @@ export async function municipalitiesScreen(root) {
         : null,
       days.length
         ? el('figure', { class: 'chart', id: 'doses-chart' },
-          el('figcaption', {}, L('管内の接種回数(累計、日別)', 'Doses given in the prefecture (cumulative, per day)')),
+          el('figcaption', {}, L('管内の接種回数(累計)', 'Doses given in the prefecture (cumulative)')),
           ...seriesChart(days.map((d) => ({ label: d.date, value: d.cumulative })), 'line', L('接種回数の累計', 'Cumulative doses')))
         : null);
   });
