@@ -35,6 +35,7 @@ use vsys::allocation::cools;
 use vsys::allocation::cycle;
 use vsys::allocation::proposal::{self, ProposalSpec, Weighting};
 use vsys::db::{Db, new_id, placeholders};
+use vsys::events::GroupedWrites;
 use vsys::organizations::OrganizationKind;
 
 #[tokio::main]
@@ -88,6 +89,8 @@ async fn run(
         .expect("vsys seed runs");
     assert!(seeded.success(), "seeding failed");
     let vsys_db = Db::connect(&db.url).await.expect("database");
+    // The instance's group commit, as the server starts it.
+    let writes = GroupedWrites::start(vsys_db.clone());
     let allocators = allocators(&vsys_db).await;
     let cool = cools::list(&vsys_db)
         .await
@@ -127,8 +130,10 @@ async fn run(
         let proposals: Vec<_> = stream::iter(by_kind(kind))
             .map(|allocator| {
                 let spec = spec(weighting);
-                let (db, meta, cool_id) = (&vsys_db, &meta, &cool.id);
-                async move { proposal::propose(db, meta, &allocator.actor, cool_id, &spec).await }
+                let (db, writes, meta, cool_id) = (&vsys_db, &writes, &meta, &cool.id);
+                async move {
+                    proposal::propose(db, writes, meta, &allocator.actor, cool_id, &spec).await
+                }
             })
             .buffer_unordered(concurrency)
             .collect()
@@ -490,13 +495,15 @@ async fn bare_simulate(db: &Db, cool_id: &str, municipality_id: &str) {
     .fetch_all(db.pool())
     .await
     .unwrap();
-    let _: Vec<(i64,)> =
-        sqlx::query_as("SELECT boxes FROM allocations WHERE cool_id = $1 AND recipient_id = $2")
-            .bind(cool_id)
-            .bind(municipality_id)
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
+    let _: Vec<(i64,)> = sqlx::query_as(
+        "SELECT boxes FROM allocations WHERE cool_id = $1 AND recipient_id = $2 \
+             AND allocator_id = (SELECT prefecture_id FROM organizations WHERE id = $2)",
+    )
+    .bind(cool_id)
+    .bind(municipality_id)
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
 }
 
 /// The municipality with the most facilities (the first by code among equals).

@@ -893,3 +893,79 @@ async fn municipalities_share_the_prefectures_row_and_a_change_during_the_lock_w
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn proposals_arriving_together_are_each_answered_on_their_own() {
+    // The officers of many organisations propose on the same day. On SQLite, proposals that
+    // arrive together are written in one transaction, each in its own savepoint; on
+    // PostgreSQL each in its own. Either way each gets its own answer: a refusal refuses only
+    // its own proposal, writes nothing and is audited; the others are stored with their
+    // events.
+    let server = TestServer::start().await;
+    let c = cast(&server).await;
+    let cool = up_to_meguro_complete(&server, &c).await;
+    let kanagawa = sign_in_accepting_policy(&server, "kanagawa.admin").await;
+    let yokohama = sign_in_accepting_policy(&server, "yokohama.admin").await;
+    let proposed_before = audited(&server, "proposeAllocations", "SUCCESS").await;
+    let refused_before = audited(&server, "proposeAllocations", "FAILURE").await;
+    let mut feed = feed(&server, &c.meguro).await;
+
+    let propose = |token: String, weighting: &str| {
+        let variables = json!({ "i": { "coolId": cool, "weighting": weighting } });
+        let server = &server;
+        async move { server.graphql_as(&token, PROPOSE, variables).await }
+    };
+    let (nation, meguro, kanagawa_answer, yokohama_answer) = tokio::join!(
+        propose(c.nation.clone(), "POPULATION"),
+        propose(c.meguro.clone(), "EQUAL"),
+        propose(kanagawa, "POPULATION"),
+        propose(yokohama, "EQUAL"),
+    );
+
+    // Stored: the nation's (Tokyo now gets its population share, no longer the seed's 160)
+    // and Meguro's.
+    let tokyo_row = common::api::data_or_panic(&nation)["proposeAllocations"]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["recipient"]["name"] == "東京都")
+        .cloned()
+        .unwrap();
+    assert_ne!(tokyo_row["amounts"][0]["boxes"], json!(160));
+    let given: i64 =
+        common::api::data_or_panic(&meguro)["proposeAllocations"]["totals"][0]["allocated"]
+            .as_i64()
+            .unwrap();
+    assert_eq!(given, 5, "Meguro's five boxes proposed");
+    let status = status(&server, &c.tokyo, &cool).await;
+    let tokyo_vaccine = received(&status)
+        .into_iter()
+        .find(|(p, _, _)| p == "PFIZER")
+        .unwrap();
+    assert_eq!(tokyo_vaccine.1, tokyo_row["amounts"][0]["boxes"]);
+
+    // Refused, each with its own reason, nothing written for them.
+    assert_eq!(error_reason(&kanagawa_answer), "NOT_CONFIRMED");
+    assert_eq!(error_reason(&yokohama_answer), "NOT_CONFIRMED");
+    let given_by_refused: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM allocations a JOIN organizations o ON o.id = a.allocator_id \
+         WHERE o.code IN ('14', '141003')",
+    )
+    .fetch_one(server.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(given_by_refused, 0);
+    assert_eq!(
+        audited(&server, "proposeAllocations", "SUCCESS").await,
+        proposed_before + 2
+    );
+    assert_eq!(
+        audited(&server, "proposeAllocations", "FAILURE").await,
+        refused_before + 2
+    );
+    // Meguro hears of its own proposal, and of nothing of the refused ones.
+    let heard = received_events(&server, &mut feed, "allocation.changed", "131105").await;
+    assert!(has(&heard, "PROPOSED", "目黒区"), "{heard:?}");
+    assert!(!has(&heard, "PROPOSED", "横浜市"), "{heard:?}");
+    server.stop().await;
+}

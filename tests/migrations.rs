@@ -3,7 +3,9 @@
 //! pinned here; a change to a landed migration fails this test. A change is a new migration,
 //! appended to this list.
 
-use vsys::db::MIGRATOR;
+mod common;
+
+use vsys::db::{Db, MIGRATOR};
 
 const PINNED: &[(i64, &str)] = &[
     (
@@ -159,4 +161,105 @@ fn landed_migrations_never_change() {
             "migration {version} is not pinned yet: add ({version}, \"{checksum}\") to PINNED"
         );
     }
+}
+
+/// The migration that re-keys allocation lines by allocator rebuilds `allocations` and
+/// `deliveries`: a database that already holds lines and deliveries keeps every row, and the
+/// rebuilt tables keep their rules (one line per cool, allocator, recipient and product;
+/// deliveries only of lines that exist). On SQLite, or PostgreSQL with `TEST_DATABASE_URL`.
+#[tokio::test]
+async fn rekeying_allocations_keeps_lines_and_deliveries() {
+    const REKEY: i64 = 20261208000001;
+    let database = common::TestDb::new().await;
+    let db = Db::connect(&database.url).await.unwrap();
+    // The release before: every migration up to the re-keying, from a copy of the folder.
+    let before = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let version: i64 = name.split('_').next().unwrap().parse().unwrap();
+        if version < REKEY {
+            std::fs::copy(&path, before.path().join(&name)).unwrap();
+        }
+    }
+    sqlx::migrate::Migrator::new(before.path())
+        .await
+        .unwrap()
+        .run(db.pool())
+        .await
+        .unwrap();
+    let t = "2026-01-01T00:00:00Z";
+    for statement in [
+        "INSERT INTO organizations (id, kind, code, name, created_at, updated_at) \
+         VALUES ('n', 'NATION', 'JP', '国', $1, $1)",
+        "INSERT INTO organizations (id, kind, code, name, parent_id, prefecture_id, created_at, updated_at) \
+         VALUES ('p', 'PREFECTURE', '13', '東京都', 'n', 'p', $1, $1)",
+        "INSERT INTO organizations (id, kind, code, name, created_at, updated_at) \
+         VALUES ('m', 'MANUFACTURER', 'M1', 'ファイザー', $1, $1)",
+        "INSERT INTO products (id, code, kind, name, manufacturer_id, units_per_box, doses_per_unit, created_at, updated_at) \
+         VALUES ('v', 'PFIZER', 'VACCINE', 'コミナティ', 'm', 195, 5, $1, $1)",
+        "INSERT INTO cools (id, number, product_id, starts_on, ends_on, desired_quantity_deadline, \
+         nation_allocation_deadline, prefecture_allocation_deadline, municipality_allocation_deadline, \
+         data_lock_deadline, created_at, updated_at) VALUES ('c', 1, 'v', '2026-01-05', '2026-01-25', \
+         '2026-01-06', '2026-01-07', '2026-01-08', '2026-01-09', '2026-01-10', $1, $1)",
+        "INSERT INTO allocations (id, cool_id, product_id, allocator_id, recipient_id, boxes, created_at, updated_at, version) \
+         VALUES ('line', 'c', 'v', 'n', 'p', 160, $1, $1, 3)",
+        "INSERT INTO deliveries (id, allocation_id, deliverer_id, scheduled_on, delivered_on, delivered_boxes, lots, created_at, updated_at) \
+         VALUES ('d', 'line', 'm', '2026-01-12', '2026-01-13', 160, '[]', $1, $1)",
+    ] {
+        sqlx::query(statement)
+            .bind(t)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+
+    db.migrate().await.unwrap();
+
+    let line: (String, String, String, String, i64, i64) = sqlx::query_as(
+        "SELECT cool_id, allocator_id, recipient_id, product_id, boxes, version FROM allocations WHERE id = 'line'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        line,
+        ("c".into(), "n".into(), "p".into(), "v".into(), 160, 3)
+    );
+    let delivery: (String, Option<i64>) =
+        sqlx::query_as("SELECT allocation_id, delivered_boxes FROM deliveries WHERE id = 'd'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert_eq!(delivery, ("line".into(), Some(160)));
+    // One line per cool, allocator, recipient and product.
+    let twice = sqlx::query(
+        "INSERT INTO allocations (id, cool_id, product_id, allocator_id, recipient_id, boxes, created_at, updated_at) \
+         VALUES ('again', 'c', 'v', 'n', 'p', 1, $1, $1)",
+    )
+    .bind(t)
+    .execute(db.pool())
+    .await;
+    assert!(twice.is_err(), "a second line for the same key was stored");
+    // A delivery names a line that exists.
+    let orphan = sqlx::query(
+        "INSERT INTO deliveries (id, allocation_id, deliverer_id, scheduled_on, created_at, updated_at) \
+         VALUES ('d2', 'no-such-line', 'm', '2026-01-12', $1, $1)",
+    )
+    .bind(t)
+    .execute(db.pool())
+    .await;
+    assert!(orphan.is_err(), "a delivery of a missing line was stored");
+    let deliverer_index: i64 = match db.backend() {
+        vsys::db::Backend::Sqlite => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'deliveries_deliverer'",
+        ),
+        vsys::db::Backend::Postgres => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'deliveries_deliverer'",
+        ),
+    }
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(deliverer_index, 1);
 }

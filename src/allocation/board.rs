@@ -53,7 +53,7 @@ pub async fn board(db: &Db, cool: &CoolRecord) -> AppResult<Vec<PrefectureRow>> 
     let prefectures: Vec<Prefecture> = sqlx::query_as(
         "SELECT o.id, g.confirmed_at, g.completed_at, g.locked_at, \
            CAST((SELECT SUM(a.boxes) FROM allocations a WHERE a.cool_id = $1 AND a.product_id = $2 \
-                 AND a.recipient_id = o.id) AS BIGINT) AS received, \
+                 AND a.allocator_id = o.parent_id AND a.recipient_id = o.id) AS BIGINT) AS received, \
            CAST((SELECT SUM(a.boxes) FROM allocations a WHERE a.cool_id = $1 AND a.product_id = $2 \
                  AND a.allocator_id = o.id) AS BIGINT) AS allocated, \
            (SELECT p.units_per_box * p.doses_per_unit FROM products p WHERE p.id = $2) AS doses_per_box \
@@ -72,7 +72,8 @@ pub async fn board(db: &Db, cool: &CoolRecord) -> AppResult<Vec<PrefectureRow>> 
     let municipalities: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT o.prefecture_id, CAST(COUNT(*) AS BIGINT), \
            CAST(SUM(CASE WHEN g.completed_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM allocations a JOIN organizations o ON o.id = a.recipient_id \
+         FROM organizations o JOIN allocations a ON a.cool_id = $1 \
+           AND a.allocator_id = o.prefecture_id AND a.recipient_id = o.id \
          LEFT JOIN allocation_progress g ON g.cool_id = a.cool_id AND g.organization_id = o.id \
          WHERE a.cool_id = $1 AND a.product_id = $2 AND a.boxes > 0 AND o.kind = $3 \
          GROUP BY o.prefecture_id",

@@ -198,7 +198,7 @@ async fn set_checked(
     )
     .await?;
     require_confirmed(&allocator, &progress)?;
-    let before = lines::line(tx.conn(), &cool.id, &product.id, &recipient.id).await?;
+    let before = lines::line(tx.conn(), &cool.id, &product.id, &recipient).await?;
     if let Some(line) = &before
         && input.expected_version != Some(line.version)
     {
@@ -240,7 +240,7 @@ async fn set_checked(
     if !changed.is_empty() {
         lines::withdraw_after_change(&mut tx, &cool.id, &allocator.id, &[&recipient.id]).await?;
     }
-    let record = lines::line(tx.conn(), &cool.id, &product.id, &recipient.id)
+    let record = lines::line(tx.conn(), &cool.id, &product.id, &recipient)
         .await?
         .ok_or(AppError::NotFound("allocation"))?;
     let view = |boxes: i64| json!({ "cool": cool.number, "product": product.code, "boxes": boxes });
@@ -339,7 +339,10 @@ async fn confirm_checked(
             "already confirmed / 確認済みです",
         ));
     }
-    let received = lines::received_by(tx.conn(), &cool.id, own).await?;
+    let organization = organizations::load(tx.conn(), own)
+        .await?
+        .ok_or(AppError::NotFound("organization"))?;
+    let received = lines::received_by(tx.conn(), &cool.id, &organization).await?;
     if received.is_empty() {
         return Err(AppError::refused(
             reason::NOTHING_RECEIVED,

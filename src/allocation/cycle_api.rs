@@ -139,7 +139,7 @@ async fn status_of(
         .filter(|o| within_area(actor, &scope_of(o)))
         .ok_or(AppError::NotFound("organization"))?;
     let locked = lock::is_locked(db, cool_id, &org).await?;
-    let mut received = lines::received_by(db.pool(), cool_id, &org.id).await?;
+    let mut received = lines::received_by(db.pool(), cool_id, &org).await?;
     // Facilities see their amounts only from the lock on (seed p. 43).
     if org.kind() == OrganizationKind::Facility
         && !locked
@@ -586,11 +586,17 @@ impl AllocationCycleMutation {
         let actor = require_actor(ctx)?;
         let (cool_id, spec) = input.spec()?;
         let db = ctx.data_unchecked::<Db>();
-        Ok(
-            proposal::propose(db, &request_meta(ctx), actor, &cool_id, &spec)
-                .await?
-                .into(),
+        let events = ctx.data_unchecked::<std::sync::Arc<crate::events::Events>>();
+        Ok(proposal::propose(
+            db,
+            events.grouped(),
+            &request_meta(ctx),
+            actor,
+            &cool_id,
+            &spec,
         )
+        .await?
+        .into())
     }
 
     /// The priority phase (seed p. 22): the service desk registers pre-decided amounts per

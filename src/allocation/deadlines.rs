@@ -53,20 +53,23 @@ async fn standing(
         locked_at: Option<crate::clock::Timestamp>,
         received: i64,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let sql = format!(
         "SELECT o.id, o.kind, g.confirmed_at, g.completed_at, g.locked_at, \
-           CAST((SELECT COUNT(*) FROM allocations a WHERE a.cool_id = $1 AND a.recipient_id = o.id \
+           CAST((SELECT COUNT(*) FROM allocations a WHERE a.cool_id = $1 \
+                 AND a.allocator_id = {} AND a.recipient_id = o.id \
                  AND a.boxes > 0) AS BIGINT) AS received \
          FROM organizations o \
          LEFT JOIN allocation_progress g ON g.cool_id = $1 AND g.organization_id = o.id \
          WHERE o.kind IN ($2, $3, $4)",
-    )
-    .bind(cool_id)
-    .bind(OrganizationKind::Nation.as_db())
-    .bind(OrganizationKind::Prefecture.as_db())
-    .bind(OrganizationKind::Municipality.as_db())
-    .fetch_all(db.pool())
-    .await?;
+        super::lines::allocator_of_sql("o")
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(cool_id)
+        .bind(OrganizationKind::Nation.as_db())
+        .bind(OrganizationKind::Prefecture.as_db())
+        .bind(OrganizationKind::Municipality.as_db())
+        .fetch_all(db.pool())
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -89,7 +92,11 @@ pub async fn late_stages(
 ) -> AppResult<Vec<CoolStage>> {
     let today = db.clock().today_in_japan();
     let progress = super::lines::progress(db.pool(), &cool.id, organization_id).await?;
-    let received = !super::lines::received_by(db.pool(), &cool.id, organization_id)
+    let Some(organization) = crate::organizations::store::load(db.pool(), organization_id).await?
+    else {
+        return Ok(Vec::new());
+    };
+    let received = !super::lines::received_by(db.pool(), &cool.id, &organization)
         .await?
         .iter()
         .all(|l| l.boxes == 0);

@@ -66,6 +66,18 @@ pub fn allocator_of(recipient: &OrganizationRecord) -> Option<&str> {
     }
 }
 
+/// [`allocator_of`] in SQL, for the organisation aliased `o` (NULL for kinds nobody allocates
+/// to). A read of a recipient's lines names their allocator too: the lines' key leads with it.
+pub fn allocator_of_sql(o: &str) -> String {
+    format!(
+        "CASE {o}.kind WHEN '{}' THEN {o}.parent_id WHEN '{}' THEN {o}.prefecture_id \
+         WHEN '{}' THEN {o}.municipality_id END",
+        OrganizationKind::Prefecture.as_db(),
+        OrganizationKind::Municipality.as_db(),
+        OrganizationKind::Facility.as_db(),
+    )
+}
+
 /// The prefecture whose data lock covers lines to `recipient` (a prefecture covers itself).
 pub fn lock_scope_of(recipient: &OrganizationRecord) -> Option<&str> {
     recipient.prefecture_id.as_deref()
@@ -76,16 +88,21 @@ pub async fn line<'c>(
     on: impl Exec<'c>,
     cool_id: &str,
     product_id: &str,
-    recipient_id: &str,
+    recipient: &OrganizationRecord,
 ) -> AppResult<Option<AllocationRecord>> {
+    let Some(allocator_id) = allocator_of(recipient) else {
+        return Ok(None);
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE a.cool_id = $1 AND a.product_id = $2 AND a.recipient_id = $3"
+        "SELECT {COLUMNS} FROM {FROM} WHERE a.cool_id = $1 AND a.allocator_id = $2 \
+         AND a.recipient_id = $3 AND a.product_id = $4"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .persistent(false)
         .bind(cool_id)
+        .bind(allocator_id)
+        .bind(&recipient.id)
         .bind(product_id)
-        .bind(recipient_id)
         .fetch_optional(on)
         .await?)
 }
@@ -112,16 +129,20 @@ pub async fn given_by<'c>(
 pub async fn received_by<'c>(
     on: impl Exec<'c>,
     cool_id: &str,
-    recipient_id: &str,
+    recipient: &OrganizationRecord,
 ) -> AppResult<Vec<AllocationRecord>> {
+    let Some(allocator_id) = allocator_of(recipient) else {
+        return Ok(Vec::new());
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE a.cool_id = $1 AND a.recipient_id = $2 \
-         ORDER BY p.kind, p.code"
+        "SELECT {COLUMNS} FROM {FROM} WHERE a.cool_id = $1 AND a.allocator_id = $2 \
+         AND a.recipient_id = $3 ORDER BY p.kind, p.code"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .persistent(false)
         .bind(cool_id)
-        .bind(recipient_id)
+        .bind(allocator_id)
+        .bind(&recipient.id)
         .fetch_all(on)
         .await?)
 }
@@ -129,34 +150,53 @@ pub async fn received_by<'c>(
 /// Every line an organisation received, in every cool (oldest cool first).
 pub async fn of_recipient_all<'c>(
     on: impl Exec<'c>,
-    recipient_id: &str,
+    recipient: &OrganizationRecord,
 ) -> AppResult<Vec<AllocationRecord>> {
+    let Some(allocator_id) = allocator_of(recipient) else {
+        return Ok(Vec::new());
+    };
+    // Cool by cool: the lines' key starts with the cool.
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} JOIN cools c ON c.id = a.cool_id WHERE a.recipient_id = $1 \
+        "SELECT {COLUMNS} FROM cools c JOIN allocations a ON a.cool_id = c.id \
+         JOIN products p ON p.id = a.product_id \
+         WHERE a.allocator_id = $1 AND a.recipient_id = $2 \
          ORDER BY c.starts_on, c.number, p.kind, p.code"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .persistent(false)
-        .bind(recipient_id)
+        .bind(allocator_id)
+        .bind(&recipient.id)
         .fetch_all(on)
         .await?)
 }
 
 /// Every line of a cool whose recipient lies in a prefecture (the prefecture's own line, its
-/// municipalities' and its facilities'), for the prefecture's check.
+/// municipalities' and its facilities'), for the prefecture's check: the lines given by the
+/// prefecture and by its municipalities, and the nation's line to the prefecture.
 pub async fn in_prefecture<'c>(
     on: impl Exec<'c>,
     cool_id: &str,
     prefecture_id: &str,
 ) -> AppResult<Vec<AllocationRecord>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} JOIN organizations o ON o.id = a.recipient_id \
-         WHERE a.cool_id = $1 AND o.prefecture_id = $2 ORDER BY a.recipient_id"
+        "SELECT {COLUMNS} FROM organizations g \
+         JOIN allocations a ON a.cool_id = $1 AND a.allocator_id = g.id \
+         JOIN products p ON p.id = a.product_id \
+         WHERE g.prefecture_id = $2 AND g.kind IN ($3, $4) \
+         UNION ALL \
+         SELECT {COLUMNS} FROM organizations g \
+         JOIN allocations a ON a.cool_id = $1 AND a.allocator_id = g.parent_id \
+           AND a.recipient_id = g.id \
+         JOIN products p ON p.id = a.product_id \
+         WHERE g.id = $2 \
+         ORDER BY 5"
     );
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .persistent(false)
         .bind(cool_id)
         .bind(prefecture_id)
+        .bind(OrganizationKind::Prefecture.as_db())
+        .bind(OrganizationKind::Municipality.as_db())
         .fetch_all(on)
         .await?)
 }
@@ -180,11 +220,12 @@ pub async fn received<'c>(
     } else {
         sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(boxes), 0) AS BIGINT) FROM allocations \
-             WHERE cool_id = $1 AND product_id = $2 AND recipient_id = $3",
+             WHERE cool_id = $1 AND product_id = $2 AND allocator_id = $3 AND recipient_id = $4",
         )
         .persistent(false)
         .bind(cool_id)
         .bind(product_id)
+        .bind(allocator_of(organization).unwrap_or_default())
         .bind(&organization.id)
     };
     Ok(query.fetch_one(on).await?)
@@ -197,19 +238,18 @@ pub async fn received_all<'c>(
     cool_id: &str,
     organization: &OrganizationRecord,
 ) -> AppResult<HashMap<String, i64>> {
-    // Summed here, not by GROUP BY: grouping by product made SQLite walk the cool's lines in
-    // the order of the (cool, product, recipient) key instead of looking the recipient up —
-    // 28 ms instead of a fraction of one for a municipality (docs/performance.md).
     let query = if organization.kind() == OrganizationKind::Nation {
         sqlx::query_as("SELECT product_id, boxes FROM supplies WHERE cool_id = $1")
             .persistent(false)
             .bind(cool_id)
     } else {
         sqlx::query_as(
-            "SELECT product_id, boxes FROM allocations WHERE cool_id = $1 AND recipient_id = $2",
+            "SELECT product_id, boxes FROM allocations \
+             WHERE cool_id = $1 AND allocator_id = $2 AND recipient_id = $3",
         )
         .persistent(false)
         .bind(cool_id)
+        .bind(allocator_of(organization).unwrap_or_default())
         .bind(&organization.id)
     };
     let rows: Vec<(String, i64)> = query.fetch_all(on).await?;
@@ -496,7 +536,7 @@ pub async fn write_lines(
          updated_by, created_at, updated_at) \
          SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, CAST(j.value ->> 3 AS BIGINT), \
          $2, $3, $4, $5, $5 FROM {} WHERE true \
-         ON CONFLICT (cool_id, product_id, recipient_id) DO UPDATE SET \
+         ON CONFLICT (cool_id, allocator_id, recipient_id, product_id) DO UPDATE SET \
          boxes = excluded.boxes, updated_by = excluded.updated_by, \
          updated_at = excluded.updated_at, version = allocations.version + 1",
         json_rows(tx.backend())

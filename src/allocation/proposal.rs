@@ -17,9 +17,9 @@ use super::products::{self, ProductKind, ProductRecord};
 use crate::actor::{Actor, RequestMeta, Role};
 use crate::audit::{self, Entry, Outcome};
 use crate::authz::{Action, AreaFilter, Target, decide};
-use crate::db::{Db, Filter};
+use crate::db::{Backend, Db, Filter, WriteTx};
 use crate::error::{AppError, AppResult};
-use crate::events::{NewEvent, Visibility, append, append_all};
+use crate::events::{Deferred, GroupedWrites, NewEvent, Visibility};
 use crate::facilities::scope_of;
 use crate::facilities::{EligibilityReason, eligibility_in};
 use crate::organizations::{OrganizationKind, OrganizationRecord, SupplyType, store};
@@ -481,12 +481,13 @@ fn compute(
 /// actor confirmed what it received, or after the lock. Audited, with events.
 pub async fn propose(
     db: &Db,
+    writes: &GroupedWrites,
     meta: &RequestMeta,
     actor: &Actor,
     cool_id: &str,
     spec: &ProposalSpec,
 ) -> AppResult<Proposal> {
-    let result = propose_checked(db, meta, actor, cool_id, spec).await;
+    let result = propose_checked(db, writes, meta, actor, cool_id, spec).await;
     audit::record_if_refused(
         db,
         meta,
@@ -500,6 +501,7 @@ pub async fn propose(
 
 async fn propose_checked(
     db: &Db,
+    writes: &GroupedWrites,
     meta: &RequestMeta,
     actor: &Actor,
     cool_id: &str,
@@ -510,19 +512,52 @@ async fn propose_checked(
     if let Some(over) = proposal.warnings.iter().find(|w| w.code == "OVER_RECEIVED") {
         return Err(AppError::invalid_field("overrides", over.message.clone()));
     }
+    let how = json!({
+        "cool": cool.number, "weighting": format!("{:?}", spec.weighting),
+        "adjustmentPercent": spec.adjustment_percent, "overrides": spec.overrides.len(),
+    });
+    match db.backend() {
+        // SQLite writes one transaction at a time on one connection: proposals that arrive
+        // together (the officers of many municipalities on the same day) are written in one
+        // transaction, each in its own savepoint, and share its commit — the same order of
+        // writes, fewer commits (docs/performance.md, allocation).
+        Backend::Sqlite => {
+            let (meta, actor) = (meta.clone(), actor.clone());
+            writes
+                .write(move |tx, deferred| {
+                    Box::pin(async move {
+                        store(tx, deferred, &meta, &actor, &cool, how, proposal).await
+                    })
+                })
+                .await
+        }
+        // PostgreSQL runs transactions side by side and already shares the disk flush of
+        // commits that arrive together. A group would hold the rows of many prefectures at
+        // once, in the order its proposals arrived, and could deadlock with the nation's
+        // proposal, which takes every prefecture's row in its own order.
+        Backend::Postgres => {
+            let mut tx = db.begin_write().await?;
+            let mut deferred = Deferred::default();
+            let proposal = store(&mut tx, &mut deferred, meta, actor, &cool, how, proposal).await?;
+            deferred.write(&mut tx).await?;
+            tx.commit().await?;
+            Ok(proposal)
+        }
+    }
+}
+
+/// Stores a computed proposal in `tx`, after the checks that must see the latest commit (the
+/// lock, the confirmation), leaving its audit entry and events to `deferred`.
+async fn store(
+    tx: &mut WriteTx,
+    deferred: &mut Deferred,
+    meta: &RequestMeta,
+    actor: &Actor,
+    cool: &CoolRecord,
+    mut audited: serde_json::Value,
+    proposal: Proposal,
+) -> AppResult<Proposal> {
     let allocator = &proposal.allocator;
-    let new_lines: Vec<NewLine> = proposal
-        .children
-        .iter()
-        .flat_map(|child| {
-            proposal.totals.iter().map(move |total| NewLine {
-                product: &total.product,
-                recipient_id: &child.organization.id,
-                boxes: child.boxes.get(&total.product.id).copied().unwrap_or(0),
-            })
-        })
-        .collect();
-    let mut tx = db.begin_write().await?;
     // The lock is per prefecture: the nation's proposal touches every prefecture's line.
     let prefectures: Vec<String> = match allocator.kind() {
         OrganizationKind::Nation => proposal
@@ -534,8 +569,7 @@ async fn propose_checked(
     };
     let mut progress = lines::Progress::default();
     for prefecture_id in &prefectures {
-        let held =
-            lines::take_lock_scope(&mut tx, &cool.id, prefecture_id, allocator.kind()).await?;
+        let held = lines::take_lock_scope(tx, &cool.id, prefecture_id, allocator.kind()).await?;
         if held.locked_at.is_some() {
             return Err(cycle::data_locked());
         }
@@ -544,7 +578,7 @@ async fn propose_checked(
         }
     }
     if allocator.kind() != OrganizationKind::Prefecture {
-        progress = lines::hold_progress(&mut tx, &cool.id, &allocator.id).await?;
+        progress = lines::hold_progress(tx, &cool.id, &allocator.id).await?;
     }
     if allocator.kind() != OrganizationKind::Nation && progress.confirmed_at.is_none() {
         return Err(AppError::refused(
@@ -552,80 +586,78 @@ async fn propose_checked(
             "confirm what you received before allocating it / 受領した配分量を確認してから配分してください",
         ));
     }
+    let new_lines: Vec<NewLine> = proposal
+        .children
+        .iter()
+        .flat_map(|child| {
+            proposal.totals.iter().map(move |total| NewLine {
+                product: &total.product,
+                recipient_id: &child.organization.id,
+                boxes: child.boxes.get(&total.product.id).copied().unwrap_or(0),
+            })
+        })
+        .collect();
     let changed =
-        lines::write_lines(&mut tx, &cool.id, &allocator.id, &actor.user_id, &new_lines).await?;
+        lines::write_lines(tx, &cool.id, &allocator.id, &actor.user_id, &new_lines).await?;
     if !changed.is_empty() {
         let ids: Vec<&str> = changed.iter().map(String::as_str).collect();
-        lines::withdraw_after_change(&mut tx, &cool.id, &allocator.id, &ids).await?;
+        lines::withdraw_after_change(tx, &cool.id, &allocator.id, &ids).await?;
     }
     let totals: Vec<_> = proposal
         .totals
         .iter()
         .map(|t| json!({ "product": t.product.code, "received": t.received, "allocated": t.allocated }))
         .collect();
-    audit::record(
-        &mut tx,
+    audited["changed"] = json!(changed.len());
+    audited["totals"] = json!(totals);
+    deferred.audit(
         meta,
         Entry::new("proposeAllocations", Outcome::Success, Some(actor))
             .object("Cool", &cool.id)
             .organization(&allocator.id)
-            .change(
-                None,
-                Some(json!({
-                    "cool": cool.number, "weighting": format!("{:?}", spec.weighting),
-                    "adjustmentPercent": spec.adjustment_percent,
-                    "overrides": spec.overrides.len(), "changed": changed.len(), "totals": totals,
-                })),
-            ),
-    )
-    .await?;
-    // Last in the transaction: the event sequence row stays locked from here to the commit.
+            .change(None, Some(audited)),
+    );
     // A prefecture or municipality hears of its own proposed amount; a municipality's
     // facilities hear nothing before the lock, so their proposal is one event of the
     // municipality's.
     if allocator.kind() == OrganizationKind::Municipality {
-        append(
-            &mut tx,
-            &NewEvent {
-                topic: PROPOSED_TOPIC.into(),
-                visibility: Visibility::Restricted,
-                organization_id: Some(allocator.id.clone()),
-                payload: json!({
-                    "coolId": cool.id, "coolNumber": cool.number, "allocatorId": allocator.id,
-                    "changed": changed.len(), "totals": totals,
-                }),
-            },
-        )
-        .await?;
+        deferred.announce([NewEvent {
+            topic: PROPOSED_TOPIC.into(),
+            visibility: Visibility::Restricted,
+            organization_id: Some(allocator.id.clone()),
+            payload: json!({
+                "coolId": cool.id, "coolNumber": cool.number, "allocatorId": allocator.id,
+                "changed": changed.len(), "totals": totals,
+            }),
+        }]);
     } else {
-        // One event per recipient whose amount changed, appended together (two statements).
-        let events: Vec<NewEvent> = proposal
-            .children
-            .iter()
-            .filter(|c| changed.binary_search(&c.organization.id).is_ok())
-            .map(|child| {
-                let amounts: Vec<_> = proposal
-                    .totals
-                    .iter()
-                    .map(|t| {
-                        let boxes = child.boxes.get(&t.product.id).copied().unwrap_or(0);
-                        json!({ "productCode": t.product.code, "boxes": boxes, "doses": boxes * t.product.doses_per_box() })
-                    })
-                    .collect();
-                NewEvent {
-                    topic: PROPOSED_TOPIC.into(),
-                    visibility: Visibility::Restricted,
-                    organization_id: Some(child.organization.id.clone()),
-                    payload: json!({
-                        "coolId": cool.id, "coolNumber": cool.number, "allocatorId": allocator.id,
-                        "recipientId": child.organization.id, "amounts": amounts,
-                    }),
-                }
-            })
-            .collect();
-        append_all(&mut tx, &events).await?;
+        // One event per recipient whose amount changed.
+        deferred.announce(
+            proposal
+                .children
+                .iter()
+                .filter(|c| changed.binary_search(&c.organization.id).is_ok())
+                .map(|child| {
+                    let amounts: Vec<_> = proposal
+                        .totals
+                        .iter()
+                        .map(|t| {
+                            let boxes = child.boxes.get(&t.product.id).copied().unwrap_or(0);
+                            json!({ "productCode": t.product.code, "boxes": boxes, "doses": boxes * t.product.doses_per_box() })
+                        })
+                        .collect();
+                    NewEvent {
+                        topic: PROPOSED_TOPIC.into(),
+                        visibility: Visibility::Restricted,
+                        organization_id: Some(child.organization.id.clone()),
+                        payload: json!({
+                            "coolId": cool.id, "coolNumber": cool.number, "allocatorId": allocator.id,
+                            "recipientId": child.organization.id, "amounts": amounts,
+                        }),
+                    }
+                }),
+        );
     }
-    tx.commit().await?;
     Ok(proposal)
 }
 

@@ -128,12 +128,13 @@ async fn register_checked(
     .await?;
     let allocated: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(a.boxes), 0) AS BIGINT) FROM allocations a \
-         JOIN organizations o ON o.id = a.recipient_id \
-         WHERE a.cool_id = $1 AND a.product_id = $2 AND o.kind = $3",
+         WHERE a.cool_id = $1 AND a.product_id = $2 \
+         AND a.allocator_id IN (SELECT o.id FROM organizations o WHERE o.kind = $3)",
     )
     .bind(&cool.id)
     .bind(&product.id)
-    .bind(crate::organizations::OrganizationKind::Prefecture.as_db())
+    // What the nation gave: the lines to prefectures.
+    .bind(crate::organizations::OrganizationKind::Nation.as_db())
     .persistent(false)
     .fetch_one(tx.conn())
     .await?;

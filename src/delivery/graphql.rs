@@ -656,7 +656,7 @@ pub async fn facility_allocations(
             .map(|l| (l.allocation_id.clone(), l))
             .collect();
     let own = actor.organization.kind == OrganizationKind::Facility;
-    let lines = crate::allocation::lines::of_recipient_all(db.pool(), &facility.id).await?;
+    let lines = crate::allocation::lines::of_recipient_all(db.pool(), facility).await?;
     Ok(lines
         .into_iter()
         .filter_map(|line| {

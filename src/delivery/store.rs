@@ -77,7 +77,7 @@ const LINES: &str = "(SELECT a.id AS allocation_id, a.cool_id, a.product_id, \
      d.version AS delivery_version, o.code AS facility_code, o.prefecture_id, o.municipality_id, \
      p.manufacturer_id, p.code AS product_code, p.dry_ice_refill_days \
      FROM allocations a \
-     JOIN organizations o ON o.id = a.recipient_id \
+     JOIN organizations o ON o.id = a.recipient_id AND a.allocator_id = o.municipality_id \
      JOIN facilities f ON f.organization_id = o.id \
      JOIN products p ON p.id = a.product_id \
      JOIN allocation_progress g ON g.cool_id = a.cool_id AND g.organization_id = o.prefecture_id \

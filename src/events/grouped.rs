@@ -51,6 +51,14 @@ impl Deferred {
         self.events.extend(events);
     }
 
+    /// Writes what was deferred, as a group does at its end: for a unit written in a
+    /// transaction of its own. Last in the transaction (events last of all).
+    pub async fn write(self, tx: &mut WriteTx) -> AppResult<()> {
+        audit::record_all(tx, self.audit).await?;
+        append_all(tx, &self.events).await?;
+        Ok(())
+    }
+
     fn len(&self) -> (usize, usize) {
         (self.audit.len(), self.events.len())
     }
@@ -212,8 +220,7 @@ async fn write_group(
     if deliveries.is_empty() {
         return Ok(());
     }
-    audit::record_all(&mut tx, deferred.audit).await?;
-    append_all(&mut tx, &deferred.events).await?;
+    deferred.write(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

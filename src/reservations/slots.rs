@@ -306,6 +306,7 @@ async fn uncovered_dates(
          JOIN allocations a ON a.cool_id = c.id AND a.product_id = c.product_id \
          JOIN allocation_progress p ON p.cool_id = c.id AND p.organization_id = $3 \
          WHERE c.product_id = $1 AND a.recipient_id = $2 AND a.boxes > 0 \
+         AND a.allocator_id = (SELECT s.municipality_id FROM organizations s WHERE s.id = $2) \
          AND p.locked_at IS NOT NULL",
     )
     .bind(&product.id)
