@@ -136,6 +136,10 @@ const PINNED: &[(i64, &str)] = &[
         20261126000004,
         "6a5457e12b3b74d9e2336fbee97d3a150513e9ad32b35a66fd39a72c00d7773e073e9d5b61e9b7af921efbf9734510a3",
     ),
+    (
+        20261208000001,
+        "a49e318b4afba3528e8204a09f4950d157edefd27caabccb46eea3be6044efa6a804e37a008cf038f36f3115c9fe167b",
+    ),
 ];
 
 #[test]
