@@ -16,7 +16,8 @@
 //!
 //! The domain code runs in-process (what `proposeAllocations` and `simulateAllocation` do
 //! behind GraphQL: the checks, the proposal, its lines, the audit entry and the events, one
-//! transaction per organisation). Beside it, in the same run, a bare baseline issues the
+//! transaction per organisation; on SQLite, proposals that arrive together share one, through
+//! the same group commit the server starts). Beside it, in the same run, a bare baseline issues the
 //! minimum SQL for the same result: per organisation, read the children and their weights and
 //! insert one line per child and product in one transaction (cool 2); for the simulation, the
 //! same reads. Confirmations between the stages are timed apart.
