@@ -8,6 +8,7 @@
 //! cargo bench --bench allocation                          # both databases
 //! cargo bench --bench allocation -- --setups sqlite --simulations 50   # smoke
 //! cargo bench --bench allocation -- --concurrency 8       # 8 organisations at once
+//! cargo bench --bench allocation -- --statements 25       # and where the database time goes
 //! ```
 //!
 //! With `--concurrency N`, the organisations of a level act N at a time (as officers of many
@@ -48,6 +49,11 @@ async fn main() {
         .map(|n| n.parse().expect("--concurrency is a number"))
         .unwrap_or(1)
         .max(1);
+    // `--statements N`: also print the N statements that took the most database time while
+    // vsys proposed (a diagnosis; recording them slows the run).
+    let statements: Option<usize> =
+        support::arg("--statements").map(|n| n.parse().expect("--statements is a number"));
+    let times = statements.map(|_| support::statement_times::StatementTimes::install());
     let (setups, admin_url) = support::database_setups();
     println!(
         "allocation: one national cool, {concurrency} organisation(s) at a time; {}",
@@ -55,7 +61,26 @@ async fn main() {
     );
     let mut rows = Vec::new();
     for (name, backend) in setups {
-        rows.extend(run(name, backend, &admin_url, simulations, concurrency).await);
+        if let Some(times) = &times {
+            times.record(false);
+        }
+        rows.extend(
+            run(
+                name,
+                backend,
+                &admin_url,
+                simulations,
+                concurrency,
+                times.as_ref(),
+            )
+            .await,
+        );
+        if let (Some(times), Some(top)) = (&times, statements) {
+            println!("{name}: database time per statement while vsys proposed (calls, total):");
+            for (sql, calls, secs) in times.take_top(top) {
+                println!("  {calls:>7} {:>9.1} ms  {sql}", secs * 1000.0);
+            }
+        }
     }
     println!();
     println!("| database | measurement | vsys | bare SQL | ratio | target |");
@@ -81,6 +106,7 @@ async fn run(
     admin_url: &str,
     simulations: usize,
     concurrency: usize,
+    times: Option<&support::statement_times::StatementTimes>,
 ) -> Vec<(&'static str, String, f64, f64, &'static str)> {
     let db = BenchDb::new(backend, admin_url).await;
     let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_vsys"))
@@ -128,6 +154,9 @@ async fn run(
             confirming += started.elapsed();
         }
         let started = Instant::now();
+        if let Some(times) = times {
+            times.record(true);
+        }
         let proposals: Vec<_> = stream::iter(by_kind(kind))
             .map(|allocator| {
                 let spec = spec(weighting);
@@ -140,6 +169,9 @@ async fn run(
             .collect()
             .await;
         proposing += started.elapsed();
+        if let Some(times) = times {
+            times.record(false);
+        }
         for proposal in proposals {
             let proposal = proposal.expect("propose");
             lines_written += proposal.children.len() * proposal.totals.len();

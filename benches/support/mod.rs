@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod statement_times;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;

@@ -531,10 +531,13 @@ async fn propose_checked(
                 })
                 .await
         }
-        // PostgreSQL runs transactions side by side and already shares the disk flush of
-        // commits that arrive together. A group would hold the rows of many prefectures at
-        // once, in the order its proposals arrived, and could deadlock with the nation's
-        // proposal, which takes every prefecture's row in its own order.
+        // On PostgreSQL each proposal is its own transaction, for now. A group would hold
+        // the rows of several prefectures at once, in the order its proposals arrived, and
+        // could deadlock with the nation's proposal, which takes every prefecture's row in
+        // its own order; grouping there needs a retry of the unit PostgreSQL picks as the
+        // deadlock's victim. It would pay: the event sequence row, held from each append to
+        // its commit, makes concurrent proposals commit one after another
+        // (docs/performance.md, allocation, tenth session).
         Backend::Postgres => {
             let mut tx = db.begin_write().await?;
             let mut deferred = Deferred::default();
