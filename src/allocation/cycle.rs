@@ -324,6 +324,11 @@ async fn confirm_checked(
         .prefecture_id
         .as_deref()
         .ok_or(AppError::Forbidden)?;
+    // Read before the transaction: its lines are found through the organisation above it,
+    // which does not change in a cool (and SQLite's writer is not held for the read).
+    let organization = organizations::load(db.pool(), own)
+        .await?
+        .ok_or(AppError::NotFound("organization"))?;
     let mut tx = db.begin_write().await?;
     let progress = hold_for_change(
         &mut tx,
@@ -339,9 +344,6 @@ async fn confirm_checked(
             "already confirmed / 確認済みです",
         ));
     }
-    let organization = organizations::load(tx.conn(), own)
-        .await?
-        .ok_or(AppError::NotFound("organization"))?;
     let received = lines::received_by(tx.conn(), &cool.id, &organization).await?;
     if received.is_empty() {
         return Err(AppError::refused(
